@@ -1,0 +1,3 @@
+import StrataTools
+
+StrataCommand.main()
