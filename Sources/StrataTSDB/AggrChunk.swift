@@ -1,0 +1,72 @@
+/// The five aggregates of a Thanos downsampled chunk, in on-disk order.
+public enum AggrType: Int, CaseIterable, Sendable {
+    case count = 0, sum, min, max, counter
+}
+
+/// Encoding byte of a chunk record (chunk-encodings.md §1).
+public enum ChunkEncoding: UInt8, Sendable {
+    case xor = 1
+    case histogram = 2
+    case floatHistogram = 3
+    case aggr = 0xFF
+}
+
+/// A Thanos AggrChunk (encoding 0xFF): five optional XOR sub-chunks concatenated, each
+/// prefixed by `uvarint len` and, when present, the sub-chunk's encoding byte.
+public struct AggrChunk: Sendable, Equatable {
+    /// Raw XOR bytes per aggregate (nil = absent), indexed by `AggrType.rawValue`.
+    public var parts: [[UInt8]?]
+
+    public init(parts: [[UInt8]?]) {
+        precondition(parts.count == 5)
+        self.parts = parts
+    }
+
+    public init(count: [UInt8]?, sum: [UInt8]?, min: [UInt8]?, max: [UInt8]?, counter: [UInt8]?) {
+        parts = [count, sum, min, max, counter]
+    }
+
+    public subscript(_ t: AggrType) -> [UInt8]? { parts[t.rawValue] }
+
+    /// The chunk `data` as stored after the 0xFF encoding byte.
+    public var encoded: [UInt8] {
+        var w = ByteWriter()
+        for p in parts {
+            if let p {
+                w.uvarint(UInt64(p.count))
+                w.u8(ChunkEncoding.xor.rawValue)
+                w.append(p)
+            } else {
+                w.uvarint(0)
+            }
+        }
+        return w.bytes
+    }
+
+    /// Parses AggrChunk data. Unlike Thanos's reader this accepts an absent aggregate in the
+    /// last position; a present one must be XOR and fit in the data.
+    public init(decoding data: UnsafeRawBufferPointer) throws {
+        var r = ByteReader(data)
+        var parts: [[UInt8]?] = []
+        for i in 0..<5 {
+            let at = r.pos
+            let n = try r.uvarintInt()
+            if n == 0 {
+                parts.append(nil)
+                continue
+            }
+            let enc = try r.u8()
+            guard enc == ChunkEncoding.xor.rawValue else {
+                throw DecodeError.invalid(offset: at, "aggregate \(i) has unsupported encoding \(enc)")
+            }
+            parts.append(Array(try r.bytes(n)))
+        }
+        self.parts = parts
+    }
+
+    /// Samples in the count sub-chunk (Thanos's `NumSamples`).
+    public var numSamples: Int {
+        guard let c = parts[0], c.count >= 2 else { return 0 }
+        return Int(c[0]) << 8 | Int(c[1])
+    }
+}

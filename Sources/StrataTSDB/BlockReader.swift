@@ -1,0 +1,134 @@
+import StrataCore
+
+/// A series of a block: its index ID, labels and the chunks overlapping the asked range.
+public struct BlockSeries: Sendable {
+    public var ref: UInt32
+    public var labels: Labels
+    public var chunks: [ChunkMeta]
+}
+
+/// Opens a block directory (meta.json, index, chunks/, tombstones) for reading. Everything
+/// is memory-mapped; the reader is immutable and may be shared between tasks.
+public final class BlockReader: @unchecked Sendable {
+    public let dir: String
+    public let meta: BlockMeta
+    public let index: IndexReader
+    public let chunks: ChunkSegmentReader
+    public let tombstones: Tombstones
+
+    public init(dir: String) throws {
+        self.dir = dir
+        guard isDirectory(dir) else { throw TSDBError.notABlock(path: dir, "no such directory") }
+        guard fileExists(dir + "/meta.json") else { throw TSDBError.notABlock(path: dir, "meta.json missing") }
+        guard fileExists(dir + "/index") else { throw TSDBError.notABlock(path: dir, "index missing") }
+        guard isDirectory(dir + "/chunks") else { throw TSDBError.notABlock(path: dir, "chunks/ missing") }
+        meta = try BlockMeta.read(dir: dir)
+        index = try IndexReader(path: dir + "/index")
+        chunks = try ChunkSegmentReader(dir: dir + "/chunks")
+        tombstones = try Tombstones.read(dir: dir)
+    }
+
+    /// Series IDs whose labels satisfy all matchers (Prometheus `PostingsForMatchers`).
+    /// Matchers that accept "" also accept series without the label, so they subtract the
+    /// series whose value they reject instead of intersecting.
+    public func postings(_ matchers: [Matcher]) throws -> [UInt32] {
+        var positive: [[UInt32]] = []
+        var negative: [[UInt32]] = []
+        for m in matchers {
+            if m.matchesEmpty {
+                negative.append(try index.postings(m.name) { !m.matches($0) })
+            } else if m.type == .equal {
+                positive.append(try index.postings(m.name, m.value))
+            } else if let set = m.setMatches, m.type == .regexMatch {
+                positive.append(Postings.merge(try set.map { try index.postings(m.name, $0) }))
+            } else {
+                positive.append(try index.postings(m.name) { m.matches($0) })
+            }
+            if positive.last?.isEmpty == true { return [] }
+        }
+        var result = positive.isEmpty ? try index.allPostings() : Postings.intersect(positive)
+        for n in negative { result = Postings.without(result, n) }
+        return result
+    }
+
+    /// Calls `body` for each matching series (label order) with its chunks overlapping the
+    /// closed range `[minTime, maxTime]`; series without such chunks are skipped.
+    public func forEachSeries(matching matchers: [Matcher], minTime: Int64 = .min, maxTime: Int64 = .max,
+                              _ body: (BlockSeries) throws -> Void) throws {
+        var metas: [ChunkMeta] = []
+        for ref in try postings(matchers) {
+            let labels = try index.series(ref, chunks: &metas)
+            let overlapping = metas.filter { $0.maxTime >= minTime && $0.minTime <= maxTime }
+            if overlapping.isEmpty { continue }
+            try body(BlockSeries(ref: ref, labels: labels, chunks: overlapping))
+        }
+    }
+
+    public func series(matching matchers: [Matcher], minTime: Int64 = .min, maxTime: Int64 = .max) throws -> [BlockSeries] {
+        var out: [BlockSeries] = []
+        try forEachSeries(matching: matchers, minTime: minTime, maxTime: maxTime) { out.append($0) }
+        return out
+    }
+
+    /// Appends the samples of `series` in `[minTime, maxTime]` to `ts`/`vs`, dropping samples
+    /// at or past the block's maxTime and those deleted by tombstones. Downsampled chunks
+    /// yield the `aggregate` sub-chunk (an error when none is given).
+    public func samples(of series: BlockSeries, minTime: Int64 = .min, maxTime: Int64 = .max,
+                        aggregate: AggrType? = nil, into ts: inout [Int64], _ vs: inout [Double]) throws {
+        let hi = min(maxTime, meta.maxTime &- 1)
+        let deleted = tombstones.get(series.ref)
+        for c in series.chunks {
+            let (enc, data) = try chunks.chunk(c.ref)
+            switch enc {
+            case ChunkEncoding.xor.rawValue:
+                try appendXOR(data, ref: c.ref, minTime, hi, deleted, &ts, &vs)
+            case ChunkEncoding.aggr.rawValue:
+                guard let aggregate else {
+                    throw TSDBError.invalidArgument("\(dir): series \(series.labels) holds downsampled chunks; choose an aggregate")
+                }
+                let ag = try AggrChunk(decoding: data)
+                guard let part = ag[aggregate] else { continue }
+                try part.withUnsafeBytes { try appendXOR($0, ref: c.ref, minTime, hi, deleted, &ts, &vs) }
+            default:
+                throw TSDBError.corrupt(path: dir + "/chunks", offset: Int(c.ref & 0xFFFF_FFFF),
+                                        "unsupported chunk encoding \(enc) (native histograms are not supported yet)")
+            }
+        }
+    }
+
+    private func appendXOR(_ data: UnsafeRawBufferPointer, ref: ChunkRef, _ lo: Int64, _ hi: Int64,
+                           _ deleted: [TimeInterval], _ ts: inout [Int64], _ vs: inout [Double]) throws {
+        var it = XORIterator(data)
+        while it.next() {
+            let t = it.t
+            if t < lo { continue }
+            if t > hi { break }
+            if !deleted.isEmpty && deleted.contains(where: { $0.contains(t) }) { continue }
+            ts.append(t)
+            vs.append(Double(bitPattern: it.vbits))
+        }
+        if it.failed {
+            throw TSDBError.corrupt(path: dir + "/chunks/" + SegmentFormat.name(Int(ref >> 32)), offset: Int(ref & 0xFFFF_FFFF),
+                                    "corrupt XOR chunk (decoded \(it.read) of \(it.total) samples)")
+        }
+    }
+
+    /// Label names of series matching `matchers` (all names when none).
+    public func labelNames(matching matchers: [Matcher] = []) throws -> [String] {
+        if matchers.isEmpty { return index.labelNames }
+        var names = Set<String>()
+        try forEachSeries(matching: matchers) { s in for l in s.labels.pairs { names.insert(l.name) } }
+        return names.sorted(by: bytewiseLess)
+    }
+
+    /// Values of `name` over series matching `matchers` (all values when none).
+    public func labelValues(_ name: String, matching matchers: [Matcher] = []) throws -> [String] {
+        if matchers.isEmpty { return index.labelValues(name) }
+        var values = Set<String>()
+        try forEachSeries(matching: matchers) { s in
+            let v = s.labels[name]
+            if !v.isEmpty { values.insert(v) }
+        }
+        return values.sorted(by: bytewiseLess)
+    }
+}

@@ -1,0 +1,176 @@
+import StrataCore
+
+/// One problem found by `BlockVerifier`: the file, byte offset and what is wrong.
+public struct BlockProblem: Sendable, CustomStringConvertible {
+    public var file: String
+    public var offset: Int?
+    public var message: String
+    public var description: String { offset.map { "\(file): offset \($0): \(message)" } ?? "\(file): \(message)" }
+}
+
+/// Checks a block completely: meta.json, every index section and its checksum, ordering of
+/// symbols, series and postings, chunk references, chunk CRCs and sample decoding, chunk
+/// ranges against the block range, tombstones, and that meta.json's stats are exact.
+/// It reports every problem it can reach instead of stopping at the first.
+public struct BlockVerifier {
+    public let dir: String
+    public private(set) var problems: [BlockProblem] = []
+    /// Counted while verifying, compared with meta.json.
+    public private(set) var series = 0, chunks = 0, samples = 0
+
+    public init(dir: String) { self.dir = dir }
+
+    mutating func problem(_ file: String, _ offset: Int?, _ message: String) {
+        problems.append(BlockProblem(file: dir + "/" + file, offset: offset, message: message))
+    }
+
+    mutating func record(_ error: Error, file: String) {
+        if case TSDBError.corrupt(let p, let o, let m) = error {
+            problems.append(BlockProblem(file: p, offset: o, message: m))
+        } else {
+            problem(file, nil, "\(error)")
+        }
+    }
+
+    public mutating func run() -> [BlockProblem] {
+        guard isDirectory(dir) else { problem("", nil, "not a directory"); return problems }
+        var meta: BlockMeta?
+        do { meta = try BlockMeta.read(dir: dir) } catch { record(error, file: "meta.json") }
+        if let m = meta {
+            if m.minTime >= m.maxTime { problem("meta.json", nil, "minTime \(m.minTime) is not below maxTime \(m.maxTime)") }
+            if !dir.hasSuffix(m.ulid.description) { problem("meta.json", nil, "ulid \(m.ulid) does not match the directory name") }
+        }
+        var chunkReader: ChunkSegmentReader?
+        do { chunkReader = try ChunkSegmentReader(dir: dir + "/chunks") } catch { record(error, file: "chunks") }
+        do {
+            let idx = try IndexReader(path: dir + "/index")
+            verifyIndex(idx, meta: meta, chunks: chunkReader)
+        } catch { record(error, file: "index") }
+        do { _ = try Tombstones.read(dir: dir) } catch { record(error, file: "tombstones") }
+        if let m = meta, problems.isEmpty {
+            if m.stats.numSeries != UInt64(series) { problem("meta.json", nil, "stats.numSeries is \(m.stats.numSeries), the index holds \(series)") }
+            if m.stats.numChunks != UInt64(chunks) { problem("meta.json", nil, "stats.numChunks is \(m.stats.numChunks), the index references \(chunks)") }
+            if m.stats.numSamples != UInt64(samples) { problem("meta.json", nil, "stats.numSamples is \(m.stats.numSamples), the chunks hold \(samples)") }
+        }
+        return problems
+    }
+
+    private mutating func verifyIndex(_ idx: IndexReader, meta: BlockMeta?, chunks reader: ChunkSegmentReader?) {
+        let buf = idx.file.buffer
+        // Symbols: sorted and unique.
+        for i in 1..<max(1, idx.symbols.count) where !bytewiseLess(idx.symbols[i - 1], idx.symbols[i]) {
+            problem("index", Int(idx.toc.symbols), "symbols not sorted or not unique at #\(i) \(goQuote(idx.symbols[i]))")
+            break
+        }
+        // Series: walk the section entry by entry.
+        let start = Int(idx.toc.series)
+        let ends = [idx.toc.labelIndices, idx.toc.postings, idx.toc.labelIndicesTable].filter { $0 > idx.toc.series }
+        let end = Int(ends.min() ?? UInt64(buf.count - IndexFormat.tocSize))
+        var off = (start + 15) / 16 * 16
+        var ids: [UInt32] = []
+        var prev: Labels?
+        var metas: [ChunkMeta] = []
+        while off < end {
+            if buf[off] == 0 { off += 16; continue }  // padding between entries
+            let id = UInt32(off / 16)
+            do {
+                let labels = try idx.series(id, chunks: &metas)
+                ids.append(id)
+                series += 1
+                if let p = prev, !(p < labels) { problem("index", off, "series \(labels) out of order after \(p)") }
+                prev = labels
+                var names = Set<String>()
+                for l in labels.pairs {
+                    if l.value.isEmpty { problem("index", off, "series \(labels) has an empty label value") }
+                    if !names.insert(l.name).inserted { problem("index", off, "series \(labels) repeats label \(l.name)") }
+                }
+                verifyChunks(metas, labels: labels, at: off, meta: meta, reader: reader)
+                var r = ByteReader(buf, pos: off)
+                let len = (try? r.uvarintInt()) ?? 0
+                off = (r.pos + len + 4 + 15) / 16 * 16
+            } catch {
+                record(error, file: "index")
+                return
+            }
+        }
+        // Postings: every list CRC-checked and ascending; all-postings = all series.
+        do {
+            let all = try idx.allPostings()
+            if all != ids { problem("index", nil, "all-postings list (\(all.count) entries) differs from the series section (\(ids.count) series)") }
+            let idSet = Set(ids)
+            for name in idx.labelNames {
+                for value in idx.labelValues(name) {
+                    let p = try idx.postings(name, value)
+                    if p.isEmpty { problem("index", nil, "empty postings list for \(name)=\(goQuote(value))") }
+                    for i in 0..<p.count {
+                        if i > 0 && p[i] <= p[i - 1] { problem("index", nil, "postings of \(name)=\(goQuote(value)) not ascending"); break }
+                        if !idSet.contains(p[i]) { problem("index", nil, "postings of \(name)=\(goQuote(value)) reference unknown series \(p[i])"); break }
+                    }
+                }
+            }
+        } catch { record(error, file: "index") }
+        // Label index sections and label offset table: checksums.
+        if idx.toc.labelIndicesTable != 0 {
+            do {
+                var r = try IndexReader.section(buf, at: Int(idx.toc.labelIndicesTable), path: idx.path, what: "label offset table")
+                let n = Int(try r.be32())
+                for _ in 0..<n {
+                    _ = try r.uvarint()
+                    _ = try r.ustr()
+                    let at = try r.uvarintInt()
+                    _ = try IndexReader.section(buf, at: at, path: idx.path, what: "label index")
+                }
+            } catch { record(TSDBError.from(error, path: idx.path), file: "index") }
+        }
+    }
+
+    private mutating func verifyChunks(_ metas: [ChunkMeta], labels: Labels, at off: Int, meta: BlockMeta?, reader: ChunkSegmentReader?) {
+        var prevMax = Int64.min
+        for (i, c) in metas.enumerated() {
+            chunks += 1
+            if c.minTime > c.maxTime { problem("index", off, "chunk \(i) of \(labels) has minTime \(c.minTime) > maxTime \(c.maxTime)") }
+            if i > 0 && c.minTime <= prevMax { problem("index", off, "chunk \(i) of \(labels) overlaps the previous chunk") }
+            prevMax = c.maxTime
+            if let m = meta, c.minTime < m.minTime || c.maxTime >= m.maxTime {
+                problem("index", off, "chunk \(i) of \(labels) [\(c.minTime), \(c.maxTime)] outside block range [\(m.minTime), \(m.maxTime))")
+            }
+            guard let reader else { continue }
+            do {
+                let (enc, data) = try reader.chunk(c.ref)
+                let segFile = "chunks/" + SegmentFormat.name(Int(c.ref >> 32))
+                let chunkOff = Int(c.ref & 0xFFFF_FFFF)
+                switch enc {
+                case ChunkEncoding.xor.rawValue:
+                    samples += countXOR(data, segFile, chunkOff, c, labels)
+                case ChunkEncoding.aggr.rawValue:
+                    let ag = try AggrChunk(decoding: data)
+                    for t in AggrType.allCases {
+                        guard let part = ag[t] else { continue }
+                        let n = part.withUnsafeBytes { countXOR($0, segFile, chunkOff, t == .counter ? nil : c, labels) }
+                        if t == .count { samples += n }
+                    }
+                default:
+                    problem(segFile, chunkOff, "unsupported chunk encoding \(enc)")
+                }
+            } catch { record(error, file: "chunks") }
+        }
+    }
+
+    /// Decodes a chunk fully; checks its samples are ascending and inside the meta range.
+    private mutating func countXOR(_ data: UnsafeRawBufferPointer, _ file: String, _ off: Int, _ c: ChunkMeta?, _ labels: Labels) -> Int {
+        var it = XORIterator(data)
+        var n = 0
+        var first = Int64.min, last = Int64.min
+        while it.next() {
+            if n > 0 && it.t <= last { problem(file, off, "samples of \(labels) not ascending at \(it.t)"); return n }
+            if n == 0 { first = it.t }
+            last = it.t
+            n += 1
+        }
+        if it.failed { problem(file, off, "corrupt XOR chunk of \(labels): decoded \(it.read) of \(it.total) samples") }
+        if let c, n > 0, first != c.minTime || last != c.maxTime {
+            problem(file, off, "chunk of \(labels) holds [\(first), \(last)], index says [\(c.minTime), \(c.maxTime)]")
+        }
+        return n
+    }
+}

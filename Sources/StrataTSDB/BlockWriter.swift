@@ -1,0 +1,145 @@
+import StrataCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A chunk ready to be written: its encoding, data and closed time range.
+public struct EncodedChunk: Sendable {
+    public var encoding: ChunkEncoding
+    public var data: [UInt8]
+    public var minTime: Int64
+    public var maxTime: Int64
+    public var numSamples: Int
+
+    public init(encoding: ChunkEncoding, data: [UInt8], minTime: Int64, maxTime: Int64, numSamples: Int) {
+        self.encoding = encoding
+        self.data = data
+        self.minTime = minTime
+        self.maxTime = maxTime
+        self.numSamples = numSamples
+    }
+
+    /// Cuts samples into XOR chunks of `perChunk` samples (120, the Prometheus target).
+    public static func xorChunks(timestamps: [Int64], values: [Double], perChunk: Int = 120) -> [EncodedChunk] {
+        var out: [EncodedChunk] = []
+        var i = 0
+        while i < timestamps.count {
+            let end = min(i + perChunk, timestamps.count)
+            var a = XORAppender()
+            for k in i..<end { a.append(timestamps[k], values[k]) }
+            out.append(EncodedChunk(encoding: .xor, data: a.bytes, minTime: timestamps[i], maxTime: timestamps[end - 1], numSamples: end - i))
+            i = end
+        }
+        return out
+    }
+}
+
+/// Writes a complete block: chunks stream into segment files as series are added; at
+/// `commit` the series are sorted, the index and an empty tombstones file written, then
+/// meta.json, and the `<ULID>.tmp-for-creation` directory renamed into place. Readers never
+/// see a partial block; on error `abort` removes the temp dir.
+public final class BlockWriter {
+    public let ulid: ULID
+    public let minTime: Int64
+    public let maxTime: Int64
+    public let parentDir: String
+    let tmpDir: String
+    private let chunks: ChunkSegmentWriter
+    private var series: [(labels: Labels, chunks: [ChunkMeta])] = []
+    private var seen: Set<Labels> = []
+    public private(set) var stats = BlockMeta.BlockStats()
+    private var done = false
+
+    public init(parentDir: String, ulid: ULID = ULID(), minTime: Int64, maxTime: Int64,
+                maxSegmentSize: Int = SegmentFormat.defaultMaxSize) throws {
+        guard minTime < maxTime else { throw TSDBError.invalidArgument("block minTime \(minTime) must be below maxTime \(maxTime)") }
+        self.ulid = ulid
+        self.minTime = minTime
+        self.maxTime = maxTime
+        self.parentDir = parentDir
+        tmpDir = parentDir + "/" + ulid.description + ".tmp-for-creation"
+        try makeDirectory(parentDir)
+        try removeTree(tmpDir)
+        try makeDirectory(tmpDir)
+        chunks = try ChunkSegmentWriter(dir: tmpDir + "/chunks", maxSegmentSize: maxSegmentSize)
+    }
+
+    deinit { if !done { try? removeTree(tmpDir) } }
+
+    /// Adds a series with its chunks in time order. Series without chunks are skipped.
+    public func add(_ labels: Labels, chunks list: [EncodedChunk]) throws {
+        guard !list.isEmpty else { return }
+        guard !labels.isEmpty else { throw TSDBError.invalidArgument("series without labels") }
+        guard seen.insert(labels).inserted else { throw TSDBError.invalidArgument("duplicate series \(labels)") }
+        var metas: [ChunkMeta] = []
+        metas.reserveCapacity(list.count)
+        var prevMax = Int64.min
+        for c in list {
+            guard c.minTime >= minTime, c.maxTime < maxTime, c.minTime <= c.maxTime else {
+                throw TSDBError.invalidArgument("chunk [\(c.minTime), \(c.maxTime)] of \(labels) outside block range [\(minTime), \(maxTime))")
+            }
+            guard c.minTime > prevMax || prevMax == Int64.min else {
+                throw TSDBError.invalidArgument("chunks of \(labels) overlap or are out of order at \(c.minTime)")
+            }
+            prevMax = c.maxTime
+            let ref = try chunks.write(encoding: c.encoding, data: c.data)
+            metas.append(ChunkMeta(ref: ref, minTime: c.minTime, maxTime: c.maxTime))
+            stats.numSamples += UInt64(c.numSamples)
+            stats.numChunks += 1
+        }
+        stats.numSeries += 1
+        series.append((labels, metas))
+    }
+
+    /// Adds a series from samples (ascending timestamps), cut into 120-sample XOR chunks.
+    public func add(_ labels: Labels, timestamps: [Int64], values: [Double]) throws {
+        for i in 1..<max(1, timestamps.count) where timestamps[i] <= timestamps[i - 1] {
+            throw TSDBError.invalidArgument("samples of \(labels) not strictly increasing at \(timestamps[i])")
+        }
+        try add(labels, chunks: EncodedChunk.xorChunks(timestamps: timestamps, values: values))
+    }
+
+    /// Finishes the block. `configure` fills in what the caller knows (level, sources,
+    /// Thanos section); stats, ULID and time range are set here.
+    @discardableResult
+    public func commit(configure: (inout BlockMeta) -> Void = { _ in }) throws -> BlockMeta {
+        do {
+            _ = try chunks.close()
+            series.sort { $0.labels < $1.labels }
+            var symbolSet = Set<String>()
+            for s in series {
+                for l in s.labels.pairs { symbolSet.insert(l.name); symbolSet.insert(l.value) }
+            }
+            let symbols = symbolSet.sorted(by: bytewiseLess)
+            let iw = try IndexWriter(path: tmpDir + "/index", symbols: symbols)
+            for s in series { try iw.addSeries(s.labels, chunks: s.chunks) }
+            try iw.close()
+            try writeFileAtomically(tmpDir + "/tombstones", Tombstones().encoded)
+
+            var meta = BlockMeta(ulid: ulid, minTime: minTime, maxTime: maxTime)
+            configure(&meta)
+            meta.ulid = ulid
+            meta.minTime = minTime
+            meta.maxTime = maxTime
+            let extra = meta.stats.extra
+            meta.stats = stats
+            meta.stats.extra = extra
+            try meta.write(dir: tmpDir)
+            syncDirectory(tmpDir)
+            let final = parentDir + "/" + ulid.description
+            guard rename(tmpDir, final) == 0 else { throw TSDBError.io(path: final, errno: errno) }
+            syncDirectory(parentDir)
+            done = true
+            return meta
+        } catch {
+            abort()
+            throw error
+        }
+    }
+
+    /// Discards everything written.
+    public func abort() {
+        done = true
+        try? removeTree(tmpDir)
+    }
+}

@@ -1,0 +1,213 @@
+/// The Prometheus stale marker NaN (`value.StaleNaN`). Compare bit patterns, never values.
+public let staleNaNBits: UInt64 = 0x7FF0_0000_0000_0002
+public let staleNaN = Double(bitPattern: staleNaNBits)
+
+@inlinable public func isStaleNaN(_ v: Double) -> Bool { v.bitPattern == staleNaNBits }
+
+/// Appends float samples to a Gorilla/XOR chunk, bit-exact with Prometheus's `XORChunk`
+/// (spec: chunk-encodings.md §3). A fresh chunk starts with an unset XOR window.
+public struct XORAppender: Sendable {
+    private var w = BitWriter()
+    public private(set) var count = 0
+    private var t: Int64 = 0
+    private var vbits: UInt64 = 0
+    private var tDelta: UInt64 = 0
+    private var leading: UInt8 = 0xFF
+    private var trailing: UInt8 = 0
+    public private(set) var minTime: Int64 = 0
+    public private(set) var maxTime: Int64 = 0
+
+    public init() {
+        w.write(0, 16)
+    }
+
+    public mutating func append(_ ts: Int64, _ v: Double) {
+        appendBits(ts, v.bitPattern)
+    }
+
+    public mutating func appendBits(_ ts: Int64, _ bits: UInt64) {
+        if count == 0 {
+            var b = ByteWriter(capacity: 10)
+            b.varint(ts)
+            for x in b.bytes { w.writeByte(x) }
+            w.write(bits, 64)
+            minTime = ts
+        } else if count == 1 {
+            tDelta = UInt64(bitPattern: ts &- t)
+            var b = ByteWriter(capacity: 10)
+            b.uvarint(tDelta)
+            for x in b.bytes { w.writeByte(x) }
+            writeXOR(bits)
+        } else {
+            let delta = UInt64(bitPattern: ts &- t)
+            let dod = Int64(bitPattern: delta &- tDelta)
+            if dod == 0 {
+                w.write(0, 1)
+            } else if bitRange(dod, 14) {
+                w.write(0b10, 2); w.write(UInt64(bitPattern: dod), 14)
+            } else if bitRange(dod, 17) {
+                w.write(0b110, 3); w.write(UInt64(bitPattern: dod), 17)
+            } else if bitRange(dod, 20) {
+                w.write(0b1110, 4); w.write(UInt64(bitPattern: dod), 20)
+            } else {
+                w.write(0b1111, 4); w.write(UInt64(bitPattern: dod), 64)
+            }
+            tDelta = delta
+            writeXOR(bits)
+        }
+        t = ts
+        vbits = bits
+        maxTime = ts
+        count += 1
+        w.patch(at: 0, UInt8(truncatingIfNeeded: count >> 8))
+        w.patch(at: 1, UInt8(truncatingIfNeeded: count))
+    }
+
+    @inline(__always)
+    private func bitRange(_ x: Int64, _ nbits: Int64) -> Bool {
+        -((1 << (nbits - 1)) - 1) <= x && x <= 1 << (nbits - 1)
+    }
+
+    private mutating func writeXOR(_ bits: UInt64) {
+        let delta = bits ^ vbits
+        if delta == 0 {
+            w.write(0, 1)
+            return
+        }
+        w.write(1, 1)
+        var newLeading = UInt8(delta.leadingZeroBitCount)
+        let newTrailing = UInt8(delta.trailingZeroBitCount)
+        if newLeading >= 32 { newLeading = 31 }
+        if leading != 0xFF && newLeading >= leading && newTrailing >= trailing {
+            w.write(0, 1)
+            w.write(delta >> UInt64(trailing), 64 - Int(leading) - Int(trailing))
+            return
+        }
+        leading = newLeading
+        trailing = newTrailing
+        w.write(1, 1)
+        w.write(UInt64(newLeading), 5)
+        let sig = 64 - Int(newLeading) - Int(newTrailing)
+        w.write(UInt64(sig), 6)  // 64 wraps to 0 in 6 bits, as the format expects
+        w.write(delta >> UInt64(newTrailing), sig)
+    }
+
+    /// The chunk bytes (count header included).
+    public var bytes: [UInt8] { w.finished }
+}
+
+/// Iterates an XOR chunk's samples from borrowed bytes. The caller keeps the bytes alive.
+public struct XORIterator {
+    @usableFromInline var r: BitReader
+    public let total: Int
+    public private(set) var read = 0
+    public private(set) var t: Int64 = 0
+    public private(set) var vbits: UInt64 = 0
+    @usableFromInline var tDelta: UInt64 = 0
+    @usableFromInline var leading: Int = 0
+    @usableFromInline var trailing: Int = 0
+    /// Set when the data ended early or held a malformed field.
+    public private(set) var failed = false
+
+    public init(_ chunk: UnsafeRawBufferPointer) {
+        if chunk.count < 2 {
+            total = 0
+            failed = chunk.count != 0
+        } else {
+            total = Int(chunk[0]) << 8 | Int(chunk[1])
+        }
+        r = BitReader(chunk, offset: 2)
+    }
+
+    public var v: Double { Double(bitPattern: vbits) }
+
+    /// Advances to the next sample; false at the end or on corrupt data (`failed`).
+    @inline(__always)
+    public mutating func next() -> Bool {
+        if read >= total || failed { return false }
+        if read == 0 {
+            t = readVarint()
+            vbits = r.readBits(64)
+        } else if read == 1 {
+            tDelta = readUvarint()
+            t = t &+ Int64(bitPattern: tDelta)
+            readValue()
+        } else {
+            var d = 0
+            for _ in 0..<4 {
+                d <<= 1
+                if !r.readBit() { break }
+                d |= 1
+            }
+            var dod: Int64 = 0
+            var sz = 0
+            switch d {
+            case 0b0: break
+            case 0b10: sz = 14
+            case 0b110: sz = 17
+            case 0b1110: sz = 20
+            default: dod = Int64(bitPattern: r.readBits(64))
+            }
+            if sz != 0 {
+                var bits = r.readBits(sz)
+                if bits > (1 << UInt64(sz - 1)) { bits = bits &- (1 << UInt64(sz)) }
+                dod = Int64(bitPattern: bits)
+            }
+            tDelta = tDelta &+ UInt64(bitPattern: dod)
+            t = t &+ Int64(bitPattern: tDelta)
+            readValue()
+        }
+        if r.overrun { failed = true; return false }
+        read += 1
+        return true
+    }
+
+    @inline(__always)
+    mutating func readValue() {
+        if !r.readBit() { return }
+        if r.readBit() {
+            leading = Int(r.readBits(5))
+            var m = Int(r.readBits(6))
+            if m == 0 { m = 64 }
+            trailing = 64 - leading - m
+            if trailing < 0 { failed = true; return }
+        }
+        let m = 64 - leading - trailing
+        vbits ^= r.readBits(m) << UInt64(trailing)
+    }
+
+    mutating func readUvarint() -> UInt64 {
+        var x: UInt64 = 0
+        var s: UInt64 = 0
+        for i in 0..<10 {
+            let b = r.readBits(8)
+            if r.overrun { return 0 }
+            if b < 0x80 {
+                if i == 9 && b > 1 { failed = true }
+                return x | (b << s)
+            }
+            x |= (b & 0x7F) << s
+            s += 7
+        }
+        failed = true
+        return 0
+    }
+
+    mutating func readVarint() -> Int64 {
+        let ux = readUvarint()
+        let x = Int64(bitPattern: ux >> 1)
+        return (ux & 1) != 0 ? ~x : x
+    }
+}
+
+/// Decodes a whole XOR chunk into parallel arrays (appending). Throws on corrupt data.
+public func decodeXOR(_ chunk: UnsafeRawBufferPointer, into ts: inout [Int64], _ vs: inout [Double]) throws {
+    var it = XORIterator(chunk)
+    ts.reserveCapacity(ts.count + it.total)
+    vs.reserveCapacity(vs.count + it.total)
+    while it.next() {
+        ts.append(it.t)
+        vs.append(Double(bitPattern: it.vbits))
+    }
+    if it.failed { throw DecodeError.invalid(offset: 0, "corrupt XOR chunk after \(it.read) of \(it.total) samples") }
+}
