@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+@testable import StrataTSDB
+
+/// Locations and helpers shared by the TSDB tests.
+enum TestEnv {
+    /// The package root (Tests/StrataTSDBTests/… → two levels up).
+    static let root: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    static var testdata: String { root + "/testdata" }
+    static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+
+    /// Path of an executable on PATH, or nil.
+    static func which(_ name: String) -> String? {
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let p = "\(dir)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
+        return nil
+    }
+
+    /// promtool, or nil after recording a failure under CI (a missing real component must
+    /// fail there, never skip silently).
+    static func promtool() -> String? {
+        if let p = which("promtool") { return p }
+        if isCI { Issue.record("promtool not found on PATH; install Debian's prometheus package") }
+        return nil
+    }
+
+    /// The `strata` executable built next to the test runner.
+    static var strataBinary: String {
+        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [dir, dir.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()] {
+            let p = candidate.appendingPathComponent("strata").path
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
+        return root + "/.build/debug/strata"
+    }
+
+    static func tempDir(_ tag: String = "strata") -> String {
+        let p = NSTemporaryDirectory() + "\(tag)-\(UUID().uuidString)"
+        try! FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: true)
+        return p
+    }
+
+    struct RunResult {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs a process to completion (bounded by `timeout` seconds) and captures its output.
+    static func run(_ exe: String, _ args: [String], timeout: Double = 120) throws -> RunResult {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: exe)
+        p.arguments = args
+        let outURL = URL(fileURLWithPath: tempDir("out") + "/stdout")
+        let errURL = URL(fileURLWithPath: tempDir("err") + "/stderr")
+        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let out = try FileHandle(forWritingTo: outURL)
+        let err = try FileHandle(forWritingTo: errURL)
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while p.isRunning && Date() < deadline { usleep(20_000) }
+        if p.isRunning {
+            p.terminate()
+            p.waitUntilExit()
+            throw TSDBError.invalidArgument("\(exe) \(args) did not finish within \(timeout)s")
+        }
+        try out.close()
+        try err.close()
+        return RunResult(status: p.terminationStatus,
+                         stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
+                         stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+    }
+
+    /// `promtool tsdb dump` of one block: copies it into a scratch TSDB dir with an empty WAL
+    /// (promtool dump writes chunks_head/ into the dir it opens).
+    static func promtoolDump(_ promtool: String, block: String) throws -> String {
+        let scratch = tempDir("promdump")
+        let name = URL(fileURLWithPath: block).lastPathComponent
+        try FileManager.default.copyItem(atPath: block, toPath: scratch + "/" + name)
+        try FileManager.default.createDirectory(atPath: scratch + "/wal", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let r = try run(promtool, ["tsdb", "dump", scratch])
+        guard r.status == 0 else { throw TSDBError.invalidArgument("promtool dump failed: \(r.stderr)") }
+        return r.stdout
+    }
+
+    static func promBlocks() throws -> [String] {
+        let dir = testdata + "/prom-blocks"
+        return try FileManager.default.contentsOfDirectory(atPath: dir).sorted().map { dir + "/" + $0 }
+    }
+}
+
+/// nil when equal, else a short description of the first differing line (keeps failure
+/// output readable when dumps are thousands of lines long).
+func firstDifference(_ a: String, _ b: String) -> String? {
+    firstDifference(a.split(separator: "\n", omittingEmptySubsequences: false).map(String.init),
+                    b.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
+}
+
+func firstDifference(_ a: [String], _ b: [String]) -> String? {
+    for i in 0..<max(a.count, b.count) {
+        let x = i < a.count ? a[i] : "<end>"
+        let y = i < b.count ? b[i] : "<end>"
+        if x != y { return "line \(i + 1): \(x) ≠ \(y) (\(a.count) vs \(b.count) lines)" }
+    }
+    return nil
+}
