@@ -154,7 +154,7 @@ extension BlockMeta {
                         guard let p = f["rel_path"]?.stringValue else { return nil }
                         let hash = f["hash"]?["hashFunc"]?.stringValue == "SHA256" ? f["hash"]?["value"]?.stringValue : nil
                         return ThanosFile(relPath: p, sizeBytes: f["size_bytes"]?.int64Value, sha256: hash)
-                    }
+                    }.sorted { $0.relPath < $1.relPath }
                 case "rewrites": th.rewrites = m.value.arrayValue ?? []
                 default: th.extra.append(m)
                 }
