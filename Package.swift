@@ -35,8 +35,11 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "strata", dependencies: ["StrataTools"]),
+        // Helpers shared by the test targets (real tools on PATH, the built binary, scratch dirs).
+        .target(name: "StrataTestSupport", dependencies: ["StrataTSDB"]),
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),
-        .testTarget(name: "StrataTSDBTests", dependencies: ["StrataTSDB", "StrataCore"]),
+        .testTarget(name: "StrataTSDBTests", dependencies: ["StrataTSDB", "StrataCore", "StrataTestSupport"]),
+        .testTarget(name: "StrataToolsTests", dependencies: ["StrataTools", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

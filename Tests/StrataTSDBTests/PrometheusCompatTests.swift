@@ -1,4 +1,5 @@
 import Foundation
+import StrataTestSupport
 import Testing
 import StrataCore
 @testable import StrataTSDB
@@ -6,7 +7,7 @@ import StrataCore
 /// Compatibility from both sides: we read what Prometheus wrote, promtool reads what we write.
 @Suite struct PrometheusCompatTests {
     @Test func readsPromtoolBlocksExactlyAsPromtoolDumpsThem() throws {
-        guard let promtool = TestEnv.promtool() else { return }
+        guard let promtool = try TestEnv.promtool() else { return }
         let blocks = try TestEnv.promBlocks()
         #expect(blocks.count == 4)
         for dir in blocks {
@@ -22,7 +23,7 @@ import StrataCore
     }
 
     @Test func selectsByMatchersLikePrometheus() throws {
-        guard let promtool = TestEnv.promtool() else { return }
+        guard let promtool = try TestEnv.promtool() else { return }
         let dir = try TestEnv.promBlocks()[0]
         let b = try BlockReader(dir: dir)
         let all = try TestEnv.promtoolDump(promtool, block: dir).split(separator: "\n")
@@ -40,7 +41,7 @@ import StrataCore
     }
 
     @Test func promtoolReadsBlocksWeWrite() throws {
-        guard let promtool = TestEnv.promtool() else { return }
+        guard let promtool = try TestEnv.promtool() else { return }
         let out = TestEnv.tempDir()
         defer { try? FileManager.default.removeItem(atPath: out) }
         let w = try BlockWriter(parentDir: out, minTime: 0, maxTime: 7_200_000)

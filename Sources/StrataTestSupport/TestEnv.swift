@@ -1,21 +1,27 @@
 import Foundation
-import Testing
-@testable import StrataTSDB
+import StrataTSDB
 
-/// Locations and helpers shared by the TSDB tests.
-enum TestEnv {
-    /// The package root (Tests/StrataTSDBTests/… → two levels up).
-    static let root: String = {
+/// A real component a test needs is not installed. Thrown only under `CI=true`, where a
+/// missing component must fail the test rather than skip it.
+public struct MissingComponent: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// Locations and helpers shared by the test targets: the package root, real tools on PATH,
+/// the built `strata` binary, scratch directories and bounded subprocess runs.
+public enum TestEnv {
+    /// The package root (Sources/StrataTestSupport/… → two levels up).
+    public static let root: String = {
         var url = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { url.deleteLastPathComponent() }
         return url.path
     }()
 
-    static var testdata: String { root + "/testdata" }
-    static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+    public static var testdata: String { root + "/testdata" }
+    public static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
 
     /// Path of an executable on PATH, or nil.
-    static func which(_ name: String) -> String? {
+    public static func which(_ name: String) -> String? {
         for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
             let p = "\(dir)/\(name)"
             if FileManager.default.isExecutableFile(atPath: p) { return p }
@@ -23,16 +29,20 @@ enum TestEnv {
         return nil
     }
 
-    /// promtool, or nil after recording a failure under CI (a missing real component must
-    /// fail there, never skip silently).
-    static func promtool() -> String? {
-        if let p = which("promtool") { return p }
-        if isCI { Issue.record("promtool not found on PATH; install Debian's prometheus package") }
+    /// An executable needed by a test: its path; nil (skip) on a developer machine without
+    /// it; under CI a thrown `MissingComponent`, failing the test.
+    public static func require(_ name: String, hint: String) throws -> String? {
+        if let p = which(name) { return p }
+        if isCI { throw MissingComponent(description: "\(name) not found on PATH: \(hint)") }
         return nil
     }
 
+    public static func promtool() throws -> String? {
+        try require("promtool", hint: "apt-get install prometheus")
+    }
+
     /// The `strata` executable built next to the test runner.
-    static var strataBinary: String {
+    public static var strataBinary: String {
         let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         for candidate in [dir, dir.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()] {
             let p = candidate.appendingPathComponent("strata").path
@@ -41,20 +51,20 @@ enum TestEnv {
         return root + "/.build/debug/strata"
     }
 
-    static func tempDir(_ tag: String = "strata") -> String {
+    public static func tempDir(_ tag: String = "strata") -> String {
         let p = NSTemporaryDirectory() + "\(tag)-\(UUID().uuidString)"
         try! FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: true)
         return p
     }
 
-    struct RunResult {
-        var status: Int32
-        var stdout: String
-        var stderr: String
+    public struct RunResult: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
     }
 
     /// Runs a process to completion (bounded by `timeout` seconds) and captures its output.
-    static func run(_ exe: String, _ args: [String], timeout: Double = 120) throws -> RunResult {
+    public static func run(_ exe: String, _ args: [String], timeout: Double = 120) throws -> RunResult {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: exe)
         p.arguments = args
@@ -83,7 +93,7 @@ enum TestEnv {
 
     /// `promtool tsdb dump` of one block: copies it into a scratch TSDB dir with an empty WAL
     /// (promtool dump writes chunks_head/ into the dir it opens).
-    static func promtoolDump(_ promtool: String, block: String) throws -> String {
+    public static func promtoolDump(_ promtool: String, block: String) throws -> String {
         let scratch = tempDir("promdump")
         let name = URL(fileURLWithPath: block).lastPathComponent
         try FileManager.default.copyItem(atPath: block, toPath: scratch + "/" + name)
@@ -94,7 +104,7 @@ enum TestEnv {
         return r.stdout
     }
 
-    static func promBlocks() throws -> [String] {
+    public static func promBlocks() throws -> [String] {
         let dir = testdata + "/prom-blocks"
         return try FileManager.default.contentsOfDirectory(atPath: dir).sorted().map { dir + "/" + $0 }
     }
@@ -102,12 +112,12 @@ enum TestEnv {
 
 /// nil when equal, else a short description of the first differing line (keeps failure
 /// output readable when dumps are thousands of lines long).
-func firstDifference(_ a: String, _ b: String) -> String? {
+public func firstDifference(_ a: String, _ b: String) -> String? {
     firstDifference(a.split(separator: "\n", omittingEmptySubsequences: false).map(String.init),
                     b.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
 }
 
-func firstDifference(_ a: [String], _ b: [String]) -> String? {
+public func firstDifference(_ a: [String], _ b: [String]) -> String? {
     for i in 0..<max(a.count, b.count) {
         let x = i < a.count ? a[i] : "<end>"
         let y = i < b.count ? b[i] : "<end>"
