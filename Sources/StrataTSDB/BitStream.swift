@@ -50,7 +50,7 @@ public struct BitReader {
     @usableFromInline let count: Int
     @usableFromInline var pos: Int
     /// Unread bits, left-aligned; bits below `valid` are either zero or the next bytes' bits.
-    @usableFromInline var acc: UInt64 = 0
+    public internal(set) var acc: UInt64 = 0
     @usableFromInline var valid: Int = 0
     public var overrun = false
 
@@ -65,17 +65,32 @@ public struct BitReader {
         guard let base else { return }
         if pos + 8 <= count {
             let w = UInt64(bigEndian: UnsafeRawPointer(base + pos).loadUnaligned(as: UInt64.self))
-            acc |= w >> UInt64(valid)
+            acc |= w &>> UInt64(valid)
             let take = (64 - valid) >> 3
             pos += take
             valid += take << 3
         } else {
             while valid <= 56 && pos < count {
-                acc |= UInt64(base[pos]) << UInt64(56 - valid)
+                acc |= UInt64(base[pos]) &<< UInt64(56 - valid)
                 valid += 8
                 pos += 1
             }
         }
+    }
+
+    /// Tops the window up to at least 57 bits when the data has them.
+    @inline(__always)
+    public mutating func fill() {
+        if valid <= 56 { refill() }
+    }
+
+    /// Drops `n` (≤ 8) bits that `fill` made available and the caller has already looked at
+    /// through `acc`.
+    @inline(__always)
+    public mutating func skip(_ n: Int) {
+        if valid < n { overrun = true; return }
+        acc &<<= UInt64(n)
+        valid -= n
     }
 
     @inline(__always)
@@ -84,8 +99,8 @@ public struct BitReader {
             refill()
             if valid == 0 { overrun = true; return false }
         }
-        let b = acc >> 63
-        acc <<= 1
+        let b = acc &>> 63
+        acc &<<= 1
         valid -= 1
         return b == 1
     }
@@ -96,14 +111,14 @@ public struct BitReader {
         if n == 0 { return 0 }
         if n > 56 {
             let hi = readBits(n - 32)
-            return (hi << 32) | readBits(32)
+            return (hi &<< 32) | readBits(32)
         }
         if valid < n {
             refill()
             if valid < n { overrun = true; return 0 }
         }
-        let v = acc >> UInt64(64 - n)
-        acc <<= UInt64(n)
+        let v = acc &>> UInt64(64 - n)
+        acc &<<= UInt64(n)
         valid -= n
         return v
     }

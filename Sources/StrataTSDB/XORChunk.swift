@@ -125,35 +125,42 @@ public struct XORIterator {
     @inline(__always)
     public mutating func next() -> Bool {
         if read >= total || failed { return false }
+        if read < 2 { return nextHead() }
+        // Timestamp: the delta-of-delta prefix is read from the look-ahead window at once
+        // instead of bit by bit (the common case, dod == 0, costs one shift).
+        r.fill()
+        let top = r.acc
+        var dod: Int64 = 0
+        if top >> 63 == 0 {
+            r.skip(1)
+        } else if top >> 62 == 0b10 {
+            r.skip(2)
+            dod = signExtend(r.readBits(14), 14)
+        } else if top >> 61 == 0b110 {
+            r.skip(3)
+            dod = signExtend(r.readBits(17), 17)
+        } else if top >> 60 == 0b1110 {
+            r.skip(4)
+            dod = signExtend(r.readBits(20), 20)
+        } else {
+            r.skip(4)
+            dod = Int64(bitPattern: r.readBits(64))
+        }
+        tDelta = tDelta &+ UInt64(bitPattern: dod)
+        t = t &+ Int64(bitPattern: tDelta)
+        readValue()
+        if r.overrun { failed = true; return false }
+        read += 1
+        return true
+    }
+
+    /// Sample 0 (varint t, raw value) and sample 1 (uvarint delta, XOR value).
+    mutating func nextHead() -> Bool {
         if read == 0 {
             t = readVarint()
             vbits = r.readBits(64)
-        } else if read == 1 {
-            tDelta = readUvarint()
-            t = t &+ Int64(bitPattern: tDelta)
-            readValue()
         } else {
-            var d = 0
-            for _ in 0..<4 {
-                d <<= 1
-                if !r.readBit() { break }
-                d |= 1
-            }
-            var dod: Int64 = 0
-            var sz = 0
-            switch d {
-            case 0b0: break
-            case 0b10: sz = 14
-            case 0b110: sz = 17
-            case 0b1110: sz = 20
-            default: dod = Int64(bitPattern: r.readBits(64))
-            }
-            if sz != 0 {
-                var bits = r.readBits(sz)
-                if bits > (1 << UInt64(sz - 1)) { bits = bits &- (1 << UInt64(sz)) }
-                dod = Int64(bitPattern: bits)
-            }
-            tDelta = tDelta &+ UInt64(bitPattern: dod)
+            tDelta = readUvarint()
             t = t &+ Int64(bitPattern: tDelta)
             readValue()
         }
@@ -162,18 +169,30 @@ public struct XORIterator {
         return true
     }
 
+    /// Two's-complement value of the low `n` bits (the format's asymmetric range: values above
+    /// 2^(n-1) are negative).
+    @inline(__always)
+    func signExtend(_ bits: UInt64, _ n: Int) -> Int64 {
+        bits > (1 << UInt64(n - 1)) ? Int64(bitPattern: bits &- (1 << UInt64(n))) : Int64(bitPattern: bits)
+    }
+
     @inline(__always)
     mutating func readValue() {
-        if !r.readBit() { return }
-        if r.readBit() {
+        r.fill()
+        let top = r.acc
+        if top >> 63 == 0 { r.skip(1); return }
+        if top >> 62 == 0b11 {
+            r.skip(2)
             leading = Int(r.readBits(5))
             var m = Int(r.readBits(6))
             if m == 0 { m = 64 }
             trailing = 64 - leading - m
-            if trailing < 0 { failed = true; return }
+            if trailing < 0 { failed = true; r.overrun = true; return }
+        } else {
+            r.skip(2)
         }
         let m = 64 - leading - trailing
-        vbits ^= r.readBits(m) << UInt64(trailing)
+        vbits ^= r.readBits(m) &<< UInt64(trailing)
     }
 
     mutating func readUvarint() -> UInt64 {

@@ -19,7 +19,9 @@ public struct DemoDataGenerator {
     static let blockMs: Int64 = 2 * 3_600_000
     static let perPod = 20
     static let buckets: [String] = ["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "+Inf"]
-    static let bucketBounds: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, .infinity]
+    /// Share of observations per disjoint bucket and a representative latency for `_sum`.
+    static let bucketShare: [Double] = [0.05, 0.1, 0.2, 0.25, 0.2, 0.1, 0.05, 0.03, 0.015, 0.005]
+    static let bucketMid: [Double] = [0.003, 0.008, 0.018, 0.04, 0.075, 0.17, 0.37, 0.75, 1.7, 4]
     static let deployments = ["api", "checkout", "cart", "search", "auth", "payments", "frontend", "catalog", "shipping", "email"]
     static let namespaces = ["prod", "staging", "platform"]
 
@@ -89,7 +91,7 @@ public struct DemoDataGenerator {
                             if g != s.generation { Self.restart(&s, g) }
                         }
                         // Real scrapes land a few ms off the grid; keep inside the block.
-                        let jitter = intervalMs >= 1000 ? Int64(s.rng.next() % 3) : 0
+                        let jitter = intervalMs >= 1000 && s.rng.next() % 10 == 0 ? Int64(s.rng.next() % 3) : 0
                         ts.append(min(t + jitter, blockEnd - 1))
                         Self.step(&s, t: t, intervalMs: intervalMs, into: &cols)
                     }
@@ -127,19 +129,23 @@ public struct DemoDataGenerator {
         let weights = [0.8, 0.1, 0.06, 0.04]
         let rate = 20 * load * (0.5 + Double(s.rng.next() % 100) / 100)
         for i in 0..<4 { s.requests[i] += (rate * weights[i] * secs).rounded(.down) + Double(s.rng.next() % 2) }
-        s.cpu += secs * 0.25 * load * Double(50 + s.rng.next() % 100) / 100
-        s.memory = max(50e6, s.memory + Double(Int64(s.rng.next() % 2_000_001) - 1_000_000))
-        s.goroutines = max(5, s.goroutines + Double(Int64(s.rng.next() % 5) - 2))
-        let obs = Int(rate * secs / 4)
-        for _ in 0..<obs {
-            let u = Double(s.rng.next() % 10_000) / 10_000
-            let latency = 0.002 + u * u * u * 3
-            s.sum += latency
-            for (i, b) in bucketBounds.enumerated() where latency <= b { s.buckets[i] += 1 }
+        s.cpu += (secs * 0.25 * load * Double(50 + s.rng.next() % 100)).rounded() / 100
+        // Memory moves in 4 KiB pages and not on every scrape, like a real working set.
+        if s.rng.next() % 3 == 0 { s.memory = max(50e6, s.memory + 4096 * Double(Int64(s.rng.next() % 513) - 256)) }
+        if s.rng.next() % 5 == 0 { s.goroutines = max(5, s.goroutines + Double(Int64(s.rng.next() % 5) - 2)) }
+        // Observations land in the disjoint buckets with fixed probabilities plus rounding
+        // noise; the cumulative `le` series stay monotonic like a real histogram.
+        let obs = rate * secs / 4
+        var cumulative = 0.0
+        for i in 0..<10 {
+            let inc = (obs * bucketShare[i] + Double(s.rng.next() % 1000) / 1000).rounded(.down)
+            cumulative += inc
+            s.buckets[i] += cumulative
+            s.sum += inc * bucketMid[i]
         }
         if s.rng.next() % 500 == 0 { s.ready = 1 - s.ready }
         cols[0].append(1)
-        cols[1].append((s.cpu * 1000).rounded() / 1000)
+        cols[1].append(s.cpu)
         cols[2].append(s.memory)
         for i in 0..<4 { cols[3 + i].append(s.requests[i]) }
         for i in 0..<10 { cols[7 + i].append(s.buckets[i]) }
