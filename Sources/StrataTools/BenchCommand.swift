@@ -76,7 +76,15 @@ public struct BenchCommand: ParsableCommand {
                     }
                 }
             }
+            var tsBuf = [Int64](repeating: 0, count: 65536), vBuf = [UInt64](repeating: 0, count: 65536)
+            let bulk = best(rounds: rounds) {
+                for c in encoded {
+                    let n = c.withUnsafeBytes { XORBulkDecoder.decode($0, ts: &tsBuf, vbits: &vBuf) }
+                    sink &+= UInt64(n) &+ vBuf[n - 1]
+                }
+            }
             let samples = Double(chunks * 120)
+            print("xor bulk decode: \(Int(samples / bulk / 1e6)) M samples/s")
             let bytes = encoded.reduce(0) { $0 + $1.count }
             print("xor encode: \(Int(samples / enc / 1e6)) M samples/s")
             print("xor decode: \(Int(samples / dec / 1e6)) M samples/s")
@@ -99,6 +107,11 @@ public struct BenchCommand: ParsableCommand {
                     while it.next() { sink &+= it.vbits &+ UInt64(bitPattern: it.t); n += 1 }
                 }
             }
+            var tsBuf = [Int64](repeating: 0, count: 65536), vBuf = [UInt64](repeating: 0, count: 65536)
+            let bulk = best(rounds: rounds) {
+                for d in datas { sink &+= UInt64(XORBulkDecoder.decode(d, ts: &tsBuf, vbits: &vBuf)) }
+            }
+            print("xor bulk decode: \(Int(Double(n) / bulk / 1e6)) M samples/s")
             let bytes = datas.reduce(0) { $0 + $1.count }
             print("xor decode (\(refs.count) chunks of \(dir)): \(Int(Double(n) / t / 1e6)) M samples/s, \(GoFloat.f((Double(bytes) / Double(n) * 100).rounded() / 100)) bytes/sample (checksum \(sink % 10))")
         }

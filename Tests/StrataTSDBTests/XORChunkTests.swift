@@ -16,6 +16,14 @@ import Foundation
             #expect(!it.failed)
         }
         #expect(got.count == samples.count)
+        // The bulk decoder must agree with the iterator sample for sample.
+        var bt = [Int64](repeating: 0, count: 65536), bv = [UInt64](repeating: 0, count: 65536)
+        let n = bytes.withUnsafeBytes { XORBulkDecoder.decode($0, ts: &bt, vbits: &bv) }
+        #expect(n == samples.count)
+        for i in 0..<max(0, n) where bt[i] != samples[i].0 || bv[i] != samples[i].1 {
+            Issue.record("bulk decode differs at \(i)")
+            break
+        }
         for (g, s) in zip(got, samples) {
             #expect(g.0 == s.0)
             #expect(g.1 == s.1)
@@ -83,6 +91,8 @@ import Foundation
                 while it.next() { n += 1 }
                 #expect(it.failed)
                 #expect(n < 120)
+                var bt = [Int64](repeating: 0, count: 65536), bv = [UInt64](repeating: 0, count: 65536)
+                #expect(XORBulkDecoder.decode(buf, ts: &bt, vbits: &bv) == -1)
             }
         }
     }
