@@ -98,19 +98,35 @@ public final class BlockReader: @unchecked Sendable {
 
     private func appendXOR(_ data: UnsafeRawBufferPointer, ref: ChunkRef, _ lo: Int64, _ hi: Int64,
                            _ deleted: [TimeInterval], _ ts: inout [Int64], _ vs: inout [Double]) throws {
-        var it = XORIterator(data)
-        while it.next() {
-            let t = it.t
-            if t < lo { continue }
-            if t > hi { break }
-            if !deleted.isEmpty && deleted.contains(where: { $0.contains(t) }) { continue }
-            ts.append(t)
-            vs.append(Double(bitPattern: it.vbits))
+        let total = XORBulkDecoder.sampleCount(data)
+        let start = ts.count
+        ts.append(contentsOf: repeatElement(0, count: total))
+        vs.append(contentsOf: repeatElement(0, count: total))
+        let n = ts.withUnsafeMutableBufferPointer { tb in
+            vs.withUnsafeMutableBufferPointer { vb in
+                vb.baseAddress!.withMemoryRebound(to: UInt64.self, capacity: vb.count) { vp in
+                    XORBulkDecoder.decode(data, ts: tb.baseAddress! + start, vbits: vp + start)
+                }
+            }
         }
-        if it.failed {
+        if n < 0 {
+            ts.removeLast(total)
+            vs.removeLast(total)
             throw TSDBError.corrupt(path: dir + "/chunks/" + SegmentFormat.name(Int(ref >> 32)), offset: Int(ref & 0xFFFF_FFFF),
-                                    "corrupt XOR chunk (decoded \(it.read) of \(it.total) samples)")
+                                    "corrupt XOR chunk (\(total) samples announced)")
         }
+        // Keep the samples inside [lo, hi] that no tombstone deletes, compacting in place.
+        var w = start
+        for k in start..<(start + n) {
+            let t = ts[k]
+            if t < lo || t > hi { continue }
+            if !deleted.isEmpty && deleted.contains(where: { $0.contains(t) }) { continue }
+            ts[w] = t
+            vs[w] = vs[k]
+            w += 1
+        }
+        ts.removeLast(ts.count - w)
+        vs.removeLast(vs.count - w)
     }
 
     /// Label names of series matching `matchers` (all names when none).
