@@ -117,3 +117,27 @@ import Testing
         #expect(formatRFC3339(-1) == "1969-12-31T23:59:59.999Z")
     }
 }
+
+@Suite struct FormattingTests {
+    @Test func logfmtQuotesOnlyWhenNeeded() {
+        #expect(StrataLogHandler.logfmtValue("plain") == "plain")
+        #expect(StrataLogHandler.logfmtValue("two words") == "\"two words\"")
+        #expect(StrataLogHandler.logfmtValue("a=b") == "\"a=b\"")
+        #expect(StrataLogHandler.logfmtValue("") == "\"\"")
+        #expect(StrataLogHandler.levelName(.warning) == "warn")
+        #expect(throws: ConfigError.self) { try StrataLogHandler.bootstrap(level: "loud", format: "logfmt") }
+        #expect(throws: ConfigError.self) { try StrataLogHandler.bootstrap(level: "info", format: "xml") }
+    }
+
+    @Test func jsonValueRoundTripsAndKeepsOrder() throws {
+        let text = #"{"b": 1, "a": [true, null, -2.5, "x\u00e9\n"], "big": 9007199254740993}"#
+        let v = try JSONValue(parsing: text)
+        #expect(v["big"]?.int64Value == 9_007_199_254_740_993)
+        #expect(v.serialized() == #"{"b":1,"a":[true,null,-2.5,"xé\n"],"big":9007199254740993}"#)
+        #expect(try JSONValue(parsing: v.serialized(indent: "\t")) == v)
+        for bad in ["{", "[1,]", "{\"a\" 1}", "tru", "\"abc", "1 2", "{\"a\":1}}"] {
+            #expect(throws: JSONParseError.self) { try JSONValue(parsing: bad) }
+        }
+        #expect(goJSONString("<&>") == #""\u003c\u0026\u003e""#)
+    }
+}
