@@ -1,0 +1,96 @@
+import Foundation
+import StrataCore
+import StrataTSDB
+
+/// Conversions between Strata's types and the Store API messages.
+extension Labels {
+    public init(proto: [Thanos_Label]) {
+        self.init(proto.map { Label($0.name, $0.value) })
+    }
+
+    public var proto: [Thanos_Label] {
+        pairs.map { l in
+            var p = Thanos_Label()
+            p.name = l.name
+            p.value = l.value
+            return p
+        }
+    }
+}
+
+/// A request carried a matcher Strata cannot compile (bad regex): the gRPC layer maps it to
+/// InvalidArgument.
+public struct InvalidMatcher: Error, CustomStringConvertible {
+    public let description: String
+}
+
+extension Matcher {
+    public init(proto m: Thanos_LabelMatcher) throws {
+        let type: MatchType
+        switch m.type {
+        case .eq: type = .equal
+        case .neq: type = .notEqual
+        case .re: type = .regexMatch
+        case .nre: type = .regexNoMatch
+        case .UNRECOGNIZED(let v): throw InvalidMatcher(description: "unknown matcher type \(v)")
+        }
+        do { try self.init(type, m.name, m.value) } catch { throw InvalidMatcher(description: "\(error)") }
+    }
+
+    public var proto: Thanos_LabelMatcher {
+        var p = Thanos_LabelMatcher()
+        p.name = name
+        p.value = value
+        switch type {
+        case .equal: p.type = .eq
+        case .notEqual: p.type = .neq
+        case .regexMatch: p.type = .re
+        case .regexNoMatch: p.type = .nre
+        }
+        return p
+    }
+}
+
+extension Array where Element == Thanos_LabelMatcher {
+    public func matchers() throws -> [Matcher] { try map { try Matcher(proto: $0) } }
+}
+
+extension Thanos_Chunk {
+    /// A chunk message from on-disk bytes. The Store API's enum is the on-disk encoding minus
+    /// one (XOR = 0); Thanos aggregate sub-chunks are plain XOR.
+    public static func xor(_ data: [UInt8]) -> Thanos_Chunk {
+        var c = Thanos_Chunk()
+        c.type = .xor
+        c.data = Data(data)
+        return c
+    }
+}
+
+extension Thanos_AggrChunk {
+    /// The sub-chunk for one aggregate, or nil when absent.
+    public func chunk(for aggr: Thanos_Aggr) -> Thanos_Chunk? {
+        switch aggr {
+        case .raw: return hasRaw ? raw : nil
+        case .count: return hasCount ? count : nil
+        case .sum: return hasSum ? sum : nil
+        case .min: return hasMin ? min : nil
+        case .max: return hasMax ? max : nil
+        case .counter: return hasCounter ? counter : nil
+        case .UNRECOGNIZED: return nil
+        }
+    }
+}
+
+extension Thanos_Aggr {
+    /// The aggregate's index in a downsampled chunk.
+    public var aggrType: AggrType? {
+        switch self {
+        case .count: return .count
+        case .sum: return .sum
+        case .min: return .min
+        case .max: return .max
+        case .counter: return .counter
+        case .raw, .UNRECOGNIZED: return nil
+        }
+    }
+}

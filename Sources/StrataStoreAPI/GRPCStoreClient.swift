@@ -1,0 +1,53 @@
+import GRPCCore
+import GRPCNIOTransportHTTP2
+
+/// A `StoreClient` talking gRPC to a Thanos-compatible Store API endpoint (Strata's or
+/// Thanos's own). One HTTP/2 connection, kept open; call `close` when done.
+public final class GRPCStoreClient: StoreClient {
+    public let name: String
+    let client: GRPCClient<HTTP2ClientTransport.Posix>
+    let connections: Task<Void, Never>
+    let options: CallOptions
+
+    /// `target`: `host:port`. `timeout` bounds each call.
+    public init(target: String, timeout: Duration = .seconds(120)) throws {
+        name = target
+        guard let colon = target.lastIndex(of: ":"), let port = Int(target[target.index(after: colon)...]) else {
+            throw StoreError.invalidArgument("store address must be host:port, got \"\(target)\"")
+        }
+        let host = String(target[..<colon])
+        let transport = try HTTP2ClientTransport.Posix(target: .dns(host: host, port: port), transportSecurity: .plaintext)
+        let client = GRPCClient(transport: transport)
+        self.client = client
+        connections = Task { try? await client.runConnections() }
+        var o = CallOptions.defaults
+        o.timeout = timeout
+        o.maxResponseMessageBytes = Int(Int32.max)
+        options = o
+    }
+
+    deinit { client.beginGracefulShutdown() }
+
+    public func close() { client.beginGracefulShutdown() }
+
+    var store: Thanos_Store.Client<HTTP2ClientTransport.Posix> { Thanos_Store.Client(wrapping: client) }
+
+    public func info() async throws -> Thanos_Info_InfoResponse {
+        try await Thanos_Info_Info.Client(wrapping: client).info(Thanos_Info_InfoRequest(), options: options)
+    }
+
+    public func series(_ request: Thanos_SeriesRequest,
+                       onResponse: @escaping @Sendable (Thanos_SeriesResponse) async throws -> Void) async throws {
+        try await store.series(request, options: options) { response in
+            for try await message in response.messages { try await onResponse(message) }
+        }
+    }
+
+    public func labelNames(_ request: Thanos_LabelNamesRequest) async throws -> Thanos_LabelNamesResponse {
+        try await store.labelNames(request, options: options)
+    }
+
+    public func labelValues(_ request: Thanos_LabelValuesRequest) async throws -> Thanos_LabelValuesResponse {
+        try await store.labelValues(request, options: options)
+    }
+}

@@ -1,0 +1,96 @@
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import StrataCore
+
+/// Serves any `StoreClient` over gRPC as `thanos.Store` and `thanos.info.Info`, wire-compatible
+/// with Thanos: Thanos queriers can use Strata stores and the other way round.
+public final class GRPCStoreServer: Sendable {
+    let server: GRPCServer<HTTP2ServerTransport.Posix>
+    let transport: HTTP2ServerTransport.Posix
+
+    /// `address`: `host:port`; port 0 picks a free port (see `boundPort`).
+    public init(store: any StoreClient, host: String, port: Int) {
+        transport = HTTP2ServerTransport.Posix(
+            address: .ipv4(host: host, port: port),
+            transportSecurity: .plaintext,
+            config: .defaults { c in
+                // Thanos allows messages up to 2^31-1 bytes; series frames can be large.
+                c.rpc.maxRequestPayloadSize = Int(Int32.max)
+            }
+        )
+        server = GRPCServer(transport: transport, services: [StoreService(store: store), InfoService(store: store)])
+    }
+
+    /// Runs until `shutdown` (or the task is cancelled).
+    public func serve() async throws { try await server.serve() }
+
+    public func shutdown() { server.beginGracefulShutdown() }
+
+    /// The bound port, once listening.
+    public func boundPort() async throws -> Int {
+        let a = try await transport.listeningAddress
+        if let v4 = a.ipv4 { return v4.port }
+        if let v6 = a.ipv6 { return v6.port }
+        throw StoreError.internal("gRPC server bound to a non-IP address \(a)")
+    }
+
+    static func rpcError(_ e: Error) -> Error {
+        if e is RPCError || e is CancellationError { return e }
+        switch e {
+        case let s as StoreError:
+            switch s {
+            case .invalidArgument(let m): return RPCError(code: .invalidArgument, message: m)
+            case .resourceExhausted(let m): return RPCError(code: .resourceExhausted, message: m)
+            case .unavailable(let m): return RPCError(code: .unavailable, message: m)
+            case .internal(let m): return RPCError(code: .internalError, message: m)
+            }
+        case let m as InvalidMatcher: return RPCError(code: .invalidArgument, message: m.description)
+        default: return RPCError(code: .internalError, message: "\(e)")
+        }
+    }
+
+    struct StoreService: Thanos_Store.SimpleServiceProtocol {
+        let store: any StoreClient
+
+        func info(request: Thanos_InfoRequest, context: ServerContext) async throws -> Thanos_InfoResponse {
+            do {
+                let i = try await store.info()
+                var r = Thanos_InfoResponse()
+                r.labelSets = i.labelSets
+                r.labels = i.labelSets.first?.labels ?? []
+                r.minTime = i.store.minTime
+                r.maxTime = i.store.maxTime
+                switch i.componentType {
+                case "sidecar": r.storeType = .sidecar
+                case "query": r.storeType = .query
+                case "rule": r.storeType = .rule
+                case "receive": r.storeType = .receive
+                default: r.storeType = .store
+                }
+                return r
+            } catch { throw GRPCStoreServer.rpcError(error) }
+        }
+
+        func series(request: Thanos_SeriesRequest, response: RPCWriter<Thanos_SeriesResponse>, context: ServerContext) async throws {
+            do {
+                try await store.series(request) { try await response.write($0) }
+            } catch { throw GRPCStoreServer.rpcError(error) }
+        }
+
+        func labelNames(request: Thanos_LabelNamesRequest, context: ServerContext) async throws -> Thanos_LabelNamesResponse {
+            do { return try await store.labelNames(request) } catch { throw GRPCStoreServer.rpcError(error) }
+        }
+
+        func labelValues(request: Thanos_LabelValuesRequest, context: ServerContext) async throws -> Thanos_LabelValuesResponse {
+            do { return try await store.labelValues(request) } catch { throw GRPCStoreServer.rpcError(error) }
+        }
+    }
+
+    struct InfoService: Thanos_Info_Info.SimpleServiceProtocol {
+        let store: any StoreClient
+
+        func info(request: Thanos_Info_InfoRequest, context: ServerContext) async throws -> Thanos_Info_InfoResponse {
+            do { return try await store.info() } catch { throw GRPCStoreServer.rpcError(error) }
+        }
+    }
+}

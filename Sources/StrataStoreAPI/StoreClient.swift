@@ -1,0 +1,47 @@
+/// A Store API endpoint as the querier sees it: a remote store gateway, sidecar or querier
+/// over gRPC, or a store running in the same process. Store implementations conform to it
+/// directly, so an in-process store *is* its own client (no network, same contract).
+///
+/// `series` calls `onResponse` for each response frame in order; it returns when the stream
+/// ends. Throwing from `onResponse` cancels the stream.
+public protocol StoreClient: Sendable {
+    /// The address or a name for logs and warnings.
+    var name: String { get }
+    func info() async throws -> Thanos_Info_InfoResponse
+    func series(_ request: Thanos_SeriesRequest,
+                onResponse: @escaping @Sendable (Thanos_SeriesResponse) async throws -> Void) async throws
+    func labelNames(_ request: Thanos_LabelNamesRequest) async throws -> Thanos_LabelNamesResponse
+    func labelValues(_ request: Thanos_LabelValuesRequest) async throws -> Thanos_LabelValuesResponse
+}
+
+/// Store API errors with their gRPC meaning, so every transport reports them the same way.
+public enum StoreError: Error, CustomStringConvertible, Sendable {
+    /// Bad request (e.g. an invalid regex): gRPC InvalidArgument.
+    case invalidArgument(String)
+    /// A limit was hit (series, samples, bytes): gRPC ResourceExhausted; the text names it.
+    case resourceExhausted(String)
+    /// Not ready yet (no sync done): gRPC Unavailable.
+    case unavailable(String)
+    /// Anything else.
+    case `internal`(String)
+
+    public var description: String {
+        switch self {
+        case .invalidArgument(let m), .resourceExhausted(let m), .unavailable(let m), .internal(let m): return m
+        }
+    }
+}
+
+extension Thanos_SeriesResponse {
+    public static func series(_ s: Thanos_Series) -> Thanos_SeriesResponse {
+        var r = Thanos_SeriesResponse()
+        r.series = s
+        return r
+    }
+
+    public static func warning(_ w: String) -> Thanos_SeriesResponse {
+        var r = Thanos_SeriesResponse()
+        r.warning = w
+        return r
+    }
+}
