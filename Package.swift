@@ -43,6 +43,8 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
+        // Store gateway: block selection and serving over the Store API.
+        .target(name: "StrataStore", dependencies: ["StrataCore", "StrataTSDB", "StrataStoreAPI"]),
         .target(
             name: "StrataTools",
             dependencies: [
@@ -52,9 +54,10 @@ let package = Package(
         ),
         .executableTarget(name: "strata", dependencies: ["StrataTools"]),
         // Helpers shared by the test targets (real tools on PATH, the built binary, scratch dirs).
-        .target(name: "StrataTestSupport", dependencies: ["StrataTSDB"]),
+        .target(name: "StrataTestSupport", dependencies: ["StrataCore", "StrataTSDB"]),
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),
         .testTarget(name: "StrataTSDBTests", dependencies: ["StrataTSDB", "StrataCore", "StrataTestSupport"]),
+        .testTarget(name: "StrataStoreTests", dependencies: ["StrataStore", "StrataStoreAPI", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
         .testTarget(name: "StrataToolsTests", dependencies: ["StrataTools", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
     ],
     swiftLanguageModes: [.v6],

@@ -95,34 +95,3 @@ import StrataCore
         #expect(GoFloat.f(.infinity) == "+Inf")
     }
 }
-
-/// Parses the `{a="b", c="d"}` prefix of a dump line back into labels (Go-quoted values).
-func parseDumpLabels(_ line: String) throws -> Labels {
-    let end = line.range(of: "} ", options: .backwards)!.lowerBound
-    let inner = String(line[line.index(after: line.startIndex)..<end])
-    var pairs: [Label] = []
-    var s = Substring(inner)
-    while !s.isEmpty {
-        let eq = s.firstIndex(of: "=")!
-        let name = String(s[..<eq]).trimmingCharacters(in: .whitespaces)
-        s = s[s.index(eq, offsetBy: 2)...]
-        var value = ""
-        while let c = s.first, c != "\"" {
-            if c == "\\" {
-                s = s.dropFirst()
-                switch s.first! {
-                case "n": value.append("\n")
-                case "t": value.append("\t")
-                default: value.append(s.first!)
-                }
-            } else {
-                value.append(c)
-            }
-            s = s.dropFirst()
-        }
-        s = s.dropFirst()
-        if s.hasPrefix(", ") { s = s.dropFirst(2) }
-        pairs.append(Label(name, value))
-    }
-    return Labels(pairs)
-}

@@ -1,0 +1,178 @@
+import Foundation
+import StrataCore
+import StrataStoreAPI
+import StrataTSDB
+
+/// A Store API over blocks opened from local directories: series by matchers and time
+/// range, external labels attached, resolution chosen per `max_resolution_window`, the
+/// requested aggregates of downsampled chunks, `skip_chunks`, label names and values. It is
+/// the in-process store used by tests and tools, and the selection logic the bucket-backed
+/// gateway builds on.
+public final class LocalBlockStore: StoreClient {
+    public let name: String
+    let blocks: [BlockReader]
+    let component: String
+
+    public init(name: String = "local", blocks: [BlockReader], component: String = "store") {
+        self.name = name
+        self.blocks = blocks
+        self.component = component
+    }
+
+    /// Opens every block directory under `dir` (ignoring `*.tmp*` and non-blocks).
+    public convenience init(directory dir: String) throws {
+        var readers: [BlockReader] = []
+        for n in try listDirectory(dir) where n.count == 26 && !n.contains(".") {
+            readers.append(try BlockReader(dir: dir + "/" + n))
+        }
+        self.init(name: dir, blocks: readers)
+    }
+
+    public func info() async throws -> Thanos_Info_InfoResponse {
+        var r = Thanos_Info_InfoResponse()
+        r.componentType = component
+        var sets: [Labels] = []
+        for b in blocks where !sets.contains(b.meta.externalLabels) { sets.append(b.meta.externalLabels) }
+        r.labelSets = sets.map { s in
+            var z = Thanos_ZLabelSet()
+            z.labels = s.proto
+            return z
+        }
+        var s = Thanos_Info_StoreInfo()
+        s.minTime = blocks.map(\.meta.minTime).min() ?? Int64.max
+        s.maxTime = (blocks.map(\.meta.maxTime).max() ?? Int64.min + 1) - 1
+        s.supportsSharding = false
+        s.supportsWithoutReplicaLabels = false
+        r.store = s
+        return r
+    }
+
+    /// The block's matchers with those on external labels decided here: nil when an external
+    /// label rules the whole block out.
+    static func blockMatchers(_ ms: [Matcher], external: Labels) -> [Matcher]? {
+        var rest: [Matcher] = []
+        for m in ms {
+            if external.has(m.name) {
+                if !m.matches(external[m.name]) { return nil }
+            } else {
+                rest.append(m)
+            }
+        }
+        return rest
+    }
+
+    struct Found {
+        var labels: Labels
+        var block: BlockReader
+        var series: BlockSeries
+    }
+
+    public func series(_ request: Thanos_SeriesRequest,
+                       onResponse: @escaping @Sendable (Thanos_SeriesResponse) async throws -> Void) async throws {
+        let matchers: [Matcher]
+        do { matchers = try request.matchers.matchers() } catch { throw StoreError.invalidArgument("\(error)") }
+        guard !matchers.isEmpty else { throw StoreError.invalidArgument("no matchers specified (excluded external labels)") }
+        let byID = Dictionary(blocks.map { ($0.meta.ulid, $0) }, uniquingKeysWith: { a, _ in a })
+        let chosen = ResolutionPlanner.choose(blocks.map(\.meta), minTime: request.minTime, maxTime: request.maxTime,
+                                              maxResolution: request.maxResolutionWindow)
+        var found: [Found] = []
+        for meta in chosen {
+            guard let b = byID[meta.ulid], let ms = Self.blockMatchers(matchers, external: meta.externalLabels) else { continue }
+            try b.forEachSeries(matching: ms, minTime: request.minTime, maxTime: request.maxTime) { s in
+                found.append(Found(labels: s.labels.merging(meta.externalLabels), block: b, series: s))
+            }
+        }
+        // Sorted by labels, then by time: one series may come from several blocks.
+        found.sort { a, b in
+            let c = Labels.compare(a.labels, b.labels)
+            return c != 0 ? c < 0 : a.block.meta.minTime < b.block.meta.minTime
+        }
+        var i = 0
+        while i < found.count {
+            var j = i
+            var out = Thanos_Series()
+            out.labels = found[i].labels.proto
+            while j < found.count && found[j].labels == found[i].labels {
+                if !request.skipChunks {
+                    out.chunks += try chunks(of: found[j], aggregates: request.aggregates)
+                }
+                j += 1
+            }
+            try await onResponse(.series(out))
+            i = j
+        }
+    }
+
+    func chunks(of f: Found, aggregates: [Thanos_Aggr]) throws -> [Thanos_AggrChunk] {
+        var out: [Thanos_AggrChunk] = []
+        for c in f.series.chunks {
+            let (enc, data) = try f.block.chunks.chunk(c.ref)
+            var a = Thanos_AggrChunk()
+            a.minTime = c.minTime
+            a.maxTime = c.maxTime
+            switch enc {
+            case ChunkEncoding.xor.rawValue:
+                a.raw = .xor(Array(data))
+            case ChunkEncoding.aggr.rawValue:
+                let ag = try AggrChunk(decoding: data)
+                for want in aggregates.isEmpty ? [.count, .sum] : aggregates {
+                    guard let t = want.aggrType else {
+                        throw StoreError.invalidArgument("aggregate \(want) requested from downsampled block \(f.block.meta.ulid)")
+                    }
+                    guard let part = ag[t] else {
+                        throw StoreError.internal("block \(f.block.meta.ulid): chunk has no \(t) aggregate")
+                    }
+                    switch t {
+                    case .count: a.count = .xor(part)
+                    case .sum: a.sum = .xor(part)
+                    case .min: a.min = .xor(part)
+                    case .max: a.max = .xor(part)
+                    case .counter: a.counter = .xor(part)
+                    }
+                }
+            default:
+                throw StoreError.internal("block \(f.block.meta.ulid): unsupported chunk encoding \(enc)")
+            }
+            out.append(a)
+        }
+        return out
+    }
+
+    func labelMatchers(_ proto: [Thanos_LabelMatcher]) throws -> [Matcher] {
+        do { return try proto.matchers() } catch { throw StoreError.invalidArgument("\(error)") }
+    }
+
+    func blocksIn(_ start: Int64, _ end: Int64) -> [BlockReader] {
+        blocks.filter { $0.meta.minTime <= end && $0.meta.maxTime > start }
+    }
+
+    public func labelNames(_ request: Thanos_LabelNamesRequest) async throws -> Thanos_LabelNamesResponse {
+        let ms = try labelMatchers(request.matchers)
+        var names = Set<String>()
+        for b in blocksIn(request.start, request.end) {
+            guard let bm = Self.blockMatchers(ms, external: b.meta.externalLabels) else { continue }
+            names.formUnion(try b.labelNames(matching: bm))
+            for l in b.meta.externalLabels.pairs { names.insert(l.name) }
+        }
+        var r = Thanos_LabelNamesResponse()
+        r.names = names.sorted(by: bytewiseLess)
+        return r
+    }
+
+    public func labelValues(_ request: Thanos_LabelValuesRequest) async throws -> Thanos_LabelValuesResponse {
+        let ms = try labelMatchers(request.matchers)
+        var values = Set<String>()
+        for b in blocksIn(request.start, request.end) {
+            guard let bm = Self.blockMatchers(ms, external: b.meta.externalLabels) else { continue }
+            let ext = b.meta.externalLabels
+            if ext.has(request.label) {
+                values.insert(ext[request.label])
+            } else {
+                values.formUnion(try b.labelValues(request.label, matching: bm))
+            }
+        }
+        var r = Thanos_LabelValuesResponse()
+        r.values = values.sorted(by: bytewiseLess)
+        return r
+    }
+}
