@@ -45,6 +45,8 @@ let package = Package(
         ),
         // Store gateway: block selection and serving over the Store API.
         .target(name: "StrataStore", dependencies: ["StrataCore", "StrataTSDB", "StrataStoreAPI"]),
+        // Compactor: compaction, downsampling, retention.
+        .target(name: "StrataCompact", dependencies: ["StrataCore", "StrataTSDB"]),
         .target(
             name: "StrataTools",
             dependencies: [
@@ -58,6 +60,7 @@ let package = Package(
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),
         .testTarget(name: "StrataTSDBTests", dependencies: ["StrataTSDB", "StrataCore", "StrataTestSupport"]),
         .testTarget(name: "StrataStoreTests", dependencies: ["StrataStore", "StrataStoreAPI", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
+        .testTarget(name: "StrataCompactTests", dependencies: ["StrataCompact", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
         .testTarget(name: "StrataToolsTests", dependencies: ["StrataTools", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
     ],
     swiftLanguageModes: [.v6],

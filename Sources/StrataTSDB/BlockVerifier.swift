@@ -146,7 +146,8 @@ public struct BlockVerifier {
                     let ag = try AggrChunk(decoding: data)
                     for t in AggrType.allCases {
                         guard let part = ag[t] else { continue }
-                        let n = part.withUnsafeBytes { countXOR($0, segFile, chunkOff, t == .counter ? nil : c, labels) }
+                        // The counter aggregate repeats its last timestamp (the true last raw value).
+                        let n = part.withUnsafeBytes { countXOR($0, segFile, chunkOff, t == .counter ? nil : c, labels, strict: t != .counter) }
                         if t == .count { samples += n }
                     }
                 default:
@@ -157,12 +158,13 @@ public struct BlockVerifier {
     }
 
     /// Decodes a chunk fully; checks its samples are ascending and inside the meta range.
-    private mutating func countXOR(_ data: UnsafeRawBufferPointer, _ file: String, _ off: Int, _ c: ChunkMeta?, _ labels: Labels) -> Int {
+    private mutating func countXOR(_ data: UnsafeRawBufferPointer, _ file: String, _ off: Int, _ c: ChunkMeta?,
+                                   _ labels: Labels, strict: Bool = true) -> Int {
         var it = XORIterator(data)
         var n = 0
         var first = Int64.min, last = Int64.min
         while it.next() {
-            if n > 0 && it.t <= last { problem(file, off, "samples of \(labels) not ascending at \(it.t)"); return n }
+            if n > 0 && (it.t < last || (strict && it.t == last)) { problem(file, off, "samples of \(labels) not ascending at \(it.t)"); return n }
             if n == 0 { first = it.t }
             last = it.t
             n += 1
