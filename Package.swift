@@ -15,6 +15,9 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // RE2 behind a tiny extern "C" shim: linear-time regex matching with Go/Prometheus syntax.
@@ -23,6 +26,8 @@ let package = Package(
             path: "Sources/CRE2",
             linkerSettings: [.linkedLibrary("re2")]
         ),
+        // libsnappy (block format) for Prometheus remote read.
+        .systemLibrary(name: "CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
         .target(
             name: "StrataCore",
             dependencies: [
@@ -47,6 +52,18 @@ let package = Package(
         .target(name: "StrataStore", dependencies: ["StrataCore", "StrataTSDB", "StrataStoreAPI"]),
         // Compactor: compaction, downsampling, retention.
         .target(name: "StrataCompact", dependencies: ["StrataCore", "StrataTSDB"]),
+        // Sidecar: Prometheus client (HTTP API, remote read) and the Store API over it.
+        .target(
+            name: "StrataSidecar",
+            dependencies: [
+                "StrataCore", "StrataTSDB", "StrataStoreAPI", "CSnappy",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "StrataTools",
             dependencies: [
@@ -61,6 +78,7 @@ let package = Package(
         .testTarget(name: "StrataTSDBTests", dependencies: ["StrataTSDB", "StrataCore", "StrataTestSupport"]),
         .testTarget(name: "StrataStoreTests", dependencies: ["StrataStore", "StrataStoreAPI", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
         .testTarget(name: "StrataCompactTests", dependencies: ["StrataCompact", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
+        .testTarget(name: "StrataSidecarTests", dependencies: ["StrataSidecar", "StrataStoreAPI", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
         .testTarget(name: "StrataToolsTests", dependencies: ["StrataTools", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
     ],
     swiftLanguageModes: [.v6],

@@ -1,0 +1,104 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A free TCP port on 127.0.0.1 (bound and released; a tiny race is accepted in tests).
+public func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw MissingComponent(description: "socket() failed") }
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = 0
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let ok = withUnsafeMutablePointer(to: &addr) { p in
+        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sp -> Bool in
+            bind(fd, sp, len) == 0 && getsockname(fd, sp, &len) == 0
+        }
+    }
+    guard ok else { throw MissingComponent(description: "bind() failed") }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
+
+/// A real Prometheus 2.42 serving copies of given blocks, as a Thanos-style sidecar expects
+/// it (equal min/max block durations, long retention, external labels). Stopped by `stop`.
+public final class PrometheusServer: @unchecked Sendable {
+    public let url: String
+    public let dataDir: String
+    let process: Process
+
+    /// nil when prometheus is missing outside CI; under CI a missing binary throws.
+    public static func start(blocks: [String], externalLabels: [String: String], blockDuration: String = "2h") throws -> PrometheusServer? {
+        guard let bin = try TestEnv.require("prometheus", hint: "apt-get install prometheus") else { return nil }
+        let root = TestEnv.tempDir("prom")
+        let data = root + "/data"
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        for b in blocks {
+            try FileManager.default.copyItem(atPath: b, toPath: data + "/" + URL(fileURLWithPath: b).lastPathComponent)
+        }
+        let labels = externalLabels.sorted { $0.key < $1.key }.map { "\($0.key): \"\($0.value)\"" }.joined(separator: ", ")
+        try "global: {scrape_interval: 15s, external_labels: {\(labels)}}\n".write(toFile: root + "/prom.yml", atomically: true, encoding: .utf8)
+        let port = try freePort()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: bin)
+        p.arguments = ["--config.file=\(root)/prom.yml", "--storage.tsdb.path=\(data)", "--web.listen-address=127.0.0.1:\(port)",
+                       "--storage.tsdb.retention.time=100y", "--storage.tsdb.min-block-duration=\(blockDuration)",
+                       "--storage.tsdb.max-block-duration=\(blockDuration)", "--log.level=warn"]
+        p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        p.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try p.run()
+        let server = PrometheusServer(url: "http://127.0.0.1:\(port)", dataDir: data, process: p)
+        // Ready in well under a second here; allow 30 s on a loaded machine.
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if httpStatus(port: port, path: "/-/ready") == 200 { return server }
+            usleep(100_000)
+        }
+        server.stop()
+        throw MissingComponent(description: "prometheus did not become ready within 30 s")
+    }
+
+    init(url: String, dataDir: String, process: Process) {
+        self.url = url
+        self.dataDir = dataDir
+        self.process = process
+    }
+
+    public func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    deinit { stop() }
+}
+
+/// The HTTP status of a plain `GET path` to 127.0.0.1:port over a raw socket (HTTP/1.0,
+/// no client library), or nil when nothing answers. For readiness polls in tests.
+public func httpStatus(port: Int, path: String) -> Int? {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var tv = timeval(tv_sec: 2, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = UInt16(port).bigEndian
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &addr) { p in
+        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+    }
+    guard connected else { return nil }
+    let req = Array("GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+    guard send(fd, req, req.count, 0) == req.count else { return nil }
+    var buf = [UInt8](repeating: 0, count: 64)
+    let n = recv(fd, &buf, buf.count, 0)
+    guard n >= 12 else { return nil }
+    let line = String(decoding: buf[0..<n], as: UTF8.self)
+    let parts = line.split(separator: " ")
+    return parts.count >= 2 ? Int(parts[1]) : nil
+}

@@ -1,0 +1,96 @@
+import Foundation
+import StrataCore
+import StrataSidecar
+import StrataStoreAPI
+import StrataTSDB
+import StrataTestSupport
+import Testing
+
+/// The sidecar's Store API against a real Prometheus 2.42 serving the testdata blocks:
+/// what comes back through remote read equals promtool's dump, plus external labels.
+@Suite(.serialized) struct PrometheusStoreTests {
+    final class Box: @unchecked Sendable {
+        let lock = NSLock()
+        var series: [Thanos_Series] = []
+        func add(_ r: Thanos_SeriesResponse) {
+            lock.lock()
+            if case .series(let s)? = r.result { series.append(s) }
+            lock.unlock()
+        }
+    }
+
+    @Test func remoteReadSeriesMatchPromtoolAndCarryExternalLabels() async throws {
+        guard let promtool = try TestEnv.promtool(),
+              let prom = try PrometheusServer.start(blocks: try TestEnv.promBlocks(), externalLabels: ["cluster": "c1", "replica": "a"])
+        else { return }
+        defer { prom.stop() }
+        let client = PrometheusClient(url: prom.url)
+        try await client.waitUntilReady(deadline: .seconds(10))
+        let ext = try await client.externalLabels()
+        #expect(ext == Labels(["cluster": "c1", "replica": "a"]))
+        let flags = try await client.flags()
+        #expect(flags["storage.tsdb.min-block-duration"] == flags["storage.tsdb.max-block-duration"])
+        let store = PrometheusStore(prometheus: client, externalLabels: ext, minTime: { 0 })
+
+        var all: [String] = []
+        for d in try TestEnv.promBlocks() { all += try TestEnv.promtoolDump(promtool, block: d).split(separator: "\n").map(String.init) }
+        for sel in [#"{job="db"}"#, #"rpc_duration_seconds_bucket{le=~"0.5|\\+Inf"}"#, #"weird_gauge{kind!="plain"}"#] {
+            var req = Thanos_SeriesRequest()
+            req.minTime = 0
+            req.maxTime = Int64(4_000_000_000_000)
+            req.matchers = try SeriesSelector.parse(sel).map(\.proto)
+            let box = Box()
+            try await store.series(req) { box.add($0) }
+            #expect(!box.series.isEmpty, "\(sel)")
+            var got: [String] = []
+            for s in box.series {
+                let l = Labels(proto: s.labels)
+                #expect(l["cluster"] == "c1" && l["replica"] == "a")
+                var ts: [Int64] = [], vs: [Double] = []
+                for c in s.chunks { try c.raw.data.withUnsafeBytes { try decodeXOR($0, into: &ts, &vs) } }
+                let plain = l.removing(["cluster", "replica"])
+                for (t, v) in zip(ts, vs) { got.append("\(plain) \(GoFloat.g(v)) \(t)") }
+            }
+            let ms = try SeriesSelector.parse(sel)
+            var want = all.filter { (try? parseDumpLabels($0).matches(ms)) == true }
+            want.sort { a, b in
+                let c = Labels.compare(try! parseDumpLabels(a), try! parseDumpLabels(b))
+                return c != 0 ? c < 0 : Int64(a.split(separator: " ").last!)! < Int64(b.split(separator: " ").last!)!
+            }
+            #expect(firstDifference(got.sorted(), want.sorted()) == nil, "\(sel)")
+        }
+        // Matchers on external labels are decided locally.
+        var none = Thanos_SeriesRequest()
+        none.minTime = 0
+        none.maxTime = .max
+        none.matchers = try SeriesSelector.parse(#"{job="db", replica="b"}"#).map(\.proto)
+        let box = Box()
+        try await store.series(none) { box.add($0) }
+        #expect(box.series.isEmpty)
+        // Label APIs through the Prometheus HTTP API, external labels included.
+        var ln = Thanos_LabelNamesRequest()
+        ln.start = 0
+        ln.end = 4_000_000_000_000
+        let names = try await store.labelNames(ln).names
+        #expect(names.contains("cluster") && names.contains("job") && names.contains("le"))
+        var lv = Thanos_LabelValuesRequest()
+        lv.label = "job"
+        lv.start = 0
+        lv.end = 4_000_000_000_000
+        #expect(try await store.labelValues(lv).values == ["api", "db"])
+        lv.label = "replica"
+        #expect(try await store.labelValues(lv).values == ["a"])
+        let info = try await store.info()
+        #expect(info.componentType == "sidecar" && info.store.maxTime == .max)
+        try await client.shutdown()
+    }
+
+    @Test func snappyRoundTripAndLimits() throws {
+        let data = (0..<100_000).map { UInt8($0 % 251) }
+        let c = Snappy.compress(data)
+        #expect(c.count < data.count)
+        #expect(try Snappy.decompress(c) == data)
+        #expect(throws: Snappy.Error.self) { try Snappy.decompress(c, limit: 1000) }
+        #expect(throws: Snappy.Error.self) { try Snappy.decompress([0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 1, 2]) }
+    }
+}
