@@ -16,18 +16,37 @@ final class S3Download: ChunkSource {
     /// Bytes the current response still owes (from Content-Length), to detect truncation.
     private var owed: Int64 = 0
     private var resumes = 0
+    /// Set when the server refused a range whose end lies past the object (S3 truncates it,
+    /// some S3-compatible servers answer 416): ask open-ended and stop at `end` ourselves.
+    private var openEnded = false
+    private let requested: (offset: Int64, length: Int64)
 
     init(bucket: S3Bucket, key: String, start: Int64, end: Int64?) {
         self.bucket = bucket
         self.key = key
         self.position = start
         self.end = end
+        self.requested = (start, end.map { $0 - start } ?? -1)
     }
 
     /// Issues the request for the remaining range; throws not-found / invalid-range here.
     func open() async throws {
+        do {
+            try await request()
+        } catch BucketError.invalidRange where end != nil && !openEnded {
+            openEnded = true
+            try await open()
+        } catch BucketError.invalidRange {
+            throw BucketError.invalidRange(key: key, offset: requested.offset, length: requested.length)
+        } catch BucketError.preconditionFailed {
+            throw BucketError.http(operation: "get", key: key, status: 412, code: "PreconditionFailed",
+                                   message: "object changed while it was being read (ETag mismatch on resume)")
+        }
+    }
+
+    private func request() async throws {
         var headers: [(String, String)] = []
-        if let end {
+        if let end, !openEnded {
             headers.append(("range", "bytes=\(position)-\(end - 1)"))
         } else if position > 0 {
             headers.append(("range", "bytes=\(position)-"))
@@ -43,10 +62,12 @@ final class S3Download: ChunkSource {
             throw BucketError.http(operation: "get", key: key, status: 200, code: "",
                                    message: "server ignored the Range header")
         }
-        if end == nil, let total = Self.totalSize(r.headers.first(name: "content-range")) {
-            end = total
-        } else if end == nil, owed >= 0 {
-            end = position + owed
+        // Never expect more than the object holds: S3 truncates a range running past the
+        // end, and the total in Content-Range (or a 200's length) says where that is.
+        if let total = Self.totalSize(r.headers.first(name: "content-range")) {
+            end = min(end ?? total, total)
+        } else if owed >= 0 {
+            end = min(end ?? (position + owed), position + owed)
         }
         iterator = r.body.makeAsyncIterator()
     }
@@ -60,9 +81,13 @@ final class S3Download: ChunkSource {
             }
             do {
                 if let buf = try await iterator!.next() {
-                    position += Int64(buf.readableBytes)
-                    if owed > 0 { owed -= Int64(buf.readableBytes) }
-                    return Array(buf.readableBytesView)
+                    var bytes = Array(buf.readableBytesView)
+                    if owed > 0 { owed -= Int64(bytes.count) }
+                    if let end, position + Int64(bytes.count) > end {
+                        bytes.removeLast(Int(position + Int64(bytes.count) - end))
+                    }
+                    position += Int64(bytes.count)
+                    return bytes
                 }
                 // Clean end of body: done unless the server delivered less than promised.
                 if owed <= 0 && (end == nil || position >= end!) { iterator = nil; return nil }

@@ -76,7 +76,7 @@ extension S3Bucket {
         let http = makeHTTPRequest(request, payloadHash: payloadHash)
         let response: HTTPClientResponse
         do {
-            response = try await client.execute(http, deadline: .now() + .milliseconds(config.responseHeaderTimeoutMs))
+            response = try await client.execute(http, deadline: .now() + deadline(forBody: request.body.length))
         } catch let e as BucketError {
             throw e  // the body source failed (local file changed): not retryable
         } catch {
@@ -103,6 +103,13 @@ extension S3Bucket {
             throw BucketError.invalidRange(key: key, offset: -1, length: -1)
         }
         throw err
+    }
+
+    /// Time allowed until the response head arrives: the configured response-header timeout
+    /// plus time to send the body at a pessimistic 512 KiB/s, so a 64 MiB part on a slow
+    /// link is not cut off by a limit meant for waiting on the server.
+    func deadline(forBody length: Int64) -> TimeAmount {
+        .milliseconds(config.responseHeaderTimeoutMs + length * 1000 / (512 << 10))
     }
 
     static func transportError(_ op: String, _ key: String, _ error: Error) -> RetryableError {
