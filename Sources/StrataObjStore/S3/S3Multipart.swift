@@ -26,10 +26,18 @@ extension S3Bucket {
                 xml += "<Part><PartNumber>\(i + 1)</PartNumber><ETag>\(S3XML.escape(etag))</ETag></Part>"
             }
             xml += "</CompleteMultipartUpload>"
-            _ = try await send("upload", key: key,
-                               S3Request(method: "POST", key: key, query: [("uploadId", uploadID)],
-                                         headers: [("content-type", "application/xml")], body: .bytes(Array(xml.utf8)[...])),
-                               accept: [200])
+            do {
+                _ = try await send("upload", key: key,
+                                   S3Request(method: "POST", key: key, query: [("uploadId", uploadID)],
+                                             headers: [("content-type", "application/xml")], body: .bytes(Array(xml.utf8)[...])),
+                                   accept: [200])
+            } catch let e as BucketError {
+                // A Complete retried after its answer was lost finds the upload gone. If the
+                // object is there with the expected size, the first attempt did the work.
+                guard case .http(_, _, 404, "NoSuchUpload", _) = e,
+                      let attrs = try? await attributes(key), attrs.size == size else { throw e }
+                logger.debug("multipart upload completed by an earlier attempt", metadata: ["key": "\(key)"])
+            }
         } catch {
             await abortMultipart(key: key, uploadID: uploadID)
             throw error
