@@ -147,3 +147,18 @@ public struct S3Config: Sendable, Equatable {
         }
     }
 }
+
+/// Printing a config (logs, test failures, `dump`) never shows the secret key or token.
+extension S3Config: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String {
+        "S3Config(bucket: \(bucket), endpoint: \(endpoint), region: \(region), access_key: \(accessKey), "
+            + "secret_key: \(secretKey.isEmpty ? "" : "<redacted>"), session_token: \(sessionToken.isEmpty ? "" : "<redacted>"), "
+            + "insecure: \(insecure), bucket_lookup_type: \(lookupType.rawValue), part_size: \(partSize))"
+    }
+
+    public var debugDescription: String { description }
+
+    public var customMirror: Mirror {
+        Mirror(self, children: ["description": description])
+    }
+}
