@@ -192,6 +192,14 @@ enum Conformance {
         try await b.delete("lock/owner")
         #expect(try await b.putIfAbsent("lock/owner", body: .bytes(Array("third".utf8))))
         #expect(try await b.getBytes("lock/owner") == Array("third".utf8))
+        // Racing creators: exactly one wins.
+        let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for i in 0..<8 {
+                group.addTask { try await b.putIfAbsent("lock/race", body: .bytes(Array("owner \(i)".utf8))) }
+            }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(wins == 1)
     }
 
     static func delete(_ b: any Bucket) async throws {

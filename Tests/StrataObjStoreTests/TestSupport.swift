@@ -95,6 +95,14 @@ enum TestSupport {
         }
     }
 
+    /// Current resident set size of this process, in bytes (Linux `/proc/self/statm`).
+    static func currentRSS() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
     /// Peak resident set size of this process, in bytes.
     static func peakRSS() -> Int {
         var usage = rusage()
