@@ -66,11 +66,22 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Blocks in a bucket: upload in Thanos order, download, meta.json fetching, markers,
+        // deletion. Shared by the store gateway, compactor, sidecar and tools.
+        .target(
+            name: "StrataBucket",
+            dependencies: [
+                "StrataCore", "StrataTSDB", "StrataObjStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .target(
             name: "StrataTools",
             dependencies: [
                 "StrataCore", "StrataTSDB",
                 "StrataObjStore",
+                "StrataBucket",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -94,6 +105,10 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
+        ),
+        .testTarget(
+            name: "StrataBucketTests",
+            dependencies: ["StrataBucket", "StrataObjStore", "StrataTSDB", "StrataCore", "StrataTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6],
