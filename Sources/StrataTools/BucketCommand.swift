@@ -9,10 +9,28 @@ public struct BucketCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "bucket",
         abstract: "Inspect an object storage bucket (objstore.yml as in Thanos).",
-        subcommands: [BucketListCommand.self]
+        subcommands: [BucketListCommand.self, BucketInspectCommand.self, BucketUploadCommand.self,
+                      BucketDownloadCommand.self, BucketVerifyCommand.self, BucketMarkCommand.self,
+                      BucketCleanupCommand.self]
     )
 
     public init() {}
+}
+
+/// Opens the configured bucket, runs `body` on it and closes it, from a synchronous `run()`.
+func withConfiguredBucket<T: Sendable>(_ options: ObjStoreOptions,
+                                       _ body: @escaping @Sendable (any Bucket) async throws -> T) throws -> T {
+    let bucket = try options.makeBucket(logger: Logger(label: "objstore"))
+    return try runBlocking {
+        do {
+            let r = try await body(bucket)
+            try await bucket.close()
+            return r
+        } catch {
+            try? await bucket.close()
+            throw error
+        }
+    }
 }
 
 /// Output of listing commands.
@@ -39,18 +57,8 @@ public struct BucketListCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        let bucket = try objstore.makeBucket(logger: Logger(label: "objstore"))
         let prefix = self.prefix
-        let entries = try runBlocking {
-            do {
-                let e = try await BucketEntry.list(bucket, prefix: prefix)
-                try await bucket.close()
-                return e
-            } catch {
-                try? await bucket.close()
-                throw error
-            }
-        }
+        let entries = try withConfiguredBucket(objstore) { try await BucketEntry.list($0, prefix: prefix) }
         print(output == .json ? BucketEntry.json(entries) : BucketEntry.table(entries), terminator: "")
     }
 }
