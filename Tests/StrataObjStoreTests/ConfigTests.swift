@@ -54,7 +54,7 @@ struct ConfigTests {
         let c = try ObjStoreConfig.parse(yaml: yaml, environment: [:])
         guard case .s3(let s3) = c.provider else { Issue.record("not S3"); return }
         #expect(s3.bucket == "thanos")
-        #expect(s3.region == "us-east-1")
+        #expect(s3.region == "eu-west-1", "taken from the AWS endpoint")
         #expect(s3.partSize == 64 << 20)
         #expect(s3.lookupType == .auto)
         #expect(s3.usesVirtualHost)
@@ -85,7 +85,40 @@ struct ConfigTests {
         #expect(s3.accessKey == "ENVKEY")
         #expect(s3.secretKey == Self.secret)
         #expect(s3.sessionToken == "TOK")
-        #expect(throws: ConfigError.self) { try ObjStoreConfig.parse(yaml: yaml, environment: [:]) }
+        #expect(throws: ConfigError.self) {
+            try ObjStoreConfig.parse(yaml: yaml, environment: ["AWS_SHARED_CREDENTIALS_FILE": "/nonexistent"])
+        }
+    }
+
+    @Test func credentialsFile() throws {
+        let dir = try TestSupport.tempDirectory("aws")
+        defer { TestSupport.removeDirectory(dir) }
+        try """
+        [default]
+        aws_access_key_id = DEFKEY
+        aws_secret_access_key = DEFSECRET
+        # comment
+        [ops]
+        aws_access_key_id=OPSKEY
+        aws_secret_access_key=\(Self.secret)
+        aws_session_token = T
+        """.write(toFile: dir + "/credentials", atomically: true, encoding: .utf8)
+        let yaml = "type: S3\nconfig:\n  bucket: b\n  endpoint: s3.eu-central-1.amazonaws.com\n"
+        var env = ["AWS_SHARED_CREDENTIALS_FILE": dir + "/credentials"]
+        guard case .s3(let d) = try ObjStoreConfig.parse(yaml: yaml, environment: env).provider else { return }
+        #expect(d.accessKey == "DEFKEY" && d.secretKey == "DEFSECRET")
+        #expect(d.region == "eu-central-1")
+        env["AWS_PROFILE"] = "ops"
+        guard case .s3(let o) = try ObjStoreConfig.parse(yaml: yaml, environment: env).provider else { return }
+        #expect(o.accessKey == "OPSKEY" && o.secretKey == Self.secret && o.sessionToken == "T")
+    }
+
+    @Test func regionFromEndpoint() {
+        #expect(S3Config.region(fromEndpoint: "s3.eu-west-1.amazonaws.com") == "eu-west-1")
+        #expect(S3Config.region(fromEndpoint: "s3-us-west-2.amazonaws.com") == "us-west-2")
+        #expect(S3Config.region(fromEndpoint: "s3.dualstack.ap-south-1.amazonaws.com") == "ap-south-1")
+        #expect(S3Config.region(fromEndpoint: "s3.amazonaws.com") == nil)
+        #expect(S3Config.region(fromEndpoint: "minio:9000") == nil)
     }
 
     static func error(_ yaml: String) -> String {
@@ -102,6 +135,8 @@ struct ConfigTests {
         #expect(Self.error("type: FILESYSTEM\n").contains("objstore.config.directory is required"))
         #expect(Self.error("type: S3\nconfig:\n  endpoint: e\n").contains("objstore.config.bucket is required"))
         #expect(Self.error("type: S3\nconfig:\n  bucket: b\n").contains("objstore.config.endpoint is required"))
+        #expect(Self.error("type: S3\nconfig:\n  bucket: b\n  endpoint: e\n").contains("no S3 credentials")
+                || FileManager.default.fileExists(atPath: NSHomeDirectory() + "/.aws/credentials"))
         #expect(Self.error("type: GCS\nconfig: {}\n").contains("not supported"))
         #expect(Self.error("type: S3\nconfig:\n  bucket: b\n  endpoint: e\n  access_key: a\n  part_size: 1000\n  secret_key: x\n")
                 .contains("part_size"))

@@ -48,7 +48,12 @@ public struct S3Config: Sendable, Equatable {
             throw ConfigError("config.endpoint must be host[:port] without a scheme (use insecure: true for http), got \"\(c.endpoint)\"")
         }
         let region = try m.string("region")
-        if !region.isEmpty { c.region = region }
+        if !region.isEmpty {
+            c.region = region
+        } else if let fromEndpoint = Self.region(fromEndpoint: c.endpoint) {
+            // minio asks the bucket's location; an AWS endpoint names the region already.
+            c.region = fromEndpoint
+        }
         c.accessKey = try m.string("access_key")
         c.secretKey = try m.string("secret_key")
         c.sessionToken = try m.string("session_token")
@@ -63,9 +68,13 @@ public struct S3Config: Sendable, Equatable {
             c.accessKey = environment["AWS_ACCESS_KEY_ID"] ?? ""
             c.secretKey = environment["AWS_SECRET_ACCESS_KEY"] ?? ""
             c.sessionToken = environment["AWS_SESSION_TOKEN"] ?? ""
-            if c.accessKey.isEmpty || c.secretKey.isEmpty {
-                throw ConfigError("no S3 credentials: set config.access_key and config.secret_key, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
-            }
+        }
+        if c.accessKey.isEmpty, let file = try AWSCredentialsFile.load(environment: environment) {
+            (c.accessKey, c.secretKey, c.sessionToken) = (file.accessKey, file.secretKey, file.sessionToken)
+        }
+        if c.accessKey.isEmpty || c.secretKey.isEmpty {
+            throw ConfigError("no S3 credentials: set config.access_key and config.secret_key, AWS_ACCESS_KEY_ID and "
+                              + "AWS_SECRET_ACCESS_KEY, or a profile in ~/.aws/credentials (IAM roles are not supported)")
         }
         c.insecure = try m.bool("insecure")
         if try m.bool("signature_version2") {
@@ -129,6 +138,19 @@ public struct S3Config: Sendable, Equatable {
         tls.warnUnknown(logger)
         http.warnUnknown(logger)
         return c
+    }
+
+    /// `s3.eu-west-1.amazonaws.com`, `s3-eu-west-1.amazonaws.com`,
+    /// `s3.dualstack.eu-west-1.amazonaws.com` → `eu-west-1`; nil for other endpoints.
+    static func region(fromEndpoint endpoint: String) -> String? {
+        let host = endpoint.split(separator: ":").first.map { $0.lowercased() } ?? ""
+        guard host.hasSuffix(".amazonaws.com") || host.hasSuffix(".amazonaws.com.cn") else { return nil }
+        let labels = host.split(separator: ".").map(String.init)
+        guard let first = labels.first else { return nil }
+        if first.hasPrefix("s3-") { return String(first.dropFirst(3)) }
+        guard first == "s3", labels.count > 3 else { return nil }
+        let candidate = labels[1] == "dualstack" ? labels[2] : labels[1]
+        return candidate == "amazonaws" ? nil : candidate
     }
 
     /// Whether requests address the bucket as a host name (`b.endpoint`) or a path (`/b`).
