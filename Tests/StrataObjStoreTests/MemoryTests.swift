@@ -42,7 +42,10 @@ struct MemoryTests {
                 let grew = peak.withLock { $0 } - before
                 print("memory test: 256 MiB up \(String(format: "%.1f", up)) s, down \(String(format: "%.1f", down)) s, peak RSS grew \(grew >> 20) MiB")
                 #expect(total == size)
-                #expect(grew < 96 << 20, "peak RSS grew by \(grew >> 20) MiB for a 256 MiB object")
+                // Alone this grows by about 40 MiB; other suites run in parallel in the same
+                // process and add their own. Holding the object (or one copy of it) would need
+                // at least 256 MiB, so 160 MiB separates streaming from loading with margin.
+                #expect(grew < 160 << 20, "peak RSS grew by \(grew >> 20) MiB for a 256 MiB object")
                 try await b.close()
             } catch {
                 try? await b.close()
