@@ -96,6 +96,7 @@ let package = Package(
             name: "StrataObjStoreTests",
             dependencies: [
                 "StrataObjStore", "StrataCore",
+                "StrataTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),

@@ -14,7 +14,7 @@ struct FilesystemBucketTests {
         #expect(FileManager.default.contents(atPath: dir + "/01ABC/chunks/000001") == Data([1, 2]))
 
         // A leftover temp file (crash mid-write) is invisible.
-        FileManager.default.createFile(atPath: dir + "/01ABC/.strata-tmp-abc123", contents: Data([9]))
+        _ = FileManager.default.createFile(atPath: dir + "/01ABC/.strata-tmp-abc123", contents: Data([9]))
         #expect(try await b.list(prefix: "01ABC") == ["01ABC/chunks/"])
         #expect(try await b.list(recursive: true) == ["01ABC/chunks/000001"])
 
@@ -25,7 +25,7 @@ struct FilesystemBucketTests {
         // Symlinks are not followed (a bucket never reaches outside its directory).
         let outside = try TestSupport.tempDirectory("outside")
         defer { TestSupport.removeDirectory(outside) }
-        FileManager.default.createFile(atPath: outside + "/secret", contents: Data([7]))
+        _ = FileManager.default.createFile(atPath: outside + "/secret", contents: Data([7]))
         try FileManager.default.createSymbolicLink(atPath: dir + "/link", withDestinationPath: outside + "/secret")
         await #expect(throws: BucketError.notFound("link")) { _ = try await b.get("link") }
         #expect(try await b.exists("link") == false)
