@@ -56,7 +56,8 @@ enum TestSupport {
     /// Looks a program up on PATH (and pyenv shims, where pip puts moto here).
     static func findExecutable(_ name: String) -> String? {
         var dirs = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
-        dirs += [NSHomeDirectory() + "/.pyenv/shims", NSHomeDirectory() + "/.local/bin", "/usr/local/bin"]
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
+        dirs += [home + "/.pyenv/shims", home + "/.local/bin"]
         for d in dirs where FileManager.default.isExecutableFile(atPath: d + "/" + name) {
             return d + "/" + name
         }
