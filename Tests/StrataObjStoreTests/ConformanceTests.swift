@@ -87,6 +87,13 @@ enum Conformance {
         #expect(chunks > 1)
         #expect(sha(got) == sha(Array(try Data(contentsOf: URL(fileURLWithPath: dir + "/f")))))
 
+        // Keys with characters that need encoding in URLs, signatures and listings.
+        let odd = ["odd/a b+c=ü%.txt", "odd/x&y<z>'q\"", "odd/tilde~_-.dot"]
+        for k in odd { try await b.put(k, bytes: Array(k.utf8)) }
+        for k in odd { #expect(try await b.getBytes(k) == Array(k.utf8), "key \(k)") }
+        #expect(try await b.list(prefix: "odd") == odd.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) })
+        for k in odd { try await b.delete(k) }
+
         // Empty objects exist and read back empty.
         try await b.put("rt/empty", bytes: [])
         #expect(try await b.getBytes("rt/empty") == [])
