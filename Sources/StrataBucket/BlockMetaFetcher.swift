@@ -34,6 +34,19 @@ public struct BlockMetaFetcher: Sendable {
             metas.values.sorted { ($0.minTime, $0.ulid) < ($1.minTime, $1.ulid) }
         }
 
+        /// Drops blocks created less than `delay` seconds ago (by their ULID time), so that a
+        /// block another replica or an eventually-consistent store is still settling is not
+        /// acted on (Thanos' consistency delay). Blocks written by the compactor or repair
+        /// tools are exempt: their producer uploaded them completely before meta.json.
+        public func consistent(delay: Foundation.TimeInterval, now: Date = Date(),
+                               exempt: Set<String> = ["compactor", "bucket.repair", "compactor.repair"]) -> [BlockMeta] {
+            let nowMs = Int64(now.timeIntervalSince1970 * 1000)
+            return sortedMetas.filter { m in
+                if let src = m.thanos?.source, exempt.contains(src) { return true }
+                return nowMs - m.ulid.timestampMs >= Int64(delay * 1000)
+            }
+        }
+
         /// Blocks to serve or compact: without a deletion mark older than `delay` seconds
         /// (a freshly marked block is still served, so queries in flight keep working).
         public func visible(ignoringDeletedOlderThan delay: Foundation.TimeInterval, now: Date = Date()) -> [BlockMeta] {

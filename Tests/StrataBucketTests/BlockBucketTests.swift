@@ -158,6 +158,30 @@ struct BlockBucketTests {
         }
     }
 
+    @Test func consistencyDelay() async throws {
+        try await withFSBucket { b, tmp in
+            // A block made "now" by the sidecar and one by the compactor.
+            let (dir, _) = try Self.block(0)
+            let fresh = ULID()
+            try FileManager.default.copyItem(atPath: dir, toPath: tmp + "/\(fresh)")
+            var meta = try BlockMeta.read(dir: tmp + "/\(fresh)")
+            meta.ulid = fresh
+            meta.compaction.sources = [fresh]
+            try meta.write(dir: tmp + "/\(fresh)")
+            try await BlockUploader(bucket: b).upload(blockDir: tmp + "/\(fresh)", externalLabels: Self.labels, source: "sidecar")
+            let compacted = ULID()
+            try FileManager.default.copyItem(atPath: dir, toPath: tmp + "/\(compacted)")
+            meta.ulid = compacted
+            meta.compaction.sources = [compacted]
+            try meta.write(dir: tmp + "/\(compacted)")
+            try await BlockUploader(bucket: b).upload(blockDir: tmp + "/\(compacted)", externalLabels: Self.labels, source: "compactor")
+
+            let snap = try await BlockMetaFetcher(bucket: b).fetch()
+            #expect(snap.consistent(delay: 1800).map(\.ulid) == [compacted])
+            #expect(Set(snap.consistent(delay: 1800, now: Date(timeIntervalSinceNow: 3600)).map(\.ulid)) == [fresh, compacted])
+        }
+    }
+
     @Test func deleteInSafeOrder() async throws {
         try await withFSBucket { b, _ in
             let (dir, id) = try Self.block(2)
