@@ -1,5 +1,8 @@
 import AsyncHTTPClient
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -178,7 +181,7 @@ public final class S3Bucket: Bucket {
             guard let fd = try Posix.openForReading(path) else {
                 throw BucketError.io(operation: "open", path: path, message: "no such regular file")
             }
-            defer { _ = closeFD(fd) }
+            defer { _ = Glibc.close(fd) }
             return try Posix.size(fd: fd, path: path)
         }
     }
@@ -215,11 +218,6 @@ public final class S3Bucket: Bucket {
         return h
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-@inline(__always) func closeFD(_ fd: Int32) -> Int32 { Glibc.close(fd) }
-#endif
 
 /// Hands the already-opened first download to the first iterator only; later iterators
 /// start their own request. Keeps "not found" an error of `get` itself.

@@ -32,7 +32,7 @@ extension S3Bucket {
             let bytes = Array(body.readableBytesView)
             // S3 may answer 200 with an <Error> body (CompleteMultipartUpload).
             if request.method == "POST", let e = S3XML.error(String(decoding: bytes, as: UTF8.self)) {
-                let err = BucketError.http(operation: op, key: key, status: response.status.code.asInt,
+                let err = BucketError.http(operation: op, key: key, status: Int(response.status.code),
                                            code: e.code, message: e.message)
                 if ["InternalError", "ServiceUnavailable", "SlowDown"].contains(e.code) {
                     throw RetryableError(underlying: err)
@@ -156,8 +156,4 @@ extension S3Bucket {
 /// Marks a failure that another attempt may fix.
 struct RetryableError: Error {
     let underlying: BucketError
-}
-
-extension UInt {
-    var asInt: Int { Int(self) }
 }
