@@ -5,7 +5,7 @@ public struct StrataCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "strata",
         abstract: "Strata tools: inspect, verify, rewrite and generate Prometheus TSDB blocks.",
-        subcommands: [BlockCommand.self, BenchCommand.self]
+        subcommands: [BlockCommand.self, BenchCommand.self, BucketCommand.self]
     )
 
     public init() {}

@@ -1,0 +1,119 @@
+import Foundation
+import Logging
+import StrataCore
+import StrataObjStore
+import StrataTSDB
+
+/// Reads every block's meta.json (and markers) from the bucket, in parallel, and sorts the
+/// blocks into usable, partial (no meta.json) and corrupt — the view the store gateway,
+/// compactor and tools all start from (Thanos' `MetaFetcher`).
+public struct BlockMetaFetcher: Sendable {
+    public let bucket: any Bucket
+    /// meta.json reads in flight at once (Thanos' `--block-meta-fetch-concurrency`, 32).
+    public let concurrency: Int
+    public let logger: Logger
+
+    public init(bucket: any Bucket, concurrency: Int = 32, logger: Logger = Logger(label: "block.fetcher")) {
+        self.bucket = bucket
+        self.concurrency = max(1, concurrency)
+        self.logger = logger
+    }
+
+    public struct Snapshot: Sendable {
+        /// Blocks with a valid meta.json, by ULID.
+        public var metas: [ULID: BlockMeta] = [:]
+        /// Block directories without meta.json (uploading, or an upload that died).
+        public var partial: [ULID] = []
+        /// Blocks whose meta.json or markers cannot be parsed, with the reason.
+        public var corrupted: [ULID: String] = [:]
+        public var deletionMarks: [ULID: BlockMarker] = [:]
+        public var noCompactMarks: [ULID: BlockMarker] = [:]
+
+        /// Usable blocks sorted by (minTime, ULID).
+        public var sortedMetas: [BlockMeta] {
+            metas.values.sorted { ($0.minTime, $0.ulid) < ($1.minTime, $1.ulid) }
+        }
+
+        /// Drops blocks created less than `delay` seconds ago (by their ULID time), so that a
+        /// block another replica or an eventually-consistent store is still settling is not
+        /// acted on (Thanos' consistency delay). Blocks written by the compactor or repair
+        /// tools are exempt: their producer uploaded them completely before meta.json.
+        public func consistent(delay: Foundation.TimeInterval, now: Date = Date(),
+                               exempt: Set<String> = ["compactor", "bucket.repair", "compactor.repair"]) -> [BlockMeta] {
+            let nowMs = Int64(now.timeIntervalSince1970 * 1000)
+            return sortedMetas.filter { m in
+                if let src = m.thanos?.source, exempt.contains(src) { return true }
+                return nowMs - m.ulid.timestampMs >= Int64(delay * 1000)
+            }
+        }
+
+        /// Blocks to serve or compact: without a deletion mark older than `delay` seconds
+        /// (a freshly marked block is still served, so queries in flight keep working).
+        public func visible(ignoringDeletedOlderThan delay: Foundation.TimeInterval, now: Date = Date()) -> [BlockMeta] {
+            sortedMetas.filter { m in
+                guard let mark = deletionMarks[m.ulid] else { return true }
+                return now.timeIntervalSince1970 - Double(mark.time) < delay
+            }
+        }
+    }
+
+    private enum Outcome: Sendable {
+        case ok(BlockMeta, deletion: BlockMarker?, noCompact: BlockMarker?)
+        case partial(ULID)
+        case corrupt(ULID, String)
+    }
+
+    public func fetch(readMarkers: Bool = true) async throws -> Snapshot {
+        var ids: [ULID] = []
+        try await bucket.iterate(prefix: "", recursive: false) { name in
+            if let id = BlockLayout.blockID(fromEntry: name) { ids.append(id) }
+            return true
+        }
+        var snap = Snapshot()
+        try await withThrowingTaskGroup(of: Outcome.self) { group in
+            var next = 0
+            func add() {
+                let id = ids[next]
+                next += 1
+                group.addTask { try await self.load(id, readMarkers: readMarkers) }
+            }
+            while next < min(ids.count, concurrency) { add() }
+            while let outcome = try await group.next() {
+                switch outcome {
+                case .ok(let meta, let del, let nc):
+                    snap.metas[meta.ulid] = meta
+                    if let del { snap.deletionMarks[meta.ulid] = del }
+                    if let nc { snap.noCompactMarks[meta.ulid] = nc }
+                case .partial(let id): snap.partial.append(id)
+                case .corrupt(let id, let why):
+                    logger.warning("block with corrupt metadata ignored", metadata: ["block": "\(id)", "err": "\(why)"])
+                    snap.corrupted[id] = why
+                }
+                if next < ids.count { add() }
+            }
+        }
+        snap.partial.sort()
+        return snap
+    }
+
+    private func load(_ id: ULID, readMarkers: Bool) async throws -> Outcome {
+        let bytes: [UInt8]
+        do { bytes = try await bucket.getBytes(BlockLayout.metaKey(id)) } catch BucketError.notFound {
+            return .partial(id)
+        }
+        let meta: BlockMeta
+        do { meta = try BlockMeta(json: bytes, path: BlockLayout.metaKey(id)) } catch {
+            return .corrupt(id, "\(error)")
+        }
+        guard meta.ulid == id else { return .corrupt(id, "meta.json ulid \(meta.ulid) differs from the directory") }
+        guard readMarkers else { return .ok(meta, deletion: nil, noCompact: nil) }
+        let markers = BlockMarkers(bucket: bucket)
+        do {
+            return .ok(meta, deletion: try await markers.read(id, .deletion), noCompact: try await markers.read(id, .noCompact))
+        } catch let e as BucketError {
+            throw e
+        } catch {
+            return .corrupt(id, "marker: \(error)")
+        }
+    }
+}

@@ -1,0 +1,46 @@
+/// Errors every bucket implementation throws.
+///
+/// "Not found" is its own case because callers branch on it constantly (a missing
+/// `meta.json` means "partial upload", a missing marker means "not marked"); all other
+/// cases carry enough context to act on, and never credentials, signatures or tokens.
+public enum BucketError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The object does not exist.
+    case notFound(String)
+    /// A conditional write (`putIfAbsent`) lost: the object already exists.
+    case preconditionFailed(String)
+    /// The key is not acceptable for this bucket (absolute, contains `..`, empty, ...).
+    case invalidKey(String, reason: String)
+    /// A range that starts past the end of the object, or a negative offset.
+    case invalidRange(key: String, offset: Int64, length: Int64)
+    /// A local file system error (filesystem bucket, or the local file of an upload).
+    case io(operation: String, path: String, message: String)
+    /// The server answered with an error status the client does not retry, or retries ran out.
+    case http(operation: String, key: String, status: Int, code: String, message: String)
+    /// The request never got an answer: connection refused or dropped, timeout.
+    case transport(operation: String, key: String, message: String)
+    /// The bucket cannot be used as configured.
+    case configuration(String)
+
+    public var description: String {
+        switch self {
+        case .notFound(let k): return "object not found: \(k)"
+        case .preconditionFailed(let k): return "object already exists (precondition failed): \(k)"
+        case .invalidKey(let k, let r): return "invalid object key \"\(k)\": \(r)"
+        case .invalidRange(let k, let o, let l): return "invalid range offset=\(o) length=\(l) for \(k)"
+        case .io(let op, let p, let m): return "\(op) \(p): \(m)"
+        case .http(let op, let k, let s, let c, let m):
+            let what = k.isEmpty ? op : "\(op) \(k)"
+            return "\(what): HTTP \(s) \(c)\(m.isEmpty ? "" : ": \(m)")"
+        case .transport(let op, let k, let m):
+            let what = k.isEmpty ? op : "\(op) \(k)"
+            return "\(what): \(m)"
+        case .configuration(let m): return "object storage configuration: \(m)"
+        }
+    }
+
+    /// True for the not-found case; handy in `catch` clauses and filters.
+    public var isNotFound: Bool {
+        if case .notFound = self { return true }
+        return false
+    }
+}

@@ -1,0 +1,26 @@
+import ArgumentParser
+import Logging
+
+/// `--objstore.config-file` / `--objstore.config`, the Thanos flags, shared by every service
+/// and tool that needs the bucket (`@OptionGroup var objstore: ObjStoreOptions`).
+public struct ObjStoreOptions: ParsableArguments, Sendable {
+    @Option(name: .customLong("objstore.config-file"),
+            help: "Path to a YAML file describing the object store (Thanos objstore.yml format).")
+    public var configFile: String?
+
+    @Option(name: .customLong("objstore.config"),
+            help: "The object store configuration as inline YAML (alternative to --objstore.config-file).")
+    public var config: String?
+
+    public init() {}
+
+    /// Parses the configuration (errors say which flag to fix).
+    public func loadConfig(logger: Logger = Logger(label: "objstore")) throws -> ObjStoreConfig {
+        try BucketFactory.loadConfig(file: configFile, inline: config, logger: logger)
+    }
+
+    /// The configured bucket, with prefix and metrics. The caller must `close()` it.
+    public func makeBucket(logger: Logger = Logger(label: "objstore")) throws -> any Bucket {
+        try BucketFactory.make(loadConfig(logger: logger), logger: logger)
+    }
+}

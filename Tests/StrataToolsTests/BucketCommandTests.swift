@@ -1,0 +1,59 @@
+import Foundation
+import StrataCore
+import StrataTestSupport
+import StrataTSDB
+import Testing
+
+/// The `strata bucket` commands run as a user runs them: the real binary against a
+/// filesystem bucket holding Prometheus-written blocks.
+@Suite struct BucketCommandTests {
+    let strata = TestEnv.strataBinary
+
+    @Test(.timeLimit(.minutes(2))) func uploadInspectMarkCleanupVerifyDownload() throws {
+        let tmp = TestEnv.tempDir("bucketcli")
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let cfg = "--objstore.config={type: FILESYSTEM, config: {directory: \(tmp)/bucket}}"
+        let blocks = Array(try TestEnv.promBlocks().prefix(2))
+        let ids = blocks.map { String($0.split(separator: "/").last!) }
+
+        var r = try TestEnv.run(strata, ["bucket", "upload", cfg, "--label", "cluster=c1"] + blocks)
+        #expect(r.status == 0, "\(r.stderr)")
+
+        r = try TestEnv.run(strata, ["bucket", "ls", cfg, "-o", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let ls = try JSONValue(parsing: Array(r.stdout.utf8))
+        #expect(ls.arrayValue?.compactMap { $0["name"]?.stringValue } == ids.map { $0 + "/" })
+        #expect(ls.arrayValue?.allSatisfy { $0["type"]?.stringValue == "block" } == true)
+
+        r = try TestEnv.run(strata, ["bucket", "inspect", cfg, "-o", "json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let inspected = try JSONValue(parsing: Array(r.stdout.utf8))
+        #expect(inspected.arrayValue?.count == 2)
+        #expect(inspected.arrayValue?.first?["meta"]?["thanos"]?["labels"]?["cluster"]?.stringValue == "c1")
+
+        r = try TestEnv.run(strata, ["bucket", "verify", cfg, "--full"])
+        #expect(r.status == 0, "\(r.stderr)")
+
+        r = try TestEnv.run(strata, ["bucket", "download", cfg, ids[1], tmp + "/dl"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try readFile(tmp + "/dl/\(ids[1])/index") == (try readFile(blocks[1] + "/index")))
+
+        r = try TestEnv.run(strata, ["bucket", "mark", cfg, "--id", ids[0], "--marker", "deletion-mark.json", "--details", "test"])
+        #expect(r.status == 0, "\(r.stderr)")
+        r = try TestEnv.run(strata, ["bucket", "cleanup", cfg])
+        #expect(r.stdout.contains("nothing to clean up"), "a fresh mark waits for --delete-delay")
+        r = try TestEnv.run(strata, ["bucket", "cleanup", cfg, "--delete-delay", "0s"])
+        #expect(r.status == 0 && r.stdout.contains("deleted \(ids[0])"), "\(r.stdout)\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: tmp + "/bucket/\(ids[0])"))
+
+        // A damaged object makes verify fail.
+        try Data(count: 10).write(to: URL(fileURLWithPath: tmp + "/bucket/\(ids[1])/index"))
+        r = try TestEnv.run(strata, ["bucket", "verify", cfg])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("index: size 10"))
+
+        // Configuration errors are clear and exit non-zero.
+        r = try TestEnv.run(strata, ["bucket", "ls"])
+        #expect(r.status != 0 && r.stderr.contains("--objstore.config-file"))
+    }
+}
