@@ -7,6 +7,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "strata", targets: ["strata"]),
+        .executable(name: "strata-sidecar", targets: ["strata-sidecar"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -20,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // RE2 behind a tiny extern "C" shim: linear-time regex matching with Go/Prometheus syntax.
@@ -80,11 +84,27 @@ let package = Package(
         ),
         // Compactor: compaction, downsampling, retention.
         .target(name: "StrataCompact", dependencies: ["StrataCore", "StrataTSDB"]),
+        // What every service runs besides its own job: the admin HTTP server (/metrics,
+        // /-/healthy, /-/ready), the Prometheus metrics registry and signal-driven lifecycle.
+        // Kept out of StrataCore so libraries and tools do not link a web server.
+        .target(
+            name: "StrataServer",
+            dependencies: [
+                "StrataCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Sidecar: Prometheus client (HTTP API, remote read) and the Store API over it.
         .target(
             name: "StrataSidecar",
             dependencies: [
-                "StrataCore", "StrataTSDB", "StrataStoreAPI", "StrataObjStore", "StrataBucket", "CSnappy",
+                "StrataCore", "StrataTSDB", "StrataStoreAPI", "StrataObjStore", "StrataBucket", "StrataServer", "CSnappy",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -102,6 +122,10 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "strata", dependencies: ["StrataTools"]),
+        .executableTarget(
+            name: "strata-sidecar",
+            dependencies: ["StrataSidecar", "StrataObjStore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         // Helpers shared by the test targets (real tools on PATH, the built binary, scratch dirs).
         .target(name: "StrataTestSupport", dependencies: ["StrataCore", "StrataTSDB"]),
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),

@@ -43,13 +43,16 @@ public enum TestEnv {
     }
 
     /// The `strata` executable built next to the test runner.
-    public static var strataBinary: String {
+    public static var strataBinary: String { binary("strata") }
+
+    /// An executable of this package built next to the test runner (`strata-sidecar`, ...).
+    public static func binary(_ name: String) -> String {
         let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         for candidate in [dir, dir.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()] {
-            let p = candidate.appendingPathComponent("strata").path
+            let p = candidate.appendingPathComponent(name).path
             if FileManager.default.isExecutableFile(atPath: p) { return p }
         }
-        return root + "/.build/debug/strata"
+        return root + "/.build/debug/" + name
     }
 
     public static func tempDir(_ tag: String = "strata") -> String {

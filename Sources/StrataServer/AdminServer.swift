@@ -1,0 +1,52 @@
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+import StrataCore
+
+/// The HTTP endpoints every Strata service has on `--http-address`: `/metrics` (Prometheus
+/// text format), `/-/healthy` (the process is up) and `/-/ready` (503 until the service says
+/// it can serve). Services add their own routes through `routes`.
+public enum AdminServer {
+    public typealias App = Application<RouterResponder<BasicRequestContext>>
+
+    /// Splits `host:port` (`:port` and `0.0.0.0:port` accepted).
+    public static func parseAddress(_ s: String) throws -> (host: String, port: Int) {
+        guard let colon = s.lastIndex(of: ":"), let port = Int(s[s.index(after: colon)...]), (0...65535).contains(port) else {
+            throw ConfigError("address must be host:port, got \"\(s)\"")
+        }
+        let host = String(s[..<colon])
+        return (host.isEmpty ? "0.0.0.0" : host, port)
+    }
+
+    public static func application(address: String, registry: PrometheusCollectorRegistry, logger: Logger,
+                                   ready: @escaping @Sendable () async -> Bool,
+                                   routes: (Router<BasicRequestContext>) -> Void = { _ in },
+                                   onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> App {
+        let (host, port) = try parseAddress(address)
+        let router = Router()
+        router.get("/metrics") { _, _ -> Response in
+            var body = [UInt8]()
+            registry.emit(into: &body)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        }
+        router.get("/-/healthy") { _, _ in "OK\n" }
+        router.get("/-/ready") { _, _ -> Response in
+            let ok = await ready()
+            return Response(status: ok ? .ok : .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: ok ? "OK\n" : "not ready\n")))
+        }
+        routes(router)
+        return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: nil),
+                           onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
+                           logger: logger)
+    }
+
+    /// Installs a Prometheus-backed metrics system for the process (call once, from a main)
+    /// and returns its registry for `/metrics`.
+    public static func bootstrapMetrics() -> PrometheusCollectorRegistry {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }
+}

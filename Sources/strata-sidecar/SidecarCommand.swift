@@ -1,0 +1,38 @@
+import ArgumentParser
+import Logging
+import StrataCore
+import StrataObjStore
+import StrataServer
+import StrataSidecar
+
+/// `strata-sidecar`: runs next to Prometheus; flags as in Thanos's sidecar.
+@main
+struct SidecarCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "strata-sidecar",
+        abstract: "Ships Prometheus blocks to object storage and serves recent data over the Store API.")
+
+    @Option(name: .customLong("tsdb.path"), help: "Data directory of Prometheus.") var tsdbPath = "./data"
+    @Option(name: .customLong("prometheus.url"), help: "URL of the Prometheus to sidecar.") var prometheusURL = "http://localhost:9090"
+    @Option(name: .customLong("grpc-address"), help: "Listen host:port for the Store API (gRPC).") var grpcAddress = "0.0.0.0:10901"
+    @Option(name: .customLong("http-address"), help: "Listen host:port for /metrics, /-/healthy, /-/ready.") var httpAddress = "0.0.0.0:10902"
+    @Flag(name: .customLong("shipper.upload-compacted"), help: "Also upload compacted blocks (level > 1) not overlapping the bucket.") var uploadCompacted = false
+    @Option(name: .customLong("min-time"), help: "Serve only data after this time (RFC3339, unix seconds or a duration before now like -2d).") var minTime: String?
+    @Option(name: .customLong("log.level"), help: "debug, info, warn or error.") var logLevel = "info"
+    @Option(name: .customLong("log.format"), help: "logfmt or json.") var logFormat = "logfmt"
+    @OptionGroup var objstore: ObjStoreOptions
+
+    func run() async throws {
+        try StrataLogHandler.bootstrap(level: logLevel, format: logFormat)
+        let logger = Logger(label: "sidecar")
+        let registry = AdminServer.bootstrapMetrics()
+        let bucket = (objstore.configFile ?? objstore.config) == nil ? nil : try objstore.makeBucket(logger: logger)
+        let config = SidecarService.Config(tsdbPath: tsdbPath, prometheusURL: prometheusURL, grpcAddress: grpcAddress,
+                                           httpAddress: httpAddress, uploadCompacted: uploadCompacted,
+                                           minTime: try minTime.map { try parseTimeFlag($0) })
+        try await SidecarService(config: config, bucket: bucket, registry: registry, logger: logger).run()
+        try await bucket?.close()
+    }
+}
+
+
