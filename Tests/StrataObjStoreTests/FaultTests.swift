@@ -9,9 +9,11 @@ import Testing
 struct FaultTests {
     static let quickRetry = RetryPolicy(maxAttempts: 8, initialBackoffMs: 10, maxBackoffMs: 200)
 
-    /// An S3 client pointed at `proxy`, with a 1 s response timeout so slow answers time out.
+    /// An S3 client pointed at `proxy`. The fault test uses a 2 s response timeout so that
+    /// the proxy's 2.5 s answers time out; the counting tests use a long one so that a busy
+    /// machine never turns a slow answer into an extra attempt.
     static func client(via proxy: FaultProxy, bucket: String, retry: RetryPolicy = quickRetry,
-                       timeoutMs: Int64 = 1_000) throws -> S3Bucket {
+                       timeoutMs: Int64 = 30_000) throws -> S3Bucket {
         var c = MotoServer.config(bucket: bucket, port: proxy.port)
         c.responseHeaderTimeoutMs = timeoutMs
         return try S3Bucket(config: c, retry: retry)
@@ -30,11 +32,11 @@ struct FaultTests {
                 case 2: return .error500
                 case 4: return .dropBeforeForward
                 case 6: return .dropMidBody
-                case 8: return .slow(milliseconds: 1_500)
+                case 8: return .slow(milliseconds: 2_500)
                 default: return .none
                 }
             }
-            let b = try Self.client(via: proxy, bucket: "faulty")
+            let b = try Self.client(via: proxy, bucket: "faulty", timeoutMs: 2_000)
             do {
                 let dir = try TestSupport.tempDirectory("fault")
                 defer { TestSupport.removeDirectory(dir) }
