@@ -112,12 +112,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // PromQL: lexer, parser, AST, engine, functions (Prometheus 2.42 semantics).
+        .target(name: "StrataPromQL", dependencies: ["StrataCore", "CRE2"]),
         .target(
             name: "StrataTools",
             dependencies: [
                 "StrataCore", "StrataTSDB",
                 "StrataObjStore",
                 "StrataBucket",
+                "StrataPromQL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -153,6 +156,7 @@ let package = Package(
             name: "StrataBucketTests",
             dependencies: ["StrataBucket", "StrataObjStore", "StrataTSDB", "StrataCore", "StrataTestSupport"]
         ),
+        .testTarget(name: "StrataPromQLTests", dependencies: ["StrataPromQL", "StrataCore"]),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

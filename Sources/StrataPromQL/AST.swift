@@ -1,0 +1,162 @@
+import StrataCore
+
+/// The PromQL value types, as the type checker and the evaluator see them.
+public enum ValueType: String, Sendable {
+    case scalar, vector, matrix, string
+
+    /// The name Prometheus uses in type errors ("instant vector", "range vector").
+    public var documented: String {
+        switch self {
+        case .scalar: return "scalar"
+        case .vector: return "instant vector"
+        case .matrix: return "range vector"
+        case .string: return "string"
+        }
+    }
+}
+
+/// The `@` modifier: a fixed timestamp (ms) or `start()`/`end()` of the query, resolved at
+/// evaluation time.
+public enum AtModifier: Sendable, Equatable {
+    case timestamp(Int64)
+    case start
+    case end
+}
+
+/// `metric{a="b"} offset 5m @ 100`. `id` identifies the selector so series fetched before
+/// evaluation can be found again; it is unique within one parsed expression.
+public struct VectorSelector: Sendable {
+    public var name: String
+    public var matchers: [Matcher]
+    /// Milliseconds; negative offsets look into the future.
+    public var offset: Int64
+    public var at: AtModifier?
+    public var id: Int
+}
+
+/// `expr[range:step] offset d @ t`. `step` is 0 when omitted (the engine's default applies).
+public struct SubqueryExpr: Sendable {
+    public var expr: Expr
+    public var range: Int64
+    public var step: Int64
+    public var offset: Int64
+    public var at: AtModifier?
+}
+
+public enum BinaryOp: String, Sendable, CaseIterable {
+    case add = "+", sub = "-", mul = "*", div = "/", mod = "%", pow = "^"
+    case eql = "==", neq = "!=", gtr = ">", lss = "<", gte = ">=", lte = "<="
+    case and, or, unless, atan2
+
+    public var isComparison: Bool {
+        switch self {
+        case .eql, .neq, .gtr, .lss, .gte, .lte: return true
+        default: return false
+        }
+    }
+
+    public var isSetOperator: Bool { self == .and || self == .or || self == .unless }
+
+    /// Binding strength (higher binds tighter), per Prometheus's yacc precedence table.
+    var precedence: Int {
+        switch self {
+        case .or: return 1
+        case .and, .unless: return 2
+        case .eql, .neq, .gtr, .lss, .gte, .lte: return 3
+        case .add, .sub: return 4
+        case .mul, .div, .mod, .atan2: return 5
+        case .pow: return 6
+        }
+    }
+
+    var rightAssociative: Bool { self == .pow }
+
+    /// Arithmetic drops the metric name; comparisons and set operators keep it.
+    var dropsMetricName: Bool {
+        switch self {
+        case .add, .sub, .mul, .div, .pow, .mod: return true
+        default: return false
+        }
+    }
+}
+
+public enum VectorMatchCardinality: Sendable { case oneToOne, manyToOne, oneToMany, manyToMany }
+
+/// `on(...)`/`ignoring(...)` with optional `group_left/right(...)`.
+public struct VectorMatching: Sendable {
+    public var card: VectorMatchCardinality
+    public var matchingLabels: [String]
+    public var on: Bool
+    public var include: [String]
+}
+
+public struct BinaryExpr: Sendable {
+    public var op: BinaryOp
+    public var lhs: Expr
+    public var rhs: Expr
+    /// Set when both sides are instant vectors.
+    public var matching: VectorMatching?
+    public var returnBool: Bool
+}
+
+public enum AggregateOp: String, Sendable, CaseIterable {
+    case sum, avg, count, min, max, group, stddev, stdvar, topk, bottomk
+    case countValues = "count_values"
+    case quantile
+}
+
+public struct AggregateExpr: Sendable {
+    public var op: AggregateOp
+    public var expr: Expr
+    public var param: Expr?
+    public var grouping: [String]
+    public var without: Bool
+}
+
+public struct Call: Sendable {
+    public var function: FunctionSignature
+    public var args: [Expr]
+}
+
+public enum UnaryOp: String, Sendable { case plus = "+", minus = "-" }
+
+/// A PromQL expression tree. Immutable and Sendable, so a parsed query can be cached and
+/// evaluated concurrently.
+public indirect enum Expr: Sendable {
+    case number(Double)
+    case string(String)
+    case vectorSelector(VectorSelector)
+    case matrixSelector(VectorSelector, range: Int64)
+    case subquery(SubqueryExpr)
+    case paren(Expr)
+    case unary(UnaryOp, Expr)
+    case binary(BinaryExpr)
+    case call(Call)
+    case aggregate(AggregateExpr)
+    /// Evaluated once at the evaluator's start and repeated at every step (the engine
+    /// inserts these around sub-trees fixed by `@`, as Prometheus's PreprocessExpr does).
+    case stepInvariant(Expr)
+
+    public var type: ValueType {
+        switch self {
+        case .number: return .scalar
+        case .string: return .string
+        case .vectorSelector: return .vector
+        case .matrixSelector, .subquery: return .matrix
+        case .paren(let e), .stepInvariant(let e): return e.type
+        case .unary(_, let e): return e.type
+        case .binary(let b):
+            return b.lhs.type == .scalar && b.rhs.type == .scalar ? .scalar : .vector
+        case .call(let c): return c.function.returnType
+        case .aggregate: return .vector
+        }
+    }
+
+    /// Strips parentheses and step-invariant wrappers.
+    var unwrapped: Expr {
+        switch self {
+        case .paren(let e), .stepInvariant(let e): return e.unwrapped
+        default: return self
+        }
+    }
+}

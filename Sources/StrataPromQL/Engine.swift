@@ -1,0 +1,131 @@
+import StrataCore
+
+/// Engine-wide limits and defaults (Prometheus's EngineOpts).
+public struct EngineOptions: Sendable {
+    /// Maximum samples held in memory by one query at any time.
+    public var maxSamples: Int
+    /// Wall-clock limit per query.
+    public var timeout: Duration
+    /// How far back an instant selector looks for the latest sample.
+    public var lookbackDelta: Int64
+    /// Step of subqueries written without one (`x[1h:]`), as a function of their range.
+    public var noStepSubqueryInterval: @Sendable (Int64) -> Int64
+
+    public init(maxSamples: Int = 50_000_000, timeout: Duration = .seconds(120), lookbackDelta: Int64 = 300_000,
+                noStepSubqueryInterval: @escaping @Sendable (Int64) -> Int64 = { _ in 60_000 }) {
+        self.maxSamples = maxSamples
+        self.timeout = timeout
+        self.lookbackDelta = lookbackDelta
+        self.noStepSubqueryInterval = noStepSubqueryInterval
+    }
+}
+
+/// Evaluates PromQL over a `Queryable`. Stateless apart from its options, so one engine serves
+/// concurrent queries. Cancelling the calling Task cancels the query.
+public struct Engine: Sendable {
+    public let options: EngineOptions
+
+    public init(options: EngineOptions = EngineOptions()) { self.options = options }
+
+    /// An instant query at `time` (Unix ms).
+    public func instantQuery(_ queryable: any Queryable, _ query: String, time: Int64,
+                             lookbackDelta: Int64? = nil) async throws -> QueryResult {
+        try await instantQuery(queryable, try PromQL.parse(query), time: time, lookbackDelta: lookbackDelta)
+    }
+
+    public func instantQuery(_ queryable: any Queryable, _ expr: Expr, time: Int64,
+                             lookbackDelta: Int64? = nil) async throws -> QueryResult {
+        try await exec(queryable, expr, start: time, end: time, interval: 0, lookbackDelta: lookbackDelta)
+    }
+
+    /// A range query from `start` to `end` (inclusive, Unix ms) every `step` ms.
+    public func rangeQuery(_ queryable: any Queryable, _ query: String, start: Int64, end: Int64, step: Int64,
+                           lookbackDelta: Int64? = nil) async throws -> QueryResult {
+        try await rangeQuery(queryable, try PromQL.parse(query), start: start, end: end, step: step,
+                             lookbackDelta: lookbackDelta)
+    }
+
+    public func rangeQuery(_ queryable: any Queryable, _ expr: Expr, start: Int64, end: Int64, step: Int64,
+                           lookbackDelta: Int64? = nil) async throws -> QueryResult {
+        guard expr.type == .vector || expr.type == .scalar else {
+            throw QueryError.badQuery("invalid expression type \"\(expr.type.documented)\" for range query, must be Scalar or instant Vector")
+        }
+        guard step > 0 else { throw QueryError.badQuery("zero or negative query resolution step widths are not accepted") }
+        guard end >= start else { throw QueryError.badQuery("end timestamp must not be before start time") }
+        return try await exec(queryable, expr, start: start, end: end, interval: step, lookbackDelta: lookbackDelta)
+    }
+
+    func exec(_ queryable: any Queryable, _ expr0: Expr, start: Int64, end: Int64, interval: Int64,
+              lookbackDelta: Int64?) async throws -> QueryResult {
+        let lookback = lookbackDelta ?? options.lookbackDelta
+        let deadline = ContinuousClock.now.advanced(by: options.timeout)
+        let expr = Preprocessor.preprocess(expr0, start: start, end: end)
+
+        let prefetch = SeriesPrefetch(start: start, end: end, interval: interval, lookbackDelta: lookback,
+                                      noStepSubqueryInterval: options.noStepSubqueryInterval)
+        let series = try await Self.fetch(queryable, prefetch.requests(for: expr), deadline: deadline)
+
+        let shared = EvalShared(series: series, maxSamples: options.maxSamples, lookbackDelta: lookback,
+                                deadline: deadline, noStepSubqueryInterval: options.noStepSubqueryInterval)
+        if interval == 0 {
+            let ev = Evaluator(start: start, end: start, interval: 1, shared: shared)
+            let val = try ev.eval(expr)
+            switch val {
+            case .string(let s): return .string(t: start, v: s)
+            case .matrix(let mat):
+                switch expr.type {
+                case .vector:
+                    return .vector(mat.map { Sample(labels: $0.labels, t: start, v: $0.points[0].v) })
+                case .scalar:
+                    return .scalar(t: start, v: mat.first?.points.first?.v ?? .nan)
+                default:
+                    return .matrix(mat)
+                }
+            }
+        }
+        let ev = Evaluator(start: start, end: end, interval: interval, shared: shared)
+        guard case .matrix(var mat) = try ev.eval(expr) else {
+            throw QueryError.badQuery("invalid expression type \"string\" for range query")
+        }
+        try shared.checkDeadline("expression evaluation")
+        mat.sort { $0.labels < $1.labels }
+        return .matrix(mat)
+    }
+
+    /// Selects every selector's series concurrently (remote stores answer in parallel);
+    /// identical requests are sent once.
+    static func fetch(_ queryable: any Queryable, _ requests: [SeriesPrefetch.Request],
+                      deadline: ContinuousClock.Instant) async throws -> [Int: [StorageSeries]] {
+        struct Key: Hashable {
+            let matchers: [Matcher]
+            let hints: SelectHints
+        }
+        var unique: [Key: [Int]] = [:]
+        for r in requests { unique[Key(matchers: r.matchers, hints: r.hints), default: []].append(r.id) }
+        var out: [Int: [StorageSeries]] = [:]
+        try await withThrowingTaskGroup(of: ([Int], [StorageSeries]).self) { group in
+            for (key, ids) in unique {
+                group.addTask {
+                    try Task.checkCancellation()
+                    do {
+                        return (ids, try await queryable.select(matchers: key.matchers, hints: key.hints))
+                    } catch let e as CancellationError {
+                        throw e
+                    } catch let e as QueryError {
+                        throw e
+                    } catch {
+                        throw QueryError.storage("\(error)")
+                    }
+                }
+            }
+            for try await (ids, series) in group {
+                for id in ids { out[id] = series }
+                if ContinuousClock.now > deadline {
+                    group.cancelAll()
+                    throw QueryError.timeout("query preparation")
+                }
+            }
+        }
+        return out
+    }
+}

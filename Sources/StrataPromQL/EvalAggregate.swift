@@ -1,0 +1,205 @@
+import StrataCore
+
+/// Aggregation operators, step by step (Prometheus's aggregation()).
+extension Evaluator {
+    func evalAggregate(_ a: AggregateExpr) throws -> [Series] {
+        let grouping = a.grouping.sorted(by: bytewiseLess)
+        let keyFn = groupingKeyFunction(grouping, without: a.without)
+        if let p = a.param, case .string(let label) = p.unwrapped {
+            return try rangeEval([nil, a.expr], prep: keyFn) { inp in
+                try aggregate(a.op, grouping, a.without, .string(label), inp.vectors[1], inp.keys[1], inp.ts)
+            }
+        }
+        return try rangeEval([a.param, a.expr], prep: keyFn) { inp in
+            let param: Double = a.param != nil ? (inp.vectors[0].first?.v ?? .nan) : 0
+            return try aggregate(a.op, grouping, a.without, .number(param), inp.vectors[1], inp.keys[1], inp.ts)
+        }
+    }
+
+    func groupingKeyFunction(_ grouping: [String], without: Bool) -> (Labels) -> String {
+        if without {
+            let drop = Set(grouping + [metricNameLabel])
+            return { l in labelsKey(l.pairs.filter { !drop.contains($0.name) }) }
+        }
+        if grouping.isEmpty { return { _ in "" } }
+        let keep = Set(grouping)
+        return { l in labelsKey(l.pairs.filter { keep.contains($0.name) }) }
+    }
+
+    enum AggParam {
+        case number(Double)
+        case string(String)
+    }
+
+    final class Group {
+        var labels: Labels
+        var value: Double
+        var mean: Double
+        var count: Int
+        var heap: [Sample] = []
+
+        init(labels: Labels, value: Double) {
+            self.labels = labels
+            self.value = value
+            self.mean = value
+            self.count = 1
+        }
+    }
+
+    func aggregate(_ op: AggregateOp, _ grouping0: [String], _ without: Bool, _ param: AggParam,
+                   _ vec: [Sample], _ keys: [String], _ ts: Int64) throws -> [Sample] {
+        var grouping = grouping0
+        var k = 0
+        if op == .topk || op == .bottomk {
+            guard case .number(let f) = param else { return [] }
+            guard f.isFinite || f.isNaN, f.isNaN || (f >= -9.223372036854775808e18 && f < 9.223372036854775807e18) else {
+                throw fail("Scalar value \(formatGoFloat(f)) overflows int64")
+            }
+            if f.isNaN { throw fail("Scalar value NaN overflows int64") }
+            k = Int(f)
+            if k < 1 { return [] }
+        }
+        var q = 0.0
+        if op == .quantile, case .number(let f) = param { q = f }
+        var valueLabel = ""
+        var recompute = false
+        if op == .countValues {
+            guard case .string(let s) = param else { return [] }
+            valueLabel = s
+            if !isValidLabelName(valueLabel) { throw fail("invalid label name \(goQuote(valueLabel))") }
+            if !without {
+                grouping.append(valueLabel)
+                grouping.sort(by: bytewiseLess)
+            }
+            recompute = true
+        }
+        let keyFn = recompute ? groupingKeyFunction(grouping, without: without) : nil
+        let keepSet = Set(grouping)
+        let dropSet = Set(grouping + [metricNameLabel])
+
+        var groups: [String: Group] = [:]
+        var ordered: [Group] = []
+        for (si, s) in vec.enumerated() {
+            var metric = s.labels
+            if op == .countValues { metric = metric.setting(valueLabel, formatGoFloat(s.v)) }
+            let key = keyFn?(metric) ?? keys[si]
+            guard let g = groups[key] else {
+                let m: Labels
+                if without {
+                    m = Labels(sortedPairs: metric.pairs.filter { !dropSet.contains($0.name) })
+                } else if !grouping.isEmpty {
+                    m = Labels(sortedPairs: metric.pairs.filter { keepSet.contains($0.name) })
+                } else {
+                    m = Labels()
+                }
+                let g = Group(labels: m, value: s.v)
+                switch op {
+                case .stddev, .stdvar: g.value = 0
+                case .topk, .quantile, .bottomk:
+                    g.heap = [Sample(labels: s.labels, t: ts, v: s.v)]
+                case .group: g.value = 1
+                default: break
+                }
+                groups[key] = g
+                ordered.append(g)
+                continue
+            }
+            switch op {
+            case .sum:
+                g.value += s.v
+            case .avg:
+                g.count += 1
+                if g.mean.isInfinite {
+                    if s.v.isInfinite && (g.mean > 0) == (s.v > 0) { break }
+                    if !s.v.isInfinite && !s.v.isNaN { break }
+                }
+                g.mean += s.v / Double(g.count) - g.mean / Double(g.count)
+            case .group:
+                break
+            case .max:
+                if g.value < s.v || g.value.isNaN { g.value = s.v }
+            case .min:
+                if g.value > s.v || g.value.isNaN { g.value = s.v }
+            case .count, .countValues:
+                g.count += 1
+            case .stddev, .stdvar:
+                g.count += 1
+                let delta = s.v - g.mean
+                g.mean += delta / Double(g.count)
+                g.value += delta * (s.v - g.mean)
+            case .topk:
+                if g.heap.count < k || g.heap[0].v < s.v || g.heap[0].v.isNaN {
+                    let item = Sample(labels: s.labels, t: ts, v: s.v)
+                    if g.heap.count == k {
+                        if k == 1 {
+                            g.heap[0] = item
+                            break
+                        }
+                        _ = GoHeap.pop(&g.heap, less: topkLess)
+                    }
+                    GoHeap.push(&g.heap, item, less: topkLess)
+                }
+            case .bottomk:
+                if g.heap.count < k || g.heap[0].v > s.v || g.heap[0].v.isNaN {
+                    let item = Sample(labels: s.labels, t: ts, v: s.v)
+                    if g.heap.count == k {
+                        if k == 1 {
+                            g.heap[0] = item
+                            break
+                        }
+                        _ = GoHeap.pop(&g.heap, less: bottomkLess)
+                    }
+                    GoHeap.push(&g.heap, item, less: bottomkLess)
+                }
+            case .quantile:
+                g.heap.append(s)
+            }
+        }
+
+        var out: [Sample] = []
+        for g in ordered {
+            switch op {
+            case .avg: g.value = g.mean
+            case .count, .countValues: g.value = Double(g.count)
+            case .stdvar: g.value = g.value / Double(g.count)
+            case .stddev: g.value = (g.value / Double(g.count)).squareRoot()
+            case .topk:
+                var h = g.heap
+                goSortReverse(&h, less: topkLess)
+                out.append(contentsOf: h.map { Sample(labels: $0.labels, t: ts, v: $0.v) })
+                continue
+            case .bottomk:
+                var h = g.heap
+                goSortReverse(&h, less: bottomkLess)
+                out.append(contentsOf: h.map { Sample(labels: $0.labels, t: ts, v: $0.v) })
+                continue
+            case .quantile:
+                g.value = quantile(q, g.heap.map(\.v))
+            default: break
+            }
+            out.append(Sample(labels: g.labels, t: ts, v: g.value))
+        }
+        return out
+    }
+}
+
+/// vectorByValueHeap.Less: NaN sorts first, then ascending.
+func topkLess(_ a: Sample, _ b: Sample) -> Bool {
+    if a.v.isNaN { return true }
+    return a.v < b.v
+}
+
+/// vectorByReverseValueHeap.Less: NaN first, then descending.
+func bottomkLess(_ a: Sample, _ b: Sample) -> Bool {
+    if a.v.isNaN { return true }
+    return a.v > b.v
+}
+
+func isValidLabelName(_ s: String) -> Bool {
+    let u = Array(s.utf8)
+    guard let f = u.first, f == 95 || (f >= 65 && f <= 90) || (f >= 97 && f <= 122) else { return false }
+    for c in u.dropFirst() where !(c == 95 || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57)) {
+        return false
+    }
+    return true
+}

@@ -1,0 +1,253 @@
+import StrataCore
+
+/// Binary operators: scalar/scalar, vector/scalar and vector/vector with Prometheus's
+/// matching rules (on/ignoring, group_left/right, set operators, `bool`).
+extension Evaluator {
+    func evalBinary(_ b: BinaryExpr) throws -> [Series] {
+        let lt = b.lhs.type, rt = b.rhs.type
+        switch (lt, rt) {
+        case (.scalar, .scalar):
+            return try rangeEval([b.lhs, b.rhs]) { inp in
+                let v = scalarBinop(b.op, inp.vectors[0][0].v, inp.vectors[1][0].v)
+                return [Sample(labels: Labels(), t: inp.ts, v: v)]
+            }
+        case (.vector, .vector):
+            let matching = b.matching ?? VectorMatching(card: .oneToOne, matchingLabels: [], on: false, include: [])
+            let sig = signatureFunction(matching)
+            var cache = ResultMetricCache()
+            return try rangeEval([b.lhs, b.rhs], prep: sig) { inp in
+                switch b.op {
+                case .and: return vectorAnd(inp)
+                case .or: return vectorOr(inp)
+                case .unless: return vectorUnless(inp)
+                default: return try vectorBinop(b.op, inp, matching, b.returnBool, &cache)
+                }
+            }
+        case (.vector, .scalar):
+            let vec = try eval(b.lhs).matrix
+            let scalars = try scalarValues(b.rhs)
+            return try vectorScalarSeries(b.op, vec, scalars, swap: false, returnBool: b.returnBool)
+        default:
+            let scalars = try scalarValues(b.lhs)
+            let vec = try eval(b.rhs).matrix
+            return try vectorScalarSeries(b.op, vec, scalars, swap: true, returnBool: b.returnBool)
+        }
+    }
+
+    /// The join key of a series: the `on` labels, or all labels but the `ignoring` ones and
+    /// the metric name.
+    func signatureFunction(_ m: VectorMatching) -> (Labels) -> String {
+        if m.on {
+            let names = Set(m.matchingLabels)
+            return { l in labelsKey(l.pairs.filter { names.contains($0.name) }) }
+        }
+        let names = Set(m.matchingLabels + [metricNameLabel])
+        return { l in labelsKey(l.pairs.filter { !names.contains($0.name) }) }
+    }
+
+    func vectorAnd(_ inp: StepInput) -> [Sample] {
+        let lhs = inp.vectors[0], rhs = inp.vectors[1]
+        if lhs.isEmpty || rhs.isEmpty { return [] }
+        let right = Set(inp.keys[1])
+        var out: [Sample] = []
+        for (i, s) in lhs.enumerated() where right.contains(inp.keys[0][i]) { out.append(s) }
+        return out
+    }
+
+    func vectorOr(_ inp: StepInput) -> [Sample] {
+        let lhs = inp.vectors[0], rhs = inp.vectors[1]
+        if lhs.isEmpty { return rhs }
+        if rhs.isEmpty { return lhs }
+        let left = Set(inp.keys[0])
+        var out = lhs
+        for (j, s) in rhs.enumerated() where !left.contains(inp.keys[1][j]) { out.append(s) }
+        return out
+    }
+
+    func vectorUnless(_ inp: StepInput) -> [Sample] {
+        let lhs = inp.vectors[0], rhs = inp.vectors[1]
+        if lhs.isEmpty || rhs.isEmpty { return lhs }
+        let right = Set(inp.keys[1])
+        var out: [Sample] = []
+        for (i, s) in lhs.enumerated() where !right.contains(inp.keys[0][i]) { out.append(s) }
+        return out
+    }
+
+    func vectorBinop(_ op: BinaryOp, _ inp: StepInput, _ matching: VectorMatching, _ returnBool: Bool,
+                     _ cache: inout ResultMetricCache) throws -> [Sample] {
+        var lhs = inp.vectors[0], rhs = inp.vectors[1]
+        var lkeys = inp.keys[0], rkeys = inp.keys[1]
+        if lhs.isEmpty || rhs.isEmpty { return [] }
+        if matching.card == .oneToMany {
+            swap(&lhs, &rhs)
+            swap(&lkeys, &rkeys)
+        }
+        var rightSigs: [String: Int] = [:]
+        rightSigs.reserveCapacity(rhs.count)
+        for (j, rs) in rhs.enumerated() {
+            if let dup = rightSigs[rkeys[j]] {
+                let side = matching.card == .oneToMany ? "left" : "right"
+                let matched = matchLabels(rs.labels, matching)
+                throw fail("found duplicate series for the match group \(matched) on the \(side) hand-side of the operation: [\(rs.labels), \(rhs[dup].labels)];many-to-many matching not allowed: matching labels must be unique on one side")
+            }
+            rightSigs[rkeys[j]] = j
+        }
+        var matchedOne = Set<String>()
+        var matchedMany: [String: Set<Labels>] = [:]
+        var out: [Sample] = []
+        for (i, ls) in lhs.enumerated() {
+            let sig = lkeys[i]
+            guard let j = rightSigs[sig] else { continue }
+            let rs = rhs[j]
+            var vl = ls.v, vr = rs.v
+            if matching.card == .oneToMany { swap(&vl, &vr) }
+            var (value, keep) = vectorElemBinop(op, vl, vr)
+            if returnBool {
+                value = keep ? 1 : 0
+            } else if !keep {
+                continue
+            }
+            var metric = cache.resultMetric(ls.labels, rs.labels, op, matching)
+            if returnBool { metric = metric.dropMetricName() }
+            if matching.card == .oneToOne {
+                if matchedOne.contains(sig) {
+                    throw fail("multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)")
+                }
+                matchedOne.insert(sig)
+            } else {
+                if matchedMany[sig, default: []].insert(metric).inserted == false {
+                    throw fail("multiple matches for labels: grouping labels must ensure unique matches")
+                }
+            }
+            out.append(Sample(labels: metric, t: inp.ts, v: value))
+        }
+        return out
+    }
+
+    func matchLabels(_ l: Labels, _ m: VectorMatching) -> Labels {
+        if m.on { return l.keeping(Set(m.matchingLabels)) }
+        return l.removing(Set(m.matchingLabels + [metricNameLabel]))
+    }
+
+    /// Vector/scalar operators series by series (Prometheus's VectorscalarBinop per step).
+    func vectorScalarSeries(_ op: BinaryOp, _ vec: [Series], _ scalars: [Double], swap: Bool,
+                            returnBool: Bool) throws -> [Series] {
+        let dropName = op.dropsMetricName || returnBool
+        return try mapSeries(vec, labels: { dropName ? $0.dropMetricName() : $0 }) { v, step in
+            var lv = v, rv = scalars[step]
+            if swap { Swift.swap(&lv, &rv) }
+            var (value, keep) = vectorElemBinop(op, lv, rv)
+            if op.isComparison && swap { value = rv }
+            if returnBool {
+                value = keep ? 1 : 0
+                keep = true
+            }
+            return keep ? value : nil
+        }
+    }
+
+    func vectorScalarBinop(_ op: BinaryOp, _ lhs: [Sample], _ scalar: Double, swap: Bool, returnBool: Bool) -> [Sample] {
+        var out: [Sample] = []
+        out.reserveCapacity(lhs.count)
+        for var s in lhs {
+            var lv = s.v, rv = scalar
+            if swap { Swift.swap(&lv, &rv) }
+            var (value, keep) = vectorElemBinop(op, lv, rv)
+            if op.isComparison && swap { value = rv }
+            if returnBool {
+                value = keep ? 1 : 0
+                keep = true
+            }
+            if keep {
+                s.v = value
+                if op.dropsMetricName || returnBool { s.labels = s.labels.dropMetricName() }
+                out.append(s)
+            }
+        }
+        return out
+    }
+}
+
+/// Caches the result label set per (lhs, rhs) pair across steps (Prometheus's resultMetric).
+struct ResultMetricCache {
+    struct Key: Hashable {
+        let l: Labels
+        let r: Labels
+    }
+    var cache: [Key: Labels] = [:]
+
+    mutating func resultMetric(_ lhs: Labels, _ rhs: Labels, _ op: BinaryOp, _ m: VectorMatching) -> Labels {
+        let key = Key(l: lhs, r: rhs)
+        if let hit = cache[key] { return hit }
+        var pairs = lhs.pairs
+        if op.dropsMetricName { pairs.removeAll { $0.name == metricNameLabel } }
+        if m.card == .oneToOne {
+            if m.on {
+                let keep = Set(m.matchingLabels)
+                pairs.removeAll { !keep.contains($0.name) }
+            } else {
+                let drop = Set(m.matchingLabels)
+                pairs.removeAll { drop.contains($0.name) }
+            }
+        }
+        var result = Labels(sortedPairs: pairs)
+        for name in m.include {
+            result = result.setting(name, rhs[name])
+        }
+        cache[key] = result
+        return result
+    }
+}
+
+/// A collision-free string key of label pairs (names and values cannot contain 0xFF bytes in
+/// valid UTF-8, so it separates unambiguously).
+func labelsKey(_ pairs: [Label]) -> String {
+    var s = ""
+    for p in pairs {
+        s += p.name
+        s += "\u{FFFF}"
+        s += p.value
+        s += "\u{FFFE}"
+    }
+    return s
+}
+
+func btos(_ b: Bool) -> Double { b ? 1 : 0 }
+
+func scalarBinop(_ op: BinaryOp, _ l: Double, _ r: Double) -> Double {
+    switch op {
+    case .add: return l + r
+    case .sub: return l - r
+    case .mul: return l * r
+    case .div: return l / r
+    case .pow: return goPow(l, r)
+    case .mod: return goMod(l, r)
+    case .eql: return btos(l == r)
+    case .neq: return btos(l != r)
+    case .gtr: return btos(l > r)
+    case .lss: return btos(l < r)
+    case .gte: return btos(l >= r)
+    case .lte: return btos(l <= r)
+    case .atan2: return atan2Go(l, r)
+    case .and, .or, .unless: return .nan
+    }
+}
+
+func vectorElemBinop(_ op: BinaryOp, _ l: Double, _ r: Double) -> (Double, Bool) {
+    switch op {
+    case .add: return (l + r, true)
+    case .sub: return (l - r, true)
+    case .mul: return (l * r, true)
+    case .div: return (l / r, true)
+    case .pow: return (goPow(l, r), true)
+    case .mod: return (goMod(l, r), true)
+    case .eql: return (l, l == r)
+    case .neq: return (l, l != r)
+    case .gtr: return (l, l > r)
+    case .lss: return (l, l < r)
+    case .gte: return (l, l >= r)
+    case .lte: return (l, l <= r)
+    case .atan2: return (atan2Go(l, r), true)
+    case .and, .or, .unless: return (.nan, false)
+    }
+}

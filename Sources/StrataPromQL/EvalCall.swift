@@ -1,0 +1,149 @@
+import StrataCore
+
+/// Function calls: the range-vector path walks each series once over all steps with a
+/// sliding window; instant-vector functions go through rangeEval.
+extension Evaluator {
+    func evalCall(_ c: Call) throws -> [Series] {
+        let name = c.function.name
+        var st = FunctionState()
+        if name == "timestamp", case .vectorSelector(let vs) = c.args[0].unwrapped {
+            return try rangeEval([]) { inp in
+                var offset = effectiveOffset(vs.offset, nil)
+                if case .timestamp(let t) = vs.at { offset = inp.ts - t }
+                inp.vectors = [vectorSelectorAt(vs, inp.ts, offset: offset)]
+                return try InstantFunctions.call(c, inp, &st)
+            }
+        }
+        var matrixIndex: Int?
+        for (i, a) in c.args.enumerated() {
+            switch a.unwrapped {
+            case .matrixSelector, .subquery: matrixIndex = i
+            default: continue
+            }
+            break
+        }
+        guard let mi = matrixIndex else {
+            if let mapped = try evalElementwise(c) { return mapped }
+            return try rangeEval(c.args) { inp in try InstantFunctions.call(c, inp, &st) }
+        }
+        guard let fn = RangeFunctions.table[name] else {
+            throw fail("function \(goQuote(name)) does not take a range vector")
+        }
+
+        // The range argument as storage-like columns, its range and effective offset.
+        var input: [StorageSeries]
+        let range: Int64, offset: Int64
+        var fromSubquery = false
+        switch c.args[mi].unwrapped {
+        case .matrixSelector(let vs, let r):
+            input = seriesFor(vs)
+            range = r
+            offset = effectiveOffset(vs.offset, vs.at)
+        case .subquery(let sq):
+            let mat = try evalSubquery(sq)
+            input = mat.map { s in
+                StorageSeries(labels: s.labels, samples: SampleColumns(timestamps: s.points.map(\.t), values: s.points.map(\.v)))
+            }
+            range = sq.range
+            offset = effectiveOffset(sq.offset, sq.at)
+            fromSubquery = true
+        default:
+            preconditionFailure("matrix argument checked above")
+        }
+        let subquerySamples = fromSubquery ? input.reduce(0) { $0 + $1.samples.count } : 0
+        defer { shared.currentSamples -= subquerySamples }
+
+        // Scalar arguments, one value per step.
+        var scalarArgs: [[Series]] = []
+        for (i, a) in c.args.enumerated() {
+            scalarArgs.append(i == mi ? [] : try eval(a).matrix)
+        }
+        var scalars = [Double](repeating: .nan, count: c.args.count)
+        var mat: [Series] = []
+        var window: [Point] = []
+        window.reserveCapacity(16)
+        let keepName = name == "last_over_time"
+        for s in input {
+            try shared.checkDeadline("expression evaluation")
+            let labels = keepName ? s.labels : s.labels.dropMetricName()
+            var pts: [Point] = []
+            var ts = start
+            var step = 0
+            while ts <= end {
+                for j in scalarArgs.indices where j != mi {
+                    scalars[j] = scalarArgs[j].first.map { step < $0.points.count ? $0.points[step].v : .nan } ?? .nan
+                }
+                let maxt = ts - offset, mint = maxt - range
+                window.removeAll(keepingCapacity: true)
+                self.window(s.samples, mint, maxt, &window)
+                if !window.isEmpty, let v = try fn(window, scalars, RangeWindow(ts: ts, range: range, offset: offset)) {
+                    pts.append(Point(t: ts, v: v))
+                }
+                ts += interval
+                step += 1
+            }
+            if !pts.isEmpty {
+                try shared.add(pts.count)
+                mat.append(Series(labels: labels, points: pts))
+            }
+        }
+
+        if name == "absent_over_time" {
+            let steps = numSteps
+            if mat.contains(where: { $0.points.count == steps }) { return [] }
+            var found = Set<Int64>()
+            for s in mat { for p in s.points { found.insert(p.t) } }
+            if found.count == steps { return [] }
+            var pts: [Point] = []
+            var ts = start
+            while ts <= end {
+                if !found.contains(ts) { pts.append(Point(t: ts, v: 1)) }
+                ts += interval
+            }
+            let labels = fromSubquery ? Labels() : InstantFunctions.absentLabels(c.args[0])
+            return [Series(labels: labels, points: pts)]
+        }
+        try checkNoDuplicateLabelsets(mat)
+        return mat
+    }
+
+    /// Element-wise functions of one vector (and scalar parameters) via the per-series fast
+    /// path; nil for every other function.
+    func evalElementwise(_ c: Call) throws -> [Series]? {
+        let name = c.function.name
+        let dropName: (Labels) -> Labels = { $0.dropMetricName() }
+        if let f = InstantFunctions.math[name] {
+            return try mapSeries(try eval(c.args[0]).matrix, labels: dropName) { v, _ in f(v) }
+        }
+        if let f = InstantFunctions.date[name], !c.args.isEmpty {
+            return try mapSeries(try eval(c.args[0]).matrix, labels: dropName) { v, _ in
+                f(GoTime(unixSeconds: InstantFunctions.goInt64(v)))
+            }
+        }
+        switch name {
+        case "clamp":
+            let vec = try eval(c.args[0]).matrix
+            let lo = try scalarValues(c.args[1]), hi = try scalarValues(c.args[2])
+            return try mapSeries(vec, labels: dropName) { v, step in
+                hi[step] < lo[step] ? nil : goMax(lo[step], goMin(hi[step], v))
+            }
+        case "clamp_max":
+            let vec = try eval(c.args[0]).matrix
+            let hi = try scalarValues(c.args[1])
+            return try mapSeries(vec, labels: dropName) { v, step in goMin(hi[step], v) }
+        case "clamp_min":
+            let vec = try eval(c.args[0]).matrix
+            let lo = try scalarValues(c.args[1])
+            return try mapSeries(vec, labels: dropName) { v, step in goMax(lo[step], v) }
+        case "round":
+            let vec = try eval(c.args[0]).matrix
+            let toNearest = c.args.count >= 2 ? try scalarValues(c.args[1]) : [Double](repeating: 1, count: numSteps)
+            return try mapSeries(vec, labels: dropName) { v, step in
+                let inverse = 1.0 / toNearest[step]
+                return (v * inverse + 0.5).rounded(.down) / inverse
+            }
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,326 @@
+import StrataCore
+
+/// State shared by an evaluator and the child evaluators of its subqueries: the prefetched
+/// series, the sample budget and the deadline. One query, one task: not shared across tasks.
+final class EvalShared {
+    let series: [Int: [StorageSeries]]
+    let maxSamples: Int
+    let lookbackDelta: Int64
+    let deadline: ContinuousClock.Instant
+    let noStepSubqueryInterval: @Sendable (Int64) -> Int64
+    var currentSamples = 0
+    private var checks = 0
+
+    init(series: [Int: [StorageSeries]], maxSamples: Int, lookbackDelta: Int64, deadline: ContinuousClock.Instant,
+         noStepSubqueryInterval: @escaping @Sendable (Int64) -> Int64) {
+        self.series = series
+        self.maxSamples = maxSamples
+        self.lookbackDelta = lookbackDelta
+        self.deadline = deadline
+        self.noStepSubqueryInterval = noStepSubqueryInterval
+    }
+
+    /// Throws on Task cancellation or when the deadline passed. Cheap enough per step.
+    func checkDeadline(_ env: String) throws {
+        if Task.isCancelled { throw QueryError.canceled(env) }
+        checks &+= 1
+        if checks & 63 == 0 || checks < 64, ContinuousClock.now > deadline { throw QueryError.timeout(env) }
+    }
+
+    func add(_ n: Int) throws {
+        currentSamples += n
+        if currentSamples > maxSamples { throw QueryError.tooManySamples("query execution") }
+    }
+}
+
+/// The result of evaluating one node: a matrix (instant vectors are matrices with one point
+/// per step) or a string literal.
+enum EvalValue {
+    case matrix([Series])
+    case string(String)
+
+    var matrix: [Series] {
+        if case .matrix(let m) = self { return m }
+        return []
+    }
+}
+
+/// Evaluates an expression over all steps [start, end] at once, node by node, like
+/// Prometheus's evaluator: each node's series are selected once and every step reuses the
+/// same buffers.
+final class Evaluator {
+    let start: Int64
+    let end: Int64
+    let interval: Int64
+    let shared: EvalShared
+
+    init(start: Int64, end: Int64, interval: Int64, shared: EvalShared) {
+        self.start = start
+        self.end = end
+        self.interval = interval
+        self.shared = shared
+    }
+
+    var numSteps: Int { Int((end - start) / interval) + 1 }
+
+    func fail(_ msg: String) -> QueryError { .execution(msg) }
+
+    /// The offset a selector or subquery is evaluated with: `@ t` turns into an offset
+    /// relative to this evaluator's start (Prometheus's setOffsetForAtModifier).
+    func effectiveOffset(_ offset: Int64, _ at: AtModifier?) -> Int64 {
+        if case .timestamp(let t) = at { return offset + (start - t) }
+        return offset
+    }
+
+    func eval(_ e: Expr) throws -> EvalValue {
+        try shared.checkDeadline("expression evaluation")
+        switch e {
+        case .number(let v):
+            var pts: [Point] = []
+            pts.reserveCapacity(numSteps)
+            var ts = start
+            while ts <= end {
+                pts.append(Point(t: ts, v: v))
+                ts += interval
+            }
+            try shared.add(pts.count)
+            return .matrix([Series(labels: Labels(), points: pts)])
+        case .string(let s):
+            return .string(s)
+        case .paren(let inner):
+            return try eval(inner)
+        case .unary(let op, let inner):
+            var mat = try eval(inner).matrix
+            if op == .minus {
+                for k in mat.indices {
+                    mat[k].labels = mat[k].labels.dropMetricName()
+                    for j in mat[k].points.indices { mat[k].points[j].v = -mat[k].points[j].v }
+                }
+                try checkNoDuplicateLabelsets(mat)
+            }
+            return .matrix(mat)
+        case .vectorSelector(let vs):
+            return .matrix(try evalVectorSelector(vs))
+        case .matrixSelector(let vs, let range):
+            guard start == end else { throw fail("cannot do range evaluation of matrix selector") }
+            return .matrix(try evalMatrixSelector(vs, range: range))
+        case .subquery(let sq):
+            return .matrix(try evalSubquery(sq))
+        case .binary(let b):
+            return .matrix(try evalBinary(b))
+        case .aggregate(let a):
+            return .matrix(try evalAggregate(a))
+        case .call(let c):
+            return .matrix(try evalCall(c))
+        case .stepInvariant(let inner):
+            return try evalStepInvariant(inner)
+        }
+    }
+
+    func checkNoDuplicateLabelsets(_ mat: [Series]) throws {
+        var seen = Set<Labels>()
+        seen.reserveCapacity(mat.count)
+        for s in mat where !seen.insert(s.labels).inserted {
+            throw fail("vector cannot contain metrics with the same labelset")
+        }
+    }
+
+    func evalStepInvariant(_ inner: Expr) throws -> EvalValue {
+        switch inner {
+        case .number, .string: return try eval(inner)
+        default: break
+        }
+        let child = Evaluator(start: start, end: start, interval: interval, shared: shared)
+        let res = try child.eval(inner)
+        switch inner.unwrapped {
+        case .matrixSelector, .subquery: return res
+        default: break
+        }
+        guard case .matrix(var mat) = res else { return res }
+        if end == start { return .matrix(mat) }
+        for k in mat.indices {
+            guard let first = mat[k].points.first else { continue }
+            var ts = start + interval
+            mat[k].points.reserveCapacity(numSteps)
+            while ts <= end {
+                mat[k].points.append(Point(t: ts, v: first.v))
+                ts += interval
+            }
+            try shared.add(numSteps - 1)
+        }
+        return .matrix(mat)
+    }
+
+    // MARK: selectors
+
+    func seriesFor(_ vs: VectorSelector) -> [StorageSeries] { shared.series[vs.id] ?? [] }
+
+    /// The latest non-stale sample at or before `refTime` within the lookback delta, moving
+    /// `cursor` forward (refTime never decreases across steps).
+    @inline(__always)
+    func sampleAt(_ cols: SampleColumns, _ refTime: Int64, _ cursor: inout Int) -> (Int64, Double)? {
+        let ts = cols.timestamps
+        while cursor < ts.count, ts[cursor] <= refTime { cursor += 1 }
+        let j = cursor - 1
+        if j < 0 { return nil }
+        let t = ts[j]
+        if t < refTime - shared.lookbackDelta { return nil }
+        let v = cols.values[j]
+        if isStaleNaN(v) { return nil }
+        return (t, v)
+    }
+
+    func evalVectorSelector(_ vs: VectorSelector) throws -> [Series] {
+        let offset = effectiveOffset(vs.offset, vs.at)
+        var mat: [Series] = []
+        for s in seriesFor(vs) {
+            try shared.checkDeadline("expression evaluation")
+            var pts: [Point] = []
+            var cursor = 0
+            var ts = start
+            while ts <= end {
+                if let (_, v) = sampleAt(s.samples, ts - offset, &cursor) {
+                    pts.append(Point(t: ts, v: v))
+                }
+                ts += interval
+            }
+            if !pts.isEmpty {
+                try shared.add(pts.count)
+                mat.append(Series(labels: s.labels, points: pts))
+            }
+        }
+        return mat
+    }
+
+    /// The instant vector of `vs` at one step, with the samples' own timestamps
+    /// (for `timestamp()`).
+    func vectorSelectorAt(_ vs: VectorSelector, _ ts: Int64, offset: Int64) -> [Sample] {
+        var out: [Sample] = []
+        for s in seriesFor(vs) {
+            var cursor = s.samples.firstIndex(atOrAfter: ts - offset)
+            if let (t, v) = sampleAt(s.samples, ts - offset, &cursor) {
+                out.append(Sample(labels: s.labels, t: t, v: v))
+            }
+        }
+        return out
+    }
+
+    /// Appends the non-stale points of `cols` within [mint, maxt] to `out`.
+    @inline(__always)
+    func window(_ cols: SampleColumns, _ mint: Int64, _ maxt: Int64, _ out: inout [Point]) {
+        var k = cols.firstIndex(atOrAfter: mint)
+        let ts = cols.timestamps, vs = cols.values
+        while k < ts.count, ts[k] <= maxt {
+            let v = vs[k]
+            if !isStaleNaN(v) { out.append(Point(t: ts[k], v: v)) }
+            k += 1
+        }
+    }
+
+    func evalMatrixSelector(_ vs: VectorSelector, range: Int64) throws -> [Series] {
+        let offset = effectiveOffset(vs.offset, vs.at)
+        let maxt = start - offset, mint = maxt - range
+        var mat: [Series] = []
+        for s in seriesFor(vs) {
+            try shared.checkDeadline("expression evaluation")
+            var pts: [Point] = []
+            window(s.samples, mint, maxt, &pts)
+            if !pts.isEmpty {
+                try shared.add(pts.count)
+                mat.append(Series(labels: s.labels, points: pts))
+            }
+        }
+        return mat
+    }
+
+    // MARK: subqueries
+
+    func evalSubquery(_ sq: SubqueryExpr) throws -> [Series] {
+        let offset = effectiveOffset(sq.offset, sq.at)
+        let step = sq.step != 0 ? sq.step : shared.noStepSubqueryInterval(sq.range)
+        let newEnd = end - offset
+        let lowest = start - offset - sq.range
+        var newStart = step * (lowest / step)
+        if newStart < lowest { newStart += step }
+        let child = Evaluator(start: newStart, end: newEnd, interval: step, shared: shared)
+        if newStart > newEnd { return [] }
+        return try child.eval(sq.expr).matrix
+    }
+
+    // MARK: step-wise evaluation
+
+    /// Per-step input for `rangeEval` callbacks: the instant vector of each argument at the
+    /// step and the per-series keys computed once by `prep`.
+    struct StepInput {
+        var ts: Int64 = 0
+        var vectors: [[Sample]]
+        var keys: [[String]]
+    }
+
+    /// Evaluates `exprs` (nil or string-typed entries are skipped), then calls `fn` once per
+    /// step with each argument's instant vector, and assembles the outputs into series
+    /// (Prometheus's rangeEval). `prep` computes a key per input series once (grouping keys,
+    /// matching signatures).
+    func rangeEval(_ exprs: [Expr?], prep: ((Labels) -> String)? = nil,
+                   _ fn: (inout StepInput) throws -> [Sample]) throws -> [Series] {
+        var mats: [[Series]] = []
+        for e in exprs {
+            if let e, e.type != .string { mats.append(try eval(e).matrix) } else { mats.append([]) }
+        }
+        var seriesKeys: [[String]] = []
+        if let prep { seriesKeys = mats.map { $0.map { prep($0.labels) } } }
+        var cursors = mats.map { [Int](repeating: 0, count: $0.count) }
+        var input = StepInput(vectors: mats.map { _ in [] }, keys: mats.map { _ in [] })
+        for k in mats.indices {
+            input.vectors[k].reserveCapacity(mats[k].count)
+        }
+        // The inputs are released when this node is done; give their budget back.
+        let inputSamples = mats.reduce(0) { $0 + $1.reduce(0) { $0 + $1.points.count } }
+        defer { shared.currentSamples -= inputSamples }
+        var outIndex: [Labels: Int] = [:]
+        var out: [Series] = []
+        let steps = numSteps
+        var ts = start
+        while ts <= end {
+            try shared.checkDeadline("expression evaluation")
+            for k in mats.indices {
+                input.vectors[k].removeAll(keepingCapacity: true)
+                input.keys[k].removeAll(keepingCapacity: true)
+                for (si, s) in mats[k].enumerated() {
+                    let c = cursors[k][si]
+                    if c < s.points.count, s.points[c].t == ts {
+                        input.vectors[k].append(Sample(labels: s.labels, t: ts, v: s.points[c].v))
+                        if prep != nil { input.keys[k].append(seriesKeys[k][si]) }
+                        cursors[k][si] = c + 1
+                    }
+                }
+            }
+            input.ts = ts
+            let result = try fn(&input)
+            if result.count > 1 {
+                var seen = Set<Labels>()
+                for r in result where !seen.insert(r.labels).inserted {
+                    throw fail("vector cannot contain metrics with the same labelset")
+                }
+            }
+            if start == end {
+                try shared.add(result.count)
+                return result.map { Series(labels: $0.labels, points: [Point(t: ts, v: $0.v)]) }
+            }
+            try shared.add(result.count)
+            for r in result {
+                if let idx = outIndex[r.labels] {
+                    out[idx].points.append(Point(t: ts, v: r.v))
+                } else {
+                    outIndex[r.labels] = out.count
+                    var pts: [Point] = []
+                    pts.reserveCapacity(steps)
+                    pts.append(Point(t: ts, v: r.v))
+                    out.append(Series(labels: r.labels, points: pts))
+                }
+            }
+            ts += interval
+        }
+        return out
+    }
+}

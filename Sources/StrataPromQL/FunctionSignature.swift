@@ -1,0 +1,55 @@
+/// A PromQL function's name and argument/return types, used by the type checker.
+/// `variadic`: 0 = exact arity; n > 0 = the last argument may be omitted or repeated up to n
+/// extra times; -1 = the last argument may repeat without limit (Prometheus's encoding).
+public struct FunctionSignature: Sendable, Hashable {
+    public let name: String
+    public let argTypes: [ValueType]
+    public let variadic: Int
+    public let returnType: ValueType
+
+    /// Every function of Prometheus 2.42, with the types from promql/parser/functions.go.
+    public static let all: [String: FunctionSignature] = {
+        let v = ValueType.vector, m = ValueType.matrix, s = ValueType.scalar, str = ValueType.string
+        var list: [FunctionSignature] = []
+        func f(_ name: String, _ args: [ValueType], _ variadic: Int = 0, _ ret: ValueType = .vector) {
+            list.append(FunctionSignature(name: name, argTypes: args, variadic: variadic, returnType: ret))
+        }
+        for name in ["abs", "absent", "acos", "acosh", "asin", "asinh", "atan", "atanh", "ceil", "cos", "cosh",
+                     "deg", "exp", "floor", "histogram_count", "histogram_sum", "ln", "log10", "log2", "rad",
+                     "sgn", "sin", "sinh", "sort", "sort_desc", "sqrt", "tan", "tanh", "timestamp"] {
+            f(name, [v])
+        }
+        for name in ["absent_over_time", "avg_over_time", "changes", "count_over_time", "delta", "deriv",
+                     "idelta", "increase", "irate", "last_over_time", "max_over_time", "min_over_time",
+                     "present_over_time", "rate", "resets", "stddev_over_time", "stdvar_over_time",
+                     "sum_over_time"] {
+            f(name, [m])
+        }
+        for name in ["days_in_month", "day_of_month", "day_of_week", "day_of_year", "hour", "minute", "month", "year"] {
+            f(name, [v], 1)
+        }
+        f("clamp", [v, s, s])
+        f("clamp_max", [v, s])
+        f("clamp_min", [v, s])
+        f("histogram_fraction", [s, s, v])
+        f("histogram_quantile", [s, v])
+        f("holt_winters", [m, s, s])
+        f("label_replace", [v, str, str, str, str])
+        f("label_join", [v, str, str, str], -1)
+        f("pi", [], 0, s)
+        f("predict_linear", [m, s])
+        f("quantile_over_time", [s, m])
+        f("round", [v, s], 1)
+        f("scalar", [v], 0, s)
+        f("time", [], 0, s)
+        f("vector", [s])
+        return Dictionary(uniqueKeysWithValues: list.map { ($0.name, $0) })
+    }()
+
+    /// Functions whose result depends on the evaluation time even when every argument is
+    /// fixed by `@` (Prometheus's AtModifierUnsafeFunctions).
+    public static let atModifierUnsafe: Set<String> = [
+        "days_in_month", "day_of_month", "day_of_week", "day_of_year", "hour", "minute", "month", "year",
+        "predict_linear", "time", "timestamp",
+    ]
+}

@@ -1,0 +1,88 @@
+/// Go's container/heap and the small-slice path of sort.Sort, reproduced so topk/bottomk and
+/// sort() order ties exactly as Prometheus does (eval_ordered tests observe it).
+enum GoHeap {
+    static func up<T>(_ h: inout [T], _ j0: Int, _ less: (T, T) -> Bool) {
+        var j = j0
+        while true {
+            let i = (j - 1) / 2
+            if i == j || j <= 0 || !less(h[j], h[i]) { break }
+            h.swapAt(i, j)
+            j = i
+        }
+    }
+
+    static func down<T>(_ h: inout [T], _ i0: Int, _ n: Int, _ less: (T, T) -> Bool) -> Bool {
+        var i = i0
+        while true {
+            let j1 = 2 * i + 1
+            if j1 >= n || j1 < 0 { break }
+            var j = j1
+            let j2 = j1 + 1
+            if j2 < n && less(h[j2], h[j1]) { j = j2 }
+            if !less(h[j], h[i]) { break }
+            h.swapAt(i, j)
+            i = j
+        }
+        return i > i0
+    }
+
+    static func push<T>(_ h: inout [T], _ x: T, less: (T, T) -> Bool) {
+        h.append(x)
+        up(&h, h.count - 1, less)
+    }
+
+    static func pop<T>(_ h: inout [T], less: (T, T) -> Bool) -> T {
+        let n = h.count - 1
+        h.swapAt(0, n)
+        _ = down(&h, 0, n, less)
+        return h.removeLast()
+    }
+}
+
+/// `sort.Sort(sort.Reverse(data))` with Go's algorithm for short inputs (insertion sort,
+/// n <= 12) and a heap sort otherwise, both driven only by `less` like Go's.
+func goSortReverse<T>(_ a: inout [T], less: (T, T) -> Bool) {
+    let rless: (T, T) -> Bool = { x, y in less(y, x) }
+    goSort(&a, less: rless)
+}
+
+func goSort<T>(_ a: inout [T], less: (T, T) -> Bool) {
+    let n = a.count
+    if n <= 12 {
+        var i = 1
+        while i < n {
+            var j = i
+            while j > 0 && less(a[j], a[j - 1]) {
+                a.swapAt(j, j - 1)
+                j -= 1
+            }
+            i += 1
+        }
+        return
+    }
+    // Heap sort: O(n log n) and tolerant of comparators that are not strict weak orders
+    // (NaN handling in Prometheus's Less functions).
+    var i = (n - 1) / 2
+    while i >= 0 {
+        siftDown(&a, i, n, less)
+        i -= 1
+    }
+    var end = n - 1
+    while end >= 0 {
+        a.swapAt(0, end)
+        siftDown(&a, 0, end, less)
+        end -= 1
+    }
+}
+
+private func siftDown<T>(_ a: inout [T], _ lo: Int, _ hi: Int, _ less: (T, T) -> Bool) {
+    var root = lo
+    while true {
+        var child = 2 * root + 1
+        if child >= hi { return }
+        if child + 1 < hi && less(a[child], a[child + 1]) { child += 1 }
+        if !less(a[root], a[child]) { return }
+        a.swapAt(root, child)
+        root = child
+    }
+}

@@ -1,0 +1,248 @@
+import Foundation
+import StrataCore
+
+/// Per-node state of instant-vector functions, kept across steps (compiled regexes, caches).
+struct FunctionState {
+    var labelRegex: CaptureRegex?
+    var labelCache: [Labels: Labels] = [:]
+    var dropNameCache: [Labels: Labels] = [:]
+
+    mutating func dropName(_ l: Labels) -> Labels {
+        if let hit = dropNameCache[l] { return hit }
+        let d = l.dropMetricName()
+        dropNameCache[l] = d
+        return d
+    }
+}
+
+/// Functions whose arguments are instant vectors and scalars (no range vector), called once
+/// per step with each argument's vector at that step.
+enum InstantFunctions {
+    static let math: [String: @Sendable (Double) -> Double] = [
+        "abs": { Swift.abs($0) },
+        "ceil": { Foundation.ceil($0) },
+        "floor": { Foundation.floor($0) },
+        "exp": { GoLibm.exp($0) },
+        "sqrt": { $0.squareRoot() },
+        "ln": { GoLibm.log($0) },
+        "log2": { GoLibm.log2($0) },
+        "log10": { GoLibm.log10($0) },
+        "sin": { GoLibm.sin($0) },
+        "cos": { GoLibm.cos($0) },
+        "tan": { GoLibm.tan($0) },
+        "asin": { GoLibm.asin($0) },
+        "acos": { GoLibm.acos($0) },
+        "atan": { GoLibm.atan($0) },
+        "sinh": { GoLibm.sinh($0) },
+        "cosh": { GoLibm.cosh($0) },
+        "tanh": { GoLibm.tanh($0) },
+        "asinh": { GoLibm.asinh($0) },
+        "acosh": { GoLibm.acosh($0) },
+        "atanh": { GoLibm.atanh($0) },
+        "rad": { $0 * Double.pi / 180 },
+        "deg": { $0 * 180 / Double.pi },
+        "sgn": { $0 < 0 ? -1 : ($0 > 0 ? 1 : $0) },
+    ]
+
+    static let date: [String: @Sendable (GoTime) -> Double] = [
+        "year": { Double($0.date.year) },
+        "month": { Double($0.date.month) },
+        "day_of_month": { Double($0.date.day) },
+        "day_of_week": { Double($0.weekday) },
+        "day_of_year": { Double($0.date.yday + 1) },
+        "days_in_month": { Double($0.daysInMonth) },
+        "hour": { Double($0.hour) },
+        "minute": { Double($0.minute) },
+    ]
+
+    static func call(_ c: Call, _ inp: Evaluator.StepInput, _ st: inout FunctionState) throws -> [Sample] {
+        let name = c.function.name
+        let ts = inp.ts
+        func arg(_ i: Int) -> [Sample] { inp.vectors[i] }
+        func scalarArg(_ i: Int) -> Double { inp.vectors[i].first?.v ?? .nan }
+        func simple(_ f: (Double) -> Double) -> [Sample] {
+            arg(0).map { Sample(labels: st.dropName($0.labels), t: ts, v: f($0.v)) }
+        }
+        if let f = math[name] { return simple(f) }
+        if let f = date[name] {
+            if c.args.isEmpty {
+                return [Sample(labels: Labels(), t: ts, v: f(GoTime(unixSeconds: ts / 1000)))]
+            }
+            return simple { v in f(GoTime(unixSeconds: goInt64(v))) }
+        }
+        switch name {
+        case "time": return [Sample(labels: Labels(), t: ts, v: Double(ts) / 1000)]
+        case "pi": return [Sample(labels: Labels(), t: ts, v: Double.pi)]
+        case "vector": return [Sample(labels: Labels(), t: ts, v: scalarArg(0))]
+        case "scalar":
+            let v = arg(0)
+            return [Sample(labels: Labels(), t: ts, v: v.count == 1 ? v[0].v : .nan)]
+        case "timestamp":
+            return arg(0).map { Sample(labels: st.dropName($0.labels), t: ts, v: Double($0.t) / 1000) }
+        case "clamp":
+            let lo = scalarArg(1), hi = scalarArg(2)
+            if hi < lo { return [] }
+            return simple { goMax(lo, goMin(hi, $0)) }
+        case "clamp_max":
+            let hi = scalarArg(1)
+            return simple { goMin(hi, $0) }
+        case "clamp_min":
+            let lo = scalarArg(1)
+            return simple { goMax(lo, $0) }
+        case "round":
+            let toNearest = c.args.count >= 2 ? scalarArg(1) : 1
+            let inverse = 1.0 / toNearest
+            return simple { Foundation.floor($0 * inverse + 0.5) / inverse }
+        case "sort":
+            var v = arg(0)
+            goSortReverse(&v, less: bottomkLess)
+            return v
+        case "sort_desc":
+            var v = arg(0)
+            goSortReverse(&v, less: topkLess)
+            return v
+        case "absent":
+            if !arg(0).isEmpty { return [] }
+            return [Sample(labels: absentLabels(c.args[0]), t: ts, v: 1)]
+        case "histogram_quantile":
+            return histogramQuantile(scalarArg(0), arg(1), ts)
+        case "histogram_count", "histogram_sum", "histogram_fraction":
+            // Native histograms only; float samples never contribute (as in Prometheus).
+            return []
+        case "label_replace":
+            return try labelReplace(c, arg(0), ts, &st)
+        case "label_join":
+            return try labelJoin(c, arg(0), ts, &st)
+        default:
+            throw QueryError.execution("function \(goQuote(name)) cannot be applied to instant vectors")
+        }
+    }
+
+    /// Go's int64(float64) on amd64 (truncation; NaN and out-of-range give math.MinInt64).
+    static func goInt64(_ v: Double) -> Int64 {
+        if v.isNaN || v >= 9_223_372_036_854_775_808.0 || v < -9_223_372_036_854_775_808.0 { return Int64.min }
+        return Int64(v)
+    }
+
+    /// The labels `absent(sel)` reports: the selector's equality matchers, unless a name is
+    /// matched more than once (Prometheus's createLabelsForAbsentFunction).
+    static func absentLabels(_ arg: Expr) -> Labels {
+        var e = arg
+        while case .paren(let inner) = e { e = inner }
+        let matchers: [Matcher]
+        switch e {
+        case .vectorSelector(let vs): matchers = vs.matchers
+        case .matrixSelector(let vs, _): matchers = vs.matchers
+        default: return Labels()
+        }
+        var out: [String: String] = [:]
+        var has = Set<String>()
+        for m in matchers where m.name != metricNameLabel {
+            if m.type == .equal && !has.contains(m.name) {
+                out[m.name] = m.value
+                has.insert(m.name)
+            } else {
+                out[m.name] = nil
+            }
+        }
+        return Labels(out)
+    }
+
+    static func histogramQuantile(_ q: Double, _ vec: [Sample], _ ts: Int64) -> [Sample] {
+        var order: [String] = []
+        var groups: [String: (Labels, [Bucket])] = [:]
+        for s in vec {
+            guard let upper = parseGoFloat(s.labels["le"]) else { continue }
+            let key = labelsKey(s.labels.pairs.filter { $0.name != "le" })
+            if groups[key] == nil {
+                order.append(key)
+                groups[key] = (s.labels.removing([metricNameLabel, "le"]), [])
+            }
+            groups[key]!.1.append(Bucket(upperBound: upper, count: s.v))
+        }
+        return order.map { key in
+            let (labels, buckets) = groups[key]!
+            return Sample(labels: labels, t: ts, v: bucketQuantile(q, buckets))
+        }
+    }
+
+    static func stringArg(_ e: Expr) -> String {
+        if case .string(let s) = e.unwrapped { return s }
+        return ""
+    }
+
+    static func labelReplace(_ c: Call, _ vec: [Sample], _ ts: Int64, _ st: inout FunctionState) throws -> [Sample] {
+        let dst = stringArg(c.args[1]), repl = stringArg(c.args[2])
+        let src = stringArg(c.args[3]), regexStr = stringArg(c.args[4])
+        if st.labelRegex == nil {
+            guard let re = try? CaptureRegex("^(?:" + regexStr + ")$") else {
+                throw QueryError.execution("invalid regular expression in label_replace(): \(regexStr)")
+            }
+            if !isValidLabelName(dst) {
+                throw QueryError.execution("invalid destination label name in label_replace(): \(dst)")
+            }
+            st.labelRegex = re
+        }
+        let re = st.labelRegex!
+        var out: [Sample] = []
+        out.reserveCapacity(vec.count)
+        for el in vec {
+            let metric: Labels
+            if let hit = st.labelCache[el.labels] {
+                metric = hit
+            } else {
+                let srcVal = el.labels[src]
+                if let m = re.match(srcVal) {
+                    let res = re.expand(repl, srcVal, m)
+                    metric = el.labels.setting(dst, res)
+                } else {
+                    metric = el.labels
+                }
+                st.labelCache[el.labels] = metric
+            }
+            out.append(Sample(labels: metric, t: ts, v: el.v))
+        }
+        return out
+    }
+
+    static func labelJoin(_ c: Call, _ vec: [Sample], _ ts: Int64, _ st: inout FunctionState) throws -> [Sample] {
+        let dst = stringArg(c.args[1]), sep = stringArg(c.args[2])
+        var srcLabels: [String] = []
+        for a in c.args.dropFirst(3) {
+            let s = stringArg(a)
+            if !isValidLabelName(s) { throw QueryError.execution("invalid source label name in label_join(): \(s)") }
+            srcLabels.append(s)
+        }
+        if !isValidLabelName(dst) { throw QueryError.execution("invalid destination label name in label_join(): \(dst)") }
+        var out: [Sample] = []
+        for el in vec {
+            let metric: Labels
+            if let hit = st.labelCache[el.labels] {
+                metric = hit
+            } else {
+                let joined = srcLabels.map { el.labels[$0] }.joined(separator: sep)
+                metric = el.labels.setting(dst, joined)
+                st.labelCache[el.labels] = metric
+            }
+            out.append(Sample(labels: metric, t: ts, v: el.v))
+        }
+        return out
+    }
+}
+
+/// Go's strconv.ParseFloat for `le` label values: decimal, exponent, Inf/NaN in any case,
+/// optional sign.
+func parseGoFloat(_ s: String) -> Double? {
+    if s.isEmpty { return nil }
+    var body = Substring(s)
+    var neg = false
+    if body.hasPrefix("-") { neg = true; body = body.dropFirst() } else if body.hasPrefix("+") { body = body.dropFirst() }
+    switch body.lowercased() {
+    case "inf", "infinity": return neg ? -.infinity : .infinity
+    case "nan": return .nan
+    default: break
+    }
+    guard let f = body.first, f.isNumber || f == "." else { return nil }
+    guard let v = Double(body) else { return nil }
+    return neg ? -v : v
+}

@@ -1,0 +1,37 @@
+import StrataCore
+
+/// An in-memory `Queryable` for tests, the test-script runner and `strata promql eval`.
+/// Appends must be in time order per series (as TSDB appenders require); a duplicate
+/// timestamp replaces the earlier value.
+public struct MemoryQueryable: Queryable {
+    private var series: [Labels: SampleColumns] = [:]
+
+    public init() {}
+
+    public mutating func append(_ labels: Labels, _ t: Int64, _ v: Double) {
+        // Mutate in place through the dictionary so the column arrays are never copied.
+        series[labels, default: SampleColumns()].insert(t, v)
+    }
+
+    public mutating func clear() { series = [:] }
+
+    public var seriesCount: Int { series.count }
+
+    public func select(matchers: [Matcher], hints: SelectHints) async throws -> [StorageSeries] {
+        selectSync(matchers: matchers, hints: hints)
+    }
+
+    /// Synchronous selection; the samples are trimmed to [hints.start, hints.end].
+    public func selectSync(matchers: [Matcher], hints: SelectHints) -> [StorageSeries] {
+        var out: [StorageSeries] = []
+        for (labels, cols) in series where labels.matches(matchers) {
+            let lo = cols.firstIndex(atOrAfter: hints.start)
+            let hi = hints.end == Int64.max ? cols.count : cols.firstIndex(atOrAfter: hints.end &+ 1)
+            if lo >= hi { continue }
+            out.append(StorageSeries(labels: labels, samples: SampleColumns(
+                timestamps: Array(cols.timestamps[lo..<hi]), values: Array(cols.values[lo..<hi]))))
+        }
+        out.sort { $0.labels < $1.labels }
+        return out
+    }
+}

@@ -1,0 +1,206 @@
+import StrataCore
+
+/// Primary expressions: literals, parentheses, selectors, function calls and aggregations,
+/// with Prometheus's type checks for arguments.
+extension Parser {
+    static let metricNameKeywords: Set<Keyword> = [
+        .avg, .bottomk, .by, .count, .countValues, .group, .and, .or, .unless, .max, .min, .offset,
+        .quantile, .stddev, .stdvar, .sum, .topk, .without, .start, .end,
+    ]
+
+    mutating func parsePrimary() throws -> Expr {
+        let t = cur
+        switch t.kind {
+        case .number:
+            _ = advance()
+            return .number(try numberValue(t))
+        case .string:
+            _ = advance()
+            return .string(try unquote(t))
+        case .leftParen:
+            _ = advance()
+            let (inner, _) = try parseExpr(0)
+            _ = try expect(.rightParen, "paren expression", "\")\"")
+            return .paren(inner)
+        case .leftBrace:
+            return try parseSelector(name: nil, nameTok: t)
+        case .identifier:
+            _ = advance()
+            if cur.kind == .leftParen { return try parseCall(t) }
+            return try parseSelector(name: t.text, nameTok: t)
+        case .metricIdentifier:
+            _ = advance()
+            return try parseSelector(name: t.text, nameTok: t)
+        case .keyword(let k):
+            if let op = k.aggregateOp {
+                let next = peekKind()
+                if next == .leftParen || next == .keyword(.by) || next == .keyword(.without) {
+                    _ = advance()
+                    return try parseAggregate(op, t)
+                }
+            }
+            if Parser.metricNameKeywords.contains(k) {
+                _ = advance()
+                return try parseSelector(name: t.text, nameTok: t)
+            }
+            throw unexpected("")
+        case .eof:
+            throw error(t.start, "unexpected end of input")
+        default:
+            throw unexpected("")
+        }
+    }
+
+    func unquote(_ t: Token) throws -> String {
+        do { return try unquoteGo(t.text) } catch {
+            throw self.error(t.start, "error unquoting string \(goQuote(t.text)): \(error)")
+        }
+    }
+
+    mutating func parseSelector(name: String?, nameTok: Token) throws -> Expr {
+        var matchers: [Matcher] = []
+        if cur.kind == .leftBrace {
+            _ = advance()
+            while cur.kind != .rightBrace {
+                guard cur.kind == .identifier else { throw unexpected("label matching", expected: "identifier or \"}\"") }
+                let label = advance()
+                let opTok = advance()
+                let type: MatchType
+                switch opTok.kind {
+                case .eql: type = .equal
+                case .neq: type = .notEqual
+                case .eqlRegex: type = .regexMatch
+                case .neqRegex: type = .regexNoMatch
+                default:
+                    i -= 1
+                    throw unexpected("label matching", expected: "label matching operator")
+                }
+                guard cur.kind == .string else { throw unexpected("label matching", expected: "string") }
+                let valTok = advance()
+                let value = try unquote(valTok)
+                do {
+                    matchers.append(try Matcher(type, label.text, value))
+                } catch {
+                    throw self.error(label.start, goRegexErrorMessage(error))
+                }
+                if cur.kind == .comma { _ = advance(); continue }
+                if cur.kind != .rightBrace { throw unexpected("label matching", expected: "\",\" or \"}\"") }
+            }
+            _ = advance()
+        }
+        if let name {
+            for m in matchers where m.name == metricNameLabel {
+                throw error(nameTok.start, "metric name must not be set twice: \(goQuote(name)) or \(goQuote(m.value))")
+            }
+            matchers.append(try Matcher(.equal, metricNameLabel, name))
+        }
+        if !matchers.contains(where: { !$0.matchesEmpty }) {
+            throw error(nameTok.start, "vector selector must contain at least one non-empty matcher")
+        }
+        let id = nextSelectorID
+        nextSelectorID += 1
+        return .vectorSelector(VectorSelector(name: name ?? "", matchers: matchers, offset: 0, at: nil, id: id))
+    }
+
+    mutating func parseGroupingLabels() throws -> [String] {
+        _ = try expect(.leftParen, "grouping opts", "\"(\"")
+        var labels: [String] = []
+        while cur.kind != .rightParen {
+            switch cur.kind {
+            case .identifier, .keyword:
+                let t = advance()
+                labels.append(t.text)
+            default:
+                throw unexpected("grouping opts", expected: "label")
+            }
+            if cur.kind == .comma { _ = advance(); continue }
+            if cur.kind != .rightParen { throw unexpected("grouping opts", expected: "\",\" or \")\"") }
+        }
+        _ = advance()
+        return labels
+    }
+
+    mutating func parseArgs() throws -> [(Expr, Int)] {
+        _ = try expect(.leftParen, "function call", "\"(\"")
+        var args: [(Expr, Int)] = []
+        while cur.kind != .rightParen {
+            args.append(try parseExpr(0))
+            if cur.kind == .comma {
+                let comma = advance()
+                if cur.kind == .rightParen { throw error(comma.start, "trailing commas not allowed in function call args") }
+                continue
+            }
+            if cur.kind != .rightParen { throw unexpected("function call", expected: "\",\" or \")\"") }
+        }
+        _ = advance()
+        return args
+    }
+
+    mutating func parseCall(_ nameTok: Token) throws -> Expr {
+        guard let fn = FunctionSignature.all[nameTok.text] else {
+            throw error(nameTok.start, "unknown function with name \(goQuote(nameTok.text))")
+        }
+        let argsWithPos = try parseArgs()
+        let args = argsWithPos.map(\.0)
+        let nargs = fn.argTypes.count
+        if fn.variadic == 0 {
+            if nargs != args.count {
+                throw error(nameTok.start, "expected \(nargs) argument(s) in call to \(goQuote(fn.name)), got \(args.count)")
+            }
+        } else {
+            let na = nargs - 1
+            if na > args.count {
+                throw error(nameTok.start, "expected at least \(na) argument(s) in call to \(goQuote(fn.name)), got \(args.count)")
+            } else if fn.variadic > 0, na + fn.variadic < args.count {
+                throw error(nameTok.start, "expected at most \(na + fn.variadic) argument(s) in call to \(goQuote(fn.name)), got \(args.count)")
+            }
+        }
+        for (k, arg) in args.enumerated() {
+            var idx = k
+            if idx >= nargs {
+                if fn.variadic == 0 { break }
+                idx = nargs - 1
+            }
+            try expectType(arg, fn.argTypes[idx], "call to function \(goQuote(fn.name))", argsWithPos[k].1)
+        }
+        return .call(Call(function: fn, args: args))
+    }
+
+    func expectType(_ e: Expr, _ want: ValueType, _ context: String, _ pos: Int) throws {
+        let t = e.type
+        if t != want {
+            throw error(pos, "expected type \(want.documented) in \(context), got \(t.documented)")
+        }
+    }
+
+    mutating func parseAggregate(_ op: AggregateOp, _ opTok: Token) throws -> Expr {
+        var grouping: [String] = []
+        var without = false
+        var sawModifier = false
+        if cur.kind == .keyword(.by) || cur.kind == .keyword(.without) {
+            without = advance().kind == .keyword(.without)
+            grouping = try parseGroupingLabels()
+            sawModifier = true
+        }
+        let argsWithPos = try parseArgs()
+        let args = argsWithPos.map(\.0)
+        if !sawModifier, cur.kind == .keyword(.by) || cur.kind == .keyword(.without) {
+            without = advance().kind == .keyword(.without)
+            grouping = try parseGroupingLabels()
+        }
+        if args.isEmpty { throw error(opTok.start, "no arguments for aggregate expression provided") }
+        let hasParam = op == .topk || op == .bottomk || op == .quantile || op == .countValues
+        let desired = hasParam ? 2 : 1
+        if args.count != desired {
+            throw error(opTok.start, "wrong number of arguments for aggregate expression provided, expected \(desired), got \(args.count)")
+        }
+        let expr = args[desired - 1]
+        try expectType(expr, .vector, "aggregation expression", argsWithPos[desired - 1].1)
+        var param: Expr?
+        if hasParam {
+            param = args[0]
+            try expectType(args[0], op == .countValues ? .string : .scalar, "aggregation parameter", argsWithPos[0].1)
+        }
+        return .aggregate(AggregateExpr(op: op, expr: expr, param: param, grouping: grouping, without: without))
+    }
+}

@@ -1,0 +1,106 @@
+import StrataCore
+
+/// What the engine knows about a selection, so storage can prune and pick resolutions
+/// (Prometheus's storage.SelectHints). Times are Unix milliseconds, inclusive.
+public struct SelectHints: Sendable, Hashable {
+    public var start: Int64
+    public var end: Int64
+    /// Query or subquery step; 0 for instant queries.
+    public var step: Int64
+    /// Range of the enclosing range selector; 0 for instant selectors.
+    public var range: Int64
+    /// The function or aggregation directly around the selector, e.g. "rate" or "sum".
+    public var function: String
+    /// Grouping labels of the enclosing aggregation and whether they are `by` (true) or
+    /// `without` (false).
+    public var grouping: [String]
+    public var by: Bool
+
+    public init(start: Int64, end: Int64, step: Int64 = 0, range: Int64 = 0, function: String = "",
+                grouping: [String] = [], by: Bool = false) {
+        self.start = start
+        self.end = end
+        self.step = step
+        self.range = range
+        self.function = function
+        self.grouping = grouping
+        self.by = by
+    }
+}
+
+/// The samples of one series as two contiguous arrays in time order. The engine walks them
+/// with indices; no per-sample allocation, no existential iterators in the hot loop.
+public struct SampleColumns: Sendable {
+    public var timestamps: [Int64]
+    public var values: [Double]
+
+    public init(timestamps: [Int64] = [], values: [Double] = []) {
+        precondition(timestamps.count == values.count, "timestamps and values must have the same length")
+        self.timestamps = timestamps
+        self.values = values
+    }
+
+    public var count: Int { timestamps.count }
+
+    /// Adds a sample, keeping time order; a sample at an existing timestamp replaces it.
+    /// Appending in time order is O(1).
+    public mutating func insert(_ t: Int64, _ v: Double) {
+        if let last = timestamps.last, last >= t {
+            let i = firstIndex(atOrAfter: t)
+            if i < timestamps.count, timestamps[i] == t {
+                values[i] = v
+            } else {
+                timestamps.insert(t, at: i)
+                values.insert(v, at: i)
+            }
+        } else {
+            timestamps.append(t)
+            values.append(v)
+        }
+    }
+
+    /// First index with timestamp >= t (binary search).
+    @inlinable
+    public func firstIndex(atOrAfter t: Int64) -> Int {
+        var lo = 0, hi = timestamps.count
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if timestamps[mid] < t { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+}
+
+/// A series as storage yields it: its labels and its samples within the selected range
+/// (storage may return more; the engine bounds every read itself).
+public struct StorageSeries: Sendable {
+    public var labels: Labels
+    public var samples: SampleColumns
+
+    public init(labels: Labels, samples: SampleColumns) {
+        self.labels = labels
+        self.samples = samples
+    }
+}
+
+/// The seam between the PromQL engine and any storage (in-memory, TSDB blocks, Store API
+/// fan-out). Implementations return series sorted by labels, each at most once.
+public protocol Queryable: Sendable {
+    func select(matchers: [Matcher], hints: SelectHints) async throws -> [StorageSeries]
+}
+
+extension SampleColumns: Sequence {
+    /// Walks (timestamp, value) pairs in time order without allocating.
+    public struct Iterator: IteratorProtocol {
+        let columns: SampleColumns
+        var index = 0
+
+        public mutating func next() -> (t: Int64, v: Double)? {
+            guard index < columns.timestamps.count else { return nil }
+            defer { index += 1 }
+            return (columns.timestamps[index], columns.values[index])
+        }
+    }
+
+    public func makeIterator() -> Iterator { Iterator(columns: self) }
+}

@@ -1,0 +1,142 @@
+import ArgumentParser
+import Foundation
+import StrataCore
+import StrataPromQL
+import Synchronization
+
+/// `strata promql`: run PromQL test scripts and evaluate queries over local data.
+public struct PromQLCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "promql",
+        abstract: "PromQL tools: run Prometheus test scripts, evaluate queries over local data.",
+        subcommands: [PromQLTestCommand.self, PromQLEvalCommand.self]
+    )
+
+    public init() {}
+}
+
+/// `strata promql test <file>...`: prints each failure and a final `N passed, M failed`.
+public struct PromQLTestCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "test",
+        abstract: "Run Prometheus PromQL test scripts (load / clear / eval instant at ...)."
+    )
+
+    @Argument(help: "Test script files (*.test).")
+    public var files: [String]
+
+    public init() {}
+
+    public func run() throws {
+        let files = self.files
+        let (passed, failed) = try runBlocking { () async throws -> (Int, Int) in
+            var passed = 0, failed = 0
+            for file in files {
+                let text: String
+                do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
+                    print("\(file): cannot read: \(error)")
+                    failed += 1
+                    continue
+                }
+                let script: TestScript
+                do { script = try TestScript(parsing: text) } catch {
+                    print("\(file): \(error)")
+                    failed += 1
+                    continue
+                }
+                let outcome = await script.run()
+                for f in outcome.failures { print("\(file):\(f.line): \(f.message)") }
+                passed += outcome.passed
+                failed += outcome.failed
+            }
+            return (passed, failed)
+        }
+        print("\(passed) passed, \(failed) failed")
+        if failed > 0 { throw ExitCode(1) }
+    }
+}
+
+/// `strata promql eval '<expr>' --data <file>`: prints the Prometheus API JSON response.
+public struct PromQLEvalCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Evaluate a PromQL expression over OpenMetrics text data; print Prometheus API JSON."
+    )
+
+    @Argument(help: "The PromQL expression.")
+    public var expr: String
+
+    @Option(help: "OpenMetrics text file with the data (timestamps in seconds).")
+    public var data: String
+
+    @Option(help: "Evaluation time of an instant query (Unix seconds or RFC3339); default now.")
+    public var time: String?
+
+    @Option(help: "Start of a range query (Unix seconds or RFC3339).")
+    public var start: String?
+
+    @Option(help: "End of a range query (Unix seconds or RFC3339).")
+    public var end: String?
+
+    @Option(help: "Step of a range query (duration like 15s, or seconds).")
+    public var step: String?
+
+    @Option(name: .customLong("lookback-delta"), help: "Lookback delta (default 5m).")
+    public var lookbackDelta: String = "5m"
+
+    public init() {}
+
+    public func validate() throws {
+        let rangeFlags = [start, end, step].compactMap { $0 }.count
+        if rangeFlags != 0 && rangeFlags != 3 {
+            throw ValidationError("--start, --end and --step go together")
+        }
+        if rangeFlags == 3 && time != nil { throw ValidationError("--time is for instant queries; drop it or --start/--end/--step") }
+    }
+
+    static func parseStep(_ s: String) throws -> Int64 {
+        if let d = try? parseDuration(s) { return d }
+        if let secs = Double(s), secs > 0 { return Int64((secs * 1000).rounded()) }
+        throw ValidationError("cannot parse step \(goQuote(s)): use a duration like 15s or seconds")
+    }
+
+    public func run() throws {
+        let expr = self.expr
+        let text = try String(contentsOfFile: data, encoding: .utf8)
+        let lookback = try parseDuration(lookbackDelta)
+        let rangeQ: (Int64, Int64, Int64)?
+        if let start, let end, let step {
+            rangeQ = (try parseTimestamp(start), try parseTimestamp(end), try Self.parseStep(step))
+        } else {
+            rangeQ = nil
+        }
+        let instantTime = try time.map(parseTimestamp) ?? currentTimeMillis()
+        var store = MemoryQueryable()
+        try OpenMetricsText.load(text, into: &store, defaultTime: rangeQ?.1 ?? instantTime)
+        let storage = store
+        let json = try runBlocking { () async throws -> String in
+            let engine = Engine(options: EngineOptions(lookbackDelta: lookback))
+            do {
+                let res: QueryResult
+                if let (s, e, st) = rangeQ {
+                    res = try await engine.rangeQuery(storage, expr, start: s, end: e, step: st)
+                } else {
+                    res = try await engine.instantQuery(storage, expr, time: instantTime)
+                }
+                return ResultJSON.success(res)
+            } catch let e as ParseError {
+                // Prometheus 2.42's API prefixes parse errors of instant queries only.
+                return ResultJSON.error(type: "bad_data", message: rangeQ == nil ? "invalid parameter \"query\": \(e)" : "\(e)")
+            } catch let e as QueryError {
+                switch e {
+                case .timeout: return ResultJSON.error(type: "timeout", message: "\(e)")
+                case .canceled: return ResultJSON.error(type: "canceled", message: "\(e)")
+                case .badQuery: return ResultJSON.error(type: "bad_data", message: "\(e)")
+                default: return ResultJSON.error(type: "execution", message: "\(e)")
+                }
+            }
+        }
+        print(json)
+        if json.hasPrefix("{\"status\":\"error\"") { throw ExitCode(1) }
+    }
+}

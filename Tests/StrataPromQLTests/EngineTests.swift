@@ -1,0 +1,170 @@
+import Testing
+import StrataCore
+@testable import StrataPromQL
+
+@Suite struct EngineTests {
+    static func store() -> MemoryQueryable {
+        var s = MemoryQueryable()
+        for i in 0..<100 {
+            let t = Int64(i) * 15_000
+            s.append(Labels(["__name__": "up", "job": "a"]), t, Double(i))
+            s.append(Labels(["__name__": "up", "job": "b"]), t, Double(2 * i))
+        }
+        return s
+    }
+
+    @Test func instantAndRange() async throws {
+        let e = Engine()
+        let r = try await e.instantQuery(Self.store(), "sum(up)", time: 60_000)
+        guard case .vector(let v) = r else { Issue.record("not a vector"); return }
+        #expect(v.count == 1 && v[0].v == 12)
+        let rr = try await e.rangeQuery(Self.store(), "up{job=\"b\"} * 2", start: 0, end: 60_000, step: 30_000)
+        guard case .matrix(let m) = rr else { Issue.record("not a matrix"); return }
+        #expect(m.count == 1)
+        #expect(m[0].points.map(\.v) == [0, 8, 16])
+        #expect(m[0].labels == Labels(["job": "b"]))
+    }
+
+    @Test func lookbackDeltaIsPerQuery() async throws {
+        var s = MemoryQueryable()
+        s.append(Labels(["__name__": "x"]), 0, 1)
+        let e = Engine()
+        guard case .vector(let v1) = try await e.instantQuery(s, "x", time: 200_000) else { return }
+        #expect(v1.count == 1)
+        guard case .vector(let v2) = try await e.instantQuery(s, "x", time: 200_000, lookbackDelta: 100_000) else { return }
+        #expect(v2.isEmpty)
+    }
+
+    @Test func staleMarkersEndSeries() async throws {
+        var s = MemoryQueryable()
+        s.append(Labels(["__name__": "x"]), 0, 1)
+        s.append(Labels(["__name__": "x"]), 10_000, staleNaN)
+        guard case .vector(let v) = try await Engine().instantQuery(s, "x", time: 20_000) else { return }
+        #expect(v.isEmpty)
+        #expect(isStaleNaN(staleNaN) && !isStaleNaN(.nan))
+    }
+
+    @Test func maxSamplesLimit() async throws {
+        let e = Engine(options: EngineOptions(maxSamples: 10))
+        await #expect(throws: QueryError.self) {
+            _ = try await e.rangeQuery(Self.store(), "up", start: 0, end: 1_000_000, step: 15_000)
+        }
+    }
+
+    @Test func cancellationStopsTheQuery() async throws {
+        let e = Engine()
+        let task = Task {
+            try await e.rangeQuery(Self.store(), "count_over_time(up[1h:1s])", start: 0, end: 100_000_000, step: 1000)
+        }
+        task.cancel()
+        await #expect(throws: (any Error).self) { _ = try await task.value }
+    }
+
+    @Test func timeout() async throws {
+        let e = Engine(options: EngineOptions(timeout: .zero))
+        await #expect(throws: QueryError.self) {
+            _ = try await e.rangeQuery(Self.store(), "up", start: 0, end: 1_000_000, step: 1000)
+        }
+    }
+
+    @Test func rangeQueryRejectsRangeVectors() async throws {
+        await #expect(throws: QueryError.self) {
+            _ = try await Engine().rangeQuery(Self.store(), "up[5m]", start: 0, end: 10, step: 1)
+        }
+    }
+
+    @Test func hintsReachTheQueryable() async throws {
+        final class Recorder: Queryable, @unchecked Sendable {
+            let inner: MemoryQueryable
+            nonisolated(unsafe) var hints: [SelectHints] = []
+            init(_ inner: MemoryQueryable) { self.inner = inner }
+            func select(matchers: [Matcher], hints: SelectHints) async throws -> [StorageSeries] {
+                self.hints.append(hints)
+                return try await inner.select(matchers: matchers, hints: hints)
+            }
+        }
+        let rec = Recorder(Self.store())
+        _ = try await Engine().rangeQuery(rec, "sum by (job) (rate(up[5m] offset 1m))", start: 600_000, end: 900_000, step: 60_000)
+        #expect(rec.hints == [SelectHints(start: 600_000 - 300_000 - 60_000, end: 900_000 - 60_000, step: 60_000,
+                                          range: 300_000, function: "rate", grouping: [], by: false)])
+    }
+}
+
+@Suite struct FormattingTests {
+    @Test func goFloatFormatting() {
+        #expect(formatGoFloat(1) == "1")
+        #expect(formatGoFloat(0.1) == "0.1")
+        #expect(formatGoFloat(1e21) == "1000000000000000000000")
+        #expect(formatGoFloat(1.5e-7) == "0.00000015")
+        #expect(formatGoFloat(-2.5) == "-2.5")
+        #expect(formatGoFloat(.nan) == "NaN")
+        #expect(formatGoFloat(.infinity) == "+Inf")
+        #expect(formatGoFloat(-.infinity) == "-Inf")
+        #expect(formatGoFloat(123456.789) == "123456.789")
+    }
+
+    @Test func apiJSON() {
+        let r = QueryResult.vector([Sample(labels: Labels(["a": "b"]), t: 1_500, v: 0.5)])
+        #expect(ResultJSON.success(r) ==
+            #"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"a":"b"},"value":[1.500,"0.5"]}]}}"#)
+        #expect(ResultJSON.data(.scalar(t: 2000, v: .infinity)) == #"{"resultType":"scalar","result":[2,"+Inf"]}"#)
+        #expect(ResultJSON.timestamp(-1_005) == "-1.005")
+    }
+}
+
+/// Bit-exact agreement with Go's math (values checked against Prometheus 2.42).
+@Suite struct GoMathTests {
+    @Test func libmMatchesGo() {
+        #expect(formatAPIFloat(GoLibm.exp(-745)) == "5e-324")
+        #expect(GoLibm.exp(709.5) == .infinity)
+        #expect(formatAPIFloat(GoLibm.exp(-720)) == "2.0322308024e-313")
+        #expect(GoLibm.log2(8) == 3)
+        #expect(GoLibm.log10(1000) == 3)
+        #expect(GoLibm.pow(2, 10) == 1024)
+        #expect(GoLibm.atan2(0, -1) == Double.pi)
+        #expect(GoLibm.sin(0) == 0 && GoLibm.cos(0) == 1)
+        #expect(abs(GoLibm.sin(1e10) - (-0.48750602508751067)) < 1e-15)
+    }
+
+    @Test func apiFloatFormatting() {
+        #expect(formatAPIFloat(1.6923120162635149e-07) == "1.6923120162635149e-07")
+        #expect(formatAPIFloat(8.00731350749796e+21) == "8.00731350749796e+21")
+        #expect(formatAPIFloat(1e21) == "1e+21")
+        #expect(formatAPIFloat(0.000001) == "0.000001")
+        #expect(formatAPIFloat(123.5) == "123.5")
+        #expect(formatAPIFloat(0) == "0")
+    }
+}
+
+@Suite struct ComposedExprTests {
+    /// Two separately parsed trees share selector ids; the engine must still fetch each
+    /// selector's own series.
+    @Test func composedTreesSelectTheirOwnSeries() async throws {
+        let a = try PromQL.parse("up{job=\"a\"}")
+        let b = try PromQL.parse("up{job=\"b\"}")
+        let sum = Expr.binary(BinaryExpr(op: .add, lhs: a, rhs: b,
+                                         matching: VectorMatching(card: .oneToOne, matchingLabels: ["__name__"], on: false, include: []),
+                                         returnBool: false))
+        let sumJob = Expr.binary(BinaryExpr(op: .add, lhs: a, rhs: b,
+                                            matching: VectorMatching(card: .oneToOne, matchingLabels: ["job"], on: false, include: []),
+                                            returnBool: false))
+        guard case .vector(let none) = try await Engine().instantQuery(EngineTests.store(), sum, time: 60_000) else { return }
+        #expect(none.isEmpty)
+        guard case .vector(let v) = try await Engine().instantQuery(EngineTests.store(), sumJob, time: 60_000) else { return }
+        #expect(v.count == 1 && v[0].v == 4 + 8)
+    }
+}
+
+/// Calendar fields as Go computes them, also far outside any calendar (checked against
+/// Prometheus 2.42: `day_of_year(vector(NaN))` is 339).
+@Suite struct GoTimeTests {
+    @Test func matchesGo() {
+        let nan = GoTime(unixSeconds: InstantFunctions.goInt64(.nan))
+        #expect(nan.date.yday + 1 == 339)
+        let t = GoTime(unixSeconds: 1_700_001_234)
+        #expect(t.date.year == 2023 && t.date.month == 11 && t.date.day == 14)
+        #expect(t.hour == 22 && t.minute == 33 && t.weekday == 2)
+        #expect(GoTime(unixSeconds: 951_782_400).daysInMonth == 29)
+        #expect(GoTime(unixSeconds: -1).date.year == 1969)
+    }
+}

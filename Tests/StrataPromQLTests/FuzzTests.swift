@@ -1,0 +1,79 @@
+import Testing
+import StrataCore
+@testable import StrataPromQL
+
+/// Random and mutated queries through parser and engine over a small data set: every input
+/// must either parse-fail or evaluate (possibly to an error) without crashing, in bounded time.
+@Suite struct FuzzTests {
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    static let seeds = [
+        "sum by (job) (rate(http_requests[5m]))", "topk(2, http_requests) or bottomk(1, http_requests)",
+        "histogram_quantile(0.9, rate(req_bucket[5m]))", "label_replace(http_requests, \"x\", \"$1\", \"job\", \"(.*)\")",
+        "http_requests / on(job) group_left sum by (job) (http_requests)", "max_over_time(http_requests[10m:1m] offset 1m)",
+        "count_values(\"v\", http_requests)", "quantile(0.5, http_requests) > bool 2", "absent(nope{a=\"b\"})",
+        "-http_requests ^ 2 % 3", "holt_winters(http_requests[10m], 0.5, 0.5)", "predict_linear(http_requests[5m] @ 300, 60)",
+        "time() - timestamp(http_requests)", "clamp(http_requests, 1, 5) unless http_requests{job=\"a\"}",
+        "sort_desc(stddev by (job) (http_requests))", "year(vector(1e9))", "scalar(sum(http_requests)) * 2",
+    ]
+
+    static let fragments = [
+        "(", ")", "[5m]", "[1m:]", " offset 1m", " @ 100", " + ", " and ", " by (job)", "sum(", "rate(", ",", "{",
+        "}", "\"", "1e", "0x", "Inf", "-", "^", " bool ", "on()", "group_left", "[", "]", ":", "@ start()", "x",
+    ]
+
+    static func store() -> MemoryQueryable {
+        var s = MemoryQueryable()
+        for i in 0..<40 {
+            let t = Int64(i) * 30_000
+            for job in ["a", "b", "c"] {
+                s.append(Labels(["__name__": "http_requests", "job": job]), t, Double(i * job.count) + (job == "c" ? .nan : 0))
+                for le in ["0.1", "1", "+Inf"] {
+                    s.append(Labels(["__name__": "req_bucket", "job": job, "le": le]), t, Double(i) * (le == "+Inf" ? 3 : 1))
+                }
+            }
+            if i % 7 == 3 { s.append(Labels(["__name__": "http_requests", "job": "d"]), t, staleNaN) }
+        }
+        return s
+    }
+
+    @Test func randomAndMutatedQueriesNeverCrash() async throws {
+        var rng = SplitMix(state: 42)
+        let engine = Engine(options: EngineOptions(maxSamples: 200_000, timeout: .seconds(5)))
+        let store = Self.store()
+        var parsed = 0
+        for round in 0..<400 {
+            var q = Self.seeds[Int(rng.next() % UInt64(Self.seeds.count))]
+            let mutations = Int(rng.next() % 4)
+            for _ in 0..<mutations {
+                var chars = Array(q)
+                let pos = Int(rng.next() % UInt64(chars.count + 1))
+                switch rng.next() % 3 {
+                case 0: chars.insert(contentsOf: Self.fragments[Int(rng.next() % UInt64(Self.fragments.count))], at: pos)
+                case 1: if pos < chars.count { chars.remove(at: pos) }
+                default:
+                    let other = Self.seeds[Int(rng.next() % UInt64(Self.seeds.count))]
+                    q = round % 2 == 0 ? "(\(q)) + (\(other))" : "\(q) or \(other)"
+                    continue
+                }
+                q = String(chars)
+            }
+            guard let expr = try? PromQL.parse(q) else { continue }
+            parsed += 1
+            _ = try? await engine.instantQuery(store, expr, time: Int64(rng.next() % 1_200_000))
+            if expr.type == .vector || expr.type == .scalar {
+                _ = try? await engine.rangeQuery(store, expr, start: 0, end: 1_200_000, step: 60_000)
+            }
+        }
+        #expect(parsed > 50)
+    }
+}

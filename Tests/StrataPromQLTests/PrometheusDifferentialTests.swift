@@ -1,0 +1,185 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import StrataCore
+import Testing
+@testable import StrataPromQL
+
+/// Differential test against the reference oracle: the same OpenMetrics data is turned into a
+/// TSDB block with `promtool tsdb create-blocks-from openmetrics`, served by a real
+/// `prometheus` (2.42, the Debian package), and every query in DifferentialQueries must give
+/// the same API JSON (values compared as strings, so bit-for-bit) from both engines.
+/// Skipped when promtool/prometheus are absent, except under CI=true where that fails.
+@Suite(.serialized) struct PrometheusDifferentialTests {
+    static let base: Int64 = 1_700_000_000
+
+    static func which(_ tool: String) -> String? {
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
+            let p = "\(dir)/\(tool)"
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
+        return nil
+    }
+
+    /// Counters with gaps and resets, gauges, classic histograms, short-lived series.
+    static func openMetrics() -> String {
+        var rng = FuzzTests.SplitMix(state: 7)
+        func rand(_ n: UInt64) -> UInt64 { rng.next() % n }
+        var lines: [(Int64, String)] = []
+        for job in ["api", "db", "web"] {
+            for inst in ["0", "1"] {
+                var c = 0.0
+                for i in 0..<240 {
+                    let t = base + Int64(i) * 15
+                    if rand(20) == 0 { continue }
+                    c += Double(rand(21))
+                    if rand(50) == 0 { c = Double(rand(6)) }
+                    let temp = 20 + 10 * sin(Double(i) / 10) + Double(rand(1000)) / 1000
+                    lines.append((t, "http_requests_total{instance=\"\(inst)\",job=\"\(job)\"} \(c) \(t)"))
+                    lines.append((t, "temperature{instance=\"\(inst)\",job=\"\(job)\"} \(temp) \(t)"))
+                }
+                for (k, le) in ["0.1", "0.5", "1", "5", "+Inf"].enumerated() {
+                    var n = 0.0
+                    for i in 0..<240 {
+                        let t = base + Int64(i) * 15
+                        n += Double(rand(4) * UInt64(k + 1))
+                        lines.append((t, "req_duration_seconds_bucket{instance=\"\(inst)\",job=\"\(job)\",le=\"\(le)\"} \(n) \(t)"))
+                    }
+                }
+            }
+        }
+        for i in 0..<60 { lines.append((base + Int64(i) * 15, "short_lived{job=\"batch\"} \(i) \(base + Int64(i) * 15)")) }
+        for i in 180..<240 { lines.append((base + Int64(i) * 15, "late{job=\"batch\"} \(100 - i) \(base + Int64(i) * 15)")) }
+        lines.sort { $0.0 < $1.0 }
+        return lines.map(\.1).joined(separator: "\n") + "\n# EOF\n"
+    }
+
+    @discardableResult
+    static func run(_ path: String, _ args: [String]) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// GET `url` and return the body whatever the status (API errors come with 4xx/5xx).
+    static func get(_ url: String) async throws -> String {
+        guard let u = URL(string: url) else { throw URLError(.badURL) }
+        let (data, _) = try await URLSession.shared.data(from: u)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func encode(_ s: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
+    }
+
+    /// Canonical form of an API response: results sorted unless order is meaningful.
+    static func canonical(_ json: String, ordered: Bool) -> String {
+        guard let obj = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return json }
+        guard obj["status"] as? String == "success", let data = obj["data"] as? [String: Any] else {
+            return "error: \(obj["error"] ?? "?")"
+        }
+        let type = data["resultType"] as? String ?? "?"
+        guard var result = data["result"] as? [Any] else { return json }
+        func key(_ x: Any) -> String {
+            let d = try? JSONSerialization.data(withJSONObject: x, options: [.sortedKeys])
+            return d.map { String(decoding: $0, as: UTF8.self) } ?? ""
+        }
+        if (type == "vector" || type == "matrix") && !ordered {
+            result.sort { key(($0 as? [String: Any])?["metric"] ?? [:]) < key(($1 as? [String: Any])?["metric"] ?? [:]) }
+        }
+        return type + ":" + key(result)
+    }
+
+    @Test func sameResultsAsPrometheus() async throws {
+        guard let promtool = Self.which("promtool"), let prometheus = Self.which("prometheus") else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" {
+                Issue.record("promtool and prometheus are required under CI (apt-get install prometheus)")
+            }
+            return
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("strata-promql-diff-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let om = Self.openMetrics()
+        let omFile = dir.appendingPathComponent("data.om")
+        try om.write(to: omFile, atomically: true, encoding: .utf8)
+        let tsdb = dir.appendingPathComponent("tsdb").path
+        let (rc, out) = try Self.run(promtool, ["tsdb", "create-blocks-from", "openmetrics", omFile.path, tsdb])
+        try #require(rc == 0, "promtool failed: \(out)")
+        let config = dir.appendingPathComponent("prometheus.yml")
+        try "global:\n  scrape_interval: 1h\n".write(to: config, atomically: true, encoding: .utf8)
+        let port = 20_000 + Int(getpid() % 20_000)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: prometheus)
+        server.arguments = ["--config.file=\(config.path)", "--storage.tsdb.path=\(tsdb)", "--storage.tsdb.retention.time=100y",
+                            "--web.listen-address=127.0.0.1:\(port)"]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer {
+            server.terminate()
+            server.waitUntilExit()
+        }
+        let api = "http://127.0.0.1:\(port)/api/v1/"
+        var ready = false
+        for _ in 0..<100 where !ready {
+            try await Task.sleep(for: .milliseconds(200))
+            ready = (try? await Self.get("http://127.0.0.1:\(port)/-/ready"))?.contains("Ready") == true
+        }
+        try #require(ready, "prometheus did not become ready")
+
+        var store = MemoryQueryable()
+        try OpenMetricsText.load(om, into: &store, defaultTime: 0)
+        let engine = Engine()
+        var mismatches = 0
+        var compared = 0
+        for q in DifferentialQueries.all {
+            let ordered = q.contains("sort")
+            let cases: [(String, Int64?, (Int64, Int64, Int64)?)] = [
+                ("query?time=\(Self.base + 1800)", (Self.base + 1800) * 1000, nil),
+                ("query?time=\(Self.base + 3590).5", (Self.base + 3590) * 1000 + 500, nil),
+                ("query_range?start=\(Self.base + 7)&end=\(Self.base + 1900)&step=37",
+                 nil, ((Self.base + 7) * 1000, (Self.base + 1900) * 1000, 37_000)),
+            ]
+            for (path, time, range) in cases {
+                if range != nil && ordered { continue }
+                let theirs = try await Self.get(api + path + "&query=" + Self.encode(q))
+                let ours: String
+                do {
+                    let res: QueryResult
+                    if let time {
+                        res = try await engine.instantQuery(store, q, time: time)
+                    } else {
+                        let (s, e, st) = range!
+                        res = try await engine.rangeQuery(store, q, start: s, end: e, step: st)
+                    }
+                    ours = ResultJSON.success(res)
+                } catch let e as ParseError {
+                    ours = ResultJSON.error(type: "bad_data", message: time != nil ? "invalid parameter \"query\": \(e)" : "\(e)")
+                } catch {
+                    ours = ResultJSON.error(type: "execution", message: "\(error)")
+                }
+                let a = Self.canonical(theirs, ordered: ordered), b = Self.canonical(ours, ordered: ordered)
+                compared += 1
+                // Which duplicate a many-to-many error names depends on Go map order.
+                if a != b && !(a.contains("many-to-many matching not allowed") && b.contains("many-to-many matching not allowed")) {
+                    mismatches += 1
+                    Issue.record("\(q) [\(path)]\n prometheus: \(a.prefix(400))\n strata:     \(b.prefix(400))")
+                    break
+                }
+            }
+        }
+        #expect(mismatches == 0)
+        #expect(compared > 700, "only \(compared) comparisons ran")
+    }
+}
