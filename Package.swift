@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .executable(name: "strata", targets: ["strata"]),
         .executable(name: "strata-sidecar", targets: ["strata-sidecar"]),
+        .executable(name: "strata-query", targets: ["strata-query"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -114,6 +115,19 @@ let package = Package(
         ),
         // PromQL: lexer, parser, AST, engine, functions (Prometheus 2.42 semantics).
         .target(name: "StrataPromQL", dependencies: ["StrataCore", "CRE2"]),
+        // Querier: endpoint set, fan-out, replica dedup, Prometheus HTTP API, web UI.
+        .target(
+            name: "StrataQuery",
+            dependencies: [
+                "StrataCore", "StrataTSDB", "StrataStoreAPI", "StrataPromQL", "StrataServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         .target(
             name: "StrataTools",
             dependencies: [
@@ -128,6 +142,10 @@ let package = Package(
         .executableTarget(
             name: "strata-sidecar",
             dependencies: ["StrataSidecar", "StrataObjStore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "strata-query",
+            dependencies: ["StrataQuery", "StrataServer", "StrataCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Helpers shared by the test targets (real tools on PATH, the built binary, scratch dirs).
         .target(name: "StrataTestSupport", dependencies: ["StrataCore", "StrataTSDB"]),
@@ -157,6 +175,10 @@ let package = Package(
             dependencies: ["StrataBucket", "StrataObjStore", "StrataTSDB", "StrataCore", "StrataTestSupport"]
         ),
         .testTarget(name: "StrataPromQLTests", dependencies: ["StrataPromQL", "StrataCore"]),
+        .testTarget(
+            name: "StrataQueryTests",
+            dependencies: ["StrataQuery", "StrataPromQL", "StrataStore", "StrataStoreAPI", "StrataTSDB", "StrataCore", "StrataTestSupport"]
+        ),
     ],
     swiftLanguageModes: [.v6],
     cxxLanguageStandard: .cxx17

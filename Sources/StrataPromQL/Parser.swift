@@ -12,6 +12,16 @@ public enum PromQL {
         if p.cur.kind != .eof { throw p.unexpected("") }
         return e
     }
+
+    /// A series selector such as `up{job="api"}` (the API's `match[]`), as its matchers with
+    /// the metric name as a `__name__` matcher.
+    public static func parseMetricSelector(_ text: String) throws -> [Matcher] {
+        let expr = try parse(text)
+        guard case .vectorSelector(let vs) = expr else {
+            throw ParseError(position: 0, message: "expected a series selector, got \(expr.type.documented)", query: text)
+        }
+        return vs.matchers
+    }
 }
 
 struct Parser {

@@ -129,16 +129,3 @@ public struct SidecarService: Sendable {
         try? await prometheus.shutdown()
     }
 }
-
-/// Readiness flag shared by the admin server and the service.
-actor ReadyState {
-    private(set) var isReady = false
-    func setReady() { isReady = true }
-}
-
-/// A `Service` from a closure.
-struct ClosureService: Service {
-    let body: @Sendable () async throws -> Void
-    init(_ body: @escaping @Sendable () async throws -> Void) { self.body = body }
-    func run() async throws { try await body() }
-}

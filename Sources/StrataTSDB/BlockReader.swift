@@ -98,22 +98,10 @@ public final class BlockReader: @unchecked Sendable {
 
     private func appendXOR(_ data: UnsafeRawBufferPointer, ref: ChunkRef, _ lo: Int64, _ hi: Int64,
                            _ deleted: [TimeInterval], _ ts: inout [Int64], _ vs: inout [Double]) throws {
-        let total = XORBulkDecoder.sampleCount(data)
         let start = ts.count
-        ts.append(contentsOf: repeatElement(0, count: total))
-        vs.append(contentsOf: repeatElement(0, count: total))
-        let n = ts.withUnsafeMutableBufferPointer { tb in
-            vs.withUnsafeMutableBufferPointer { vb in
-                vb.baseAddress!.withMemoryRebound(to: UInt64.self, capacity: vb.count) { vp in
-                    XORBulkDecoder.decode(data, ts: tb.baseAddress! + start, vbits: vp + start)
-                }
-            }
-        }
-        if n < 0 {
-            ts.removeLast(total)
-            vs.removeLast(total)
+        guard let n = XORBulkDecoder.append(data, to: &ts, &vs) else {
             throw TSDBError.corrupt(path: dir + "/chunks/" + SegmentFormat.name(Int(ref >> 32)), offset: Int(ref & 0xFFFF_FFFF),
-                                    "corrupt XOR chunk (\(total) samples announced)")
+                                    "corrupt XOR chunk (\(XORBulkDecoder.sampleCount(data)) samples announced)")
         }
         // Keep the samples inside [lo, hi] that no tombstone deletes, compacting in place.
         var w = start

@@ -79,3 +79,32 @@ public enum XORBulkDecoder {
         chunk.count < 2 ? 0 : Int(chunk[0]) << 8 | Int(chunk[1])
     }
 }
+
+extension XORBulkDecoder {
+    /// Appends every sample of an XOR chunk to `ts`/`vs` (the readers' and the querier's way to
+    /// turn chunks into columns). Returns the number appended, or nil — arrays unchanged — when
+    /// the chunk is corrupt or truncated.
+    public static func append(_ data: UnsafeRawBufferPointer, to ts: inout [Int64], _ vs: inout [Double]) -> Int? {
+        let total = sampleCount(data)
+        let start = ts.count
+        ts.append(contentsOf: repeatElement(0, count: total))
+        vs.append(contentsOf: repeatElement(0, count: total))
+        let n = ts.withUnsafeMutableBufferPointer { tb in
+            vs.withUnsafeMutableBufferPointer { vb in
+                vb.baseAddress!.withMemoryRebound(to: UInt64.self, capacity: vb.count) { vp in
+                    decode(data, ts: tb.baseAddress! + start, vbits: vp + start)
+                }
+            }
+        }
+        guard n >= 0 else {
+            ts.removeLast(total)
+            vs.removeLast(total)
+            return nil
+        }
+        if n < total {
+            ts.removeLast(total - n)
+            vs.removeLast(total - n)
+        }
+        return n
+    }
+}

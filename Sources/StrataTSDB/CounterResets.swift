@@ -1,4 +1,3 @@
-import StrataTSDB
 
 /// Thanos's `ApplyCounterResets` (chunk-encodings.md §4.3): turns the counter sub-chunks of
 /// consecutive AggrChunks into one monotonic series. A sample repeating the previous

@@ -1,0 +1,129 @@
+import Logging
+import Metrics
+import StrataCore
+import StrataStoreAPI
+
+/// The Store API endpoints the querier fans out to: the `--endpoint` addresses plus those
+/// found in `--store.sd-files`, each probed with Info every refresh. An endpoint that fails
+/// Info is marked unhealthy and not queried until it answers again; endpoints that vanish
+/// from the SD files are dropped and their connections closed.
+public actor EndpointSet {
+    public typealias ClientFactory = @Sendable (String) throws -> any StoreClient
+
+    let staticAddresses: [String]
+    let sdFiles: [String]
+    let factory: ClientFactory
+    let infoTimeout: Duration
+    let logger: Logger
+    private var endpoints: [String: EndpointStatus] = [:]
+    private var sdAddresses: [String] = []
+    public private(set) var refreshed = false
+
+    public init(addresses: [String], sdFiles: [String] = [], infoTimeout: Duration = .seconds(5), logger: Logger,
+                factory: @escaping ClientFactory) {
+        staticAddresses = addresses
+        self.sdFiles = sdFiles
+        self.factory = factory
+        self.infoTimeout = infoTimeout
+        self.logger = logger
+    }
+
+    /// Endpoints that answered their last Info.
+    public func healthy() -> [EndpointStatus] {
+        endpoints.values.filter(\.healthy).sorted { $0.name < $1.name }
+    }
+
+    public func all() -> [EndpointStatus] { endpoints.values.sorted { $0.name < $1.name } }
+
+    /// Re-reads the SD files, opens clients for new addresses, closes removed ones, and asks
+    /// every endpoint for Info concurrently.
+    public func refresh() async {
+        if !sdFiles.isEmpty {
+            do { sdAddresses = try FileSD.targets(patterns: sdFiles) } catch {
+                // Keep the last good list: a half-written SD file must not empty the querier.
+                logger.error("reading store SD files", metadata: ["err": "\(error)"])
+                Counter(label: "strata_query_sd_file_errors_total").increment()
+            }
+        }
+        var wanted: [String] = []
+        for a in staticAddresses + sdAddresses where !wanted.contains(a) { wanted.append(a) }
+        for gone in endpoints.keys where !wanted.contains(gone) {
+            logger.info("endpoint removed", metadata: ["address": "\(gone)"])
+            (endpoints.removeValue(forKey: gone)?.client as? GRPCStoreClient)?.close()
+        }
+        for a in wanted where endpoints[a] == nil {
+            do {
+                endpoints[a] = EndpointStatus(name: a, client: try factory(a))
+            } catch {
+                logger.error("endpoint address invalid", metadata: ["address": "\(a)", "err": "\(error)"])
+            }
+        }
+        let probes = endpoints.values.map { ($0.name, $0.client) }
+        let timeout = infoTimeout
+        let results = await withTaskGroup(of: (String, Result<Thanos_Info_InfoResponse, any Error>).self) { group in
+            for (name, client) in probes {
+                group.addTask {
+                    do { return (name, .success(try await withTimeout(timeout) { try await client.info() })) } catch {
+                        return (name, .failure(error))
+                    }
+                }
+            }
+            var out: [(String, Result<Thanos_Info_InfoResponse, any Error>)] = []
+            for await r in group { out.append(r) }
+            return out
+        }
+        let now = currentTimeMillis()
+        for (name, result) in results {
+            guard var e = endpoints[name] else { continue }
+            switch result {
+            case .success(let info):
+                if !e.healthy { logger.info("endpoint healthy", metadata: ["address": "\(name)", "component": "\(info.componentType)"]) }
+                e.update(from: info, at: now)
+            case .failure(let error):
+                if e.healthy || e.lastCheck == 0 {
+                    logger.warning("endpoint unhealthy", metadata: ["address": "\(name)", "err": "\(error)"])
+                }
+                e.healthy = false
+                e.lastError = "\(error)"
+                e.lastCheck = now
+            }
+            endpoints[name] = e
+        }
+        Gauge(label: "strata_query_endpoints_healthy").record(endpoints.values.filter(\.healthy).count)
+        Gauge(label: "strata_query_endpoints").record(endpoints.count)
+        refreshed = true
+    }
+
+    /// Refreshes every `interval` until cancelled.
+    public func run(interval: Duration) async {
+        while !Task.isCancelled {
+            await refresh()
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    public func close() {
+        for e in endpoints.values { (e.client as? GRPCStoreClient)?.close() }
+        endpoints = [:]
+    }
+}
+
+/// The operation did not finish within its time limit.
+public struct TimeoutError: Error, CustomStringConvertible, Sendable {
+    public let limit: Duration
+    public var description: String { "timed out after \(limit)" }
+}
+
+/// Runs `body`, cancelling it and throwing `TimeoutError` when it takes longer than `limit`.
+public func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let value = first else { throw TimeoutError(limit: limit) }
+        return value
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import StrataCore
+import StrataPromQL
+import StrataStoreAPI
+import Synchronization
+
+/// One request's fan-out over the Store API endpoints: only endpoints whose time range and
+/// external labels can match are asked, in parallel (at most `maxConcurrentSelect` Series
+/// calls at once). A failing endpoint becomes a warning when partial responses are allowed,
+/// the request's error otherwise. Chunk bytes received count against `byteBudget`.
+public final class FanOut: Sendable {
+    public struct Options: Sendable {
+        public var partialResponse: Bool
+        /// Bytes of chunks and labels one request may receive; 0 is unlimited.
+        public var byteBudget: Int
+        public var maxConcurrentSelect: Int
+        public init(partialResponse: Bool = true, byteBudget: Int = 0, maxConcurrentSelect: Int = 4) {
+            self.partialResponse = partialResponse
+            self.byteBudget = byteBudget
+            self.maxConcurrentSelect = maxConcurrentSelect
+        }
+    }
+
+    /// An endpoint failed and partial responses are not allowed.
+    public struct StoreFailure: Error, CustomStringConvertible, Sendable {
+        public let description: String
+    }
+
+    let endpoints: [EndpointStatus]
+    let options: Options
+    let selectGate: AsyncSemaphore
+    let warningList = Mutex<[String]>([])
+    let received = Atomic<Int>(0)
+
+    public init(endpoints: [EndpointStatus], options: Options) {
+        self.endpoints = endpoints
+        self.options = options
+        selectGate = AsyncSemaphore(limit: options.maxConcurrentSelect)
+    }
+
+    /// Warnings collected so far (failed stores, store-side warnings), in arrival order.
+    public var warnings: [String] { warningList.withLock { $0 } }
+
+    /// Bytes of series data received so far.
+    public var bytesReceived: Int { received.load(ordering: .relaxed) }
+
+    func warn(_ w: String) { warningList.withLock { if !$0.contains(w) { $0.append(w) } } }
+
+    var strategy: Thanos_PartialResponseStrategy { options.partialResponse ? .warn : .abort }
+
+    func targets(_ lo: Int64, _ hi: Int64, _ matchers: [Matcher]) -> [EndpointStatus] {
+        endpoints.filter { $0.canMatch(minTime: lo, maxTime: hi, matchers: matchers) }
+    }
+
+    /// Calls `body` on every target endpoint in parallel; failures are handled per the
+    /// partial-response strategy. Returns the successful results.
+    func each<T: Sendable>(_ targets: [EndpointStatus], _ what: String,
+                           _ body: @escaping @Sendable (EndpointStatus) async throws -> T) async throws -> [T] {
+        let partial = options.partialResponse
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            for e in targets {
+                group.addTask {
+                    do {
+                        return try await self.selectGate.with { try await body(e) }
+                    } catch let e as QueryError {
+                        throw e
+                    } catch is CancellationError {
+                        throw CancellationError()
+                    } catch {
+                        let msg = "\(what) from store \(e.name): \(error)"
+                        if partial {
+                            self.warn(msg)
+                            return nil
+                        }
+                        throw StoreFailure(description: msg)
+                    }
+                }
+            }
+            var out: [T] = []
+            for try await r in group { if let r { out.append(r) } }
+            return out
+        }
+    }
+
+    /// Series of every matching endpoint; the same label set from several endpoints (e.g. a
+    /// sidecar and a store gateway both holding a block) comes back once with all chunks.
+    public func series(_ request: Thanos_SeriesRequest, matchers: [Matcher]) async throws -> [(labels: Labels, chunks: [Thanos_AggrChunk])] {
+        var request = request
+        request.partialResponseStrategy = strategy
+        let req = request
+        let budget = options.byteBudget
+        let perStore = try await each(targets(req.minTime, req.maxTime, matchers), "receive series") { e in
+            let collected = Mutex<[Thanos_Series]>([])
+            try await e.client.series(req) { frame in
+                switch frame.result {
+                case .series(let s):
+                    let n = s.byteCount
+                    let total = self.received.add(n, ordering: .relaxed).newValue
+                    if budget > 0 && total > budget {
+                        throw QueryError.execution("the query fetched more than \(budget) bytes of series data from the stores (--query.max-bytes-per-query); select fewer series or a shorter time range")
+                    }
+                    collected.withLock { $0.append(s) }
+                case .warning(let w):
+                    self.warn(w)
+                default:
+                    break
+                }
+            }
+            return collected.withLock { $0 }
+        }
+        var byLabels: [Labels: [Thanos_AggrChunk]] = [:]
+        for list in perStore {
+            for s in list { byLabels[Labels(proto: s.labels), default: []].append(contentsOf: s.chunks) }
+        }
+        return byLabels.map { ($0.key, $0.value) }.sorted { $0.labels < $1.labels }
+    }
+
+    public func labelNames(_ request: Thanos_LabelNamesRequest, matchers: [Matcher]) async throws -> [String] {
+        var request = request
+        request.partialResponseStrategy = strategy
+        let req = request
+        let lists = try await each(targets(req.start, req.end, matchers), "receive label names") { e in
+            let r = try await e.client.labelNames(req)
+            for w in r.warnings { self.warn(w) }
+            return r.names
+        }
+        return Set(lists.joined()).sorted(by: bytewiseLess)
+    }
+
+    public func labelValues(_ request: Thanos_LabelValuesRequest, matchers: [Matcher]) async throws -> [String] {
+        var request = request
+        request.partialResponseStrategy = strategy
+        let req = request
+        let lists = try await each(targets(req.start, req.end, matchers), "receive label values") { e in
+            let r = try await e.client.labelValues(req)
+            for w in r.warnings { self.warn(w) }
+            return r.values
+        }
+        return Set(lists.joined()).sorted(by: bytewiseLess)
+    }
+}
+
+extension Thanos_Series {
+    /// Bytes of labels and chunk data, what the byte budget counts.
+    var byteCount: Int {
+        var n = 0
+        for l in labels { n += l.name.utf8.count + l.value.utf8.count }
+        for c in chunks {
+            n += c.raw.data.count + c.count.data.count + c.sum.data.count + c.min.data.count + c.max.data.count
+                + c.counter.data.count
+        }
+        return n
+    }
+}

@@ -1,0 +1,67 @@
+import Logging
+import Prometheus
+import ServiceLifecycle
+import StrataCore
+import StrataServer
+import StrataStoreAPI
+
+/// Everything `strata-query` does, wired from its flags: keeps the endpoint set fresh,
+/// serves the Prometheus HTTP API and web UI (with /metrics, /-/healthy, /-/ready) on
+/// `--http-address` and its own Store API on `--grpc-address`.
+public struct QuerierService: Sendable {
+    public struct Config: Sendable {
+        public var httpAddress = "0.0.0.0:10902"
+        public var grpcAddress = "0.0.0.0:10901"
+        public var endpoints: [String] = []
+        public var sdFiles: [String] = []
+        /// How often endpoints are asked for Info and SD files re-read.
+        public var endpointInterval: Duration = .seconds(5)
+        public var api = QueryAPIConfig()
+        public init() {}
+    }
+
+    let config: Config
+    let registry: PrometheusCollectorRegistry
+    let logger: Logger
+
+    public init(config: Config, registry: PrometheusCollectorRegistry, logger: Logger) {
+        self.config = config
+        self.registry = registry
+        self.logger = logger
+    }
+
+    public func run(onHTTPRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let config = self.config
+        let logger = self.logger
+        guard !config.endpoints.isEmpty || !config.sdFiles.isEmpty else {
+            throw ConfigError("no stores to query: pass --endpoint host:port (repeatable) or --store.sd-files")
+        }
+        let endpoints = EndpointSet(addresses: config.endpoints, sdFiles: config.sdFiles, logger: logger) { address in
+            try GRPCStoreClient(target: address, timeout: config.api.timeout)
+        }
+        let api = QueryAPI(endpoints: endpoints, config: config.api)
+        let admin = try AdminServer.application(address: config.httpAddress, registry: registry, logger: logger,
+                                                ready: { await endpoints.refreshed },
+                                                routes: { QueryRoutes.add(to: $0, api: api) },
+                                                onRunning: onHTTPRunning)
+        let (grpcHost, grpcPort) = try AdminServer.parseAddress(config.grpcAddress)
+        let store = QuerierStore(endpoints: endpoints,
+                                 options: .init(partialResponse: config.api.partialResponse, byteBudget: config.api.maxBytesPerQuery,
+                                                maxConcurrentSelect: config.api.maxConcurrentSelect))
+        let grpc = GRPCStoreServer(store: store, host: grpcHost, port: grpcPort)
+        let main = ClosureService {
+            logger.info("querier starting", metadata: ["endpoints": "\(config.endpoints)", "sd_files": "\(config.sdFiles)",
+                                                       "replica_labels": "\(config.api.replicaLabels)"])
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await grpc.serve() }
+                group.addTask { await endpoints.run(interval: config.endpointInterval) }
+                defer { grpc.shutdown() }
+                try await group.next()
+                group.cancelAll()
+            }
+            await endpoints.close()
+        }
+        let group = ServiceGroup(configuration: .init(services: [admin, main], cancellationSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}

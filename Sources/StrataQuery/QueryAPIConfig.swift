@@ -1,0 +1,29 @@
+/// The querier's query settings, from `strata-query`'s flags (Thanos names).
+public struct QueryAPIConfig: Sendable {
+    /// `--query.replica-label` (repeatable): labels that tell HA replicas apart.
+    public var replicaLabels: [String] = []
+    /// `--deduplication.func`: `penalty` (default) or `chain`.
+    public var dedupAlgorithm = Dedup.Algorithm.penalty
+    /// `--query.timeout` (2m).
+    public var timeout: Duration = .seconds(120)
+    /// `--query.max-concurrent` (20): queries evaluated at once; more wait their turn.
+    public var maxConcurrent = 20
+    /// `--query.max-concurrent-select` (4): Series calls of one query in flight at once.
+    public var maxConcurrentSelect = 4
+    /// `--query.max-samples` (50M): samples one query may hold.
+    public var maxSamples = 50_000_000
+    /// `--query.max-bytes-per-query` (0 = unlimited): series bytes one query may fetch.
+    public var maxBytesPerQuery = 0
+    /// `--query.lookback-delta` (5m), in ms.
+    public var lookbackDelta: Int64 = 300_000
+    /// `--query.auto-downsampling`: without `max_source_resolution`, use step/5.
+    public var autoDownsampling = false
+    /// `--query.partial-response`: default of the `partial_response` parameter.
+    public var partialResponse = true
+    /// `--query.default-step` (1s): step of range queries that give none, in ms.
+    public var defaultStep: Int64 = 1000
+    /// `--query.instant.default.max_source_resolution` (0s), in ms.
+    public var instantDefaultMaxSourceResolution: Int64 = 0
+
+    public init() {}
+}

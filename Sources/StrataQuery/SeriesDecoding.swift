@@ -1,0 +1,84 @@
+import StrataCore
+import StrataPromQL
+import StrataStoreAPI
+import StrataTSDB
+
+/// Turns the chunks of one Store API series into the engine's sample columns.
+///
+/// Raw chunks are decoded as they are. Downsampled chunks carry only the aggregates that were
+/// asked for: one aggregate is used directly (COUNTER through Thanos's counter-reset applier,
+/// so resets across chunk boundaries survive), COUNT+SUM become per-window averages. Chunks
+/// may overlap (overlapping blocks, several resolutions): overlapping samples are merged by
+/// timestamp, the first chunk's sample winning.
+public enum SeriesDecoding {
+    public struct Failure: Error, CustomStringConvertible, Sendable {
+        public let description: String
+    }
+
+    public static func decode(_ chunks: [Thanos_AggrChunk], aggregates: [Thanos_Aggr], labels: Labels,
+                              minTime: Int64 = .min, maxTime: Int64 = .max) throws -> SampleColumns {
+        var ts: [Int64] = []
+        var vs: [Double] = []
+        var resets = CounterResetApplier()
+        var scratchT: [Int64] = []
+        var scratchV: [Double] = []
+        let sorted = chunks.count < 2 || zip(chunks, chunks.dropFirst()).allSatisfy { $0.minTime <= $1.minTime }
+            ? chunks : chunks.sorted { $0.minTime < $1.minTime }
+        for c in sorted {
+            if c.maxTime < minTime || c.minTime > maxTime { continue }
+            scratchT.removeAll(keepingCapacity: true)
+            scratchV.removeAll(keepingCapacity: true)
+            if c.hasRaw {
+                try xor(c.raw, labels, &scratchT, &scratchV)
+            } else if aggregates == [.counter] {
+                guard c.hasCounter else { throw missing(.counter, labels) }
+                var ct: [Int64] = [], cv: [Double] = []
+                try xor(c.counter, labels, &ct, &cv)
+                for k in 0..<ct.count {
+                    if let (t, v) = resets.add(ct[k], cv[k]) {
+                        scratchT.append(t)
+                        scratchV.append(v)
+                    }
+                }
+            } else if aggregates.count == 1, let only = aggregates.first {
+                guard let sub = c.chunk(for: only) else { throw missing(only, labels) }
+                try xor(sub, labels, &scratchT, &scratchV)
+            } else {
+                guard c.hasCount else { throw missing(.count, labels) }
+                guard c.hasSum else { throw missing(.sum, labels) }
+                var st: [Int64] = [], sv: [Double] = []
+                try xor(c.count, labels, &scratchT, &scratchV)
+                try xor(c.sum, labels, &st, &sv)
+                guard st == scratchT else {
+                    throw Failure(description: "series \(labels): count and sum aggregates of a downsampled chunk have different timestamps")
+                }
+                for k in 0..<sv.count { scratchV[k] = sv[k] / scratchV[k] }
+            }
+            guard let first = scratchT.first else { continue }
+            if first > (ts.last ?? .min) {
+                ts.append(contentsOf: scratchT)
+                vs.append(contentsOf: scratchV)
+            } else {
+                // Overlapping chunks (overlapping blocks, or a finer resolution filling a gap):
+                // a sorted union, the samples already taken win.
+                let merged = SeriesMerge.chain(SampleColumns(timestamps: ts, values: vs),
+                                               SampleColumns(timestamps: scratchT, values: scratchV))
+                ts = merged.timestamps
+                vs = merged.values
+            }
+        }
+        return SampleColumns(timestamps: ts, values: vs)
+    }
+
+    static func missing(_ a: Thanos_Aggr, _ labels: Labels) -> Failure {
+        Failure(description: "series \(labels): downsampled chunk without the \(a) aggregate")
+    }
+
+    static func xor(_ chunk: Thanos_Chunk, _ labels: Labels, _ ts: inout [Int64], _ vs: inout [Double]) throws {
+        guard chunk.type == .xor else {
+            throw Failure(description: "series \(labels): chunk encoding \(chunk.type) is not supported (native histograms are not supported yet)")
+        }
+        let n = chunk.data.withUnsafeBytes { XORBulkDecoder.append($0, to: &ts, &vs) }
+        guard n != nil else { throw Failure(description: "series \(labels): corrupt XOR chunk (\(chunk.data.count) bytes)") }
+    }
+}

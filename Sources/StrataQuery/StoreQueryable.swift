@@ -1,0 +1,59 @@
+import StrataCore
+import StrataPromQL
+import StrataStoreAPI
+
+/// The engine's storage for one query: every selector becomes a Store API Series request
+/// fanned out over the endpoints, chunks are decoded (raw or the aggregates the enclosing
+/// function needs), and HA replicas are merged when deduplication is on.
+public struct StoreQueryable: Queryable {
+    public struct Options: Sendable {
+        public var dedup = true
+        public var replicaLabels: Set<String> = []
+        public var algorithm = Dedup.Algorithm.penalty
+        /// `max_resolution_window` in ms: 0 = raw data only.
+        public var maxResolution: Int64 = 0
+        public init() {}
+    }
+
+    public let fanOut: FanOut
+    public let options: Options
+
+    public init(fanOut: FanOut, options: Options) {
+        self.fanOut = fanOut
+        self.options = options
+    }
+
+    public func select(matchers: [Matcher], hints: SelectHints) async throws -> [StorageSeries] {
+        let aggregates = AggregateChoice.aggregates(forFunction: hints.function)
+        var req = Thanos_SeriesRequest()
+        req.minTime = hints.start
+        req.maxTime = hints.end
+        req.matchers = matchers.map(\.proto)
+        req.maxResolutionWindow = options.maxResolution
+        req.aggregates = aggregates
+        var qh = Thanos_QueryHints()
+        qh.stepMillis = hints.step
+        if !hints.function.isEmpty { qh.func.name = hints.function }
+        if hints.range > 0 { qh.range.millis = hints.range }
+        if !hints.grouping.isEmpty || hints.by {
+            qh.grouping.by = hints.by
+            qh.grouping.labels = hints.grouping
+        }
+        req.queryHints = qh
+        let found = try await fanOut.series(req, matchers: matchers)
+        var series: [StorageSeries] = []
+        series.reserveCapacity(found.count)
+        for f in found {
+            do {
+                let samples = try SeriesDecoding.decode(f.chunks, aggregates: aggregates, labels: f.labels,
+                                                        minTime: hints.start, maxTime: hints.end)
+                series.append(StorageSeries(labels: f.labels, samples: samples))
+            } catch let e as SeriesDecoding.Failure {
+                throw QueryError.storage(e.description)
+            }
+        }
+        guard options.dedup && !options.replicaLabels.isEmpty else { return series }
+        return Dedup.deduplicate(series, replicaLabels: options.replicaLabels, algorithm: options.algorithm,
+                                 counter: AggregateChoice.isCounterFunction(hints.function))
+    }
+}

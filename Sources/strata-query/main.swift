@@ -1,0 +1,62 @@
+import ArgumentParser
+import Logging
+import StrataCore
+import StrataQuery
+import StrataServer
+
+/// `strata-query`: the querier; flags as in Thanos's `query` command.
+@main
+struct QueryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "strata-query",
+        abstract: "Prometheus HTTP API and PromQL over Store API endpoints, with HA deduplication and downsampled data.",
+        version: StrataVersion.version)
+
+    @Option(name: .customLong("http-address"), help: "Listen host:port for the HTTP API, UI and /metrics.") var httpAddress = "0.0.0.0:10902"
+    @Option(name: .customLong("grpc-address"), help: "Listen host:port for this querier's own Store API.") var grpcAddress = "0.0.0.0:10901"
+    @Option(name: .customLong("endpoint"), help: "Store API endpoint host:port (sidecar, store, query); repeatable.") var endpoints: [String] = []
+    @Option(name: .customLong("store.sd-files"), help: "File SD files (YAML or JSON target groups), re-read on change; repeatable.") var sdFiles: [String] = []
+    @Option(name: .customLong("store.sd-interval"), help: "How often endpoints are probed and SD files re-read.") var sdInterval = "5s"
+    @Option(name: .customLong("query.replica-label"), help: "Label telling HA replicas apart; repeatable.") var replicaLabels: [String] = []
+    @Option(name: .customLong("deduplication.func"), help: "penalty or chain.") var dedupFunc = "penalty"
+    @Option(name: .customLong("query.timeout"), help: "Maximum time to process a query.") var timeout = "2m"
+    @Option(name: .customLong("query.max-concurrent"), help: "Queries evaluated at once; more wait.") var maxConcurrent = 20
+    @Option(name: .customLong("query.max-concurrent-select"), help: "Store calls of one query in flight at once.") var maxConcurrentSelect = 4
+    @Option(name: .customLong("query.max-samples"), help: "Samples one query may hold in memory.") var maxSamples = 50_000_000
+    @Option(name: .customLong("query.max-bytes-per-query"), help: "Series bytes one query may fetch from stores (0 = unlimited).") var maxBytes = 0
+    @Option(name: .customLong("query.lookback-delta"), help: "How far back instant selectors look.") var lookbackDelta = "5m"
+    @Flag(name: .customLong("query.auto-downsampling"), help: "Use downsampled data (step/5) when max_source_resolution is not given.") var autoDownsampling = false
+    @Option(name: .customLong("query.partial-response"), help: "Default of partial_response: answer with warnings when a store fails.") var partialResponse = true
+    @Option(name: .customLong("query.default-step"), help: "Step of range queries given without one.") var defaultStep = "1s"
+    @Option(name: .customLong("log.level"), help: "debug, info, warn or error.") var logLevel = "info"
+    @Option(name: .customLong("log.format"), help: "logfmt or json.") var logFormat = "logfmt"
+
+    func run() async throws {
+        try StrataLogHandler.bootstrap(level: logLevel, format: logFormat)
+        let logger = Logger(label: "query")
+        let registry = AdminServer.bootstrapMetrics()
+        var config = QuerierService.Config()
+        config.httpAddress = httpAddress
+        config.grpcAddress = grpcAddress
+        config.endpoints = endpoints
+        config.sdFiles = sdFiles
+        config.endpointInterval = .milliseconds(try parseDuration(sdInterval))
+        guard let algorithm = Dedup.Algorithm(rawValue: dedupFunc) else {
+            throw ValidationError("--deduplication.func must be penalty or chain, got \"\(dedupFunc)\"")
+        }
+        var api = QueryAPIConfig()
+        api.replicaLabels = replicaLabels
+        api.dedupAlgorithm = algorithm
+        api.timeout = .milliseconds(try parseDuration(timeout))
+        api.maxConcurrent = maxConcurrent
+        api.maxConcurrentSelect = maxConcurrentSelect
+        api.maxSamples = maxSamples
+        api.maxBytesPerQuery = maxBytes
+        api.lookbackDelta = try parseDuration(lookbackDelta)
+        api.autoDownsampling = autoDownsampling
+        api.partialResponse = partialResponse
+        api.defaultStep = try parseDuration(defaultStep)
+        config.api = api
+        try await QuerierService(config: config, registry: registry, logger: logger).run()
+    }
+}
