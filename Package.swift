@@ -174,10 +174,14 @@ let package = Package(
             name: "StrataBucketTests",
             dependencies: ["StrataBucket", "StrataObjStore", "StrataTSDB", "StrataCore", "StrataTestSupport"]
         ),
-        .testTarget(name: "StrataPromQLTests", dependencies: ["StrataPromQL", "StrataCore"]),
+        .testTarget(name: "StrataPromQLTests", dependencies: ["StrataPromQL", "StrataCore", "StrataTestSupport"]),
         .testTarget(
             name: "StrataQueryTests",
-            dependencies: ["StrataQuery", "StrataPromQL", "StrataStore", "StrataStoreAPI", "StrataTSDB", "StrataCore", "StrataTestSupport"]
+            dependencies: [
+                "StrataQuery", "StrataPromQL", "StrataStore", "StrataStoreAPI", "StrataServer", "StrataTSDB", "StrataCore",
+                "StrataTestSupport", .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6],

@@ -8,18 +8,21 @@ enum APIParams {
     static let minTime: Int64 = -9_223_309_901_257_974
     static let maxTime: Int64 = 9_223_309_901_257_974
 
+    /// An optional time (Prometheus's parseTimeParam: `time`, and `start`/`end` of the
+    /// metadata endpoints).
     static func time(_ form: FormValues, _ name: String, default def: Int64) throws -> Int64 {
         guard let s = form[name], !s.isEmpty else { return def }
         do { return try parseTimestamp(s) } catch {
-            throw APIError(.badData, "invalid parameter \"\(name)\": \(error)")
+            throw APIError(.badData, "invalid parameter \"\(name)\": Invalid time value for '\(name)': \(error)")
         }
     }
 
+    /// A required time (`start`/`end` of range queries).
     static func requiredTime(_ form: FormValues, _ name: String) throws -> Int64 {
-        guard let s = form[name], !s.isEmpty else {
-            throw APIError(.badData, "invalid parameter \"\(name)\": cannot parse \"\" to a valid timestamp")
+        let s = form[name] ?? ""
+        do { return try parseTimestamp(s) } catch {
+            throw APIError(.badData, "invalid parameter \"\(name)\": \(error)")
         }
-        return try time(form, name, default: 0)
     }
 
     /// A duration as float seconds or Prometheus syntax (`15`, `0.5`, `1h30m`), in ms.
@@ -55,10 +58,13 @@ enum APIParams {
     static func selectors(_ form: FormValues, _ name: String = "match[]") throws -> [[Matcher]] {
         try form.all(name).map { text in
             let ms: [Matcher]
-            do { ms = try PromQL.parseMetricSelector(text) } catch { throw APIError(.badData, "\(error)") }
-            guard ms.contains(where: { !$0.matchesEmpty }) else {
-                throw APIError(.badData, "match[] must contain at least one non-empty matcher")
+            let empty = APIError(.badData, "invalid parameter \"\(name)\": match[] must contain at least one non-empty matcher")
+            do { ms = try PromQL.parseMetricSelector(text) } catch let e as ParseError {
+                // The PromQL parser rejects `{a=""}` itself; the API words it as Prometheus does.
+                if e.message.contains("at least one non-empty matcher") { throw empty }
+                throw APIError(.badData, "invalid parameter \"\(name)\": \(e)")
             }
+            guard ms.contains(where: { !$0.matchesEmpty }) else { throw empty }
             return ms
         }
     }

@@ -33,6 +33,12 @@ public actor EndpointSet {
         endpoints.values.filter(\.healthy).sorted { $0.name < $1.name }
     }
 
+    /// Endpoints that answered Info at least once, healthy or not now: their time range and
+    /// labels are known, so a query that needs an unhealthy one can say so.
+    public func known() -> [EndpointStatus] {
+        endpoints.values.filter { $0.lastHealthy > 0 }.sorted { $0.name < $1.name }
+    }
+
     public func all() -> [EndpointStatus] { endpoints.values.sorted { $0.name < $1.name } }
 
     /// Re-reads the SD files, opens clients for new addresses, closes removed ones, and asks

@@ -6,8 +6,9 @@ import Synchronization
 
 /// One request's fan-out over the Store API endpoints: only endpoints whose time range and
 /// external labels can match are asked, in parallel (at most `maxConcurrentSelect` Series
-/// calls at once). A failing endpoint becomes a warning when partial responses are allowed,
-/// the request's error otherwise. Chunk bytes received count against `byteBudget`.
+/// calls at once). A failing endpoint — or one that could match but failed its last Info,
+/// which Thanos skips silently — becomes a warning when partial responses are allowed, the
+/// request's error otherwise. Chunk bytes received count against `byteBudget`.
 public final class FanOut: Sendable {
     public struct Options: Sendable {
         public var partialResponse: Bool
@@ -24,6 +25,11 @@ public final class FanOut: Sendable {
     /// An endpoint failed and partial responses are not allowed.
     public struct StoreFailure: Error, CustomStringConvertible, Sendable {
         public let description: String
+    }
+
+    /// An endpoint that failed its last Info: asked for nothing, reported like a failed call.
+    struct Unavailable: Error, CustomStringConvertible {
+        let description: String
     }
 
     let endpoints: [EndpointStatus]
@@ -61,6 +67,7 @@ public final class FanOut: Sendable {
             for e in targets {
                 group.addTask {
                     do {
+                        guard e.healthy else { throw Unavailable(description: "unavailable: \(e.lastError ?? "no answer to Info")") }
                         return try await self.selectGate.with { try await body(e) }
                     } catch let e as QueryError {
                         throw e

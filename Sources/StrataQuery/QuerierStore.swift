@@ -17,7 +17,7 @@ public final class QuerierStore: StoreClient {
     func fanOut(_ strategy: Thanos_PartialResponseStrategy) async -> FanOut {
         var o = options
         o.partialResponse = strategy == .warn
-        return FanOut(endpoints: await endpoints.healthy(), options: o)
+        return FanOut(endpoints: await endpoints.known(), options: o)
     }
 
     public func info() async throws -> Thanos_Info_InfoResponse {

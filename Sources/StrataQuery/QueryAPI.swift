@@ -44,7 +44,7 @@ public final class QueryAPI: Sendable {
 
     func fanOut(_ form: FormValues) async throws -> FanOut {
         let partial = try APIParams.bool(form, "partial_response", default: config.partialResponse)
-        return FanOut(endpoints: await endpoints.healthy(),
+        return FanOut(endpoints: await endpoints.known(),
                       options: .init(partialResponse: partial, byteBudget: config.maxBytesPerQuery,
                                      maxConcurrentSelect: config.maxConcurrentSelect))
     }
@@ -97,9 +97,11 @@ public final class QueryAPI: Sendable {
                                               lookbackDelta: config.lookbackDelta)), timeout)
     }
 
-    func parse(_ form: FormValues) throws -> Expr {
+    /// Prometheus 2.42 prefixes parse errors with the parameter name for instant queries
+    /// only; range queries report the bare parser error.
+    func parse(_ form: FormValues, instant: Bool) throws -> Expr {
         do { return try PromQL.parse(form["query"] ?? "") } catch {
-            throw APIError(.badData, "invalid parameter \"query\": \(error)")
+            throw APIError(.badData, instant ? "invalid parameter \"query\": \(error)" : "\(error)")
         }
     }
 
@@ -115,9 +117,9 @@ public final class QueryAPI: Sendable {
     /// `/api/v1/query`.
     public func query(_ form: FormValues) async -> APIResponse {
         await respond("query") {
-            let expr = try parse(form)
             let time = try APIParams.time(form, "time", default: currentTimeMillis())
             let (engine, timeout) = try engine(form)
+            let expr = try parse(form, instant: true)
             let res = try maxSourceResolution(form, auto: config.instantDefaultMaxSourceResolution)
             var lookback = try APIParams.optionalDuration(form, "lookback_delta") ?? config.lookbackDelta
             lookback = Self.lookback(lookback, maxSourceResolution: res)
@@ -138,17 +140,17 @@ public final class QueryAPI: Sendable {
         await respond("query_range") {
             let start = try APIParams.requiredTime(form, "start")
             let end = try APIParams.requiredTime(form, "end")
-            if end < start { throw APIError(.badData, "end timestamp must not be before start time") }
+            if end < start { throw APIError(.badData, "invalid parameter \"end\": end timestamp must not be before start time") }
             let step = try APIParams.optionalDuration(form, "step") ?? max((end - start) / 250 / 1000 * 1000, config.defaultStep)
             if step <= 0 {
-                throw APIError(.badData, "zero or negative query resolution step widths are not accepted. Try a positive integer")
+                throw APIError(.badData, "invalid parameter \"step\": zero or negative query resolution step widths are not accepted. Try a positive integer")
             }
             if (end - start) / step > 11000 {
                 throw APIError(.badData, "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)")
             }
-            let expr = try parse(form)
+            let expr = try parse(form, instant: false)
             if expr.type != .vector && expr.type != .scalar {
-                throw APIError(.badData, "invalid parameter \"query\": invalid expression type \"\(expr.type.documented)\" for range query, must be Scalar or instant Vector")
+                throw APIError(.badData, "invalid expression type \"\(expr.type.documented)\" for range query, must be Scalar or instant Vector")
             }
             let (engine, timeout) = try engine(form)
             let res = try maxSourceResolution(form, auto: step / 5)

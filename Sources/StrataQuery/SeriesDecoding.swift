@@ -9,7 +9,7 @@ import StrataTSDB
 /// asked for: one aggregate is used directly (COUNTER through Thanos's counter-reset applier,
 /// so resets across chunk boundaries survive), COUNT+SUM become per-window averages. Chunks
 /// may overlap (overlapping blocks, several resolutions): overlapping samples are merged by
-/// timestamp, the first chunk's sample winning.
+/// timestamp, the first chunk's sample winning. Samples outside [minTime, maxTime] are cut.
 public enum SeriesDecoding {
     public struct Failure: Error, CustomStringConvertible, Sendable {
         public let description: String
@@ -67,6 +67,12 @@ public enum SeriesDecoding {
                 vs = merged.values
             }
         }
+        // Exactly the requested range, as Prometheus's TSDB querier trims: the engine's
+        // results depend on it (e.g. `@` and `offset` near the data's edges).
+        let lo = ts.firstIndex { $0 >= minTime } ?? ts.count
+        let hi = ts.lastIndex { $0 <= maxTime }.map { $0 + 1 } ?? 0
+        if lo >= hi { return SampleColumns() }
+        if lo > 0 || hi < ts.count { return SampleColumns(timestamps: Array(ts[lo..<hi]), values: Array(vs[lo..<hi])) }
         return SampleColumns(timestamps: ts, values: vs)
     }
 

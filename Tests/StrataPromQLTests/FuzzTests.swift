@@ -1,3 +1,4 @@
+import StrataTestSupport
 import Testing
 import StrataCore
 @testable import StrataPromQL
@@ -5,17 +6,6 @@ import StrataCore
 /// Random and mutated queries through parser and engine over a small data set: every input
 /// must either parse-fail or evaluate (possibly to an error) without crashing, in bounded time.
 @Suite struct FuzzTests {
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let seeds = [
         "sum by (job) (rate(http_requests[5m]))", "topk(2, http_requests) or bottomk(1, http_requests)",
         "histogram_quantile(0.9, rate(req_bucket[5m]))", "label_replace(http_requests, \"x\", \"$1\", \"job\", \"(.*)\")",

@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import StrataCore
+import StrataTestSupport
 import Testing
 @testable import StrataPromQL
 
@@ -12,47 +13,12 @@ import Testing
 /// the same API JSON (values compared as strings, so bit-for-bit) from both engines.
 /// Skipped when promtool/prometheus are absent, except under CI=true where that fails.
 @Suite(.serialized) struct PrometheusDifferentialTests {
-    static let base: Int64 = 1_700_000_000
-
     static func which(_ tool: String) -> String? {
         for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
             let p = "\(dir)/\(tool)"
             if FileManager.default.isExecutableFile(atPath: p) { return p }
         }
         return nil
-    }
-
-    /// Counters with gaps and resets, gauges, classic histograms, short-lived series.
-    static func openMetrics() -> String {
-        var rng = FuzzTests.SplitMix(state: 7)
-        func rand(_ n: UInt64) -> UInt64 { rng.next() % n }
-        var lines: [(Int64, String)] = []
-        for job in ["api", "db", "web"] {
-            for inst in ["0", "1"] {
-                var c = 0.0
-                for i in 0..<240 {
-                    let t = base + Int64(i) * 15
-                    if rand(20) == 0 { continue }
-                    c += Double(rand(21))
-                    if rand(50) == 0 { c = Double(rand(6)) }
-                    let temp = 20 + 10 * sin(Double(i) / 10) + Double(rand(1000)) / 1000
-                    lines.append((t, "http_requests_total{instance=\"\(inst)\",job=\"\(job)\"} \(c) \(t)"))
-                    lines.append((t, "temperature{instance=\"\(inst)\",job=\"\(job)\"} \(temp) \(t)"))
-                }
-                for (k, le) in ["0.1", "0.5", "1", "5", "+Inf"].enumerated() {
-                    var n = 0.0
-                    for i in 0..<240 {
-                        let t = base + Int64(i) * 15
-                        n += Double(rand(4) * UInt64(k + 1))
-                        lines.append((t, "req_duration_seconds_bucket{instance=\"\(inst)\",job=\"\(job)\",le=\"\(le)\"} \(n) \(t)"))
-                    }
-                }
-            }
-        }
-        for i in 0..<60 { lines.append((base + Int64(i) * 15, "short_lived{job=\"batch\"} \(i) \(base + Int64(i) * 15)")) }
-        for i in 180..<240 { lines.append((base + Int64(i) * 15, "late{job=\"batch\"} \(100 - i) \(base + Int64(i) * 15)")) }
-        lines.sort { $0.0 < $1.0 }
-        return lines.map(\.1).joined(separator: "\n") + "\n# EOF\n"
     }
 
     @discardableResult
@@ -110,7 +76,7 @@ import Testing
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("strata-promql-diff-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let om = Self.openMetrics()
+        let om = PromQLDifferential.openMetrics()
         let omFile = dir.appendingPathComponent("data.om")
         try om.write(to: omFile, atomically: true, encoding: .utf8)
         let tsdb = dir.appendingPathComponent("tsdb").path
@@ -134,7 +100,7 @@ import Testing
         var ready = false
         for _ in 0..<100 where !ready {
             try await Task.sleep(for: .milliseconds(200))
-            ready = (try? await Self.get("http://127.0.0.1:\(port)/-/ready"))?.contains("Ready") == true
+            ready = (try? await PromQLDifferential.get("http://127.0.0.1:\(port)/-/ready"))?.contains("Ready") == true
         }
         try #require(ready, "prometheus did not become ready")
 
@@ -143,17 +109,17 @@ import Testing
         let engine = Engine()
         var mismatches = 0
         var compared = 0
-        for q in DifferentialQueries.all {
+        for q in PromQLDifferential.queries {
             let ordered = q.contains("sort")
             let cases: [(String, Int64?, (Int64, Int64, Int64)?)] = [
-                ("query?time=\(Self.base + 1800)", (Self.base + 1800) * 1000, nil),
-                ("query?time=\(Self.base + 3590).5", (Self.base + 3590) * 1000 + 500, nil),
-                ("query_range?start=\(Self.base + 7)&end=\(Self.base + 1900)&step=37",
-                 nil, ((Self.base + 7) * 1000, (Self.base + 1900) * 1000, 37_000)),
+                ("query?time=\(PromQLDifferential.base + 1800)", (PromQLDifferential.base + 1800) * 1000, nil),
+                ("query?time=\(PromQLDifferential.base + 3590).5", (PromQLDifferential.base + 3590) * 1000 + 500, nil),
+                ("query_range?start=\(PromQLDifferential.base + 7)&end=\(PromQLDifferential.base + 1900)&step=37",
+                 nil, ((PromQLDifferential.base + 7) * 1000, (PromQLDifferential.base + 1900) * 1000, 37_000)),
             ]
             for (path, time, range) in cases {
                 if range != nil && ordered { continue }
-                let theirs = try await Self.get(api + path + "&query=" + Self.encode(q))
+                let theirs = try await PromQLDifferential.get(api + path + "&query=" + PromQLDifferential.encode(q))
                 let ours: String
                 do {
                     let res: QueryResult
@@ -169,7 +135,7 @@ import Testing
                 } catch {
                     ours = ResultJSON.error(type: "execution", message: "\(error)")
                 }
-                let a = Self.canonical(theirs, ordered: ordered), b = Self.canonical(ours, ordered: ordered)
+                let a = PromQLDifferential.canonical(theirs, ordered: ordered), b = PromQLDifferential.canonical(ours, ordered: ordered)
                 compared += 1
                 // Which duplicate a many-to-many error names depends on Go map order.
                 if a != b && !(a.contains("many-to-many matching not allowed") && b.contains("many-to-many matching not allowed")) {

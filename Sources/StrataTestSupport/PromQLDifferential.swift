@@ -1,7 +1,93 @@
-/// Queries of the differential test against a real Prometheus 2.42 (one per line), covering
-/// every function, operator, modifier and the error texts of common mistakes.
-enum DifferentialQueries {
-    static let all: [String] = text.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A small deterministic random generator (SplitMix64) for reproducible test data.
+public struct SplitMix: RandomNumberGenerator {
+    public var state: UInt64
+    public init(state: UInt64) { self.state = state }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Data, queries and comparison shared by the differential tests against a real Prometheus
+/// 2.42 (the engine alone in StrataPromQLTests, the whole querier in StrataQueryTests).
+public enum PromQLDifferential {
+    public static let base: Int64 = 1_700_000_000
+
+    /// The queries, one per line: every function, operator, modifier and the error texts of
+    /// common mistakes.
+    public static let queries: [String] = text.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+
+    /// Counters with gaps and resets, gauges, classic histograms, short-lived series.
+    public static func openMetrics() -> String {
+        var rng = SplitMix(state: 7)
+        func rand(_ n: UInt64) -> UInt64 { rng.next() % n }
+        var lines: [(Int64, String)] = []
+        for job in ["api", "db", "web"] {
+            for inst in ["0", "1"] {
+                var c = 0.0
+                for i in 0..<240 {
+                    let t = base + Int64(i) * 15
+                    if rand(20) == 0 { continue }
+                    c += Double(rand(21))
+                    if rand(50) == 0 { c = Double(rand(6)) }
+                    let temp = 20 + 10 * sin(Double(i) / 10) + Double(rand(1000)) / 1000
+                    lines.append((t, "http_requests_total{instance=\"\(inst)\",job=\"\(job)\"} \(c) \(t)"))
+                    lines.append((t, "temperature{instance=\"\(inst)\",job=\"\(job)\"} \(temp) \(t)"))
+                }
+                for (k, le) in ["0.1", "0.5", "1", "5", "+Inf"].enumerated() {
+                    var n = 0.0
+                    for i in 0..<240 {
+                        let t = base + Int64(i) * 15
+                        n += Double(rand(4) * UInt64(k + 1))
+                        lines.append((t, "req_duration_seconds_bucket{instance=\"\(inst)\",job=\"\(job)\",le=\"\(le)\"} \(n) \(t)"))
+                    }
+                }
+            }
+        }
+        for i in 0..<60 { lines.append((base + Int64(i) * 15, "short_lived{job=\"batch\"} \(i) \(base + Int64(i) * 15)")) }
+        for i in 180..<240 { lines.append((base + Int64(i) * 15, "late{job=\"batch\"} \(100 - i) \(base + Int64(i) * 15)")) }
+        lines.sort { $0.0 < $1.0 }
+        return lines.map(\.1).joined(separator: "\n") + "\n# EOF\n"
+    }
+
+    /// GET `url` and return the body whatever the status (API errors come with 4xx/5xx).
+    public static func get(_ url: String) async throws -> String {
+        guard let u = URL(string: url) else { throw URLError(.badURL) }
+        let (data, _) = try await URLSession.shared.data(from: u)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    public static func encode(_ s: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
+    }
+
+    /// Canonical form of an API response: results sorted unless order is meaningful.
+    public static func canonical(_ json: String, ordered: Bool) -> String {
+        guard let obj = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return json }
+        guard obj["status"] as? String == "success", let data = obj["data"] as? [String: Any] else {
+            return "error: \(obj["error"] ?? "?")"
+        }
+        let type = data["resultType"] as? String ?? "?"
+        guard var result = data["result"] as? [Any] else { return json }
+        func key(_ x: Any) -> String {
+            let d = try? JSONSerialization.data(withJSONObject: x, options: [.sortedKeys])
+            return d.map { String(decoding: $0, as: UTF8.self) } ?? ""
+        }
+        if (type == "vector" || type == "matrix") && !ordered {
+            result.sort { key(($0 as? [String: Any])?["metric"] ?? [:]) < key(($1 as? [String: Any])?["metric"] ?? [:]) }
+        }
+        return type + ":" + key(result)
+    }
 
     static let text = #"""
 http_requests_total

@@ -1,0 +1,89 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Logging
+import Prometheus
+import StrataCore
+import StrataQuery
+import StrataServer
+import StrataStoreAPI
+import StrataTestSupport
+
+/// A querier running in-process on real sockets: each store served over gRPC on 127.0.0.1,
+/// the querier's HTTP API on a free port. `stop` (or leaving `with`) shuts everything down.
+final class QuerierHarness: Sendable {
+    let servers: [GRPCStoreServer]
+    let storePorts: [Int]
+    let httpPort: Int
+    let task: Task<Void, any Error>
+
+    static func with<T: Sendable>(stores: [any StoreClient], configure: (inout QuerierService.Config) -> Void = { _ in },
+                                  _ body: (QuerierHarness) async throws -> T) async throws -> T {
+        let h = try await QuerierHarness.start(stores: stores, configure: configure)
+        do {
+            let r = try await body(h)
+            await h.stop()
+            return r
+        } catch {
+            await h.stop()
+            throw error
+        }
+    }
+
+    static func start(stores: [any StoreClient], configure: (inout QuerierService.Config) -> Void) async throws -> QuerierHarness {
+        var servers: [GRPCStoreServer] = []
+        var ports: [Int] = []
+        for s in stores {
+            let server = GRPCStoreServer(store: s, host: "127.0.0.1", port: 0)
+            Task { try await server.serve() }
+            ports.append(try await server.boundPort())
+            servers.append(server)
+        }
+        var config = QuerierService.Config()
+        config.httpAddress = "127.0.0.1:\(try freePort())"
+        config.grpcAddress = "127.0.0.1:0"
+        config.endpoints = ports.map { "127.0.0.1:\($0)" }
+        config.endpointInterval = .milliseconds(300)
+        configure(&config)
+        let port = try AdminServer.parseAddress(config.httpAddress).port
+        let service = QuerierService(config: config, registry: PrometheusCollectorRegistry(), logger: Logger(label: "test-query"))
+        let task = Task { try await service.run() }
+        let h = QuerierHarness(servers: servers, storePorts: ports, httpPort: port, task: task)
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if httpStatus(port: port, path: "/-/ready") == 200 { return h }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        await h.stop()
+        throw HarnessError(description: "querier did not become ready within 30 s")
+    }
+
+    private init(servers: [GRPCStoreServer], storePorts: [Int], httpPort: Int, task: Task<Void, any Error>) {
+        self.servers = servers
+        self.storePorts = storePorts
+        self.httpPort = httpPort
+        self.task = task
+    }
+
+    var url: String { "http://127.0.0.1:\(httpPort)" }
+
+    func get(_ pathAndQuery: String) async throws -> String { try await PromQLDifferential.get(url + pathAndQuery) }
+
+    /// GET returning the decoded JSON object and the HTTP status.
+    func json(_ pathAndQuery: String) async throws -> (Int, [String: Any]) {
+        let (data, resp) = try await URLSession.shared.data(from: URL(string: url + pathAndQuery)!)
+        let obj = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+        return ((resp as? HTTPURLResponse)?.statusCode ?? 0, obj)
+    }
+
+    func stop() async {
+        task.cancel()
+        _ = try? await task.value
+        for s in servers { s.shutdown() }
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+}
