@@ -135,6 +135,8 @@ let package = Package(
                 "StrataObjStore",
                 "StrataBucket",
                 "StrataPromQL",
+                "StrataQuery",
+                "StrataStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -178,7 +180,7 @@ let package = Package(
         .testTarget(
             name: "StrataQueryTests",
             dependencies: [
-                "StrataQuery", "StrataPromQL", "StrataStore", "StrataStoreAPI", "StrataServer", "StrataTSDB", "StrataCore",
+                "StrataQuery", "StrataPromQL", "StrataStore", "StrataStoreAPI", "StrataServer", "StrataTSDB", "StrataCore", "StrataCompact",
                 "StrataTestSupport", .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
             ]

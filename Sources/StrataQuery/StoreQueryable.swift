@@ -57,3 +57,16 @@ public struct StoreQueryable: Queryable {
                                  counter: AggregateChoice.isCounterFunction(hints.function))
     }
 }
+
+extension StoreQueryable {
+    /// A queryable over one in-process store (e.g. a `LocalBlockStore` over block
+    /// directories): the same selection, decoding and dedup path as the querier, without a
+    /// network. For tools and benchmarks.
+    public static func local(_ store: any StoreClient, options: Options = Options()) -> StoreQueryable {
+        var e = EndpointStatus(name: store.name, client: store)
+        e.healthy = true
+        e.lastHealthy = 1
+        return StoreQueryable(fanOut: FanOut(endpoints: [e], options: .init(partialResponse: false, maxConcurrentSelect: 64)),
+                              options: options)
+    }
+}

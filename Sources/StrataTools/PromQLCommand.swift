@@ -2,6 +2,9 @@ import ArgumentParser
 import Foundation
 import StrataCore
 import StrataPromQL
+import StrataQuery
+import StrataStore
+import StrataTSDB
 import Synchronization
 
 /// `strata promql`: run PromQL test scripts and evaluate queries over local data.
@@ -60,13 +63,13 @@ public struct PromQLTestCommand: ParsableCommand {
 public struct PromQLEvalCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Evaluate a PromQL expression over OpenMetrics text data; print Prometheus API JSON."
+        abstract: "Evaluate a PromQL expression over OpenMetrics text or TSDB blocks; print Prometheus API JSON."
     )
 
     @Argument(help: "The PromQL expression.")
     public var expr: String
 
-    @Option(help: "OpenMetrics text file with the data (timestamps in seconds).")
+    @Option(help: "The data: an OpenMetrics text file (timestamps in seconds), a block directory, or a directory of blocks.")
     public var data: String
 
     @Option(help: "Evaluation time of an instant query (Unix seconds or RFC3339); default now.")
@@ -86,6 +89,24 @@ public struct PromQLEvalCommand: ParsableCommand {
 
     public init() {}
 
+    /// OpenMetrics text is loaded into memory; blocks are read through the store and
+    /// querier code (`LocalBlockStore` + `StoreQueryable`), as strata-query would.
+    static func queryable(_ path: String, defaultTime: Int64) throws -> any Queryable {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw ValidationError("--data \(path): no such file or directory")
+        }
+        if isDir.boolValue {
+            let store = FileManager.default.fileExists(atPath: path + "/meta.json")
+                ? LocalBlockStore(name: path, blocks: [try BlockReader(dir: path)])
+                : try LocalBlockStore(directory: path)
+            return StoreQueryable.local(store)
+        }
+        var store = MemoryQueryable()
+        try OpenMetricsText.load(try String(contentsOfFile: path, encoding: .utf8), into: &store, defaultTime: defaultTime)
+        return store
+    }
+
     public func validate() throws {
         let rangeFlags = [start, end, step].compactMap { $0 }.count
         if rangeFlags != 0 && rangeFlags != 3 {
@@ -102,7 +123,6 @@ public struct PromQLEvalCommand: ParsableCommand {
 
     public func run() throws {
         let expr = self.expr
-        let text = try String(contentsOfFile: data, encoding: .utf8)
         let lookback = try parseDuration(lookbackDelta)
         let rangeQ: (Int64, Int64, Int64)?
         if let start, let end, let step {
@@ -111,9 +131,7 @@ public struct PromQLEvalCommand: ParsableCommand {
             rangeQ = nil
         }
         let instantTime = try time.map(parseTimestamp) ?? currentTimeMillis()
-        var store = MemoryQueryable()
-        try OpenMetricsText.load(text, into: &store, defaultTime: rangeQ?.1 ?? instantTime)
-        let storage = store
+        let storage = try Self.queryable(data, defaultTime: rangeQ?.1 ?? instantTime)
         let json = try runBlocking { () async throws -> String in
             let engine = Engine(options: EngineOptions(lookbackDelta: lookback))
             do {
@@ -127,13 +145,8 @@ public struct PromQLEvalCommand: ParsableCommand {
             } catch let e as ParseError {
                 // Prometheus 2.42's API prefixes parse errors of instant queries only.
                 return ResultJSON.error(type: "bad_data", message: rangeQ == nil ? "invalid parameter \"query\": \(e)" : "\(e)")
-            } catch let e as QueryError {
-                switch e {
-                case .timeout: return ResultJSON.error(type: "timeout", message: "\(e)")
-                case .canceled: return ResultJSON.error(type: "canceled", message: "\(e)")
-                case .badQuery: return ResultJSON.error(type: "bad_data", message: "\(e)")
-                default: return ResultJSON.error(type: "execution", message: "\(e)")
-                }
+            } catch {
+                return APIError.from(error).json
             }
         }
         print(json)
