@@ -2,7 +2,9 @@ import StrataCore
 
 /// Query results in the Prometheus HTTP API's JSON shape, byte-compatible with what
 /// Prometheus 2.42 writes (timestamps as seconds with millisecond fraction, values as
-/// jsonutil.MarshalFloat writes them), so the querier and the tools share one encoder.
+/// jsonutil.MarshalFloat writes them, strings escaped like Go's encoding/json), so the
+/// querier and the tools share one encoder. Written into one byte buffer: encoding a large
+/// matrix must not cost more than evaluating it.
 public enum ResultJSON {
     /// `{"status":"success","data":{"resultType":...,"result":...}}`.
     public static func success(_ result: QueryResult) -> String {
@@ -11,70 +13,105 @@ public enum ResultJSON {
 
     /// `{"resultType":...,"result":...}`.
     public static func data(_ result: QueryResult) -> String {
-        var out = "{\"resultType\":\"\(result.resultType)\",\"result\":"
+        var w = JSONBytes()
+        w.append("{\"resultType\":\"\(result.resultType)\",\"result\":")
         switch result {
         case .scalar(let t, let v):
-            out += point(t, v)
+            w.point(t, v)
         case .string(let t, let s):
-            out += "[" + timestamp(t) + "," + jsonString(s) + "]"
+            w.byte(UInt8(ascii: "["))
+            w.timestamp(t)
+            w.byte(UInt8(ascii: ","))
+            w.string(s)
+            w.byte(UInt8(ascii: "]"))
         case .vector(let samples):
-            out += "["
+            w.byte(UInt8(ascii: "["))
             for (i, s) in samples.enumerated() {
-                if i > 0 { out += "," }
-                out += "{\"metric\":" + metric(s.labels) + ",\"value\":" + point(s.t, s.v) + "}"
+                if i > 0 { w.byte(UInt8(ascii: ",")) }
+                w.append("{\"metric\":")
+                w.metric(s.labels)
+                w.append(",\"value\":")
+                w.point(s.t, s.v)
+                w.byte(UInt8(ascii: "}"))
             }
-            out += "]"
+            w.byte(UInt8(ascii: "]"))
         case .matrix(let series):
-            out += "["
+            w.byte(UInt8(ascii: "["))
             for (i, s) in series.enumerated() {
-                if i > 0 { out += "," }
-                out += "{\"metric\":" + metric(s.labels) + ",\"values\":["
+                if i > 0 { w.byte(UInt8(ascii: ",")) }
+                w.append("{\"metric\":")
+                w.metric(s.labels)
+                w.append(",\"values\":[")
                 for (j, p) in s.points.enumerated() {
-                    if j > 0 { out += "," }
-                    out += point(p.t, p.v)
+                    if j > 0 { w.byte(UInt8(ascii: ",")) }
+                    w.point(p.t, p.v)
                 }
-                out += "]}"
+                w.append("]}")
             }
-            out += "]"
+            w.byte(UInt8(ascii: "]"))
         }
-        return out + "}"
+        w.byte(UInt8(ascii: "}"))
+        return w.string
     }
 
     /// `{"status":"error","errorType":...,"error":...}`.
     public static func error(type: String, message: String) -> String {
-        "{\"status\":\"error\",\"errorType\":" + jsonString(type) + ",\"error\":" + jsonString(message) + "}"
+        "{\"status\":\"error\",\"errorType\":" + goJSONString(type) + ",\"error\":" + goJSONString(message) + "}"
     }
 
+    /// A label set as a JSON object (`{"__name__":"up","job":"x"}`).
     public static func metric(_ labels: Labels) -> String {
-        var out = "{"
-        for (i, p) in labels.pairs.enumerated() {
-            if i > 0 { out += "," }
-            out += jsonString(p.name) + ":" + jsonString(p.value)
-        }
-        return out + "}"
+        var w = JSONBytes()
+        w.metric(labels)
+        return w.string
     }
 
     public static func point(_ t: Int64, _ v: Double) -> String {
-        "[" + timestamp(t) + ",\"" + formatAPIFloat(v) + "\"]"
+        var w = JSONBytes()
+        w.point(t, v)
+        return w.string
     }
 
     /// Milliseconds as seconds, the way Prometheus's jsonutil.MarshalTimestamp writes them
     /// (`1.5` seconds is `1.500`, whole seconds have no fraction).
     public static func timestamp(_ ms: Int64) -> String {
-        var out = ""
-        var t = ms
-        if t < 0 {
-            out = "-"
-            t = -t
+        var w = JSONBytes()
+        w.timestamp(ms)
+        return w.string
+    }
+}
+
+extension JSONBytes {
+    /// `[<ts>,"<value>"]`.
+    public mutating func point(_ t: Int64, _ v: Double) {
+        byte(UInt8(ascii: "["))
+        timestamp(t)
+        byte(UInt8(ascii: ","))
+        byte(UInt8(ascii: "\""))
+        apiFloat(v)
+        byte(UInt8(ascii: "\""))
+        byte(UInt8(ascii: "]"))
+    }
+
+    /// `formatAPIFloat`, without intermediate strings for the common cases: integral values
+    /// below 2^53 and values whose shortest form has no exponent.
+    public mutating func apiFloat(_ v: Double) {
+        if v.isFinite, v == v.rounded(.towardZero), abs(v) < 9_007_199_254_740_992 {
+            if v == 0 {
+                if v.sign == .minus { byte(UInt8(ascii: "-")) }
+                byte(UInt8(ascii: "0"))
+                return
+            }
+            if v < 0 { byte(UInt8(ascii: "-")) }
+            integer(UInt64(abs(v)))
+            return
         }
-        out += String(t / 1000)
-        let frac = t % 1000
-        if frac != 0 {
-            out += "."
-            if frac < 100 { out += "0" }
-            if frac < 10 { out += "0" }
-            out += String(frac)
+        let a = abs(v)
+        if a.isFinite && a >= 1e-4 && a < 9_007_199_254_740_992 {
+            // Swift's shortest round-trip form is fixed notation in this range, as Go's is.
+            append(v.description)
+            return
         }
-        return out
+        append(formatAPIFloat(v))
     }
 }

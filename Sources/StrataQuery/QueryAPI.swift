@@ -16,7 +16,7 @@ public struct APIResponse: Sendable {
     public static func failure(_ e: APIError) -> APIResponse { APIResponse(status: e.httpStatus, body: e.json) }
 }
 
-func jsonArray(_ strings: [String]) -> String { "[" + strings.map(jsonString).joined(separator: ",") + "]" }
+func jsonArray(_ strings: [String]) -> String { "[" + strings.map(goJSONString).joined(separator: ",") + "]" }
 
 /// The Prometheus HTTP API (`/api/v1/...`) with Thanos's querier parameters, over the
 /// endpoints of an `EndpointSet`. Transport-free: the HTTP server hands it the request's
@@ -250,7 +250,7 @@ public final class QueryAPI: Sendable {
 
     /// `/api/v1/status/buildinfo`.
     public func buildInfo() -> APIResponse {
-        .success("{\"version\":\(jsonString(StrataVersion.version)),\"revision\":\"\",\"branch\":\"\",\"buildUser\":\"\",\"buildDate\":\"\",\"goVersion\":\"swift6\"}")
+        .success("{\"version\":\(goJSONString(StrataVersion.version)),\"revision\":\"\",\"branch\":\"\",\"buildUser\":\"\",\"buildDate\":\"\",\"goVersion\":\"swift6\"}")
     }
 
     /// `/api/v1/stores`: every endpoint with its health, component, time range and labels
@@ -259,12 +259,12 @@ public final class QueryAPI: Sendable {
         var groups: [String: [String]] = [:]
         for e in await endpoints.all() {
             let sets = "[" + e.labelSets.map(ResultJSON.metric).joined(separator: ",") + "]"
-            var item = "{\"name\":\(jsonString(e.name)),\"healthy\":\(e.healthy),\"minTime\":\(e.minTime),\"maxTime\":\(e.maxTime)"
+            var item = "{\"name\":\(goJSONString(e.name)),\"healthy\":\(e.healthy),\"minTime\":\(e.minTime),\"maxTime\":\(e.maxTime)"
             item += ",\"labelSets\":\(sets),\"lastCheck\":\(e.lastCheck)"
-            if let err = e.lastError { item += ",\"lastError\":\(jsonString(err))" }
+            if let err = e.lastError { item += ",\"lastError\":\(goJSONString(err))" }
             groups[e.component.isEmpty ? "unknown" : e.component, default: []].append(item + "}")
         }
-        let body = groups.keys.sorted().map { "\(jsonString($0)):[\(groups[$0]!.joined(separator: ","))]" }
+        let body = groups.keys.sorted().map { "\(goJSONString($0)):[\(groups[$0]!.joined(separator: ","))]" }
         return .success("{" + body.joined(separator: ",") + "}")
     }
 }

@@ -134,6 +134,31 @@ import StrataCore
         #expect(formatAPIFloat(123.5) == "123.5")
         #expect(formatAPIFloat(0) == "0")
     }
+
+    /// The byte writer's fast paths give exactly formatAPIFloat's text, at every magnitude.
+    @Test func fastFloatWriterMatchesFormatter() {
+        var rng = SystemRandomNumberGenerator()
+        var values: [Double] = [0, -0.0, 1, -1, 0.1, 0.0001, 0.00012345, 9.999e-5, 1e16, 9_007_199_254_740_991, 9_007_199_254_740_993,
+                                1e21, 1e-7, .nan, .infinity, -.infinity, 123456.789, -42.5, .leastNonzeroMagnitude, .greatestFiniteMagnitude]
+        for _ in 0..<20_000 {
+            let mantissa = Double.random(in: -10...10, using: &rng)
+            let exp = Double(Int.random(in: -30...30, using: &rng))
+            values.append(mantissa * pow10(exp))
+            values.append((mantissa * 1000).rounded() / 1000)
+        }
+        for v in values {
+            var w = JSONBytes()
+            w.apiFloat(v)
+            #expect(w.string == formatAPIFloat(v), "\(v)")
+        }
+        #expect(goJSONString("a<b>&\u{2028}\"\n\u{01}é") == #""a\u003cb\u003e\u0026\u2028\"\n\u0001é""#)
+    }
+
+    func pow10(_ e: Double) -> Double {
+        var r = 1.0
+        for _ in 0..<Int(abs(e)) { r *= 10 }
+        return e < 0 ? 1 / r : r
+    }
 }
 
 @Suite struct ComposedExprTests {
