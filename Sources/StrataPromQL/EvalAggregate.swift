@@ -5,14 +5,15 @@ extension Evaluator {
     func evalAggregate(_ a: AggregateExpr) throws -> [Series] {
         let grouping = a.grouping.sorted(by: bytewiseLess)
         let keyFn = groupingKeyFunction(grouping, without: a.without)
+        var groupLabels: [Int: Labels] = [:]
         if let p = a.param, case .string(let label) = p.unwrapped {
             return try rangeEval([nil, a.expr], prep: keyFn) { inp in
-                try aggregate(a.op, grouping, a.without, .string(label), inp.vectors[1], inp.keys[1], inp.ts)
+                try aggregate(a.op, grouping, a.without, .string(label), &inp, &groupLabels)
             }
         }
         return try rangeEval([a.param, a.expr], prep: keyFn) { inp in
             let param: Double = a.param != nil ? (inp.vectors[0].first?.v ?? .nan) : 0
-            return try aggregate(a.op, grouping, a.without, .number(param), inp.vectors[1], inp.keys[1], inp.ts)
+            return try aggregate(a.op, grouping, a.without, .number(param), &inp, &groupLabels)
         }
     }
 
@@ -46,8 +47,12 @@ extension Evaluator {
         }
     }
 
+    /// One step of an aggregation over `inp.vectors[1]`, grouped by `inp.keys[1]`. Group
+    /// labels are built once per group for the whole query (`groupLabels`); operators with
+    /// one output per group report the group ids as `inp.outputIDs`.
     func aggregate(_ op: AggregateOp, _ grouping0: [String], _ without: Bool, _ param: AggParam,
-                   _ vec: [Sample], _ keys: [String], _ ts: Int64) throws -> [Sample] {
+                   _ inp: inout StepInput, _ groupLabels: inout [Int: Labels]) throws -> [Sample] {
+        let vec = inp.vectors[1], keys = inp.keys[1], ts = inp.ts
         var grouping = grouping0
         var k = 0
         if op == .topk || op == .bottomk {
@@ -77,20 +82,34 @@ extension Evaluator {
         let keepSet = Set(grouping)
         let dropSet = Set(grouping + [metricNameLabel])
 
-        var groups: [String: Group] = [:]
+        var groups: [Int: Group] = [:]
         var ordered: [Group] = []
+        var orderedIDs: [Int] = []
+        var recomputed: [String: Int] = [:]
+        func groupLabelsOf(_ metric: Labels) -> Labels {
+            if without { return Labels(sortedPairs: metric.pairs.filter { !dropSet.contains($0.name) }) }
+            if !grouping.isEmpty { return Labels(sortedPairs: metric.pairs.filter { keepSet.contains($0.name) }) }
+            return Labels()
+        }
         for (si, s) in vec.enumerated() {
             var metric = s.labels
             if op == .countValues { metric = metric.setting(valueLabel, formatGoFloat(s.v)) }
-            let key = keyFn?(metric) ?? keys[si]
+            let key: Int
+            if let keyFn {
+                let k = keyFn(metric)
+                if let id = recomputed[k] { key = id } else { key = recomputed.count; recomputed[k] = key }
+            } else {
+                key = keys[si]
+            }
             guard let g = groups[key] else {
                 let m: Labels
-                if without {
-                    m = Labels(sortedPairs: metric.pairs.filter { !dropSet.contains($0.name) })
-                } else if !grouping.isEmpty {
-                    m = Labels(sortedPairs: metric.pairs.filter { keepSet.contains($0.name) })
+                if recompute {
+                    m = groupLabelsOf(metric)
+                } else if let cached = groupLabels[key] {
+                    m = cached
                 } else {
-                    m = Labels()
+                    m = groupLabelsOf(metric)
+                    groupLabels[key] = m
                 }
                 let g = Group(labels: m, value: s.v)
                 switch op {
@@ -102,6 +121,7 @@ extension Evaluator {
                 }
                 groups[key] = g
                 ordered.append(g)
+                orderedIDs.append(key)
                 continue
             }
             switch op {
@@ -179,6 +199,7 @@ extension Evaluator {
             }
             out.append(Sample(labels: g.labels, t: ts, v: g.value))
         }
+        if !recompute && op != .topk && op != .bottomk { inp.outputIDs = orderedIDs }
         return out
     }
 }

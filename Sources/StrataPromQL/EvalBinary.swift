@@ -82,7 +82,7 @@ extension Evaluator {
             swap(&lhs, &rhs)
             swap(&lkeys, &rkeys)
         }
-        var rightSigs: [String: Int] = [:]
+        var rightSigs: [Int: Int] = [:]
         rightSigs.reserveCapacity(rhs.count)
         for (j, rs) in rhs.enumerated() {
             if let dup = rightSigs[rkeys[j]] {
@@ -92,8 +92,8 @@ extension Evaluator {
             }
             rightSigs[rkeys[j]] = j
         }
-        var matchedOne = Set<String>()
-        var matchedMany: [String: Set<Labels>] = [:]
+        var matchedOne = Set<Int>()
+        var matchedMany: [Int: Set<Labels>] = [:]
         var out: [Sample] = []
         for (i, ls) in lhs.enumerated() {
             let sig = lkeys[i]

@@ -250,34 +250,53 @@ final class Evaluator {
     // MARK: step-wise evaluation
 
     /// Per-step input for `rangeEval` callbacks: the instant vector of each argument at the
-    /// step and the per-series keys computed once by `prep`.
+    /// step, each sample's series index in its argument's matrix (for per-series caches),
+    /// and the per-series keys computed once by `prep`, interned as small integers so the
+    /// per-step work hashes integers, not label strings.
     struct StepInput {
         var ts: Int64 = 0
         var vectors: [[Sample]]
-        var keys: [[String]]
+        var sources: [[Int]]
+        var keys: [[Int]]
+        /// Set by a callback whose outputs have a stable identity across steps (an
+        /// aggregation's group): one id per output sample, unique within the step. Lets
+        /// rangeEval skip hashing labels to assemble series and to check for duplicates.
+        var outputIDs: [Int] = []
     }
 
     /// Evaluates `exprs` (nil or string-typed entries are skipped), then calls `fn` once per
     /// step with each argument's instant vector, and assembles the outputs into series
     /// (Prometheus's rangeEval). `prep` computes a key per input series once (grouping keys,
-    /// matching signatures).
+    /// matching signatures); equal keys get equal integer ids across all arguments.
     func rangeEval(_ exprs: [Expr?], prep: ((Labels) -> String)? = nil,
                    _ fn: (inout StepInput) throws -> [Sample]) throws -> [Series] {
         var mats: [[Series]] = []
         for e in exprs {
             if let e, e.type != .string { mats.append(try eval(e).matrix) } else { mats.append([]) }
         }
-        var seriesKeys: [[String]] = []
-        if let prep { seriesKeys = mats.map { $0.map { prep($0.labels) } } }
+        var seriesKeys: [[Int]] = []
+        if let prep {
+            var interned: [String: Int] = [:]
+            seriesKeys = mats.map { m in
+                m.map { s in
+                    let k = prep(s.labels)
+                    if let id = interned[k] { return id }
+                    interned[k] = interned.count
+                    return interned.count - 1
+                }
+            }
+        }
         var cursors = mats.map { [Int](repeating: 0, count: $0.count) }
-        var input = StepInput(vectors: mats.map { _ in [] }, keys: mats.map { _ in [] })
+        var input = StepInput(vectors: mats.map { _ in [] }, sources: mats.map { _ in [] }, keys: mats.map { _ in [] })
         for k in mats.indices {
             input.vectors[k].reserveCapacity(mats[k].count)
+            input.sources[k].reserveCapacity(mats[k].count)
         }
         // The inputs are released when this node is done; give their budget back.
         let inputSamples = mats.reduce(0) { $0 + $1.reduce(0) { $0 + $1.points.count } }
         defer { shared.currentSamples -= inputSamples }
         var outIndex: [Labels: Int] = [:]
+        var outIndexByID: [Int: Int] = [:]
         var out: [Series] = []
         let steps = numSteps
         var ts = start
@@ -285,19 +304,23 @@ final class Evaluator {
             try shared.checkDeadline("expression evaluation")
             for k in mats.indices {
                 input.vectors[k].removeAll(keepingCapacity: true)
+                input.sources[k].removeAll(keepingCapacity: true)
                 input.keys[k].removeAll(keepingCapacity: true)
                 for (si, s) in mats[k].enumerated() {
                     let c = cursors[k][si]
                     if c < s.points.count, s.points[c].t == ts {
                         input.vectors[k].append(Sample(labels: s.labels, t: ts, v: s.points[c].v))
+                        input.sources[k].append(si)
                         if prep != nil { input.keys[k].append(seriesKeys[k][si]) }
                         cursors[k][si] = c + 1
                     }
                 }
             }
             input.ts = ts
+            input.outputIDs.removeAll(keepingCapacity: true)
             let result = try fn(&input)
-            if result.count > 1 {
+            let ids = input.outputIDs.count == result.count ? input.outputIDs : nil
+            if result.count > 1 && ids == nil {
                 var seen = Set<Labels>()
                 for r in result where !seen.insert(r.labels).inserted {
                     throw fail("vector cannot contain metrics with the same labelset")
@@ -308,6 +331,21 @@ final class Evaluator {
                 return result.map { Series(labels: $0.labels, points: [Point(t: ts, v: $0.v)]) }
             }
             try shared.add(result.count)
+            if let ids {
+                for (i, r) in result.enumerated() {
+                    if let idx = outIndexByID[ids[i]] {
+                        out[idx].points.append(Point(t: ts, v: r.v))
+                    } else {
+                        outIndexByID[ids[i]] = out.count
+                        var pts: [Point] = []
+                        pts.reserveCapacity(steps)
+                        pts.append(Point(t: ts, v: r.v))
+                        out.append(Series(labels: r.labels, points: pts))
+                    }
+                }
+                ts += interval
+                continue
+            }
             for r in result {
                 if let idx = outIndex[r.labels] {
                     out[idx].points.append(Point(t: ts, v: r.v))

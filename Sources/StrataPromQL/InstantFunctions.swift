@@ -6,6 +6,11 @@ struct FunctionState {
     var labelRegex: CaptureRegex?
     var labelCache: [Labels: Labels] = [:]
     var dropNameCache: [Labels: Labels] = [:]
+    /// histogram_quantile: per input series, its bucket group and upper bound (nil: no
+    /// valid `le`); the groups' keys and output labels.
+    var bucketOf: [Int: (group: Int, upper: Double)?] = [:]
+    var bucketGroups: [String: Int] = [:]
+    var bucketGroupLabels: [Labels] = []
 
     mutating func dropName(_ l: Labels) -> Labels {
         if let hit = dropNameCache[l] { return hit }
@@ -105,7 +110,7 @@ enum InstantFunctions {
             if !arg(0).isEmpty { return [] }
             return [Sample(labels: absentLabels(c.args[0]), t: ts, v: 1)]
         case "histogram_quantile":
-            return histogramQuantile(scalarArg(0), arg(1), ts)
+            return histogramQuantile(scalarArg(0), arg(1), inp.sources[1], ts, &st)
         case "histogram_count", "histogram_sum", "histogram_fraction":
             // Native histograms only; float samples never contribute (as in Prometheus).
             return []
@@ -148,22 +153,39 @@ enum InstantFunctions {
         return Labels(out)
     }
 
-    static func histogramQuantile(_ q: Double, _ vec: [Sample], _ ts: Int64) -> [Sample] {
-        var order: [String] = []
-        var groups: [String: (Labels, [Bucket])] = [:]
-        for s in vec {
-            guard let upper = parseGoFloat(s.labels["le"]) else { continue }
-            let key = labelsKey(s.labels.pairs.filter { $0.name != "le" })
-            if groups[key] == nil {
-                order.append(key)
-                groups[key] = (s.labels.removing([metricNameLabel, "le"]), [])
+    /// Buckets grouped by their labels without `le`. What a series contributes (its group
+    /// and bound) is worked out once per series and kept in `st` for the following steps.
+    static func histogramQuantile(_ q: Double, _ vec: [Sample], _ sources: [Int], _ ts: Int64,
+                                  _ st: inout FunctionState) -> [Sample] {
+        var order: [Int] = []
+        var buckets: [Int: [Bucket]] = [:]
+        for (i, s) in vec.enumerated() {
+            let si = i < sources.count ? sources[i] : -1
+            let entry: (group: Int, upper: Double)?
+            if si >= 0, let cached = st.bucketOf[si] {
+                entry = cached
+            } else {
+                if let upper = parseGoFloat(s.labels["le"]) {
+                    let key = labelsKey(s.labels.pairs.filter { $0.name != "le" })
+                    let g: Int
+                    if let known = st.bucketGroups[key] {
+                        g = known
+                    } else {
+                        g = st.bucketGroupLabels.count
+                        st.bucketGroups[key] = g
+                        st.bucketGroupLabels.append(s.labels.removing([metricNameLabel, "le"]))
+                    }
+                    entry = (g, upper)
+                } else {
+                    entry = nil
+                }
+                if si >= 0 { st.bucketOf[si] = .some(entry) }
             }
-            groups[key]!.1.append(Bucket(upperBound: upper, count: s.v))
+            guard let (g, upper) = entry else { continue }
+            if buckets[g] == nil { order.append(g) }
+            buckets[g, default: []].append(Bucket(upperBound: upper, count: s.v))
         }
-        return order.map { key in
-            let (labels, buckets) = groups[key]!
-            return Sample(labels: labels, t: ts, v: bucketQuantile(q, buckets))
-        }
+        return order.map { g in Sample(labels: st.bucketGroupLabels[g], t: ts, v: bucketQuantile(q, buckets[g]!)) }
     }
 
     static func stringArg(_ e: Expr) -> String {
