@@ -82,7 +82,10 @@ function graph(d) {
   const legend = series.map((s, i) => "<div style='color:" + colors[i % colors.length] + "'>■ " + esc(labels(s.metric)) + "</div>").join("");
   $("out").innerHTML = svg + legend;
 }
+// Links can carry a query: ?q=...&tab=graph&range=6h&end=2023-11-14T22:00:00Z
 const init = new URLSearchParams(location.search);
+if (init.get("range")) $("range").value = init.get("range");
+if (init.get("end")) $("end").value = init.get("end");
 if (init.get("q")) { $("q").value = init.get("q"); if (init.get("tab") === "graph") $("tGraph").click(); else run(); }
 </script></body></html>
 """#

@@ -21,8 +21,13 @@ public final class GRPCStoreServer: Sendable {
         server = GRPCServer(transport: transport, services: [StoreService(store: store), InfoService(store: store)])
     }
 
-    /// Runs until `shutdown` (or the task is cancelled).
-    public func serve() async throws { try await server.serve() }
+    /// Runs until `shutdown` (or the task is cancelled). Being cancelled is a normal stop
+    /// (SIGTERM), not an error: the transport's cancellation error is not passed on.
+    public func serve() async throws {
+        do { try await server.serve() } catch where Task.isCancelled {
+            return
+        }
+    }
 
     public func shutdown() { server.beginGracefulShutdown() }
 
