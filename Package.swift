@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "strata", targets: ["strata"]),
         .executable(name: "strata-sidecar", targets: ["strata-sidecar"]),
         .executable(name: "strata-query", targets: ["strata-query"]),
+        .executable(name: "strata-frontend", targets: ["strata-frontend"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -35,6 +36,7 @@ let package = Package(
         ),
         // libsnappy (block format) for Prometheus remote read.
         .systemLibrary(name: "CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(
             name: "StrataCore",
             dependencies: [
@@ -128,6 +130,23 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // Caching query frontend: align, split, results cache (in-memory, SQLite), proxy.
+        .target(
+            name: "StrataFrontend",
+            dependencies: [
+                "StrataCore", "StrataQuery", "StrataServer", "CSQLite",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         .target(
             name: "StrataTools",
             dependencies: [
@@ -148,6 +167,10 @@ let package = Package(
         .executableTarget(
             name: "strata-query",
             dependencies: ["StrataQuery", "StrataServer", "StrataCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "strata-frontend",
+            dependencies: ["StrataFrontend", "StrataServer", "StrataCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Helpers shared by the test targets (real tools on PATH, the built binary, scratch dirs).
         .target(name: "StrataTestSupport", dependencies: ["StrataCore", "StrataTSDB"]),
@@ -177,6 +200,14 @@ let package = Package(
             dependencies: ["StrataBucket", "StrataObjStore", "StrataTSDB", "StrataCore", "StrataTestSupport"]
         ),
         .testTarget(name: "StrataPromQLTests", dependencies: ["StrataPromQL", "StrataCore", "StrataTestSupport"]),
+        .testTarget(
+            name: "StrataFrontendTests",
+            dependencies: [
+                "StrataFrontend", "StrataQuery", "StrataStore", "StrataStoreAPI", "StrataTSDB", "StrataCore", "StrataServer",
+                "StrataTestSupport", .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "StrataQueryTests",
             dependencies: [

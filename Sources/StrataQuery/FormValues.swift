@@ -20,6 +20,40 @@ public struct FormValues: Sendable {
 
     public func all(_ key: String) -> [String] { pairs.filter { $0.0 == key }.map(\.1) }
 
+    /// Every (key, value) pair in order.
+    public var items: [(String, String)] { pairs }
+
+    /// URL-encoded again (`a=1&b=x%20y`), with `replacing` values swapped in for their keys.
+    public func encoded(replacing: [String: String] = [:]) -> String {
+        var seen = Set<String>()
+        var parts: [String] = []
+        for (k, v) in pairs {
+            if let r = replacing[k] {
+                if seen.insert(k).inserted { parts.append(Self.encode(k) + "=" + Self.encode(r)) }
+            } else {
+                parts.append(Self.encode(k) + "=" + Self.encode(v))
+            }
+        }
+        for (k, v) in replacing.sorted(by: { $0.key < $1.key }) where !seen.contains(k) { parts.append(Self.encode(k) + "=" + Self.encode(v)) }
+        return parts.joined(separator: "&")
+    }
+
+    /// Percent-encoding of everything but unreserved characters.
+    public static func encode(_ s: String) -> String {
+        var out = ""
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(b))
+            default:
+                let h = String(b, radix: 16, uppercase: true)
+                out += "%" + (h.count == 1 ? "0" + h : h)
+            }
+        }
+        return out
+    }
+
     /// Percent-decoding with `+` as space; a malformed escape is kept literally.
     static func decode(_ s: Substring) -> String {
         var bytes: [UInt8] = []

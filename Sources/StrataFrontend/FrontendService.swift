@@ -1,0 +1,69 @@
+import Hummingbird
+import Logging
+import Prometheus
+import ServiceLifecycle
+import StrataCore
+import StrataQuery
+import StrataServer
+
+/// Everything `strata-frontend` does, wired from its flags: `/api/v1/query_range` through
+/// the results cache, everything else proxied unchanged to the querier, plus /metrics,
+/// /-/healthy and /-/ready on `--http-address`.
+public struct FrontendService: Sendable {
+    public let config: FrontendConfig
+    public let httpAddress: String
+    public let queryRange: QueryRangeCache
+    let downstream: Downstream
+    let registry: PrometheusCollectorRegistry
+    let logger: Logger
+
+    public init(config: FrontendConfig, httpAddress: String, cache: (any ResultsCache)?, registry: PrometheusCollectorRegistry,
+                logger: Logger) {
+        self.config = config
+        self.httpAddress = httpAddress
+        self.registry = registry
+        self.logger = logger
+        downstream = Downstream(url: config.downstreamURL, maxRetries: config.maxRetries, logger: logger)
+        queryRange = QueryRangeCache(config: config, downstream: downstream, cache: cache, logger: logger)
+        logger.info("results cache", metadata: ["backend": "\(cache?.name ?? "none")"])
+    }
+
+    static let maxBody = 8 << 20
+
+    public func run(onHTTPRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let queryRange = self.queryRange, downstream = self.downstream
+        let admin = try AdminServer.application(address: httpAddress, registry: registry, logger: logger, ready: { true },
+                                                routes: { router in
+            @Sendable func respond(_ r: Downstream.Response) -> Response {
+                var headers = HTTPFields()
+                if let ct = r.contentType { headers[.contentType] = ct }
+                return Response(status: HTTPResponse.Status(code: r.status), headers: headers,
+                                body: .init(byteBuffer: ByteBuffer(bytes: r.body)))
+            }
+            @Sendable func form(_ request: Request) async throws -> FormValues {
+                var request = request
+                var f = FormValues(request.uri.query ?? "")
+                if request.method == .post, request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") ?? false {
+                    f.add(encoded: String(buffer: try await request.collectBody(upTo: Self.maxBody)))
+                }
+                return f
+            }
+            // One catch-all route (a trie router does not fall back from /api/v1/x to /**):
+            // range queries through the cache, everything else to the querier unchanged.
+            @Sendable func proxy(_ request: Request) async throws -> Response {
+                if request.uri.path == "/api/v1/query_range" { return respond(await queryRange.handle(try await form(request))) }
+                var request = request
+                let body = try await request.collectBody(upTo: Self.maxBody)
+                let path = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
+                return respond(await downstream.send(method: request.method.rawValue, path, body: body.readableBytes > 0 ? Array(buffer: body) : nil,
+                                                     contentType: request.headers[.contentType]))
+            }
+            router.get("/**") { req, _ in try await proxy(req) }
+            router.post("/**") { req, _ in try await proxy(req) }
+            router.get("/") { req, _ in try await proxy(req) }
+        }, onRunning: onHTTPRunning)
+        let group = ServiceGroup(configuration: .init(services: [admin], cancellationSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        try? await downstream.shutdown()
+    }
+}

@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import Logging
+import StrataCore
+import StrataFrontend
+import StrataServer
+
+/// `strata-frontend`: the caching query frontend; flags as in Thanos's `query-frontend`.
+@main
+struct FrontendCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "strata-frontend",
+        abstract: "Caching query frontend: aligns, splits and caches range queries in front of strata-query.",
+        version: StrataVersion.version)
+
+    @Option(name: .customLong("http-address"), help: "Listen host:port.") var httpAddress = "0.0.0.0:10902"
+    @Option(name: .customLong("query-frontend.downstream-url"), help: "URL of the querier.") var downstreamURL = "http://localhost:9090"
+    @Option(name: .customLong("query-range.align-range-with-step"), help: "Align start and end to the step (better cache hits).") var align = true
+    @Option(name: .customLong("query-range.split-interval"), help: "Split range queries at this interval (0 = no split).") var splitInterval = "24h"
+    @Option(name: .customLong("query-range.max-query-parallelism"), help: "Sub-queries of one query in flight.") var parallelism = 14
+    @Option(name: .customLong("query-range.max-retries-per-request"), help: "Attempts per sub-query on failures and 5xx.") var retries = 5
+    @Option(name: .customLong("query-range.response-cache-max-freshness"), help: "Results newer than this are not cached.") var maxFreshness = "1m"
+    @Option(name: .customLong("query-range.response-cache-config-file"), help: "Cache config (type: IN-MEMORY|SQLITE + config:). Default: SQLite in --data-dir.") var cacheConfigFile: String?
+    @Option(name: .customLong("query-range.response-cache-config"), help: "Cache config as YAML text (instead of the file).") var cacheConfig: String?
+    @Option(name: .customLong("data-dir"), help: "Where the default SQLite results cache lives.") var dataDir = "./data"
+    @Option(name: .customLong("query-frontend.log-queries-longer-than"), help: "Log queries slower than this (0 = off).") var slowLog = "0"
+    @Option(name: .customLong("log.level"), help: "debug, info, warn or error.") var logLevel = "info"
+    @Option(name: .customLong("log.format"), help: "logfmt or json.") var logFormat = "logfmt"
+
+    func run() async throws {
+        try StrataLogHandler.bootstrap(level: logLevel, format: logFormat)
+        let logger = Logger(label: "frontend")
+        let registry = AdminServer.bootstrapMetrics()
+        var config = FrontendConfig()
+        config.downstreamURL = downstreamURL
+        config.alignRangeWithStep = align
+        config.splitInterval = try parseDuration(splitInterval)
+        config.maxQueryParallelism = parallelism
+        config.maxRetries = retries
+        config.maxFreshness = try parseDuration(maxFreshness)
+        config.logQueriesLongerThan = .milliseconds(try parseDuration(slowLog))
+        let yaml = try cacheConfigFile.map { try String(contentsOfFile: $0, encoding: .utf8) } ?? cacheConfig
+        let (cache, validity) = try CacheConfig.make(yaml: yaml, dataDir: dataDir, logger: logger)
+        if let validity { config.cacheTTL = validity }
+        try await FrontendService(config: config, httpAddress: httpAddress, cache: cache, registry: registry, logger: logger).run()
+    }
+}
