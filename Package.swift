@@ -55,7 +55,18 @@ let package = Package(
             ]
         ),
         // Store gateway: block selection and serving over the Store API.
-        .target(name: "StrataStore", dependencies: ["StrataCore", "StrataTSDB", "StrataStoreAPI"]),
+        .target(
+            name: "StrataStore",
+            dependencies: [
+                "StrataCore", "StrataTSDB", "StrataStoreAPI", "StrataObjStore", "StrataBucket", "StrataServer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // Bucket protocol, filesystem and S3 (SigV4) buckets, retries, Thanos objstore.yml.
         .target(
             name: "StrataObjStore",
@@ -133,7 +144,13 @@ let package = Package(
         .target(name: "StrataTestSupport", dependencies: ["StrataCore", "StrataTSDB"]),
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),
         .testTarget(name: "StrataTSDBTests", dependencies: ["StrataTSDB", "StrataCore", "StrataTestSupport"]),
-        .testTarget(name: "StrataStoreTests", dependencies: ["StrataStore", "StrataStoreAPI", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
+        .testTarget(
+            name: "StrataStoreTests",
+            dependencies: ["StrataStore", "StrataStoreAPI", "StrataTSDB", "StrataCore", "StrataTestSupport",
+                           "StrataObjStore", "StrataBucket", "StrataCompact",
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "MetricsTestKit", package: "swift-metrics")]
+        ),
         .testTarget(name: "StrataCompactTests", dependencies: ["StrataCompact", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
         .testTarget(name: "StrataSidecarTests", dependencies: ["StrataSidecar", "StrataStoreAPI", "StrataObjStore", "StrataBucket", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
         .testTarget(name: "StrataToolsTests", dependencies: ["StrataTools", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
