@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .executable(name: "strata", targets: ["strata"]),
         .executable(name: "strata-sidecar", targets: ["strata-sidecar"]),
+        .executable(name: "strata-store", targets: ["strata-store"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -139,6 +140,10 @@ let package = Package(
         .executableTarget(
             name: "strata-sidecar",
             dependencies: ["StrataSidecar", "StrataObjStore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "strata-store",
+            dependencies: ["StrataStore", "StrataObjStore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Helpers shared by the test targets (real tools on PATH, the built binary, scratch dirs).
         .target(name: "StrataTestSupport", dependencies: ["StrataCore", "StrataTSDB"]),
