@@ -10,6 +10,8 @@ public final class BucketBlock: Sendable {
     public let header: IndexHeader
     public let externalLabels: Labels
     let indexKey: String
+    /// Postings lists and series entries already read by earlier queries (nil: no cache).
+    let cache: (any IndexCache)?
 
     /// How far past a series entry's start to read when its length is not known yet (the
     /// next entry bounds it too); longer entries are read again exactly.
@@ -17,9 +19,10 @@ public final class BucketBlock: Sendable {
     /// The same for chunk records (a 120-sample XOR chunk is typically 100-300 bytes).
     static let chunkEstimate: Int64 = 2048
 
-    public init(meta: BlockMeta, header: IndexHeader) {
+    public init(meta: BlockMeta, header: IndexHeader, cache: (any IndexCache)? = nil) {
         self.meta = meta
         self.header = header
+        self.cache = cache
         self.externalLabels = meta.externalLabels
         self.indexKey = meta.ulid.description + "/index"
     }
@@ -58,24 +61,44 @@ public final class BucketBlock: Sendable {
             positive.append([all])
         }
         let wanted = (positive + negative).flatMap { $0 }
-        let fetched = try await fetcher.fetch(indexKey, wanted)
-        func lists(_ rs: [ByteRange]) throws -> [UInt32] {
-            Postings.merge(try rs.map { try decodePostings(fetched, $0) })
-        }
-        var result = Postings.intersect(try positive.map(lists))
-        for n in negative where !result.isEmpty { result = Postings.without(result, try lists(n)) }
+        let lists = try await postingsLists(wanted, fetcher: fetcher)
+        func merged(_ rs: [ByteRange]) -> [UInt32] { Postings.merge(rs.map { lists[$0.start] ?? [] }) }
+        var result = Postings.intersect(positive.map(merged))
+        for n in negative where !result.isEmpty { result = Postings.without(result, merged(n)) }
         return result
     }
 
-    func decodePostings(_ fetched: FetchedRanges, _ r: ByteRange) throws -> [UInt32] {
-        guard let b = fetched.bytes(from: r.start) else {
-            throw TSDBError.corrupt(path: indexKey, offset: Int(r.start), "postings list not fetched")
+    /// Decoded postings lists by offset: cached ones from the index cache, the others read
+    /// in one coalesced batch (and then cached, exactly their section's bytes).
+    func postingsLists(_ ranges: [ByteRange], fetcher: RangeFetcher) async throws -> [Int64: [UInt32]] {
+        var out: [Int64: [UInt32]] = [:]
+        var unique: [Int64: ByteRange] = [:]
+        for r in ranges { unique[r.start] = r }
+        let keys = unique.keys.map { IndexCacheKey(block: id, item: .postings, offset: $0) }
+        let cached = await cache?.fetch(keys) ?? [:]
+        for (k, raw) in cached { out[k.offset] = try decodePostings(raw[...], at: k.offset) }
+        let misses = unique.values.filter { out[$0.start] == nil }
+        guard !misses.isEmpty else { return out }
+        let fetched = try await fetcher.fetch(indexKey, misses)
+        for r in misses {
+            guard let b = fetched.bytes(from: r.start) else {
+                throw TSDBError.corrupt(path: indexKey, offset: Int(r.start), "postings list not fetched")
+            }
+            out[r.start] = try decodePostings(b, at: r.start)
+            if let cache, b.count >= 4 {
+                let len = Int(b[b.startIndex]) << 24 | Int(b[b.startIndex + 1]) << 16 | Int(b[b.startIndex + 2]) << 8 | Int(b[b.startIndex + 3])
+                await cache.store(IndexCacheKey(block: id, item: .postings, offset: r.start), Array(b.prefix(4 + len + 4)))
+            }
         }
-        return try b.withUnsafeBytes { buf -> [UInt32] in
-            var body = try IndexHeader.section(buf, path: indexKey, at: r.start, what: "postings list")
+        return out
+    }
+
+    func decodePostings(_ b: ArraySlice<UInt8>, at offset: Int64) throws -> [UInt32] {
+        try b.withUnsafeBytes { buf -> [UInt32] in
+            var body = try IndexHeader.section(buf, path: indexKey, at: offset, what: "postings list")
             let n = Int(try body.be32())
             guard n * 4 == body.remaining else {
-                throw TSDBError.corrupt(path: indexKey, offset: Int(r.start), "postings list length \(n) does not match its section size")
+                throw TSDBError.corrupt(path: indexKey, offset: Int(offset), "postings list length \(n) does not match its section size")
             }
             var out = [UInt32](repeating: 0, count: n)
             out.withUnsafeMutableBufferPointer { o in
@@ -92,36 +115,48 @@ public final class BucketBlock: Sendable {
     /// read with coalesced ranges; entries longer than the estimate are re-read exactly.
     public func series(_ refs: [UInt32], fetcher: RangeFetcher) async throws -> [BlockSeries] {
         guard !refs.isEmpty else { return [] }
-        let end = header.seriesEnd
-        var ranges: [ByteRange] = []
-        ranges.reserveCapacity(refs.count)
-        for (i, ref) in refs.enumerated() {
-            let start = Int64(ref) * 16
-            var stop = min(start + Self.seriesEstimate, end)
-            if i + 1 < refs.count { stop = min(stop, Int64(refs[i + 1]) * 16) }
-            ranges.append(ByteRange(start, max(stop, start + 1)))
-        }
-        let fetched = try await fetcher.fetch(indexKey, ranges)
-        var out: [BlockSeries] = []
-        out.reserveCapacity(refs.count)
-        for ref in refs {
-            let start = Int64(ref) * 16
-            guard let b = fetched.bytes(from: start) else {
-                throw TSDBError.corrupt(path: indexKey, offset: Int(start), "series \(ref) not fetched")
+        var decoded: [UInt32: BlockSeries] = [:]
+        if let cache {
+            let cached = await cache.fetch(refs.map { IndexCacheKey(block: id, item: .series, offset: Int64($0) * 16) })
+            for (k, raw) in cached {
+                let ref = UInt32(k.offset / 16)
+                if let s = try decodeSeries(ref, raw[...]) { decoded[ref] = s }
             }
-            if let s = try decodeSeries(ref, b) {
-                out.append(s)
-            } else {
-                // Longer than what was read: read the exact entry (its length is known now).
-                let need = try entryLength(b, at: start)
-                let bytes = try await fetcher.fetchOne(indexKey, ByteRange(start, start + need))
-                guard let s = try decodeSeries(ref, bytes[...]) else {
+        }
+        let missing = decoded.isEmpty ? refs : refs.filter { decoded[$0] == nil }
+        if !missing.isEmpty {
+            let end = header.seriesEnd
+            var ranges: [ByteRange] = []
+            ranges.reserveCapacity(missing.count)
+            for (i, ref) in missing.enumerated() {
+                let start = Int64(ref) * 16
+                var stop = min(start + Self.seriesEstimate, end)
+                if i + 1 < missing.count { stop = min(stop, Int64(missing[i + 1]) * 16) }
+                ranges.append(ByteRange(start, max(stop, start + 1)))
+            }
+            let fetched = try await fetcher.fetch(indexKey, ranges)
+            for ref in missing {
+                let start = Int64(ref) * 16
+                guard var b = fetched.bytes(from: start) else {
+                    throw TSDBError.corrupt(path: indexKey, offset: Int(start), "series \(ref) not fetched")
+                }
+                var s = try decodeSeries(ref, b)
+                if s == nil {
+                    // Longer than what was read: read the exact entry (its length is known now).
+                    let need = try entryLength(b, at: start)
+                    b = try await fetcher.fetchOne(indexKey, ByteRange(start, start + need))[...]
+                    s = try decodeSeries(ref, b)
+                }
+                guard let s else {
                     throw TSDBError.corrupt(path: indexKey, offset: Int(start), "series entry runs past the end of the index")
                 }
-                out.append(s)
+                decoded[ref] = s
+                if let cache {
+                    await cache.store(IndexCacheKey(block: id, item: .series, offset: start), Array(b.prefix(Int(try entryLength(b, at: start)))))
+                }
             }
         }
-        return out
+        return refs.compactMap { decoded[$0] }
     }
 
     /// Total bytes of the `uvarint len | body | CRC` record starting in `b`.

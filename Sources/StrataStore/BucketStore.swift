@@ -35,6 +35,8 @@ public final class BucketStore: StoreClient {
         /// Ranges of one object closer than this are read with one GET (fewer requests
         /// against a few wasted bytes; object stores charge per request).
         public var fetchMaxGap: Int64 = 32 << 10
+        /// Postings and series cache shared by all blocks (nil: none).
+        public var indexCache: (any IndexCache)?
 
         public init(dataDir: String) { self.dataDir = dataDir }
     }
@@ -149,7 +151,7 @@ public final class BucketStore: StoreClient {
     /// reads of the index and persisted there.
     func loadBlock(_ meta: BlockMeta) async throws -> BucketBlock {
         let dir = config.dataDir + "/" + meta.ulid.description
-        if let h = IndexHeader.load(dir: dir) { return BucketBlock(meta: meta, header: h) }
+        if let h = IndexHeader.load(dir: dir) { return BucketBlock(meta: meta, header: h, cache: config.indexCache) }
         let key = BlockLayout.key(meta.ulid, BlockLayout.index)
         let size: Int64
         if let s = meta.thanos?.files.first(where: { $0.relPath == BlockLayout.index })?.sizeBytes, s > 0 {
@@ -159,7 +161,7 @@ public final class BucketStore: StoreClient {
         }
         let (header, bytes) = try await IndexHeader.build(bucket: bucket, key: key, indexSize: size)
         try IndexHeader.persist(bytes, dir: dir)
-        return BucketBlock(meta: meta, header: header)
+        return BucketBlock(meta: meta, header: header, cache: config.indexCache)
     }
 
     /// Removes local state (index-headers, cached meta.json) of blocks gone from the bucket.
@@ -242,11 +244,13 @@ public final class BucketStore: StoreClient {
         try await forEachBlock(chosen) { block in
             guard let ms = LocalBlockStore.blockMatchers(matchers, external: block.externalLabels) else { return [] }
             let refs = try await block.postings(ms, fetcher: fetcher)
+            // Charged on the postings, before any series entry is read (like Thanos), so an
+            // over-broad selector is refused without fetching its series.
+            try budget.addSeries(refs.count)
             var out: [Found] = []
             for s in try await block.series(refs, fetcher: fetcher) {
                 let chunks = s.chunks.filter { $0.maxTime >= mint && $0.minTime <= maxt }
                 if chunks.isEmpty { continue }
-                try budget.addSeries()
                 out.append(Found(labels: s.labels.merging(block.externalLabels), block: block, chunks: chunks))
             }
             return out
