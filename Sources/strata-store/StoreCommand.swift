@@ -22,7 +22,7 @@ struct StoreCommand: AsyncParsableCommand {
     @Option(name: .customLong("selector.relabel-config-file"), help: "YAML relabel rules (keep, drop, hashmod) over external labels and __block_id selecting the blocks to serve.") var relabelFile: String?
     @Option(name: .customLong("selector.relabel-config"), help: "The relabel rules inline (alternative to the file).") var relabelInline: String?
     @Option(name: .customLong("ignore-deletion-marks-delay"), help: "Stop serving blocks marked for deletion longer ago than this.") var ignoreDeletionMarksDelay = "24h"
-    @Option(name: .customLong("index-cache.config-file"), help: "YAML index cache config (type: IN-MEMORY, config: max_size, max_item_size); default in-memory 250MB.") var indexCacheFile: String?
+    @Option(name: .customLong("index-cache.config-file"), help: "YAML index cache config in Thanos's format (type: IN-MEMORY, REDIS or MEMCACHED); default in-memory 250MB.") var indexCacheFile: String?
     @Option(name: .customLong("index-cache.config"), help: "The index cache config inline (alternative to the file).") var indexCacheInline: String?
     @Option(name: .customLong("store.limits.request-series"), help: "Series a Series request may touch (0: no limit).") var requestSeries = 0
     @Option(name: .customLong("store.limits.request-samples"), help: "Samples a Series request may return (0: no limit).") var requestSamples = 0
@@ -52,7 +52,7 @@ struct StoreCommand: AsyncParsableCommand {
         } else if let indexCacheInline {
             cache = try IndexCacheConfig(yaml: indexCacheInline)
         }
-        store.indexCache = InMemoryIndexCache(config: cache)
+        store.indexCache = try cache.makeCache(logger: logger)
         store.limits.requestSeries = requestSeries
         store.limits.requestSamples = requestSamples
         store.limits.requestBytes = requestBytes

@@ -49,7 +49,11 @@ import Testing
         let c = try IndexCacheConfig(yaml: "type: IN-MEMORY\nconfig:\n  max_size: 1GB\n  max_item_size: 64MiB\n")
         #expect(c.maxSize == 1 << 30 && c.maxItemSize == 64 << 20)
         #expect(try IndexCacheConfig(yaml: "type: in-memory\n").maxSize == 250 << 20)
-        #expect(throws: ConfigError.self) { try IndexCacheConfig(yaml: "type: REDIS\nconfig: {addr: x}\n") }
+        #expect(throws: ConfigError.self) { try IndexCacheConfig(yaml: "type: NOPE\nconfig: {}\n") }
+        #expect(throws: ConfigError.self) { try IndexCacheConfig(yaml: "type: REDIS\nconfig: {}\n") }
+        #expect(throws: ConfigError.self) { try IndexCacheConfig(yaml: "type: MEMCACHED\nconfig: {addresses: []}\n") }
+        let r = try IndexCacheConfig(yaml: "type: REDIS\nconfig:\n  addr: h:1\n  dial_timeout: 250ms\n  db: 3\n")
+        #expect(r.backend == .redis({ var x = IndexCacheConfig.Redis(); x.address = "h:1"; x.dialTimeout = .milliseconds(250); x.db = 3; return x }()))
         #expect(throws: ConfigError.self) { try IndexCacheConfig(yaml: "type: IN-MEMORY\nconfig:\n  max_size: lots\n") }
     }
 
