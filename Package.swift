@@ -146,6 +146,13 @@ let package = Package(
             name: "strata-store",
             dependencies: ["StrataStore", "StrataObjStore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // Store gateway benchmarks for docs/benchmarks.md (run from a release build).
+        .executableTarget(
+            name: "strata-store-bench",
+            dependencies: ["StrataStore", "StrataStoreAPI", "StrataObjStore", "StrataCore",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log")]
+        ),
         // Helpers shared by the test targets (real tools on PATH, the built binary, scratch dirs).
         .target(name: "StrataTestSupport", dependencies: ["StrataCore", "StrataTSDB"]),
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),

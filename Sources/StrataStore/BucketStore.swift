@@ -107,30 +107,31 @@ public final class BucketStore: StoreClient {
         let current = state.withLock { $0 }
         let toLoad = wanted.filter { current[$0.ulid] == nil }
         var loaded: [BucketBlock] = []
-        try await withThrowingTaskGroup(of: (ULID, Result<BucketBlock, Error>).self) { group in
-            var next = 0
-            func add() {
-                let m = toLoad[next]
-                next += 1
-                group.addTask {
-                    do { return (m.ulid, .success(try await self.loadBlock(m))) } catch { return (m.ulid, .failure(error)) }
+        var pending = toLoad[...]
+        let limit = max(1, config.blockSyncConcurrency)
+        await withTaskGroup(of: LoadOutcome.self) { group in
+            var inFlight = 0
+            while true {
+                while inFlight < limit, let m = pending.popFirst() {
+                    inFlight += 1
+                    group.addTask {
+                        do { return .loaded(try await self.loadBlock(m)) } catch { return .failed(m.ulid, "\(error)") }
+                    }
                 }
-            }
-            while next < min(toLoad.count, max(1, config.blockSyncConcurrency)) { add() }
-            while let (id, r) = try await group.next() {
-                switch r {
-                case .success(let b):
+                guard let outcome = await group.next() else { break }
+                inFlight -= 1
+                switch outcome {
+                case .loaded(let b):
                     loaded.append(b)
                     metrics.blockLoads.increment()
-                case .failure(let e):
-                    if e is CancellationError { throw e }
+                case .failed(let id, let why):
                     metrics.blockLoadFailures.increment()
-                    result.failed[id] = "\(e)"
-                    logger.error("cannot load block, skipping it", metadata: ["block": "\(id)", "err": "\(e)"])
+                    result.failed[id] = why
+                    logger.error("cannot load block, skipping it", metadata: ["block": "\(id)", "err": "\(why)"])
                 }
-                if next < toLoad.count { add() }
             }
         }
+        try Task.checkCancellation()
         let wantedIDs = Set(wanted.map(\.ulid))
         result.loaded = loaded.map(\.id).sorted()
         result.dropped = current.keys.filter { !wantedIDs.contains($0) }.sorted()
@@ -145,6 +146,11 @@ public final class BucketStore: StoreClient {
         logger.info("synced blocks", metadata: ["loaded": "\(count)", "new": "\(result.loaded.count)",
                                                 "dropped": "\(result.dropped.count)", "failed": "\(result.failed.count)"])
         return result
+    }
+
+    enum LoadOutcome: Sendable {
+        case loaded(BucketBlock)
+        case failed(ULID, String)
     }
 
     /// The block with its index-header: the one in the data dir, or one built from ranged
@@ -338,27 +344,33 @@ public final class BucketStore: StoreClient {
     /// fail every query; limits and bucket errors fail the request.
     private func forEachBlock<T: Sendable>(_ blocks: [BucketBlock], _ body: @escaping @Sendable (BucketBlock) async throws -> T,
                                            collect: (T) -> Void, failed: (ULID, String) -> Void) async throws {
-        try await withThrowingTaskGroup(of: (BucketBlock, Result<T, Error>).self) { group in
-            var next = 0
-            func add() {
-                let b = blocks[next]
-                next += 1
-                group.addTask {
-                    do { return (b, .success(try await body(b))) } catch let e as TSDBError { return (b, .failure(e)) }
+        var pending = blocks[...]
+        let limit = max(1, config.queryBlockConcurrency)
+        try await withThrowingTaskGroup(of: BlockOutcome<T>.self) { group in
+            var inFlight = 0
+            while true {
+                while inFlight < limit, let b = pending.popFirst() {
+                    inFlight += 1
+                    group.addTask {
+                        do { return .ok(try await body(b)) } catch let e as TSDBError { return .corrupt(b.id, "\(e)") }
+                    }
                 }
-            }
-            while next < min(blocks.count, max(1, config.queryBlockConcurrency)) { add() }
-            while let (b, r) = try await group.next() {
-                switch r {
-                case .success(let v): collect(v)
-                case .failure(let e):
+                guard let outcome = try await group.next() else { break }
+                inFlight -= 1
+                switch outcome {
+                case .ok(let v): collect(v)
+                case .corrupt(let id, let why):
                     metrics.blockLoadFailures.increment()
-                    logger.error("corrupt block skipped in query", metadata: ["block": "\(b.id)", "err": "\(e)"])
-                    failed(b.id, "block \(b.id) skipped: \(e)")
+                    logger.error("corrupt block skipped in query", metadata: ["block": "\(id)", "err": "\(why)"])
+                    failed(id, "block \(id) skipped: \(why)")
                 }
-                if next < blocks.count { add() }
             }
         }
+    }
+
+    enum BlockOutcome<T: Sendable>: Sendable {
+        case ok(T)
+        case corrupt(ULID, String)
     }
 
     // MARK: label names and values
