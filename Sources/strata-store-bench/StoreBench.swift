@@ -82,14 +82,14 @@ struct StoreBench: AsyncParsableCommand {
 /// Counts the bucket calls a sync or query makes.
 final class CountingBucket: Bucket {
     let base: any Bucket
-    private let counts = Mutex((gets: 0, ranges: 0, iters: 0, rangeBytes: Int64(0)))
+    private let counts = Mutex((gets: 0, ranges: 0, iters: 0, rangeBytes: Int64(0), indexRanges: 0))
     var kind: String { base.kind }
     init(_ base: any Bucket) { self.base = base }
 
-    func reset() { counts.withLock { $0 = (0, 0, 0, 0) } }
+    func reset() { counts.withLock { $0 = (0, 0, 0, 0, 0) } }
     var summary: String {
         let c = counts.withLock { $0 }
-        return "\(c.iters) listings, \(c.gets) GETs, \(c.ranges) ranged GETs (\(c.rangeBytes / 1024) KiB asked)"
+        return "\(c.iters) listings, \(c.gets) GETs, \(c.ranges) ranged GETs (\(c.indexRanges) of the index; \(c.rangeBytes / 1024) KiB asked)"
     }
 
     func get(_ key: String) async throws -> ObjectStream {
@@ -97,7 +97,11 @@ final class CountingBucket: Bucket {
         return try await base.get(key)
     }
     func getRange(_ key: String, offset: Int64, length: Int64) async throws -> ObjectStream {
-        counts.withLock { $0.ranges += 1; $0.rangeBytes += length }
+        counts.withLock {
+            $0.ranges += 1
+            $0.rangeBytes += length
+            if key.hasSuffix("/index") { $0.indexRanges += 1 }
+        }
         return try await base.getRange(key, offset: offset, length: length)
     }
     func put(_ key: String, body: PutBody) async throws { try await base.put(key, body: body) }

@@ -60,7 +60,7 @@ struct StoreCommand: AsyncParsableCommand {
         store.blockSyncConcurrency = blockSyncConcurrency
         var config = StoreGatewayService.Config(store: store, grpcAddress: grpcAddress, httpAddress: httpAddress)
         config.syncInterval = .milliseconds(try parseDuration(syncBlockDuration))
-        let bucket = InstrumentedBucket(try objstore.makeBucket(logger: logger))
+        let bucket = try objstore.makeBucket(logger: logger)  // instrumented already (strata_objstore_*)
         do {
             try await StoreGatewayService(config: config, bucket: bucket, registry: registry, logger: logger).run()
         } catch {
