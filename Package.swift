@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "strata-sidecar", targets: ["strata-sidecar"]),
         .executable(name: "strata-query", targets: ["strata-query"]),
         .executable(name: "strata-frontend", targets: ["strata-frontend"]),
+        .executable(name: "strata-store", targets: ["strata-store"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -58,7 +59,19 @@ let package = Package(
             ]
         ),
         // Store gateway: block selection and serving over the Store API.
-        .target(name: "StrataStore", dependencies: ["StrataCore", "StrataTSDB", "StrataStoreAPI"]),
+        .target(
+            name: "StrataStore",
+            dependencies: [
+                "StrataCore", "StrataTSDB", "StrataStoreAPI", "StrataObjStore", "StrataBucket", "StrataServer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // Bucket protocol, filesystem and S3 (SigV4) buckets, retries, Thanos objstore.yml.
         .target(
             name: "StrataObjStore",
@@ -172,11 +185,28 @@ let package = Package(
             name: "strata-frontend",
             dependencies: ["StrataFrontend", "StrataServer", "StrataCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        .executableTarget(
+            name: "strata-store",
+            dependencies: ["StrataStore", "StrataObjStore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // Store gateway benchmarks for docs/benchmarks.md (run from a release build).
+        .executableTarget(
+            name: "strata-store-bench",
+            dependencies: ["StrataStore", "StrataStoreAPI", "StrataObjStore", "StrataCore",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log")]
+        ),
         // Helpers shared by the test targets (real tools on PATH, the built binary, scratch dirs).
         .target(name: "StrataTestSupport", dependencies: ["StrataCore", "StrataTSDB"]),
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),
         .testTarget(name: "StrataTSDBTests", dependencies: ["StrataTSDB", "StrataCore", "StrataTestSupport"]),
-        .testTarget(name: "StrataStoreTests", dependencies: ["StrataStore", "StrataStoreAPI", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
+        .testTarget(
+            name: "StrataStoreTests",
+            dependencies: ["StrataStore", "StrataStoreAPI", "StrataTSDB", "StrataCore", "StrataTestSupport",
+                           "StrataObjStore", "StrataBucket", "StrataCompact",
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "MetricsTestKit", package: "swift-metrics")]
+        ),
         .testTarget(name: "StrataCompactTests", dependencies: ["StrataCompact", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
         .testTarget(name: "StrataSidecarTests", dependencies: ["StrataSidecar", "StrataStoreAPI", "StrataObjStore", "StrataBucket", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
         .testTarget(name: "StrataToolsTests", dependencies: ["StrataTools", "StrataTSDB", "StrataCore", "StrataTestSupport"]),

@@ -12,11 +12,17 @@ public struct BlockMetaFetcher: Sendable {
     /// meta.json reads in flight at once (Thanos' `--block-meta-fetch-concurrency`, 32).
     public let concurrency: Int
     public let logger: Logger
+    /// A local directory keeping `<ULID>/meta.json` of every block seen: meta.json never
+    /// changes once uploaded, so a long-running reader (the store gateway) and its restarts
+    /// fetch each one once instead of once per sync. nil: always read from the bucket.
+    public let metaCacheDir: String?
 
-    public init(bucket: any Bucket, concurrency: Int = 32, logger: Logger = Logger(label: "block.fetcher")) {
+    public init(bucket: any Bucket, concurrency: Int = 32, logger: Logger = Logger(label: "block.fetcher"),
+                metaCacheDir: String? = nil) {
         self.bucket = bucket
         self.concurrency = max(1, concurrency)
         self.logger = logger
+        self.metaCacheDir = metaCacheDir
     }
 
     public struct Snapshot: Sendable {
@@ -63,7 +69,10 @@ public struct BlockMetaFetcher: Sendable {
         case corrupt(ULID, String)
     }
 
-    public func fetch(readMarkers: Bool = true) async throws -> Snapshot {
+    /// One listing of the bucket's top level, then meta.json (unless cached) and markers of
+    /// each block. `readNoCompactMarks: false` saves a GET per block for readers that only
+    /// care about deletion marks.
+    public func fetch(readMarkers: Bool = true, readNoCompactMarks: Bool = true) async throws -> Snapshot {
         var ids: [ULID] = []
         try await bucket.iterate(prefix: "", recursive: false) { name in
             if let id = BlockLayout.blockID(fromEntry: name) { ids.append(id) }
@@ -75,7 +84,7 @@ public struct BlockMetaFetcher: Sendable {
             func add() {
                 let id = ids[next]
                 next += 1
-                group.addTask { try await self.load(id, readMarkers: readMarkers) }
+                group.addTask { try await self.load(id, readMarkers: readMarkers, readNoCompact: readNoCompactMarks) }
             }
             while next < min(ids.count, concurrency) { add() }
             while let outcome = try await group.next() {
@@ -96,20 +105,47 @@ public struct BlockMetaFetcher: Sendable {
         return snap
     }
 
-    private func load(_ id: ULID, readMarkers: Bool) async throws -> Outcome {
-        let bytes: [UInt8]
-        do { bytes = try await bucket.getBytes(BlockLayout.metaKey(id)) } catch BucketError.notFound {
-            return .partial(id)
+    /// The cached meta.json of `id`, if a valid one is on disk.
+    private func cachedMeta(_ id: ULID) -> BlockMeta? {
+        guard let dir = metaCacheDir, let m = try? BlockMeta.read(dir: dir + "/" + id.description), m.ulid == id else { return nil }
+        return m
+    }
+
+    /// Writes meta.json into the cache atomically (temp file + rename); failures only cost a
+    /// re-read at the next sync, so they are logged, not thrown.
+    private func cache(_ bytes: [UInt8], _ id: ULID) {
+        guard let dir = metaCacheDir else { return }
+        let d = dir + "/" + id.description
+        do {
+            try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+            let tmp = d + "/meta.json.tmp"
+            try Data(bytes).write(to: URL(fileURLWithPath: tmp))
+            guard rename(tmp, d + "/meta.json") == 0 else { throw CocoaError(.fileWriteUnknown) }
+        } catch {
+            logger.warning("cannot cache meta.json", metadata: ["block": "\(id)", "err": "\(error)"])
         }
+    }
+
+    private func load(_ id: ULID, readMarkers: Bool, readNoCompact: Bool) async throws -> Outcome {
         let meta: BlockMeta
-        do { meta = try BlockMeta(json: bytes, path: BlockLayout.metaKey(id)) } catch {
-            return .corrupt(id, "\(error)")
+        if let m = cachedMeta(id) {
+            meta = m
+        } else {
+            let bytes: [UInt8]
+            do { bytes = try await bucket.getBytes(BlockLayout.metaKey(id)) } catch BucketError.notFound {
+                return .partial(id)
+            }
+            do { meta = try BlockMeta(json: bytes, path: BlockLayout.metaKey(id)) } catch {
+                return .corrupt(id, "\(error)")
+            }
+            guard meta.ulid == id else { return .corrupt(id, "meta.json ulid \(meta.ulid) differs from the directory") }
+            cache(bytes, id)
         }
-        guard meta.ulid == id else { return .corrupt(id, "meta.json ulid \(meta.ulid) differs from the directory") }
         guard readMarkers else { return .ok(meta, deletion: nil, noCompact: nil) }
         let markers = BlockMarkers(bucket: bucket)
         do {
-            return .ok(meta, deletion: try await markers.read(id, .deletion), noCompact: try await markers.read(id, .noCompact))
+            return .ok(meta, deletion: try await markers.read(id, .deletion),
+                       noCompact: readNoCompact ? try await markers.read(id, .noCompact) : nil)
         } catch let e as BucketError {
             throw e
         } catch {

@@ -107,32 +107,8 @@ public final class LocalBlockStore: StoreClient {
         var out: [Thanos_AggrChunk] = []
         for c in f.series.chunks {
             let (enc, data) = try f.block.chunks.chunk(c.ref)
-            var a = Thanos_AggrChunk()
-            a.minTime = c.minTime
-            a.maxTime = c.maxTime
-            switch enc {
-            case ChunkEncoding.xor.rawValue:
-                a.raw = .xor(Array(data))
-            case ChunkEncoding.aggr.rawValue:
-                let ag = try AggrChunk(decoding: data)
-                for want in aggregates.isEmpty ? [.count, .sum] : aggregates {
-                    guard let t = want.aggrType else {
-                        throw StoreError.invalidArgument("aggregate \(want) requested from downsampled block \(f.block.meta.ulid)")
-                    }
-                    guard let part = ag[t] else {
-                        throw StoreError.internal("block \(f.block.meta.ulid): chunk has no \(t) aggregate")
-                    }
-                    switch t {
-                    case .count: a.count = .xor(part)
-                    case .sum: a.sum = .xor(part)
-                    case .min: a.min = .xor(part)
-                    case .max: a.max = .xor(part)
-                    case .counter: a.counter = .xor(part)
-                    }
-                }
-            default:
-                throw StoreError.internal("block \(f.block.meta.ulid): unsupported chunk encoding \(enc)")
-            }
+            let a = try ChunkConversion.aggrChunk(encoding: enc, data: data, minTime: c.minTime, maxTime: c.maxTime,
+                                                  aggregates: aggregates, block: f.block.meta.ulid)
             out.append(a)
         }
         return out

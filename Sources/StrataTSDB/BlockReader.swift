@@ -5,6 +5,12 @@ public struct BlockSeries: Sendable {
     public var ref: UInt32
     public var labels: Labels
     public var chunks: [ChunkMeta]
+
+    public init(ref: UInt32, labels: Labels, chunks: [ChunkMeta]) {
+        self.ref = ref
+        self.labels = labels
+        self.chunks = chunks
+    }
 }
 
 /// Opens a block directory (meta.json, index, chunks/, tombstones) for reading. Everything

@@ -1,0 +1,289 @@
+import StrataCore
+import StrataObjStore
+import StrataTSDB
+
+/// One block served from the bucket: its meta.json, its local index-header, and the ranged
+/// reads that answer a query — postings lists, then series entries, then chunks — each
+/// batch coalesced into few GETs by a `RangeFetcher`.
+public final class BucketBlock: Sendable {
+    public let meta: BlockMeta
+    public let header: IndexHeader
+    public let externalLabels: Labels
+    let indexKey: String
+    /// Postings lists and series entries already read by earlier queries (nil: no cache).
+    let cache: (any IndexCache)?
+
+    /// How far past a series entry's start to read when its length is not known yet (the
+    /// next entry bounds it too); longer entries are read again exactly.
+    static let seriesEstimate: Int64 = 1024
+    /// The same for chunk records (a 120-sample XOR chunk is typically 100-300 bytes).
+    static let chunkEstimate: Int64 = 2048
+
+    public init(meta: BlockMeta, header: IndexHeader, cache: (any IndexCache)? = nil) {
+        self.meta = meta
+        self.header = header
+        self.cache = cache
+        self.externalLabels = meta.externalLabels
+        self.indexKey = meta.ulid.description + "/index"
+    }
+
+    public var id: ULID { meta.ulid }
+
+    func segmentKey(_ seg: Int) -> String { meta.ulid.description + "/chunks/" + SegmentFormat.name(seg) }
+
+    // MARK: postings
+
+    /// Series IDs whose labels satisfy all matchers (Prometheus `PostingsForMatchers`), with
+    /// every postings list needed fetched in one coalesced batch. Matchers accepting ""
+    /// subtract the series whose value they reject instead of intersecting.
+    public func postings(_ matchers: [Matcher], fetcher: RangeFetcher) async throws -> [UInt32] {
+        var positive: [[ByteRange]] = []
+        var negative: [[ByteRange]] = []
+        for m in matchers {
+            if m.matchesEmpty {
+                negative.append(header.postingsRanges(m.name) { !m.matches($0) })
+            } else if m.type == .equal {
+                let r = header.postingsRange(m.name, m.value)
+                guard let r else { return [] }
+                positive.append([r])
+            } else if let set = m.setMatches, m.type == .regexMatch {
+                let rs = set.compactMap { header.postingsRange(m.name, $0) }
+                if rs.isEmpty { return [] }
+                positive.append(rs)
+            } else {
+                let rs = header.postingsRanges(m.name) { m.matches($0) }
+                if rs.isEmpty { return [] }
+                positive.append(rs)
+            }
+        }
+        if positive.isEmpty {
+            guard let all = header.postingsRange("", "") else { return [] }
+            positive.append([all])
+        }
+        let wanted = (positive + negative).flatMap { $0 }
+        let lists = try await postingsLists(wanted, fetcher: fetcher)
+        func merged(_ rs: [ByteRange]) -> [UInt32] { Postings.merge(rs.map { lists[$0.start] ?? [] }) }
+        var result = Postings.intersect(positive.map(merged))
+        for n in negative where !result.isEmpty { result = Postings.without(result, merged(n)) }
+        return result
+    }
+
+    /// Decoded postings lists by offset: cached ones from the index cache, the others read
+    /// in one coalesced batch (and then cached, exactly their section's bytes).
+    func postingsLists(_ ranges: [ByteRange], fetcher: RangeFetcher) async throws -> [Int64: [UInt32]] {
+        var out: [Int64: [UInt32]] = [:]
+        var unique: [Int64: ByteRange] = [:]
+        for r in ranges { unique[r.start] = r }
+        let keys = unique.keys.map { IndexCacheKey(block: id, item: .postings, offset: $0) }
+        let cached = await cache?.fetch(keys) ?? [:]
+        for (k, raw) in cached { out[k.offset] = try decodePostings(raw[...], at: k.offset) }
+        let misses = unique.values.filter { out[$0.start] == nil }
+        guard !misses.isEmpty else { return out }
+        let fetched = try await fetcher.fetch(indexKey, misses)
+        for r in misses {
+            guard let b = fetched.bytes(from: r.start) else {
+                throw TSDBError.corrupt(path: indexKey, offset: Int(r.start), "postings list not fetched")
+            }
+            out[r.start] = try decodePostings(b, at: r.start)
+            if let cache, b.count >= 4 {
+                let len = Int(b[b.startIndex]) << 24 | Int(b[b.startIndex + 1]) << 16 | Int(b[b.startIndex + 2]) << 8 | Int(b[b.startIndex + 3])
+                await cache.store(IndexCacheKey(block: id, item: .postings, offset: r.start), Array(b.prefix(4 + len + 4)))
+            }
+        }
+        return out
+    }
+
+    func decodePostings(_ b: ArraySlice<UInt8>, at offset: Int64) throws -> [UInt32] {
+        try b.withUnsafeBytes { buf -> [UInt32] in
+            var body = try IndexHeader.section(buf, path: indexKey, at: offset, what: "postings list")
+            let n = Int(try body.be32())
+            guard n * 4 == body.remaining else {
+                throw TSDBError.corrupt(path: indexKey, offset: Int(offset), "postings list length \(n) does not match its section size")
+            }
+            var out = [UInt32](repeating: 0, count: n)
+            out.withUnsafeMutableBufferPointer { o in
+                let base = body.buf.baseAddress! + body.pos
+                for i in 0..<n { o[i] = UInt32(bigEndian: base.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)) }
+            }
+            return out
+        }
+    }
+
+    // MARK: series
+
+    /// Labels and chunk metas of the series `refs` (sorted ascending, as postings are),
+    /// read with coalesced ranges; entries longer than the estimate are re-read exactly.
+    public func series(_ refs: [UInt32], fetcher: RangeFetcher) async throws -> [BlockSeries] {
+        guard !refs.isEmpty else { return [] }
+        var decoded: [UInt32: BlockSeries] = [:]
+        if let cache {
+            let cached = await cache.fetch(refs.map { IndexCacheKey(block: id, item: .series, offset: Int64($0) * 16) })
+            for (k, raw) in cached {
+                let ref = UInt32(k.offset / 16)
+                if let s = try decodeSeries(ref, raw[...]) { decoded[ref] = s }
+            }
+        }
+        let missing = decoded.isEmpty ? refs : refs.filter { decoded[$0] == nil }
+        if !missing.isEmpty {
+            let end = header.seriesEnd
+            var ranges: [ByteRange] = []
+            ranges.reserveCapacity(missing.count)
+            for (i, ref) in missing.enumerated() {
+                let start = Int64(ref) * 16
+                var stop = min(start + Self.seriesEstimate, end)
+                if i + 1 < missing.count { stop = min(stop, Int64(missing[i + 1]) * 16) }
+                ranges.append(ByteRange(start, max(stop, start + 1)))
+            }
+            let fetched = try await fetcher.fetch(indexKey, ranges)
+            for ref in missing {
+                let start = Int64(ref) * 16
+                guard var b = fetched.bytes(from: start) else {
+                    throw TSDBError.corrupt(path: indexKey, offset: Int(start), "series \(ref) not fetched")
+                }
+                var s = try decodeSeries(ref, b)
+                if s == nil {
+                    // Longer than what was read: read the exact entry (its length is known now).
+                    let need = try entryLength(b, at: start)
+                    b = try await fetcher.fetchOne(indexKey, ByteRange(start, start + need))[...]
+                    s = try decodeSeries(ref, b)
+                }
+                guard let s else {
+                    throw TSDBError.corrupt(path: indexKey, offset: Int(start), "series entry runs past the end of the index")
+                }
+                decoded[ref] = s
+                if let cache {
+                    await cache.store(IndexCacheKey(block: id, item: .series, offset: start), Array(b.prefix(Int(try entryLength(b, at: start)))))
+                }
+            }
+        }
+        return refs.compactMap { decoded[$0] }
+    }
+
+    /// Total bytes of the `uvarint len | body | CRC` record starting in `b`.
+    func entryLength(_ b: ArraySlice<UInt8>, at: Int64) throws -> Int64 {
+        try b.withUnsafeBytes { buf in
+            var r = ByteReader(buf)
+            do {
+                let len = try r.uvarintInt()
+                return Int64(r.pos + len + 4)
+            } catch {
+                throw TSDBError.corrupt(path: indexKey, offset: Int(at), "invalid record length")
+            }
+        }
+    }
+
+    /// Decodes a series entry; nil when `b` holds only part of it.
+    func decodeSeries(_ ref: UInt32, _ b: ArraySlice<UInt8>) throws -> BlockSeries? {
+        let at = Int(ref) * 16
+        return try b.withUnsafeBytes { buf -> BlockSeries? in
+            var r = ByteReader(buf)
+            let len: Int
+            do { len = try r.uvarintInt() } catch { return nil }
+            let start = r.pos
+            guard start + len + 4 <= buf.count else { return nil }
+            let body = UnsafeRawBufferPointer(rebasing: buf[start..<(start + len)])
+            var cr = ByteReader(buf, pos: start + len)
+            let want = try cr.be32()
+            guard want == CRC32C.checksum(body) else {
+                throw TSDBError.corrupt(path: indexKey, offset: at, "series checksum mismatch")
+            }
+            do {
+                var s = ByteReader(body)
+                let nl = try s.uvarintInt()
+                var pairs: [Label] = []
+                pairs.reserveCapacity(nl)
+                let syms = header.symbols
+                for _ in 0..<nl {
+                    let n = try s.uvarint(), v = try s.uvarint()
+                    guard n < UInt64(syms.count), v < UInt64(syms.count) else {
+                        throw TSDBError.corrupt(path: indexKey, offset: at, "symbol reference out of range (\(syms.count) symbols)")
+                    }
+                    pairs.append(Label(syms[Int(n)], syms[Int(v)]))
+                }
+                let nc = try s.uvarintInt()
+                var chunks: [ChunkMeta] = []
+                chunks.reserveCapacity(nc)
+                var maxT: Int64 = 0
+                var cref: UInt64 = 0
+                for i in 0..<nc {
+                    let minT: Int64
+                    if i == 0 {
+                        minT = try s.varint()
+                        maxT = minT &+ Int64(bitPattern: try s.uvarint())
+                        cref = try s.uvarint()
+                    } else {
+                        minT = maxT &+ Int64(bitPattern: try s.uvarint())
+                        maxT = minT &+ Int64(bitPattern: try s.uvarint())
+                        cref = cref &+ UInt64(bitPattern: try s.varint())
+                    }
+                    chunks.append(ChunkMeta(ref: cref, minTime: minT, maxTime: maxT))
+                }
+                return BlockSeries(ref: ref, labels: Labels(sortedPairs: pairs), chunks: chunks)
+            } catch let e as DecodeError {
+                throw TSDBError.corrupt(path: indexKey, offset: at, "series entry: \(e)")
+            }
+        }
+    }
+
+    // MARK: chunks
+
+    /// A chunk record: encoding byte and data.
+    public struct RawChunk: Sendable {
+        public var encoding: UInt8
+        public var data: [UInt8]
+    }
+
+    /// The chunk records at `refs`, fetched per segment with coalesced ranges, CRC checked.
+    public func chunks(_ refs: [ChunkRef], fetcher: RangeFetcher) async throws -> [ChunkRef: RawChunk] {
+        var bySegment: [Int: [Int64]] = [:]
+        for ref in refs { bySegment[Int(ref >> 32), default: []].append(Int64(ref & 0xFFFF_FFFF)) }
+        var out: [ChunkRef: RawChunk] = [:]
+        out.reserveCapacity(refs.count)
+        for (seg, offsets) in bySegment {
+            let key = segmentKey(seg)
+            let sorted = Array(Set(offsets)).sorted()
+            var ranges: [ByteRange] = []
+            for (i, off) in sorted.enumerated() {
+                var stop = off + Self.chunkEstimate
+                if i + 1 < sorted.count { stop = min(stop, sorted[i + 1]) }
+                ranges.append(ByteRange(off, stop))
+            }
+            let fetched = try await fetcher.fetch(key, ranges)
+            for off in sorted {
+                let ref = ChunkRef(seg) << 32 | ChunkRef(off)
+                guard let b = fetched.bytes(from: off) else {
+                    throw TSDBError.corrupt(path: key, offset: Int(off), "chunk reference past the end of the segment")
+                }
+                if let c = try decodeChunk(b, key: key, at: off) {
+                    out[ref] = c
+                } else {
+                    let need = try entryLength(b, at: off) + 1
+                    let bytes = try await fetcher.fetchOne(key, ByteRange(off, off + need))
+                    guard let c = try decodeChunk(bytes[...], key: key, at: off) else {
+                        throw TSDBError.corrupt(path: key, offset: Int(off), "chunk runs past the end of the segment")
+                    }
+                    out[ref] = c
+                }
+            }
+        }
+        return out
+    }
+
+    /// `uvarint len | encoding | data | CRC(encoding + data)`; nil when `b` holds only part.
+    func decodeChunk(_ b: ArraySlice<UInt8>, key: String, at: Int64) throws -> RawChunk? {
+        try b.withUnsafeBytes { buf -> RawChunk? in
+            var r = ByteReader(buf)
+            let n: Int
+            do { n = try r.uvarintInt() } catch { return nil }
+            let start = r.pos
+            guard start + 1 + n + 4 <= buf.count else { return nil }
+            let rec = UnsafeRawBufferPointer(rebasing: buf[start..<(start + 1 + n)])
+            var cr = ByteReader(buf, pos: start + 1 + n)
+            let want = try cr.be32()
+            guard want == CRC32C.checksum(rec) else {
+                throw TSDBError.corrupt(path: key, offset: Int(at), "chunk checksum mismatch")
+            }
+            return RawChunk(encoding: rec[0], data: Array(rec[1...]))
+        }
+    }
+}

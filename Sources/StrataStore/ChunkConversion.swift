@@ -1,0 +1,48 @@
+import StrataCore
+import StrataStoreAPI
+import StrataTSDB
+
+/// Turns a chunk record into the wire's `AggrChunk`: XOR chunks as `raw`, downsampled
+/// (aggregate) chunks as the requested aggregates — shared by every store so that local
+/// and bucket-backed blocks answer identically.
+enum ChunkConversion {
+    static func aggrChunk(encoding enc: UInt8, data: UnsafeRawBufferPointer, minTime: Int64, maxTime: Int64,
+                          aggregates: [Thanos_Aggr], block: ULID) throws -> Thanos_AggrChunk {
+        var a = Thanos_AggrChunk()
+        a.minTime = minTime
+        a.maxTime = maxTime
+        switch enc {
+        case ChunkEncoding.xor.rawValue:
+            a.raw = .xor(Array(data))
+        case ChunkEncoding.aggr.rawValue:
+            let ag = try AggrChunk(decoding: data)
+            for want in aggregates.isEmpty ? [.count, .sum] : aggregates {
+                guard let t = want.aggrType else {
+                    throw StoreError.invalidArgument("aggregate \(want) requested from downsampled block \(block)")
+                }
+                guard let part = ag[t] else {
+                    throw StoreError.internal("block \(block): chunk has no \(t) aggregate")
+                }
+                switch t {
+                case .count: a.count = .xor(part)
+                case .sum: a.sum = .xor(part)
+                case .min: a.min = .xor(part)
+                case .max: a.max = .xor(part)
+                case .counter: a.counter = .xor(part)
+                }
+            }
+        default:
+            throw StoreError.internal("block \(block): unsupported chunk encoding \(enc)")
+        }
+        return a
+    }
+
+    /// Samples carried by a converted chunk (for the samples limit): the XOR header's count
+    /// of the raw chunk, or of the first aggregate present.
+    static func sampleCount(_ a: Thanos_AggrChunk) -> Int {
+        for c in [a.raw, a.count, a.sum, a.min, a.max, a.counter] where !c.data.isEmpty {
+            return c.data.withUnsafeBytes { XORBulkDecoder.sampleCount($0) }
+        }
+        return 0
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import Logging
+import Prometheus
+import ServiceLifecycle
+import StrataCore
+import StrataObjStore
+import StrataServer
+import StrataStoreAPI
+
+/// Everything `strata-store` does, wired from its flags: an initial sync, then the Store API
+/// on `--grpc-address` and a re-sync every `--sync-block-duration`, with /metrics,
+/// /-/healthy and /-/ready (ready only after the first sync) on `--http-address`, until
+/// SIGTERM or SIGINT, which stop the gRPC server gracefully.
+public struct StoreGatewayService: Sendable {
+    public struct Config: Sendable {
+        public var store: BucketStore.Config
+        public var grpcAddress: String
+        public var httpAddress: String
+        public var syncInterval: Duration = .seconds(15 * 60)
+
+        public init(store: BucketStore.Config, grpcAddress: String, httpAddress: String) {
+            self.store = store
+            self.grpcAddress = grpcAddress
+            self.httpAddress = httpAddress
+        }
+    }
+
+    let config: Config
+    let bucket: any Bucket
+    let registry: PrometheusCollectorRegistry
+    let logger: Logger
+
+    public init(config: Config, bucket: any Bucket, registry: PrometheusCollectorRegistry, logger: Logger) {
+        self.config = config
+        self.bucket = bucket
+        self.registry = registry
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try FileManager.default.createDirectory(atPath: config.store.dataDir, withIntermediateDirectories: true)
+        let store = BucketStore(name: "bucket", bucket: bucket, config: config.store, logger: logger)
+        let admin = try AdminServer.application(address: config.httpAddress, registry: registry, logger: logger,
+                                                ready: { store.isSynced })
+        let (grpcHost, grpcPort) = try AdminServer.parseAddress(config.grpcAddress)
+        let config = self.config
+        let logger = self.logger
+        let main = ClosureService {
+            let start = ContinuousClock.now
+            // The first sync must succeed before serving: a gateway that cannot read its
+            // bucket would answer every query with nothing. SIGTERM during it is a clean stop.
+            do { _ = try await store.sync() } catch is CancellationError { return }
+            logger.info("initial sync done", metadata: ["blocks": "\(store.loadedBlocks.count)",
+                                                        "elapsed": "\(ContinuousClock.now - start)"])
+            let grpc = GRPCStoreServer(store: store, host: grpcHost, port: grpcPort)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await grpc.serve() }
+                group.addTask {
+                    while !Task.isCancelled {
+                        do { try await Task.sleep(for: config.syncInterval) } catch { return }
+                        do { _ = try await store.sync() } catch is CancellationError {
+                            return
+                        } catch {
+                            logger.error("block sync failed; serving the blocks of the last sync", metadata: ["err": "\(error)"])
+                        }
+                    }
+                }
+                try await withTaskCancellationHandler {
+                    try await group.next()
+                } onCancel: {
+                    grpc.shutdown()
+                }
+                grpc.shutdown()
+                group.cancelAll()
+            }
+        }
+        let group = ServiceGroup(configuration: .init(services: [admin, main], cancellationSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+/// A `Service` from a closure.
+struct ClosureService: Service {
+    let body: @Sendable () async throws -> Void
+    init(_ body: @escaping @Sendable () async throws -> Void) { self.body = body }
+    func run() async throws { try await body() }
+}
