@@ -58,11 +58,17 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
+        // Clients for cache servers (Redis RESP, memcached text protocol) with pooled, timed
+        // connections; shared by the store gateway's index cache and the frontend's results cache.
+        .target(
+            name: "StrataCache",
+            dependencies: ["StrataCore", .product(name: "NIOPosix", package: "swift-nio")]
+        ),
         // Store gateway: block selection and serving over the Store API.
         .target(
             name: "StrataStore",
             dependencies: [
-                "StrataCore", "StrataTSDB", "StrataStoreAPI", "StrataObjStore", "StrataBucket", "StrataServer",
+                "StrataCore", "StrataTSDB", "StrataStoreAPI", "StrataObjStore", "StrataBucket", "StrataServer", "StrataCache",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -147,7 +153,7 @@ let package = Package(
         .target(
             name: "StrataFrontend",
             dependencies: [
-                "StrataCore", "StrataQuery", "StrataServer", "CSQLite",
+                "StrataCore", "StrataQuery", "StrataServer", "StrataCache", "CSQLite",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -202,7 +208,7 @@ let package = Package(
         .testTarget(name: "StrataTSDBTests", dependencies: ["StrataTSDB", "StrataCore", "StrataTestSupport"]),
         .testTarget(
             name: "StrataStoreTests",
-            dependencies: ["StrataStore", "StrataStoreAPI", "StrataTSDB", "StrataCore", "StrataTestSupport",
+            dependencies: ["StrataStore", "StrataStoreAPI", "StrataTSDB", "StrataCore", "StrataTestSupport", "StrataCache",
                            "StrataObjStore", "StrataBucket", "StrataCompact",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "MetricsTestKit", package: "swift-metrics")]
@@ -233,7 +239,7 @@ let package = Package(
         .testTarget(
             name: "StrataFrontendTests",
             dependencies: [
-                "StrataFrontend", "StrataQuery", "StrataStore", "StrataStoreAPI", "StrataTSDB", "StrataCore", "StrataServer",
+                "StrataFrontend", "StrataQuery", "StrataStore", "StrataStoreAPI", "StrataTSDB", "StrataCore", "StrataServer", "StrataCache",
                 "StrataTestSupport", .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -1,9 +1,11 @@
 import Logging
+import StrataCache
 import StrataCore
 import Yams
 
 /// `--query-range.response-cache-config-file` in Thanos's format: `type:` and `config:`.
-/// Without a file the frontend uses SQLITE in its data directory.
+/// Without a file the frontend uses SQLITE in its data directory. REDIS and MEMCACHED take
+/// Thanos's client keys (see StrataCache's client configs); their `expiration` is the TTL.
 public enum CacheConfig {
     public static func make(yaml: String?, dataDir: String, logger: Logger) throws -> (any ResultsCache, Duration?) {
         guard let yaml, !yaml.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
@@ -21,28 +23,23 @@ public enum CacheConfig {
         switch type {
         case "IN-MEMORY", "INMEMORY":
             known(["max_size", "max_size_items", "validity"])
-            let size = try str("max_size").map(parseByteSize) ?? (1 << 30)
+            let size = try str("max_size").map { try parseByteSize($0) } ?? (1 << 30)
             let items = Int(str("max_size_items") ?? "0") ?? 0
             return (InMemoryCache(maxBytes: size, maxItems: items), validity)
         case "SQLITE":
             known(["path", "max_size", "validity"])
-            let size = try str("max_size").map(parseByteSize) ?? (1 << 30)
+            let size = try str("max_size").map { try parseByteSize($0) } ?? (1 << 30)
             return (try SQLiteCache(path: str("path") ?? dataDir + "/results-cache.sqlite", maxBytes: size, logger: logger), validity)
+        case "REDIS":
+            let r = try RedisClientConfig(parsing: c, context: "results cache")
+            return (RemoteResultsCache(name: "redis", backend: try RedisBackend(config: r), maxItemSize: r.maxItemSize, logger: logger),
+                    r.expiration)
+        case "MEMCACHED":
+            let m = try MemcachedClientConfig(parsing: c, context: "results cache")
+            return (RemoteResultsCache(name: "memcached", backend: try MemcachedBackend(config: m), maxItemSize: m.maxItemSize,
+                                       logger: logger), m.expiration)
         default:
-            throw ConfigError("cache config: type \(type) is not supported by this build (IN-MEMORY or SQLITE)")
+            throw ConfigError("cache config: type \(type) is not supported: use IN-MEMORY, SQLITE, REDIS or MEMCACHED")
         }
-    }
-
-    /// `250MB`, `1GB`, `512KiB`, plain bytes.
-    public static func parseByteSize(_ s: String) throws -> Int {
-        let t = s.trimmingCharacters(in: .whitespaces).uppercased()
-        let units: [(String, Int)] = [("KIB", 1 << 10), ("MIB", 1 << 20), ("GIB", 1 << 30), ("KB", 1000), ("MB", 1_000_000),
-                                      ("GB", 1_000_000_000), ("TB", 1_000_000_000_000), ("B", 1)]
-        for (u, m) in units where t.hasSuffix(u) {
-            guard let n = Double(t.dropLast(u.count).trimmingCharacters(in: .whitespaces)), n >= 0 else { break }
-            return Int(n * Double(m))
-        }
-        guard let n = Int(t), n >= 0 else { throw ConfigError("cache config: cannot parse size \"\(s)\" (e.g. 250MB, 1GB)") }
-        return n
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Metrics
 import StrataCore
+import StrataCache
 import Yams
 
 /// What the index cache holds: raw postings lists and raw series entries of a block, keyed
@@ -46,31 +47,8 @@ public protocol IndexCache: Sendable {
 /// MEMCACHED: `addresses`, `timeout`, `max_idle_connections`, `max_item_size`,
 /// `max_get_multi_batch_size`, `max_async_concurrency`, `max_async_buffer_size`, `expiration`.
 public struct IndexCacheConfig: Sendable, Equatable {
-    public struct Redis: Sendable, Equatable {
-        public var address = ""
-        public var username = ""
-        public var password = ""
-        public var db = 0
-        public var dialTimeout: Duration = .seconds(5)
-        public var readTimeout: Duration = .seconds(3)
-        public var poolSize = 100
-        public var expiration: Duration = .seconds(24 * 3600)
-        public var getMultiBatchSize = 100
-        public var maxAsyncConcurrency = 20
-        public var maxAsyncBufferSize = 10_000
-        public var maxItemSize = 1 << 20
-    }
-
-    public struct Memcached: Sendable, Equatable {
-        public var addresses: [String] = []
-        public var timeout: Duration = .milliseconds(500)
-        public var maxIdleConnections = 100
-        public var maxItemSize = 1 << 20
-        public var maxGetMultiBatchSize = 100
-        public var maxAsyncConcurrency = 20
-        public var maxAsyncBufferSize = 10_000
-        public var expiration: Duration = .seconds(24 * 3600)
-    }
+    public typealias Redis = RedisClientConfig
+    public typealias Memcached = MemcachedClientConfig
 
     public enum Backend: Sendable, Equatable {
         case inMemory
@@ -91,50 +69,16 @@ public struct IndexCacheConfig: Sendable, Equatable {
         }
         let type = ((root["type"] as? String) ?? "").uppercased()
         let c = root["config"] as? [String: Any] ?? [:]
-        func str(_ k: String) -> String? { c[k].map { "\($0)" } }
-        func int(_ k: String) throws -> Int? {
-            guard let s = str(k) else { return nil }
-            guard let n = Int(s), n >= 0 else { throw ConfigError("index cache \(k): \"\(s)\" is not a number") }
-            return n
-        }
-        func dur(_ k: String) throws -> Duration? {
-            guard let s = str(k) else { return nil }
-            do { return .milliseconds(try parseDuration(s)) } catch { throw ConfigError("index cache \(k): \(error)") }
-        }
-        func bytes(_ k: String) throws -> Int? { try str(k).map { try Self.parseBytes($0, field: k) } }
+        let fields = ConfigFields(c, context: "index cache")
         switch type {
         case "IN-MEMORY":
-            if let v = try bytes("max_size") { maxSize = v }
-            if let v = try bytes("max_item_size") { maxItemSize = v }
+            if let v = try fields.bytes("max_size") { maxSize = v }
+            if let v = try fields.bytes("max_item_size") { maxItemSize = v }
             guard maxItemSize <= maxSize else { throw ConfigError("index cache max_item_size must not exceed max_size") }
         case "REDIS":
-            var r = Redis()
-            guard let addr = str("addr"), !addr.isEmpty else { throw ConfigError("index cache REDIS: config.addr is required") }
-            r.address = addr
-            r.username = str("username") ?? ""
-            r.password = str("password") ?? ""
-            if let v = try int("db") { r.db = v }
-            if let v = try dur("dial_timeout") { r.dialTimeout = v }
-            if let v = try dur("read_timeout") { r.readTimeout = v }
-            if let v = try int("pool_size") { r.poolSize = v }
-            if let v = try dur("expiration") { r.expiration = v }
-            if let v = try int("get_multi_batch_size") { r.getMultiBatchSize = v }
-            if let v = try int("max_async_concurrency") { r.maxAsyncConcurrency = v }
-            if let v = try int("max_async_buffer_size") { r.maxAsyncBufferSize = v }
-            if let v = try bytes("max_item_size") { r.maxItemSize = v }
-            backend = .redis(r)
+            backend = .redis(try Redis(parsing: c, context: "index cache"))
         case "MEMCACHED":
-            var m = Memcached()
-            m.addresses = (c["addresses"] as? [Any])?.map { "\($0)" } ?? []
-            guard !m.addresses.isEmpty else { throw ConfigError("index cache MEMCACHED: config.addresses is required") }
-            if let v = try dur("timeout") { m.timeout = v }
-            if let v = try int("max_idle_connections") { m.maxIdleConnections = v }
-            if let v = try bytes("max_item_size") { m.maxItemSize = v }
-            if let v = try int("max_get_multi_batch_size") { m.maxGetMultiBatchSize = v }
-            if let v = try int("max_async_concurrency") { m.maxAsyncConcurrency = v }
-            if let v = try int("max_async_buffer_size") { m.maxAsyncBufferSize = v }
-            if let v = try dur("expiration") { m.expiration = v }
-            backend = .memcached(m)
+            backend = .memcached(try Memcached(parsing: c, context: "index cache"))
         default:
             throw ConfigError("index cache type \"\(type)\" is not supported: use IN-MEMORY, REDIS or MEMCACHED")
         }
@@ -152,19 +96,5 @@ public struct IndexCacheConfig: Sendable, Equatable {
             return RemoteIndexCache(backend: try MemcachedBackend(config: m), name: "memcached", maxItemSize: m.maxItemSize,
                                     maxAsyncConcurrency: m.maxAsyncConcurrency, maxAsyncBufferSize: m.maxAsyncBufferSize, logger: logger, factory: factory)
         }
-    }
-
-    /// `250MB`, `1GiB`, `512KB`, `1024` (bytes); KB/MB/GB are powers of 1024 like Thanos's
-    /// `ParseBase2Bytes`.
-    static func parseBytes(_ s: String, field: String) throws -> Int {
-        let t = s.trimmingCharacters(in: .whitespaces).uppercased()
-        let units: [(String, Int)] = [("KIB", 1 << 10), ("MIB", 1 << 20), ("GIB", 1 << 30), ("TIB", 1 << 40),
-                                      ("KB", 1 << 10), ("MB", 1 << 20), ("GB", 1 << 30), ("TB", 1 << 40), ("B", 1)]
-        for (u, mult) in units where t.hasSuffix(u) {
-            if let n = Int(t.dropLast(u.count).trimmingCharacters(in: .whitespaces)), n >= 0 { return n * mult }
-            break
-        }
-        if let n = Int(t), n >= 0 { return n }
-        throw ConfigError("index cache \(field): \"\(s)\" is not a size like 250MB")
     }
 }

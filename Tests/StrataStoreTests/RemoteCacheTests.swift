@@ -3,64 +3,10 @@ import Logging
 import MetricsTestKit
 import StrataCore
 import StrataObjStore
+@testable import StrataCache
 @testable import StrataStore
 import StrataTestSupport
 import Testing
-
-/// A cache server process (redis-server, memcached) on a free 127.0.0.1 port for one test.
-final class CacheServer: Sendable {
-    let port: Int
-    private let process: Process
-
-    private init(port: Int, process: Process) {
-        self.port = port
-        self.process = process
-    }
-
-    /// nil when the program is missing (a failure under CI=true).
-    static func start(_ name: String, hint: String, args: (Int) -> [String]) async throws -> CacheServer? {
-        guard let exe = try TestEnv.require(name, hint: hint) else { return nil }
-        let port = try freePort()
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = args(port)
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let s = CacheServer(port: port, process: p)
-        let deadline = Date().addingTimeInterval(20)
-        while !canConnect(port) {
-            if !p.isRunning || Date() > deadline {
-                s.stop()
-                throw StoreTestError("\(name) did not listen on 127.0.0.1:\(port) within 20 s")
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return s
-    }
-
-    static func redis(password: String? = nil) async throws -> CacheServer? {
-        try await start("redis-server", hint: "apt-get install redis-server") { port in
-            ["--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"] + (password.map { ["--requirepass", $0] } ?? [])
-        }
-    }
-
-    static func memcached() async throws -> CacheServer? {
-        try await start("memcached", hint: "apt-get install memcached") { port in ["-l", "127.0.0.1", "-p", "\(port)", "-u", "nobody"] }
-    }
-
-    static func canConnect(_ port: Int) -> Bool {
-        (try? CacheSocket(host: "127.0.0.1", port: port, connectTimeout: .milliseconds(200), ioTimeout: .milliseconds(200))) != nil
-    }
-
-    /// SIGKILL: the servers run without persistence, so there is nothing to flush (and a
-    /// child of the test runner may not see SIGTERM); returns once it has exited.
-    func stop() {
-        guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
-}
 
 @Suite(.serialized) struct RemoteCacheTests {
     func key(_ i: Int, _ item: IndexCacheItem = .series) -> IndexCacheKey {

@@ -1,14 +1,8 @@
 import CoreMetrics
 import Logging
 import Metrics
+import StrataCache
 import Synchronization
-
-/// A key-value cache server as the index cache sees it.
-protocol CacheBackend: Sendable {
-    /// Values of the keys present; throws when the server cannot be asked.
-    func getMulti(_ keys: [String]) async throws -> [String: [UInt8]]
-    func set(_ key: String, _ value: [UInt8]) async throws
-}
 
 /// The index cache over a remote server (Redis or memcached), with Thanos's behaviour: a
 /// lookup that fails (server down, timeout, protocol error) is a miss, logged and counted,

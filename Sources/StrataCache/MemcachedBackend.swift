@@ -1,11 +1,11 @@
-/// memcached as an index cache backend (text protocol): multi-key `get` per server and
+/// memcached as a cache backend (text protocol): multi-key `get` per server and
 /// `set` with an expiration, keys spread over the servers by a stable hash.
-struct MemcachedBackend: CacheBackend {
+public struct MemcachedBackend: CacheBackend {
     let servers: [CacheConnectionPool]
     let expirationSeconds: Int64
     let batchSize: Int
 
-    init(config: IndexCacheConfig.Memcached) throws {
+    public init(config: MemcachedClientConfig) throws {
         guard !config.addresses.isEmpty else { throw CacheClientError("memcached: no addresses") }
         servers = try config.addresses.map {
             try CacheConnectionPool(address: $0, connectTimeout: config.timeout, ioTimeout: config.timeout, maxIdle: config.maxIdleConnections)
@@ -21,7 +21,7 @@ struct MemcachedBackend: CacheBackend {
         return Int(h % UInt64(servers.count))
     }
 
-    func getMulti(_ keys: [String]) async throws -> [String: [UInt8]] {
+    public func getMulti(_ keys: [String]) async throws -> [String: [UInt8]] {
         var byServer: [Int: [String]] = [:]
         for k in keys { byServer[server(k), default: []].append(k) }
         var out: [String: [UInt8]] = [:]
@@ -50,7 +50,7 @@ struct MemcachedBackend: CacheBackend {
         return out
     }
 
-    func set(_ key: String, _ value: [UInt8]) async throws {
+    public func set(_ key: String, _ value: [UInt8]) async throws {
         let exp = expirationSeconds
         try await servers[server(key)].with { s in
             try s.write(Array("set \(key) 0 \(exp) \(value.count)\r\n".utf8) + value + [13, 10])

@@ -1,11 +1,11 @@
-/// Redis as an index cache backend: `MGET` in batches, `SET key value PX ttl`, with
+/// Redis as a cache backend: `MGET` in batches, `SET key value PX ttl`, with
 /// `AUTH` and `SELECT` on every new connection.
-struct RedisBackend: CacheBackend {
+public struct RedisBackend: CacheBackend {
     let pool: CacheConnectionPool
     let expirationMs: Int64
     let batchSize: Int
 
-    init(config: IndexCacheConfig.Redis) throws {
+    public init(config: RedisClientConfig) throws {
         let auth: [[UInt8]]? = config.password.isEmpty ? nil
             : (config.username.isEmpty ? [Array("AUTH".utf8), Array(config.password.utf8)]
                 : [Array("AUTH".utf8), Array(config.username.utf8), Array(config.password.utf8)])
@@ -29,7 +29,7 @@ struct RedisBackend: CacheBackend {
         throw CacheClientError("redis \(what): \(r)")
     }
 
-    func getMulti(_ keys: [String]) async throws -> [String: [UInt8]] {
+    public func getMulti(_ keys: [String]) async throws -> [String: [UInt8]] {
         var out: [String: [UInt8]] = [:]
         var i = 0
         while i < keys.count {
@@ -42,7 +42,7 @@ struct RedisBackend: CacheBackend {
         return out
     }
 
-    func set(_ key: String, _ value: [UInt8]) async throws {
+    public func set(_ key: String, _ value: [UInt8]) async throws {
         let ttl = Array(String(expirationMs).utf8)
         let reply = try await pool.with { s in
             try RedisBackend.call(s, [Array("SET".utf8), Array(key.utf8), value, Array("PX".utf8), ttl])
