@@ -6,32 +6,34 @@ import StrataCore
 import StrataQuery
 import StrataServer
 
-/// Everything `strata-frontend` does, wired from its flags: `/api/v1/query_range` through
-/// the results cache, everything else proxied unchanged to the querier, plus /metrics,
-/// /-/healthy and /-/ready on `--http-address`.
+/// Everything `strata-frontend` does, wired from its flags: `/api/v1/query_range` and the
+/// label and series endpoints through the results cache, everything else proxied unchanged
+/// to the querier, plus /metrics, /-/healthy and /-/ready on `--http-address`.
 public struct FrontendService: Sendable {
     public let config: FrontendConfig
     public let httpAddress: String
     public let queryRange: QueryRangeCache
+    public let metadata: MetadataCache
     let downstream: Downstream
     let registry: PrometheusCollectorRegistry
     let logger: Logger
 
     public init(config: FrontendConfig, httpAddress: String, cache: (any ResultsCache)?, registry: PrometheusCollectorRegistry,
-                logger: Logger) {
+                logger: Logger, labels: MetadataCache.Config = .init(), labelsCache: (any ResultsCache)? = nil) {
         self.config = config
         self.httpAddress = httpAddress
         self.registry = registry
         self.logger = logger
         downstream = Downstream(url: config.downstreamURL, maxRetries: config.maxRetries, logger: logger)
         queryRange = QueryRangeCache(config: config, downstream: downstream, cache: cache, logger: logger)
+        metadata = MetadataCache(config: labels, downstream: downstream, cache: labelsCache ?? cache)
         logger.info("results cache", metadata: ["backend": "\(cache?.name ?? "none")"])
     }
 
     static let maxBody = 8 << 20
 
     public func run(onHTTPRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let queryRange = self.queryRange, downstream = self.downstream
+        let queryRange = self.queryRange, metadata = self.metadata, downstream = self.downstream
         let admin = try AdminServer.application(address: httpAddress, registry: registry, logger: logger, ready: { true },
                                                 routes: { router in
             @Sendable func respond(_ r: Downstream.Response) -> Response {
@@ -51,11 +53,13 @@ public struct FrontendService: Sendable {
             // One catch-all route (a trie router does not fall back from /api/v1/x to /**):
             // range queries through the cache, everything else to the querier unchanged.
             @Sendable func proxy(_ request: Request) async throws -> Response {
-                if request.uri.path == "/api/v1/query_range" { return respond(await queryRange.handle(try await form(request))) }
+                let path = request.uri.path
+                if path == "/api/v1/query_range" { return respond(await queryRange.handle(try await form(request))) }
+                if MetadataCache.handles(path) { return respond(await metadata.handle(path: path, try await form(request))) }
                 var request = request
                 let body = try await request.collectBody(upTo: Self.maxBody)
-                let path = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
-                return respond(await downstream.send(method: request.method.rawValue, path, body: body.readableBytes > 0 ? Array(buffer: body) : nil,
+                let target = path + (request.uri.query.map { "?" + $0 } ?? "")
+                return respond(await downstream.send(method: request.method.rawValue, target, body: body.readableBytes > 0 ? Array(buffer: body) : nil,
                                                      contentType: request.headers[.contentType]))
             }
             router.get("/**") { req, _ in try await proxy(req) }

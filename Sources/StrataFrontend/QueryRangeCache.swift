@@ -75,28 +75,29 @@ public final class QueryRangeCache: Sendable {
         }
         let fetches = plans.enumerated().flatMap { (i, plan) in plan.gaps.map { (part: i, start: $0.0, end: $0.1) } }
         let gate = AsyncSemaphore(limit: config.maxQueryParallelism)
-        let results = await withTaskGroup(of: (Int, Int64, Int64, Result<(MatrixResult, [String]), FetchFailure>).self) { group in
+        let results = await withTaskGroup(of: Fetched.self) { group in
             for f in fetches {
                 group.addTask {
-                    let r: Result<(MatrixResult, [String]), FetchFailure>
-                    do { r = .success(try await gate.with { try await self.fetch(form, f.start, f.end) }) } catch let e as FetchFailure {
-                        r = .failure(e)
+                    do {
+                        let (m, w) = try await gate.with { try await self.fetch(form, f.start, f.end) }
+                        return .answer(part: f.part, start: f.start, end: f.end, result: m, warnings: w)
+                    } catch let e as FetchFailure {
+                        return .failed(e.response)
                     } catch {
-                        r = .failure(FetchFailure(response: Downstream.Response(status: 503, contentType: nil, body: [])))
+                        return .failed(Downstream.Response(status: 503, contentType: nil, body: []))
                     }
-                    return (f.part, f.start, f.end, r)
                 }
             }
-            var out: [(Int, Int64, Int64, Result<(MatrixResult, [String]), FetchFailure>)] = []
+            var out: [Fetched] = []
             for await r in group { out.append(r) }
             return out
         }
         var warnings: [String] = []
         var fetchedByPart: [Int: [(Int64, Int64, MatrixResult, Bool)]] = [:]
-        for (part, s, e, r) in results {
+        for r in results {
             switch r {
-            case .failure(let f): return f.response
-            case .success(let (m, w)):
+            case .failed(let response): return response
+            case .answer(let part, let s, let e, let m, let w):
                 for x in w where !warnings.contains(x) { warnings.append(x) }
                 fetchedByPart[part, default: []].append((s, e, m, w.isEmpty))
             }
@@ -132,6 +133,13 @@ public final class QueryRangeCache: Sendable {
 
     struct FetchFailure: Error {
         let response: Downstream.Response
+    }
+
+    /// One sub-query's outcome (a plain enum: task groups with tuple-of-Result children
+    /// crashed a release build of the store gateway).
+    enum Fetched: Sendable {
+        case answer(part: Int, start: Int64, end: Int64, result: MatrixResult, warnings: [String])
+        case failed(Downstream.Response)
     }
 
     func fetch(_ form: FormValues, _ start: Int64, _ end: Int64) async throws -> (MatrixResult, [String]) {

@@ -22,6 +22,10 @@ struct FrontendCommand: AsyncParsableCommand {
     @Option(name: .customLong("query-range.response-cache-max-freshness"), help: "Results newer than this are not cached.") var maxFreshness = "1m"
     @Option(name: .customLong("query-range.response-cache-config-file"), help: "Cache config (type: IN-MEMORY|SQLITE + config:). Default: SQLite in --data-dir.") var cacheConfigFile: String?
     @Option(name: .customLong("query-range.response-cache-config"), help: "Cache config as YAML text (instead of the file).") var cacheConfig: String?
+    @Option(name: .customLong("labels.split-interval"), help: "Split label and series requests at this interval (0 = no split).") var labelsSplit = "24h"
+    @Option(name: .customLong("labels.max-query-parallelism"), help: "Sub-requests of one label or series request in flight.") var labelsParallelism = 14
+    @Option(name: .customLong("labels.default-time-range"), help: "Time range of label and series requests that give none.") var labelsRange = "24h"
+    @Option(name: .customLong("labels.response-cache-config-file"), help: "Cache config for label and series results (default: the range-query cache).") var labelsCacheFile: String?
     @Option(name: .customLong("data-dir"), help: "Where the default SQLite results cache lives.") var dataDir = "./data"
     @Option(name: .customLong("query-frontend.log-queries-longer-than"), help: "Log queries slower than this (0 = off).") var slowLog = "0"
     @Option(name: .customLong("log.level"), help: "debug, info, warn or error.") var logLevel = "info"
@@ -42,6 +46,15 @@ struct FrontendCommand: AsyncParsableCommand {
         let yaml = try cacheConfigFile.map { try String(contentsOfFile: $0, encoding: .utf8) } ?? cacheConfig
         let (cache, validity) = try CacheConfig.make(yaml: yaml, dataDir: dataDir, logger: logger)
         if let validity { config.cacheTTL = validity }
-        try await FrontendService(config: config, httpAddress: httpAddress, cache: cache, registry: registry, logger: logger).run()
+        var labels = MetadataCache.Config()
+        labels.splitInterval = try parseDuration(labelsSplit)
+        labels.maxQueryParallelism = labelsParallelism
+        labels.defaultTimeRange = try parseDuration(labelsRange)
+        labels.maxFreshness = config.maxFreshness
+        let labelsCache = try labelsCacheFile.map {
+            try CacheConfig.make(yaml: try String(contentsOfFile: $0, encoding: .utf8), dataDir: dataDir + "/labels", logger: logger).0
+        }
+        try await FrontendService(config: config, httpAddress: httpAddress, cache: cache, registry: registry, logger: logger,
+                                  labels: labels, labelsCache: labelsCache).run()
     }
 }

@@ -166,12 +166,34 @@ struct FrontendTestError: Error, CustomStringConvertible {
         _ = try await stack.viaFrontend(recent)
         #expect(stack.downstreamQueries == m + 1)
         // Instant queries, labels, errors: proxied unchanged.
-        for p in ["/api/v1/query?query=sum(temp)&time=\((t0 + 3_600_000) / 1000)", "/api/v1/labels",
-                  "/api/v1/label/job/values", "/api/v1/query?query=sum(", Self.range("sum(", t0, t0 + 3_600_000, step: 60),
+        for p in ["/api/v1/query?query=sum(temp)&time=\((t0 + 3_600_000) / 1000)",
+                  "/api/v1/query?query=sum(", Self.range("sum(", t0, t0 + 3_600_000, step: 60),
                   "/api/v1/status/buildinfo"] {
             let fe = try await stack.viaFrontend(p)
             #expect(fe == (try await stack.direct(p)), "\(p): \(fe.prefix(300))")
         }
+        await stack.stop()
+    }
+
+    /// Labels, label values and series over several days: split by day, united, cached.
+    @Test func labelsAndSeriesSplitAndCached() async throws {
+        let stack = try await FrontendStack.start(cache: InMemoryCache(maxBytes: 64 << 20))
+        let t0 = FrontendStack.t0
+        let window = "start=\(Double(t0 + 3_600_000) / 1000)&end=\(Double(t0 + 62 * 3_600_000) / 1000)"
+        for p in ["/api/v1/labels?" + window, "/api/v1/label/pod/values?" + window,
+                  "/api/v1/series?match%5B%5D=" + PromQLDifferential.encode("req_total{job=\"api\"}") + "&" + window,
+                  "/api/v1/series?match%5B%5D=temp&match%5B%5D=req_total&" + window,
+                  "/api/v1/label/job/values?match%5B%5D=temp&" + window] {
+            let direct = try await stack.direct(p)
+            let n = stack.service.metadata.downstreamQueries.load(ordering: .relaxed)
+            #expect(try await stack.viaFrontend(p) == direct, "\(p)")
+            #expect(stack.service.metadata.downstreamQueries.load(ordering: .relaxed) - n == 3, "three days, three parts: \(p)")
+            #expect(try await stack.viaFrontend(p) == direct, "warm: \(p)")
+            #expect(stack.service.metadata.downstreamQueries.load(ordering: .relaxed) - n == 3, "warm answers from the cache: \(p)")
+        }
+        // Errors come from the querier as they are.
+        let bad = "/api/v1/series?" + window
+        #expect(try await stack.viaFrontend(bad) == (try await stack.direct(bad)))
         await stack.stop()
     }
 
