@@ -217,6 +217,12 @@ public final class BucketStore: StoreClient {
         var chunks: [ChunkMeta]
     }
 
+    /// The chunks one block holds for a series.
+    struct Part {
+        var block: BucketBlock
+        var chunks: [ChunkMeta]
+    }
+
     public func series(_ request: Thanos_SeriesRequest,
                        onResponse: @escaping @Sendable (Thanos_SeriesResponse) async throws -> Void) async throws {
         try await metrics.time("series") {
@@ -249,7 +255,11 @@ public final class BucketStore: StoreClient {
         let chosen = ResolutionPlanner.choose(all.map(\.meta), minTime: mint, maxTime: maxt,
                                               maxResolution: request.maxResolutionWindow).compactMap { byID[$0.ulid] }
         var warnings: [String] = []
-        var found: [Found] = []
+        // One entry per label set, holding its parts from every block: a series spanning 85
+        // blocks keeps one copy of its labels. What is held is charged to the byte budget.
+        var groups: [Labels: [Part]] = [:]
+        var parts = 0
+        var collectError: Error?
         try await forEachBlock(chosen) { block in
             guard let ms = LocalBlockStore.blockMatchers(matchers, external: block.externalLabels) else { return [] }
             let refs = try await block.postings(ms, fetcher: fetcher)
@@ -263,36 +273,41 @@ public final class BucketStore: StoreClient {
                 out.append(Found(labels: s.labels.merging(block.externalLabels), block: block, chunks: chunks))
             }
             return out
-        } collect: { found += $0 } failed: { warnings.append($1) }
+        } collect: { (found: [Found]) in
+            guard collectError == nil else { return }
+            do {
+                for f in found {
+                    var held = 32 + f.chunks.count * MemoryLayout<ChunkMeta>.stride
+                    if groups[f.labels] == nil { held += f.labels.pairs.reduce(64) { $0 + $1.name.utf8.count + $1.value.utf8.count + 32 } }
+                    try budget.reserveHeld(held)
+                    groups[f.labels, default: []].append(Part(block: f.block, chunks: f.chunks))
+                    parts += 1
+                }
+            } catch { collectError = error }
+        } failed: { warnings.append($1) }
+        if let collectError { throw collectError }
         for w in warnings { try await onResponse(.warning(w)) }
-        metrics.seriesFetched.increment(by: found.count)
-        // Sorted by labels, then by time: one series may come from several blocks.
-        found.sort { a, b in
-            let c = Labels.compare(a.labels, b.labels)
-            return c != 0 ? c < 0 : a.block.meta.minTime < b.block.meta.minTime
-        }
+        metrics.seriesFetched.increment(by: parts)
+        // Sorted by labels; each series' parts by time.
+        let keys = groups.keys.sorted { Labels.compare($0, $1) < 0 }
         var failedBlocks = Set<ULID>()
         var i = 0
-        while i < found.count {
-            // A batch of whole label groups; its chunks are fetched together, then sent.
-            var groups: [Range<Int>] = []
+        while i < keys.count {
+            // A batch of whole series; its chunks are fetched together (one coalesced read per
+            // block), then sent.
             var j = i
             var chunksInBatch = 0
-            while j < found.count && groups.count < config.seriesBatchSize && chunksInBatch < config.batchMaxChunks {
-                var k = j + 1
-                chunksInBatch += found[j].chunks.count
-                while k < found.count && found[k].labels == found[j].labels {
-                    chunksInBatch += found[k].chunks.count
-                    k += 1
-                }
-                groups.append(j..<k)
-                j = k
+            while j < keys.count && j - i < config.seriesBatchSize && chunksInBatch < config.batchMaxChunks {
+                chunksInBatch += groups[keys[j]]!.reduce(0) { $0 + $1.chunks.count }
+                j += 1
             }
             var data: [ULID: [ChunkRef: BucketBlock.RawChunk]] = [:]
             if !request.skipChunks {
                 var refs: [ULID: (BucketBlock, [ChunkRef])] = [:]
-                for f in found[i..<j] where !failedBlocks.contains(f.block.id) {
-                    refs[f.block.id, default: (f.block, [])].1 += f.chunks.map(\.ref)
+                for k in keys[i..<j] {
+                    for p in groups[k]! where !failedBlocks.contains(p.block.id) {
+                        refs[p.block.id, default: (p.block, [])].1 += p.chunks.map(\.ref)
+                    }
                 }
                 var chunkWarnings: [String] = []
                 let work = refs
@@ -304,22 +319,22 @@ public final class BucketStore: StoreClient {
                 }
                 for w in chunkWarnings { try await onResponse(.warning(w)) }
             }
-            for g in groups {
+            for k in keys[i..<j] {
                 var out = Thanos_Series()
-                out.labels = found[g.lowerBound].labels.proto
+                out.labels = k.proto
                 if !request.skipChunks {
-                    // Series of a block whose chunks turned out corrupt are left out (warned above).
-                    let parts = found[g].filter { !failedBlocks.contains($0.block.id) }
-                    if parts.isEmpty { continue }
-                    for f in parts {
-                        let blockData = data[f.block.id] ?? [:]
-                        for c in f.chunks {
+                    // Parts of a block whose chunks turned out corrupt are left out (warned above).
+                    let ps = groups[k]!.filter { !failedBlocks.contains($0.block.id) }.sorted { $0.block.meta.minTime < $1.block.meta.minTime }
+                    if ps.isEmpty { continue }
+                    for p in ps {
+                        let blockData = data[p.block.id] ?? [:]
+                        for c in p.chunks {
                             guard let raw = blockData[c.ref] else {
-                                throw StoreError.internal("block \(f.block.id): chunk \(c.ref) missing after fetch")
+                                throw StoreError.internal("block \(p.block.id): chunk \(c.ref) missing after fetch")
                             }
                             let a = try raw.data.withUnsafeBytes {
                                 try ChunkConversion.aggrChunk(encoding: raw.encoding, data: $0, minTime: c.minTime, maxTime: c.maxTime,
-                                                              aggregates: request.aggregates, block: f.block.id)
+                                                              aggregates: request.aggregates, block: p.block.id)
                             }
                             try budget.addSamples(ChunkConversion.sampleCount(a))
                             out.chunks.append(a)
@@ -329,6 +344,7 @@ public final class BucketStore: StoreClient {
                 }
                 try await onResponse(.series(out))
             }
+            for k in keys[i..<j] { groups[k] = nil }
             i = j
         }
         metrics.samplesFetched.increment(by: budget.samples)
