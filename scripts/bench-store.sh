@@ -27,3 +27,4 @@ for d in "$W"/gen/*/; do $S block rewrite "$d" "$W/b10k" >/dev/null; done
 $B --bucket "$W/b10k" --data-dir "$W/d10k" --selector '{__name__="http_requests_total"}' --rounds 3 --no-cache
 $B --bucket "$W/b10k" --data-dir "$W/d10k" --selector '{__name__="http_requests_total"}' --rounds 2
 $B --bucket "$W/b10k" --data-dir "$W/d10k" --selector '{__name__=~".+"}' --rounds 2 --no-cache
+$B --bucket "$W/b10k" --data-dir "$W/d10k" --selector '{__name__="http_requests_total"}' --rounds 2 --grpc

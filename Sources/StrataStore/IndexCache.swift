@@ -73,8 +73,13 @@ public struct IndexCacheConfig: Sendable, Equatable {
         switch type {
         case "IN-MEMORY":
             if let v = try fields.bytes("max_size") { maxSize = v }
-            if let v = try fields.bytes("max_item_size") { maxItemSize = v }
-            guard maxItemSize <= maxSize else { throw ConfigError("index cache max_item_size must not exceed max_size") }
+            if let v = try fields.bytes("max_item_size") {
+                maxItemSize = v
+                guard maxItemSize <= maxSize else { throw ConfigError("index cache max_item_size must not exceed max_size") }
+            } else {
+                // Only max_size given: the 125MB default item limit shrinks with it.
+                maxItemSize = min(maxItemSize, maxSize)
+            }
         case "REDIS":
             backend = .redis(try Redis(parsing: c, context: "index cache"))
         case "MEMCACHED":

@@ -10,8 +10,8 @@ public struct StoreLimits: Sendable {
     /// `--store.limits.request-samples`: samples a request may return (0 = unlimited).
     public var requestSamples: Int = 0
     /// `--store.limits.request-bytes`: bytes a request may fetch from the bucket (postings,
-    /// series and chunks together). Everything a request holds was fetched first, so this
-    /// bounds its memory too.
+    /// series and chunks together) plus what it holds decoded (series labels and chunk
+    /// metas), so this bounds its memory too.
     public var requestBytes: Int = 512 << 20
     /// `--store.grpc.series-max-concurrency`: Series requests served at once.
     public var seriesMaxConcurrency: Int = 20
@@ -27,6 +27,7 @@ public final class RequestBudget: Sendable {
         var series = 0
         var samples = 0
         var bytes = 0
+        var held = 0
         var requests = 0
     }
     private let used = Mutex(Used())
@@ -42,11 +43,22 @@ public final class RequestBudget: Sendable {
     /// so the bytes are never allocated.
     public func reserveFetch(_ bytes: Int) throws {
         try used.withLock { u in
-            if u.bytes + bytes > limits.requestBytes {
-                throw StoreError.resourceExhausted("exceeded bytes limit: the request needs more than \(limits.requestBytes) bytes from the bucket (--store.limits.request-bytes); narrow the selector or time range")
+            if u.bytes + u.held + bytes > limits.requestBytes {
+                throw StoreError.resourceExhausted("exceeded bytes limit: the request needs more than \(limits.requestBytes) bytes fetched and held (--store.limits.request-bytes); narrow the selector or time range")
             }
             u.bytes += bytes
             u.requests += 1
+        }
+    }
+
+    /// Charges memory the request holds besides fetched bytes (decoded series labels and
+    /// chunk metas) to the same budget.
+    public func reserveHeld(_ bytes: Int) throws {
+        try used.withLock { u in
+            if u.bytes + u.held + bytes > limits.requestBytes {
+                throw StoreError.resourceExhausted("exceeded bytes limit: the request needs more than \(limits.requestBytes) bytes fetched and held (--store.limits.request-bytes); narrow the selector or time range")
+            }
+            u.held += bytes
         }
     }
 

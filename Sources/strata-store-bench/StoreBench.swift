@@ -22,6 +22,7 @@ struct StoreBench: AsyncParsableCommand {
     @Option(help: "Timed query rounds.") var rounds = 3
     @Option(name: .customLong("request-bytes"), help: "Byte budget of a request.") var requestBytes = 8 << 30
     @Flag(help: "Use no index cache.") var noCache = false
+    @Flag(help: "Query through gRPC (server and client in this process, over 127.0.0.1) instead of calling the store directly.") var grpc = false
 
     func run() async throws {
         LoggingSystem.bootstrap { _ in SwiftLogNoOpLogHandler() }
@@ -43,11 +44,25 @@ struct StoreBench: AsyncParsableCommand {
         req.minTime = .min
         req.maxTime = .max
         req.matchers = try SeriesSelector.parse(selector).map(\.proto)
+        var client: (any StoreClient) = store
+        var server: GRPCStoreServer?
+        var serving: Task<Void, Error>?
+        if grpc {
+            let srv = GRPCStoreServer(store: store, host: "127.0.0.1", port: 0)
+            serving = Task { try await srv.serve() }
+            client = try GRPCStoreClient(target: "127.0.0.1:\(try await srv.boundPort())", timeout: .seconds(600))
+            server = srv
+        }
+        defer {
+            (client as? GRPCStoreClient)?.close()
+            server?.shutdown()
+            serving?.cancel()
+        }
         for round in 1...rounds {
             counting.reset()
             let totals = Mutex((series: 0, samples: 0, bytes: 0))
             let t = ContinuousClock.now
-            try await store.series(req) { resp in
+            try await client.series(req) { resp in
                 guard case .series(let s)? = resp.result else { return }
                 var samples = 0, bytes = 0
                 for c in s.chunks {
@@ -59,8 +74,8 @@ struct StoreBench: AsyncParsableCommand {
             }
             let secs = Self.seconds(ContinuousClock.now - t)
             let v = totals.withLock { $0 }
-            print(String(format: "query round %d: %d series, %d samples, %.1f MiB chunks in %.3f s: %.0f series/s, %.1f M samples/s; bucket calls: %@",
-                         round, v.series, v.samples, Double(v.bytes) / 1_048_576, secs, Double(v.series) / secs,
+            print(String(format: "query round %d%@: %d series, %d samples, %.1f MiB chunks in %.3f s: %.0f series/s, %.1f M samples/s; bucket calls: %@",
+                         round, grpc ? " (gRPC)" : "", v.series, v.samples, Double(v.bytes) / 1_048_576, secs, Double(v.series) / secs,
                          Double(v.samples) / secs / 1e6, counting.summary))
         }
         print("resident memory after queries: \(Self.rssBytes() / 1_048_576) MiB")

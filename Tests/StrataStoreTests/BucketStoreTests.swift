@@ -363,3 +363,58 @@ final class Flag: Sendable {
     private let value = Mutex(false)
     func set() -> Bool { value.withLock { v in defer { v = true }; return !v } }
 }
+
+/// Entries longer than the read-ahead estimates: a series with 1,000 chunks (its index entry
+/// is several KB) and chunks of 2,000 random samples (about 18 KB each), read without
+/// coalescing so each needs a second, exact read. Answers equal the local-block store's and
+/// promtool's dump.
+@Suite struct LongEntriesTests {
+    @Test func longSeriesEntriesAndChunksAreReadExactly() async throws {
+        let dir = TestEnv.tempDir("bstore-long")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let local = dir + "/blocks"
+        let w = try BlockWriter(parentDir: local, minTime: 0, maxTime: 7_200_000)
+        var rng = SystemRandomNumberGenerator()
+        let ts = (0..<4000).map { Int64($0) * 1000 }
+        let noisy = ts.map { _ in Double.random(in: -1e9...1e9, using: &rng) }
+        var all: [(Labels, [EncodedChunk])] = [
+            (Labels(["__name__": "big_chunks"]), EncodedChunk.xorChunks(timestamps: ts, values: noisy, perChunk: 2000)),
+            (Labels(["__name__": "many_chunks"]), EncodedChunk.xorChunks(timestamps: Array(ts[0..<2000]), values: Array(noisy[0..<2000]), perChunk: 2)),
+        ]
+        for k in 0..<5 {
+            all.append((Labels(["__name__": "small", "k": "\(k)"]), EncodedChunk.xorChunks(timestamps: Array(ts[0..<240]), values: ts[0..<240].map { Double($0) })))
+        }
+        all.sort { Labels.compare($0.0, $1.0) < 0 }
+        for (l, c) in all { try w.add(l, chunks: c) }
+        let meta = try w.commit { $0.thanos = ThanosMeta(labels: ["cluster": "long"], source: "test") }
+        #expect(all.first { $0.0.metricName == "big_chunks" }!.1.allSatisfy { $0.data.count > 2 * 2048 })
+        let bucket = CountingBucket(try FilesystemBucket(directory: dir + "/bucket"))
+        try await BlockUploader(bucket: bucket).upload(blockDir: local + "/\(meta.ulid)", externalLabels: [:], source: "test")
+        let store = Fixtures.store(bucket, dataDir: dir + "/data") { $0.fetchMaxGap = -1 }
+        _ = try await store.sync()
+        let reference = LocalBlockStore(blocks: [try BlockReader(dir: local + "/\(meta.ulid)")])
+        for sel in [#"{__name__=~".+"}"#, #"{__name__="many_chunks"}"#, #"{__name__="big_chunks"}"#, #"small{k!="3"}"#] {
+            bucket.reset()
+            let got = try Fixtures.lines(try await Fixtures.collect(store, try Fixtures.request(sel)).series)
+            let want = try Fixtures.lines(try await Fixtures.collect(reference, try Fixtures.request(sel)).series)
+            #expect(firstDifference(got, want) == nil, "\(sel)")
+            #expect(!got.isEmpty)
+        }
+        // The exact second reads happened: postings, the estimated and the exact series entry.
+        bucket.reset()
+        #expect(try Fixtures.lines(try await Fixtures.collect(store, try Fixtures.request(#"{__name__="many_chunks"}"#)).series).count == 2000)
+        #expect(bucket.snapshot.ranges.filter { $0.hasSuffix("/index") }.count == 3)
+        // Each big chunk: the estimated read, then the exact one.
+        bucket.reset()
+        _ = try await Fixtures.collect(store, try Fixtures.request(#"{__name__="big_chunks"}"#))
+        #expect(bucket.snapshot.ranges.filter { $0.contains("/chunks/") }.count == 4)
+        if let promtool = try TestEnv.promtool() {
+            let dump = try TestEnv.promtoolDump(promtool, block: local + "/\(meta.ulid)").split(separator: "\n").map { line in
+                let s = String(line)
+                return "\(try parseDumpLabels(s).merging(Labels(["cluster": "long"]))) " + s[s.range(of: "} ", options: .backwards)!.upperBound...]
+            }
+            let got = try Fixtures.lines(try await Fixtures.collect(store, try Fixtures.request(#"{__name__=~".+"}"#)).series)
+            #expect(firstDifference(got, Fixtures.sortDump(dump)) == nil)
+        }
+    }
+}

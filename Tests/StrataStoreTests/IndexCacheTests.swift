@@ -49,6 +49,8 @@ import Testing
         let c = try IndexCacheConfig(yaml: "type: IN-MEMORY\nconfig:\n  max_size: 1GB\n  max_item_size: 64MiB\n")
         #expect(c.maxSize == 1 << 30 && c.maxItemSize == 64 << 20)
         #expect(try IndexCacheConfig(yaml: "type: in-memory\n").maxSize == 250 << 20)
+        #expect(try IndexCacheConfig(yaml: "type: IN-MEMORY\nconfig: {max_size: 10MB}\n").maxItemSize == 10 << 20)
+        #expect(throws: ConfigError.self) { try IndexCacheConfig(yaml: "type: IN-MEMORY\nconfig: {max_size: 10MB, max_item_size: 20MB}\n") }
         #expect(throws: ConfigError.self) { try IndexCacheConfig(yaml: "type: NOPE\nconfig: {}\n") }
         #expect(throws: ConfigError.self) { try IndexCacheConfig(yaml: "type: REDIS\nconfig: {}\n") }
         #expect(throws: ConfigError.self) { try IndexCacheConfig(yaml: "type: MEMCACHED\nconfig: {addresses: []}\n") }

@@ -89,6 +89,40 @@ import Testing
         if !p.isRunning { #expect(p.terminationStatus == 0) }
     }
 
+    /// The selection and cache flags as files: only the relabel-kept blocks are served.
+    @Test func relabelAndIndexCacheConfigFiles() async throws {
+        let dir = TestEnv.tempDir("store-proc-flags")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let bucket = try FilesystemBucket(directory: dir + "/bucket")
+        try await Fixtures.uploadPromBlocks(bucket)
+        try await Fixtures.uploadPromBlocks(bucket, labels: ["cluster": "c2", "replica": "a"])
+        try "type: FILESYSTEM\nconfig:\n  directory: \(dir)/bucket\n".write(toFile: dir + "/objstore.yml", atomically: true, encoding: .utf8)
+        try "- action: keep\n  source_labels: [cluster]\n  regex: c2\n".write(toFile: dir + "/relabel.yml", atomically: true, encoding: .utf8)
+        try "type: IN-MEMORY\nconfig:\n  max_size: 10MB\n".write(toFile: dir + "/cache.yml", atomically: true, encoding: .utf8)
+        let grpcPort = try freePort(), httpPort = try freePort()
+        let (p, log) = try start(["--objstore.config-file", dir + "/objstore.yml", "--data-dir", dir + "/data",
+                                  "--grpc-address", "127.0.0.1:\(grpcPort)", "--http-address", "127.0.0.1:\(httpPort)",
+                                  "--selector.relabel-config-file", dir + "/relabel.yml", "--index-cache.config-file", dir + "/cache.yml",
+                                  "--min-time", "1700006400", "--store.limits.request-series", "100"])
+        defer { if p.isRunning { p.terminate(); p.waitUntilExit() } }
+        let ready = waitFor(60) { httpStatus(port: httpPort, path: "/-/ready") == 200 }
+        #expect(ready, "not ready: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        guard ready else { return }
+        let client = try GRPCStoreClient(target: "127.0.0.1:\(grpcPort)", timeout: .seconds(30))
+        defer { client.close() }
+        let info = try await client.info()
+        #expect(info.labelSets.map { Labels(proto: $0.labels) } == [Labels(["cluster": "c2", "replica": "a"])])
+        #expect(info.store.minTime == 1_700_006_400_000)
+        let series = try await StoreAPITests.collect(client, try Fixtures.request(#"{__name__=~".+"}"#))
+        #expect(!series.isEmpty && series.allSatisfy { Labels(proto: $0.labels)["cluster"] == "c2" })
+        #expect(series.allSatisfy { $0.chunks.allSatisfy { $0.maxTime >= 1_700_006_400_000 } })
+        let metrics = httpGet(port: httpPort, path: "/metrics") ?? ""
+        #expect(metrics.contains("strata_bucket_store_blocks_loaded 3"))
+        #expect(metrics.contains("strata_store_index_cache_requests_total"))
+        kill(p.processIdentifier, SIGTERM)
+        #expect(waitFor(15) { !p.isRunning })
+    }
+
     @Test func badFlagsFailWithAMessage() throws {
         let r = try TestEnv.run(TestEnv.binary("strata-store"), ["--objstore.config", "type: NOPE\nconfig: {}\n", "--data-dir", TestEnv.tempDir("x")], timeout: 30)
         #expect(r.status != 0)
