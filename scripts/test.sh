@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build --build-tests
-swift test --skip-build
+# Suites run one at a time: many start real servers in-process and the cooperative pool has
+# one thread per core (2 in CI), so parallel suites starve each other into timeouts.
+swift test --skip-build --no-parallel

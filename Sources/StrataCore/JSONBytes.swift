@@ -34,6 +34,16 @@ public struct JSONBytes {
         byte(UInt8(ascii: "\""))
     }
 
+    /// `["a","b"]`.
+    public mutating func stringArray(_ items: [String]) {
+        byte(UInt8(ascii: "["))
+        for (i, x) in items.enumerated() {
+            if i > 0 { byte(UInt8(ascii: ",")) }
+            string(x)
+        }
+        byte(UInt8(ascii: "]"))
+    }
+
     public mutating func metric(_ labels: Labels) {
         byte(UInt8(ascii: "{"))
         for (i, p) in labels.pairs.enumerated() {

@@ -129,12 +129,8 @@ public struct MatrixResult: Sendable, Equatable {
         }
         w.append("]}")
         if !warnings.isEmpty {
-            w.append(",\"warnings\":[")
-            for (i, x) in warnings.enumerated() {
-                if i > 0 { w.byte(UInt8(ascii: ",")) }
-                w.string(x)
-            }
-            w.byte(UInt8(ascii: "]"))
+            w.append(",\"warnings\":")
+            w.stringArray(warnings)
         }
         w.byte(UInt8(ascii: "}"))
         return w.bytes

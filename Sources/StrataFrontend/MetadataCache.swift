@@ -108,26 +108,20 @@ public final class MetadataCache: Sendable {
         }
         if !toStore.isEmpty { await cache?.store(toStore, ttl: config.cacheTTL) }
         var w = JSONBytes(capacity: 4096)
-        w.append("{\"status\":\"success\",\"data\":[")
+        w.append("{\"status\":\"success\",\"data\":")
         if path == "/api/v1/series" {
+            w.byte(UInt8(ascii: "["))
             for (i, l) in series.sorted().enumerated() {
                 if i > 0 { w.byte(UInt8(ascii: ",")) }
                 w.metric(l)
             }
-        } else {
-            for (i, s) in strings.sorted(by: bytewiseLess).enumerated() {
-                if i > 0 { w.byte(UInt8(ascii: ",")) }
-                w.string(s)
-            }
-        }
-        w.byte(UInt8(ascii: "]"))
-        if !warnings.isEmpty {
-            w.append(",\"warnings\":[")
-            for (i, x) in warnings.enumerated() {
-                if i > 0 { w.byte(UInt8(ascii: ",")) }
-                w.string(x)
-            }
             w.byte(UInt8(ascii: "]"))
+        } else {
+            w.stringArray(strings.sorted(by: bytewiseLess))
+        }
+        if !warnings.isEmpty {
+            w.append(",\"warnings\":")
+            w.stringArray(warnings)
         }
         w.byte(UInt8(ascii: "}"))
         return Downstream.Response(status: 200, contentType: "application/json", body: w.bytes)

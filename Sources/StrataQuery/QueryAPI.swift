@@ -114,20 +114,26 @@ public final class QueryAPI: Sendable {
         }
     }
 
+    /// The query's storage from its parameters: resolution (`max_source_resolution`, `auto`
+    /// meaning `autoResolution`), dedup options, the fan-out, and the lookback for that
+    /// resolution.
+    func storage(_ form: FormValues, autoResolution: Int64) async throws -> (StoreQueryable, FanOut, Int64) {
+        let res = try maxSourceResolution(form, auto: autoResolution)
+        let lookback = Self.lookback(try APIParams.optionalDuration(form, "lookback_delta") ?? config.lookbackDelta,
+                                     maxSourceResolution: res)
+        var opts = try dedupOptions(form)
+        opts.maxResolution = res
+        let fan = try await fanOut(form)
+        return (StoreQueryable(fanOut: fan, options: opts), fan, lookback)
+    }
+
     /// `/api/v1/query`.
     public func query(_ form: FormValues) async -> APIResponse {
         await respond("query") {
             let time = try APIParams.time(form, "time", default: currentTimeMillis())
             let (engine, timeout) = try engine(form)
             let expr = try parse(form, instant: true)
-            let res = try maxSourceResolution(form, auto: config.instantDefaultMaxSourceResolution)
-            var lookback = try APIParams.optionalDuration(form, "lookback_delta") ?? config.lookbackDelta
-            lookback = Self.lookback(lookback, maxSourceResolution: res)
-            var opts = try dedupOptions(form)
-            opts.maxResolution = res
-            let fan = try await fanOut(form)
-            let queryable = StoreQueryable(fanOut: fan, options: opts)
-            let lb = lookback
+            let (queryable, fan, lb) = try await storage(form, autoResolution: config.instantDefaultMaxSourceResolution)
             let result = try await evaluate(timeout) {
                 try await engine.instantQuery(queryable, expr, time: time, lookbackDelta: lb)
             }
@@ -153,14 +159,7 @@ public final class QueryAPI: Sendable {
                 throw APIError(.badData, "invalid expression type \"\(expr.type.documented)\" for range query, must be Scalar or instant Vector")
             }
             let (engine, timeout) = try engine(form)
-            let res = try maxSourceResolution(form, auto: step / 5)
-            var lookback = try APIParams.optionalDuration(form, "lookback_delta") ?? config.lookbackDelta
-            lookback = Self.lookback(lookback, maxSourceResolution: res)
-            var opts = try dedupOptions(form)
-            opts.maxResolution = res
-            let fan = try await fanOut(form)
-            let queryable = StoreQueryable(fanOut: fan, options: opts)
-            let lb = lookback
+            let (queryable, fan, lb) = try await storage(form, autoResolution: step / 5)
             let result = try await evaluate(timeout) {
                 try await engine.rangeQuery(queryable, expr, start: start, end: end, step: step, lookbackDelta: lb)
             }

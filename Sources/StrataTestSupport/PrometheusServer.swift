@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 #if canImport(Glibc)
 import Glibc
@@ -101,4 +104,14 @@ public func httpStatus(port: Int, path: String) -> Int? {
     let line = String(decoding: buf[0..<n], as: UTF8.self)
     let parts = line.split(separator: " ")
     return parts.count >= 2 ? Int(parts[1]) : nil
+}
+
+/// The HTTP status of `GET path` on 127.0.0.1:port without blocking a thread of the
+/// cooperative pool (tests that wait for in-process servers must not starve them).
+public func httpStatusAsync(port: Int, path: String) async -> Int? {
+    guard let url = URL(string: "http://127.0.0.1:\(port)\(path)") else { return nil }
+    var req = URLRequest(url: url)
+    req.timeoutInterval = 5
+    guard let (_, resp) = try? await URLSession.shared.data(for: req) else { return nil }
+    return (resp as? HTTPURLResponse)?.statusCode
 }

@@ -69,7 +69,7 @@ final class FrontendStack: Sendable {
         let stack = FrontendStack(servers: [server], querierTask: qt, frontendTask: ft, querierPort: qport, frontendPort: fport, service: frontend)
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
-            if httpStatus(port: qport, path: "/-/ready") == 200 && httpStatus(port: fport, path: "/-/ready") == 200 { return stack }
+            if await httpStatusAsync(port: qport, path: "/-/ready") == 200, await httpStatusAsync(port: fport, path: "/-/ready") == 200 { return stack }
             try await Task.sleep(for: .milliseconds(100))
         }
         await stack.stop()

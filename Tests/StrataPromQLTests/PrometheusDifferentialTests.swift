@@ -35,36 +35,6 @@ import Testing
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    /// GET `url` and return the body whatever the status (API errors come with 4xx/5xx).
-    static func get(_ url: String) async throws -> String {
-        guard let u = URL(string: url) else { throw URLError(.badURL) }
-        let (data, _) = try await URLSession.shared.data(from: u)
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    static func encode(_ s: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
-    }
-
-    /// Canonical form of an API response: results sorted unless order is meaningful.
-    static func canonical(_ json: String, ordered: Bool) -> String {
-        guard let obj = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return json }
-        guard obj["status"] as? String == "success", let data = obj["data"] as? [String: Any] else {
-            return "error: \(obj["error"] ?? "?")"
-        }
-        let type = data["resultType"] as? String ?? "?"
-        guard var result = data["result"] as? [Any] else { return json }
-        func key(_ x: Any) -> String {
-            let d = try? JSONSerialization.data(withJSONObject: x, options: [.sortedKeys])
-            return d.map { String(decoding: $0, as: UTF8.self) } ?? ""
-        }
-        if (type == "vector" || type == "matrix") && !ordered {
-            result.sort { key(($0 as? [String: Any])?["metric"] ?? [:]) < key(($1 as? [String: Any])?["metric"] ?? [:]) }
-        }
-        return type + ":" + key(result)
-    }
 
     @Test func sameResultsAsPrometheus() async throws {
         guard let promtool = Self.which("promtool"), let prometheus = Self.which("prometheus") else {

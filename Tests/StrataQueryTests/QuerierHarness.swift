@@ -52,7 +52,7 @@ final class QuerierHarness: Sendable {
         let h = QuerierHarness(servers: servers, storePorts: ports, httpPort: port, task: task)
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
-            if httpStatus(port: port, path: "/-/ready") == 200 { return h }
+            if await httpStatusAsync(port: port, path: "/-/ready") == 200 { return h }
             try await Task.sleep(for: .milliseconds(100))
         }
         await h.stop()
