@@ -14,7 +14,7 @@ W=$(mktemp -d)
 MOTO_PID=
 cleanup() { [ -n "$MOTO_PID" ] && kill "$MOTO_PID" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$W"; }
 trap cleanup EXIT
-$S block gen --out "$W/gen" --series "$SERIES" --days 0.0833 --interval "$INTERVAL" --end 2024-03-01T02:00:00Z >/dev/null 2>&1
+$S block gen --out "$W/gen" --series "$SERIES" --days 0.0833 --interval "$INTERVAL" --end 2024-03-01T02:00:00Z --label cluster=bench >/dev/null 2>&1
 BLOCK=$(ls -S "$W/gen" | head -1)
 for b in $(ls "$W/gen"); do [ "$b" != "$BLOCK" ] && rm -rf "${W:?}/gen/$b"; done
 MB=$(du -sm "$W/gen/$BLOCK" | cut -f1)

@@ -1,4 +1,7 @@
 import Crypto
+#if canImport(Glibc)
+import Glibc
+#endif
 import StrataTSDB
 
 /// `thanos.files` for a local block, as Thanos' `GatherFileStats` builds it: every file in
@@ -27,12 +30,23 @@ public enum BlockFileStats {
         return ThanosFile(relPath: rel, sizeBytes: try fileSize(path), sha256: hash ? try sha256(path: path) : nil)
     }
 
-    /// Hex SHA-256 of a file, read through a memory map (page cache, not heap).
+    /// Hex SHA-256 of a file, read in 1 MiB pieces: resident memory stays flat however large
+    /// the file (a memory map would count the whole file as resident while hashing).
     public static func sha256(path: String) throws -> String {
-        if try fileSize(path) == 0 { return hex(SHA256.hash(data: [UInt8]())) }
-        let m = try MappedFile(path: path)
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw TSDBError.io(path: path, errno: errno) }
+        defer { close(fd) }
         var h = SHA256()
-        h.update(bufferPointer: m.buffer)
+        var buf = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw TSDBError.io(path: path, errno: errno)
+            }
+            if n == 0 { break }
+            buf.withUnsafeBytes { h.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        }
         return hex(h.finalize())
     }
 
