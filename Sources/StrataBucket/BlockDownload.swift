@@ -17,7 +17,8 @@ public struct BlockDownloader: Sendable {
     }
 
     @discardableResult
-    public func download(_ id: ULID, into parentDir: String) async throws -> BlockMeta {
+    public func download(_ id: ULID, into parentDir: String,
+                         progress: (@Sendable (TransferProgress) -> Void)? = nil) async throws -> BlockMeta {
         let metaBytes: [UInt8]
         do { metaBytes = try await bucket.getBytes(BlockLayout.metaKey(id)) } catch BucketError.notFound {
             throw BlockBucketError.partialBlock(id)
@@ -35,6 +36,8 @@ public struct BlockDownloader: Sendable {
         var names: [String] = []
         try await bucket.iterate(prefix: id.description, recursive: true) { names.append($0); return true }
         let prefix = id.description + "/"
+        let total = expected.values.reduce(Int64(0)) { $0 + ($1.sizeBytes ?? 0) }
+        var done: Int64 = 0
         for name in names {
             let rel = String(name.dropFirst(prefix.count))
             if rel == BlockLayout.meta { continue }
@@ -53,6 +56,8 @@ public struct BlockDownloader: Sendable {
                     }
                 }
             }
+            done += size
+            progress?(TransferProgress(block: id, file: rel, bytesDone: done, bytesTotal: total))
         }
         for rel in expected.keys where rel != BlockLayout.meta && !fileExists(dir + "/" + rel) {
             throw BlockBucketError.fileMismatch(id, file: rel, reason: "listed in meta.json but missing in the bucket")

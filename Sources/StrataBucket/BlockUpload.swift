@@ -24,8 +24,10 @@ public struct BlockUploader: Sendable {
     ///   - source: `thanos.source` when not set yet (`sidecar`, `compactor`, `bucket.upload`).
     ///   - hash: record SHA-256 of each file in `thanos.files` (downloads verify it).
     @discardableResult
+    ///   - progress: called after each file with its path in the block and its size, and the
+    ///     bytes done and total so far (the tools show it on a terminal).
     public func upload(blockDir: String, externalLabels: [String: String], source: String,
-                       hash: Bool = true) async throws -> BlockMeta {
+                       hash: Bool = true, progress: (@Sendable (TransferProgress) -> Void)? = nil) async throws -> BlockMeta {
         var dir = blockDir
         while dir.count > 1 && dir.hasSuffix("/") { dir.removeLast() }
         let base = String(dir.split(separator: "/").last ?? "")
@@ -45,12 +47,25 @@ public struct BlockUploader: Sendable {
         thanos.files = try BlockFileStats.gather(blockDir: dir, hash: hash)
         meta.thanos = thanos
 
-        for f in thanos.files where f.relPath.hasPrefix(BlockLayout.chunksDir + "/") {
+        let total = thanos.files.reduce(Int64(0)) { $0 + ($1.sizeBytes ?? 0) }
+        var done: Int64 = 0
+        let dataFiles = thanos.files.filter { $0.relPath.hasPrefix(BlockLayout.chunksDir + "/") }
+            + thanos.files.filter { $0.relPath == BlockLayout.index }
+        for f in dataFiles {
             try await bucket.put(BlockLayout.key(id, f.relPath), file: dir + "/" + f.relPath)
+            done += f.sizeBytes ?? 0
+            progress?(TransferProgress(block: id, file: f.relPath, bytesDone: done, bytesTotal: total))
         }
-        try await bucket.put(BlockLayout.key(id, BlockLayout.index), file: dir + "/" + BlockLayout.index)
         try await bucket.put(BlockLayout.metaKey(id), bytes: meta.encoded)
         logger.info("uploaded block", metadata: ["block": "\(id)", "files": "\(thanos.files.count)"])
         return meta
     }
+}
+
+/// Where a block transfer is, after one more file.
+public struct TransferProgress: Sendable {
+    public var block: ULID
+    public var file: String
+    public var bytesDone: Int64
+    public var bytesTotal: Int64
 }

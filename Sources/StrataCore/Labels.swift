@@ -75,11 +75,33 @@ public struct Labels: Hashable, Sendable, Comparable, CustomStringConvertible {
     public func dropMetricName() -> Labels { removing([metricNameLabel]) }
 
     /// Merges `other` in; labels already present in `self` win unless `overwrite`.
+    /// Both sides are sorted, so this is one merge pass (it runs per series in the stores).
     public func merging(_ other: Labels, overwrite: Bool = false) -> Labels {
-        var d: [String: String] = [:]
-        for p in pairs { d[p.name] = p.value }
-        for p in other.pairs where overwrite || d[p.name] == nil { d[p.name] = p.value }
-        return Labels(d)
+        if other.pairs.isEmpty { return self }
+        if pairs.isEmpty { return other }
+        var out: [Label] = []
+        out.reserveCapacity(pairs.count + other.pairs.count)
+        var i = 0, j = 0
+        while i < pairs.count || j < other.pairs.count {
+            if j == other.pairs.count {
+                out.append(pairs[i])
+                i += 1
+            } else if i == pairs.count {
+                out.append(other.pairs[j])
+                j += 1
+            } else if pairs[i].name == other.pairs[j].name {
+                out.append(overwrite ? other.pairs[j] : pairs[i])
+                i += 1
+                j += 1
+            } else if bytewiseLess(pairs[i].name, other.pairs[j].name) {
+                out.append(pairs[i])
+                i += 1
+            } else {
+                out.append(other.pairs[j])
+                j += 1
+            }
+        }
+        return Labels(sortedPairs: out)
     }
 
     public static func < (a: Labels, b: Labels) -> Bool { compare(a, b) < 0 }

@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import Logging
 import StrataCore
+import StrataBucket
 import StrataObjStore
+import StrataTSDB
 
 /// `strata bucket`: look at and maintain an object storage bucket (Thanos `tools bucket`).
 public struct BucketCommand: ParsableCommand {
@@ -35,7 +37,8 @@ func withConfiguredBucket<T: Sendable>(_ options: ObjStoreOptions,
 
 /// Output of listing commands.
 public enum ListOutput: String, ExpressibleByArgument, CaseIterable, Sendable {
-    case table, json
+    /// `wide`: the table plus, for blocks, what meta.json and the markers say.
+    case table, json, wide
 }
 
 /// `strata bucket ls`: the top level of the bucket (or of `--prefix`): blocks (ULID
@@ -48,7 +51,7 @@ public struct BucketListCommand: ParsableCommand {
 
     @OptionGroup public var objstore: ObjStoreOptions
 
-    @Option(name: [.short, .customLong("output")], help: "Output format: table or json.")
+    @Option(name: [.short, .customLong("output")], help: "Output format: table, json or wide (blocks with time range, stats, level, resolution, labels, state).")
     public var output: ListOutput = .table
 
     @Option(name: .customLong("prefix"), help: "List under this directory instead of the bucket root.")
@@ -57,9 +60,17 @@ public struct BucketListCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        let prefix = self.prefix
-        let entries = try withConfiguredBucket(objstore) { try await BucketEntry.list($0, prefix: prefix) }
-        print(output == .json ? BucketEntry.json(entries) : BucketEntry.table(entries), terminator: "")
+        let prefix = self.prefix, output = self.output
+        let entries = try withConfiguredBucket(objstore) { b in
+            var list = try await BucketEntry.list(b, prefix: prefix)
+            if output == .wide { try await BucketEntry.describeBlocks(&list, b, prefix: prefix) }
+            return list
+        }
+        switch output {
+        case .json: print(BucketEntry.json(entries), terminator: "")
+        case .table: print(BucketEntry.table(entries), terminator: "")
+        case .wide: print(BucketEntry.wideTable(entries), terminator: "")
+        }
     }
 }
 
@@ -73,6 +84,9 @@ struct BucketEntry: Sendable {
     var size: Int64?
     /// Blocks only: the time encoded in the ULID (block creation), in milliseconds.
     var ulidTimeMs: Int64?
+    /// Blocks, with `-o wide`: meta.json (nil when absent or unreadable) and the state.
+    var meta: BlockMeta?
+    var state = ""
 
     static func list(_ bucket: any Bucket, prefix: String) async throws -> [BucketEntry] {
         var names: [String] = []
@@ -92,6 +106,38 @@ struct BucketEntry: Sendable {
             }
         }
         return out
+    }
+
+    /// Reads each block's meta.json and markers: `complete`, `partial` (no meta.json: an
+    /// upload in progress or abandoned), `unreadable meta.json`, plus the marks present.
+    static func describeBlocks(_ entries: inout [BucketEntry], _ bucket: any Bucket, prefix: String) async throws {
+        for i in entries.indices where entries[i].kind == .block {
+            let dir = entries[i].name
+            if try await bucket.exists(dir + BlockLayout.meta) {
+                if let m = try? BlockMeta(json: try await bucket.getBytes(dir + BlockLayout.meta)) {
+                    entries[i].meta = m
+                    entries[i].state = "complete"
+                } else {
+                    entries[i].state = "unreadable meta.json"
+                }
+            } else {
+                entries[i].state = "partial"
+            }
+            for kind in MarkerKind.allCases where try await bucket.exists(dir + kind.rawValue) {
+                entries[i].state += ", " + kind.rawValue.replacingOccurrences(of: ".json", with: "")
+            }
+        }
+    }
+
+    static func wideTable(_ entries: [BucketEntry]) -> String {
+        renderTable([["NAME", "TYPE", "FROM", "UNTIL", "SERIES", "SAMPLES", "LEVEL", "RESOLUTION", "LABELS", "STATE", "SIZE"]] + entries.map { e in
+            guard let m = e.meta else {
+                return [e.name, e.kind.rawValue, "", "", "", "", "", "", "", e.state, e.size.map(String.init) ?? ""]
+            }
+            return [e.name, e.kind.rawValue, formatRFC3339(m.minTime), formatRFC3339(m.maxTime), String(m.stats.numSeries),
+                    String(m.stats.numSamples), String(m.compaction.level), formatDuration(m.resolution), "\(m.externalLabels)",
+                    e.state, ""]
+        })
     }
 
     static func table(_ entries: [BucketEntry]) -> String {

@@ -32,7 +32,9 @@ public struct BucketUploadCommand: ParsableCommand {
         let dirs = blockDirs, source = self.source, hash = !noHash, labelsMap = ext
         try withConfiguredBucket(objstore) { bucket in
             for dir in dirs {
-                let meta = try await BlockUploader(bucket: bucket).upload(blockDir: dir, externalLabels: labelsMap, source: source, hash: hash)
+                let meta = try await BlockUploader(bucket: bucket).upload(blockDir: dir, externalLabels: labelsMap, source: source, hash: hash,
+                                                                          progress: TerminalProgress.callback(verb: "uploading"))
+                TerminalProgress.finish()
                 print("uploaded \(meta.ulid) (\(meta.thanos?.files.count ?? 0) files)")
             }
         }
@@ -54,7 +56,29 @@ public struct BucketDownloadCommand: ParsableCommand {
         let ulid: ULID
         do { ulid = try ULID(parsing: id) } catch { throw ValidationError("\(error)") }
         let dir = self.dir
-        let meta = try withConfiguredBucket(objstore) { try await BlockDownloader(bucket: $0).download(ulid, into: dir) }
+        let meta = try withConfiguredBucket(objstore) {
+            try await BlockDownloader(bucket: $0).download(ulid, into: dir, progress: TerminalProgress.callback(verb: "downloading"))
+        }
+        TerminalProgress.finish()
         print("downloaded \(meta.ulid) to \(dir)/\(meta.ulid)")
+    }
+}
+
+/// A one-line progress display on stderr for long transfers — only when stderr is a
+/// terminal, so scripts and logs see just the result lines.
+enum TerminalProgress {
+    static let enabled = isatty(2) == 1
+
+    static func callback(verb: String) -> (@Sendable (TransferProgress) -> Void)? {
+        guard enabled else { return nil }
+        return { p in
+            let pct = p.bytesTotal > 0 ? Int(p.bytesDone * 100 / p.bytesTotal) : 100
+            let line = "\r\(verb) \(p.block): \(pct)% (\(p.bytesDone >> 20) of \(p.bytesTotal >> 20) MiB) \(p.file)\u{1B}[K"
+            FileHandle.standardError.write(line.data(using: .utf8)!)
+        }
+    }
+
+    static func finish() {
+        if enabled { FileHandle.standardError.write("\r\u{1B}[K".data(using: .utf8)!) }
     }
 }

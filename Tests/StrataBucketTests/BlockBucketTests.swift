@@ -34,6 +34,36 @@ struct RecordingBucket: Bucket {
     }
 }
 
+/// A bucket whose connection dies after `allowedPuts` writes, like an uploader killed
+/// mid-upload: every later write fails.
+final class DyingBucket: Bucket {
+    let base: any Bucket
+    let allowedPuts: Int
+    let puts = Mutex(0)
+    struct Died: Error {}
+    init(base: any Bucket, allowedPuts: Int) {
+        self.base = base
+        self.allowedPuts = allowedPuts
+    }
+    var kind: String { base.kind }
+    func get(_ key: String) async throws -> ObjectStream { try await base.get(key) }
+    func getRange(_ key: String, offset: Int64, length: Int64) async throws -> ObjectStream {
+        try await base.getRange(key, offset: offset, length: length)
+    }
+    func put(_ key: String, body: PutBody) async throws {
+        let n = puts.withLock { $0 += 1; return $0 }
+        if n > allowedPuts { throw Died() }
+        try await base.put(key, body: body)
+    }
+    func putIfAbsent(_ key: String, body: PutBody) async throws -> Bool { try await base.putIfAbsent(key, body: body) }
+    func delete(_ key: String) async throws { try await base.delete(key) }
+    func exists(_ key: String) async throws -> Bool { try await base.exists(key) }
+    func attributes(_ key: String) async throws -> ObjectAttributes { try await base.attributes(key) }
+    func iterate(prefix: String, recursive: Bool, _ body: (String) async throws -> Bool) async throws {
+        try await base.iterate(prefix: prefix, recursive: recursive, body)
+    }
+}
+
 /// A fresh filesystem bucket in a temp dir, removed afterwards.
 func withFSBucket(_ body: (RecordingBucket, String) async throws -> Void) async throws {
     let dir = TestEnv.tempDir("bucket")
@@ -49,6 +79,25 @@ struct BlockBucketTests {
     static func block(_ i: Int = 0) throws -> (dir: String, id: ULID) {
         let dir = try TestEnv.promBlocks()[i]
         return (dir, try ULID(parsing: String(dir.split(separator: "/").last!)))
+    }
+
+    /// An upload that dies after the chunks (or after the index) leaves no meta.json: the
+    /// fetcher lists the block as partial and serves nothing of it; a new upload completes it.
+    @Test(arguments: [1, 2]) func uploadKilledMidwayIsPartial(_ allowed: Int) async throws {
+        try await withFSBucket { b, _ in
+            let (dir, id) = try Self.block()
+            let dying = DyingBucket(base: b, allowedPuts: allowed)
+            await #expect(throws: DyingBucket.Died.self) {
+                try await BlockUploader(bucket: dying).upload(blockDir: dir, externalLabels: Self.labels, source: "test")
+            }
+            #expect(try await b.exists(BlockLayout.metaKey(id)) == false)
+            let snap = try await BlockMetaFetcher(bucket: b).fetch()
+            #expect(snap.partial == [id])
+            #expect(snap.metas.isEmpty)
+            try await BlockUploader(bucket: b).upload(blockDir: dir, externalLabels: Self.labels, source: "test")
+            let after = try await BlockMetaFetcher(bucket: b).fetch()
+            #expect(after.partial.isEmpty && after.metas[id] != nil)
+        }
     }
 
     @Test func uploadInThanosOrderWithFileStats() async throws {

@@ -25,6 +25,18 @@ import Testing
         #expect(ls.arrayValue?.compactMap { $0["name"]?.stringValue } == ids.map { $0 + "/" })
         #expect(ls.arrayValue?.allSatisfy { $0["type"]?.stringValue == "block" } == true)
 
+        // A block directory without meta.json (an upload that died) next to the complete ones.
+        let partial = "01HQZZZZZZZZZZZZZZZZZZZZZZ"
+        try FileManager.default.createDirectory(atPath: "\(tmp)/bucket/\(partial)/chunks", withIntermediateDirectories: true)
+        try "x".write(toFile: "\(tmp)/bucket/\(partial)/chunks/000001", atomically: true, encoding: .utf8)
+        r = try TestEnv.run(strata, ["bucket", "ls", cfg, "-o", "wide"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = r.stdout.split(separator: "\n").map(String.init)
+        #expect(rows.first?.contains("SERIES") == true && rows.first?.contains("STATE") == true)
+        #expect(rows.filter { $0.contains("complete") && $0.contains("cluster=\"c1\"") }.count == 2, "\(r.stdout)")
+        #expect(rows.contains { $0.hasPrefix(partial) && $0.contains("partial") }, "\(r.stdout)")
+        try FileManager.default.removeItem(atPath: "\(tmp)/bucket/\(partial)")
+
         r = try TestEnv.run(strata, ["bucket", "inspect", cfg, "-o", "json"])
         #expect(r.status == 0, "\(r.stderr)")
         let inspected = try JSONValue(parsing: Array(r.stdout.utf8))
