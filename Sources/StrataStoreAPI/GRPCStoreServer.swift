@@ -1,6 +1,7 @@
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import StrataCore
+import Synchronization
 
 /// Serves any `StoreClient` over gRPC as `thanos.Store` and `thanos.info.Info`, wire-compatible
 /// with Thanos: Thanos queriers can use Strata stores and the other way round.
@@ -78,7 +79,12 @@ public final class GRPCStoreServer: Sendable {
 
         func series(request: Thanos_SeriesRequest, response: RPCWriter<Thanos_SeriesResponse>, context: ServerContext) async throws {
             do {
-                try await store.series(request) { try await response.write($0) }
+                let batch = ResponseBatch()
+                try await store.series(request) { frame in
+                    if let full = batch.add(frame) { try await response.write(contentsOf: full) }
+                }
+                let rest = batch.drain()
+                if !rest.isEmpty { try await response.write(contentsOf: rest) }
             } catch { throw GRPCStoreServer.rpcError(error) }
         }
 
@@ -96,6 +102,37 @@ public final class GRPCStoreServer: Sendable {
 
         func info(request: Thanos_Info_InfoRequest, context: ServerContext) async throws -> Thanos_Info_InfoResponse {
             do { return try await store.info() } catch { throw GRPCStoreServer.rpcError(error) }
+        }
+    }
+}
+
+/// Series frames gathered before they are handed to the transport: each stays its own
+/// message on the wire (as Thanos sends them), but the stream is written and flushed once per
+/// batch instead of once per series — a per-message write and flush cost more than encoding.
+final class ResponseBatch: Sendable {
+    static let maxFrames = 64
+    static let maxBytes = 1 << 20
+    private let state = Mutex<(frames: [Thanos_SeriesResponse], bytes: Int)>(([], 0))
+
+    /// Adds a frame; returns the batch to write when it is full.
+    func add(_ frame: Thanos_SeriesResponse) -> [Thanos_SeriesResponse]? {
+        var size = 0
+        if case .series(let s)? = frame.result {
+            for c in s.chunks { size += c.raw.data.count + c.count.data.count + c.sum.data.count + c.min.data.count + c.max.data.count + c.counter.data.count }
+        }
+        return state.withLock { st in
+            st.frames.append(frame)
+            st.bytes += size
+            guard st.frames.count >= Self.maxFrames || st.bytes >= Self.maxBytes else { return nil }
+            defer { st = ([], 0) }
+            return st.frames
+        }
+    }
+
+    func drain() -> [Thanos_SeriesResponse] {
+        state.withLock { st in
+            defer { st = ([], 0) }
+            return st.frames
         }
     }
 }
