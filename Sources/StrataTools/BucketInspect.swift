@@ -14,12 +14,26 @@ public struct BucketInspectCommand: ParsableCommand {
     @OptionGroup public var objstore: ObjStoreOptions
     @Option(name: [.short, .customLong("output")], help: "Output format: table or json.")
     public var output: ListOutput = .table
+    @Option(name: [.customShort("l"), .customLong("selector")],
+            help: "Only blocks whose external labels match, e.g. -l cluster=\"eu\" (repeatable; all must match; =, !=, =~, !~).")
+    public var selectors: [String] = []
 
     public init() {}
 
+    /// `name="value"` (quotes optional) or any single matcher, as Thanos's `--selector` takes them.
+    static func matcher(_ text: String) throws -> Matcher {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        if let ms = try? SeriesSelector.parse("{" + t + "}"), ms.count == 1 { return ms[0] }
+        if let eq = t.firstIndex(of: "="), eq != t.startIndex {
+            return try Matcher(.equal, String(t[..<eq]), String(t[t.index(after: eq)...]))
+        }
+        throw ValidationError("--selector must look like name=\"value\", got \(goQuote(text))")
+    }
+
     public func run() throws {
+        let matchers = try selectors.map(Self.matcher)
         let snap = try withConfiguredBucket(objstore) { try await BlockMetaFetcher(bucket: $0).fetch() }
-        let metas = snap.sortedMetas
+        let metas = snap.sortedMetas.filter { m in matchers.allSatisfy { $0.matches(m.externalLabels[$0.name]) } }
         if output == .json {
             let items = metas.map { m -> String in
                 var marks: [String] = []

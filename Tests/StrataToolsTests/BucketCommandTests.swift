@@ -37,6 +37,11 @@ import Testing
         #expect(rows.contains { $0.hasPrefix(partial) && $0.contains("partial") }, "\(r.stdout)")
         try FileManager.default.removeItem(atPath: "\(tmp)/bucket/\(partial)")
 
+        r = try TestEnv.run(strata, ["bucket", "inspect", cfg, "-l", "cluster=\"c2\""])
+        #expect(r.status == 0 && r.stdout.split(separator: "\n").count == 1, "only the header: \(r.stdout)")
+        r = try TestEnv.run(strata, ["bucket", "inspect", cfg, "--selector", "cluster=~\"c.\""])
+        #expect(r.stdout.split(separator: "\n").count == 3, "\(r.stdout)")
+
         r = try TestEnv.run(strata, ["bucket", "inspect", cfg, "-o", "json"])
         #expect(r.status == 0, "\(r.stderr)")
         let inspected = try JSONValue(parsing: Array(r.stdout.utf8))
