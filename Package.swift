@@ -203,7 +203,7 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log")]
         ),
         // Helpers shared by the test targets (real tools on PATH, the built binary, scratch dirs).
-        .target(name: "StrataTestSupport", dependencies: ["StrataCore", "StrataTSDB"]),
+        .target(name: "StrataTestSupport", dependencies: ["StrataCore", "StrataTSDB", "StrataObjStore"]),
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),
         .testTarget(name: "StrataTSDBTests", dependencies: ["StrataTSDB", "StrataCore", "StrataTestSupport"]),
         .testTarget(

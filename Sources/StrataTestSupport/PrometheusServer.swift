@@ -34,7 +34,10 @@ public final class PrometheusServer: @unchecked Sendable {
     let process: Process
 
     /// nil when prometheus is missing outside CI; under CI a missing binary throws.
-    public static func start(blocks: [String], externalLabels: [String: String], blockDuration: String = "2h") throws -> PrometheusServer? {
+    /// `scrapeSelf`: Prometheus also scrapes its own /metrics every second (job `self`), so
+    /// the head holds live samples next to the blocks.
+    public static func start(blocks: [String], externalLabels: [String: String], blockDuration: String = "2h",
+                             scrapeSelf: Bool = false) throws -> PrometheusServer? {
         guard let bin = try TestEnv.require("prometheus", hint: "apt-get install prometheus") else { return nil }
         let root = TestEnv.tempDir("prom")
         let data = root + "/data"
@@ -43,8 +46,12 @@ public final class PrometheusServer: @unchecked Sendable {
             try FileManager.default.copyItem(atPath: b, toPath: data + "/" + URL(fileURLWithPath: b).lastPathComponent)
         }
         let labels = externalLabels.sorted { $0.key < $1.key }.map { "\($0.key): \"\($0.value)\"" }.joined(separator: ", ")
-        try "global: {scrape_interval: 15s, external_labels: {\(labels)}}\n".write(toFile: root + "/prom.yml", atomically: true, encoding: .utf8)
         let port = try freePort()
+        var config = "global: {scrape_interval: 15s, external_labels: {\(labels)}}\n"
+        if scrapeSelf {
+            config += "scrape_configs: [{job_name: self, scrape_interval: 1s, static_configs: [{targets: ['127.0.0.1:\(port)']}]}]\n"
+        }
+        try config.write(toFile: root + "/prom.yml", atomically: true, encoding: .utf8)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: bin)
         p.arguments = ["--config.file=\(root)/prom.yml", "--storage.tsdb.path=\(data)", "--web.listen-address=127.0.0.1:\(port)",

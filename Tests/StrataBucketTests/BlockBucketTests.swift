@@ -34,36 +34,6 @@ struct RecordingBucket: Bucket {
     }
 }
 
-/// A bucket whose connection dies after `allowedPuts` writes, like an uploader killed
-/// mid-upload: every later write fails.
-final class DyingBucket: Bucket {
-    let base: any Bucket
-    let allowedPuts: Int
-    let puts = Mutex(0)
-    struct Died: Error {}
-    init(base: any Bucket, allowedPuts: Int) {
-        self.base = base
-        self.allowedPuts = allowedPuts
-    }
-    var kind: String { base.kind }
-    func get(_ key: String) async throws -> ObjectStream { try await base.get(key) }
-    func getRange(_ key: String, offset: Int64, length: Int64) async throws -> ObjectStream {
-        try await base.getRange(key, offset: offset, length: length)
-    }
-    func put(_ key: String, body: PutBody) async throws {
-        let n = puts.withLock { $0 += 1; return $0 }
-        if n > allowedPuts { throw Died() }
-        try await base.put(key, body: body)
-    }
-    func putIfAbsent(_ key: String, body: PutBody) async throws -> Bool { try await base.putIfAbsent(key, body: body) }
-    func delete(_ key: String) async throws { try await base.delete(key) }
-    func exists(_ key: String) async throws -> Bool { try await base.exists(key) }
-    func attributes(_ key: String) async throws -> ObjectAttributes { try await base.attributes(key) }
-    func iterate(prefix: String, recursive: Bool, _ body: (String) async throws -> Bool) async throws {
-        try await base.iterate(prefix: prefix, recursive: recursive, body)
-    }
-}
-
 /// A fresh filesystem bucket in a temp dir, removed afterwards.
 func withFSBucket(_ body: (RecordingBucket, String) async throws -> Void) async throws {
     let dir = TestEnv.tempDir("bucket")

@@ -55,6 +55,36 @@ import Testing
         #expect(again.uploaded == 0 && again.failed == 0)
     }
 
+    /// The sidecar dies in the middle of shipping (its bucket connection fails after a few
+    /// writes) and is started again: every block ends up in the bucket exactly once, complete
+    /// and byte-identical to the local files, and the shipper file lists each once.
+    @Test func killedMidUploadThenRestartedShipsEachBlockOnce() async throws {
+        let (tsdb, level1, _) = try makeTSDB()
+        let bucketDir = TestEnv.tempDir("bucket")
+        let bucket = try FilesystemBucket(directory: bucketDir)
+        let labels = ["cluster": "c1", "replica": "a"]
+        let first = try await Shipper(tsdbPath: tsdb, bucket: DyingBucket(base: bucket, allowedPuts: 5), externalLabels: labels).sync()
+        #expect(first.failed >= 1 && first.uploaded < level1.count)
+        let partial = try await BlockMetaFetcher(bucket: bucket).fetch()
+        #expect(!partial.partial.isEmpty, "the interrupted block is partial (no meta.json)")
+
+        let restarted = Shipper(tsdbPath: tsdb, bucket: bucket, externalLabels: labels)
+        let second = try await restarted.sync()
+        #expect(second.failed == 0 && first.uploaded + second.uploaded == level1.count)
+        #expect(try await restarted.shipped().map(\.description).sorted() == level1.sorted())
+        let snap = try await BlockMetaFetcher(bucket: bucket).fetch()
+        #expect(snap.partial.isEmpty && snap.metas.count == level1.count)
+        for name in level1 {
+            for rel in ["index", "chunks/000001"] {
+                #expect(FileManager.default.contents(atPath: bucketDir + "/" + name + "/" + rel)
+                    == FileManager.default.contents(atPath: tsdb + "/" + name + "/" + rel), "\(name)/\(rel)")
+            }
+        }
+        let shipperFile = try String(contentsOfFile: tsdb + "/" + Shipper.shipperFile, encoding: .utf8)
+        for name in level1 { #expect(shipperFile.components(separatedBy: name).count == 2, "\(name) listed once") }
+        #expect(try await restarted.sync().uploaded == 0)
+    }
+
     @Test func blockAlreadyInBucketIsRecordedNotUploaded() async throws {
         let (tsdb, level1, _) = try makeTSDB()
         let bucketDir = TestEnv.tempDir("bucket")
