@@ -11,14 +11,7 @@ import Testing
     final class Processes: @unchecked Sendable {
         var list: [Process] = []
         func start(_ binary: String, _ args: [String]) throws -> String {
-            let log = TestEnv.tempDir("proc-log") + "/stderr"
-            FileManager.default.createFile(atPath: log, contents: nil)
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: TestEnv.binary(binary))
-            p.arguments = args
-            p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-            p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-            try p.run()
+            let (p, log) = try startService(binary, args)
             list.append(p)
             return log
         }

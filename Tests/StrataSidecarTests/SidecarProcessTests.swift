@@ -7,26 +7,7 @@ import Testing
 
 /// `strata-sidecar` as an operator runs it, next to a real Prometheus 2.42.
 @Suite(.serialized) struct SidecarProcessTests {
-    func startSidecar(_ args: [String]) throws -> (Process, String) {
-        let log = TestEnv.tempDir("sidecar-log") + "/stderr"
-        FileManager.default.createFile(atPath: log, contents: nil)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: TestEnv.binary("strata-sidecar"))
-        p.arguments = args
-        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        try p.run()
-        return (p, log)
-    }
-
-    func waitFor(_ seconds: Double, _ cond: () throws -> Bool) rethrows -> Bool {
-        let end = Date().addingTimeInterval(seconds)
-        while Date() < end {
-            if try cond() { return true }
-            usleep(200_000)
-        }
-        return false
-    }
+    func startSidecar(_ args: [String]) throws -> (Process, String) { try startService("strata-sidecar", args) }
 
     @Test func shipsBlocksServesStoreAPIAndStopsOnSIGTERM() async throws {
         guard let prom = try PrometheusServer.start(blocks: try TestEnv.promBlocks(), externalLabels: ["cluster": "c1", "replica": "a"]) else { return }

@@ -12,26 +12,7 @@ import Testing
 /// blocks and `strata block gen` blocks, queried over real gRPC with `GRPCStoreClient`,
 /// ready only after its first sync, /metrics served, stopped by SIGTERM.
 @Suite(.serialized) struct StoreProcessTests {
-    func start(_ args: [String]) throws -> (Process, String) {
-        let log = TestEnv.tempDir("store-log") + "/stderr"
-        FileManager.default.createFile(atPath: log, contents: nil)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: TestEnv.binary("strata-store"))
-        p.arguments = args
-        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        try p.run()
-        return (p, log)
-    }
-
-    func waitFor(_ seconds: Double, _ cond: () throws -> Bool) rethrows -> Bool {
-        let end = Date().addingTimeInterval(seconds)
-        while Date() < end {
-            if try cond() { return true }
-            usleep(100_000)
-        }
-        return false
-    }
+    func start(_ args: [String]) throws -> (Process, String) { try startService("strata-store", args) }
 
     @Test func servesBucketOverGRPCAndStopsOnSIGTERM() async throws {
         guard let promtool = try TestEnv.promtool() else { return }
