@@ -35,10 +35,19 @@ final class FileChunkSource: ChunkSource {
     func nextChunk() async throws -> [UInt8]? {
         guard fd >= 0, remaining > 0 else { closeFile(); return nil }
         let want = Int(min(Int64(chunkSize), remaining))
-        var chunk = [UInt8](repeating: 0, count: want)
-        let n = try chunk.withUnsafeMutableBytes { try Posix.pread(fd: fd, into: $0, offset: offset, path: path) }
+        // Read straight into uninitialized storage: zero-filling first costs as much as the read.
+        var readError: (any Error)?
+        let chunk = [UInt8](unsafeUninitializedCapacity: want) { buf, count in
+            do {
+                count = try Posix.pread(fd: fd, into: UnsafeMutableRawBufferPointer(buf), offset: offset, path: path)
+            } catch {
+                readError = error
+                count = 0
+            }
+        }
+        if let readError { throw readError }
+        let n = chunk.count
         if n == 0 { closeFile(); return nil }
-        if n < want { chunk.removeLast(want - n) }
         offset += Int64(n)
         remaining -= Int64(n)
         return chunk

@@ -27,8 +27,10 @@ public struct ObjectStream: AsyncSequence, Sendable {
 
     /// Reads the whole body into memory. For small objects (meta.json, markers, index headers).
     public func collect() async throws -> [UInt8] {
-        var out: [UInt8] = []
-        for try await chunk in self { out.append(contentsOf: chunk) }
+        var it = makeAsyncIterator()
+        // Most ranged reads are one chunk: hand it over without copying.
+        guard var out = try await it.next() else { return [] }
+        while let chunk = try await it.next() { out.append(contentsOf: chunk) }
         return out
     }
 

@@ -61,7 +61,10 @@ import Testing
         let up = await Self.waitFor(60) {
             let s1 = (try? await PromQLDifferential.get(q1 + "/api/v1/stores")) ?? ""
             let s2 = (try? await PromQLDifferential.get(q2 + "/api/v1/stores")) ?? ""
+            // The stacked querier must also have seen the first one's time range after its
+            // sidecars became healthy (before that the first querier reports an empty range).
             return s1.components(separatedBy: "\"healthy\":true").count == 3 && s2.contains("\"healthy\":true")
+                && !s2.contains("\"minTime\":\(Int64.max)")
         }
         #expect(up, "querier logs:\n\((try? String(contentsOfFile: log1, encoding: .utf8)) ?? "")\n\((try? String(contentsOfFile: log2, encoding: .utf8)) ?? "")")
 
