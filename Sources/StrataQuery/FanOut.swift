@@ -123,25 +123,30 @@ public final class FanOut: Sendable {
     }
 
     public func labelNames(_ request: Thanos_LabelNamesRequest, matchers: [Matcher]) async throws -> [String] {
-        var request = request
-        request.partialResponseStrategy = strategy
-        let req = request
-        let lists = try await each(targets(req.start, req.end, matchers), "receive label names") { e in
+        var req = request
+        req.partialResponseStrategy = strategy
+        return try await union(req.start, req.end, matchers, "receive label names") { [req] e in
             let r = try await e.client.labelNames(req)
-            for w in r.warnings { self.warn(w) }
-            return r.names
+            return (r.names, r.warnings)
         }
-        return Set(lists.joined()).sorted(by: bytewiseLess)
     }
 
     public func labelValues(_ request: Thanos_LabelValuesRequest, matchers: [Matcher]) async throws -> [String] {
-        var request = request
-        request.partialResponseStrategy = strategy
-        let req = request
-        let lists = try await each(targets(req.start, req.end, matchers), "receive label values") { e in
+        var req = request
+        req.partialResponseStrategy = strategy
+        return try await union(req.start, req.end, matchers, "receive label values") { [req] e in
             let r = try await e.client.labelValues(req)
-            for w in r.warnings { self.warn(w) }
-            return r.values
+            return (r.values, r.warnings)
+        }
+    }
+
+    /// The sorted union of every matching endpoint's strings; their warnings are kept.
+    func union(_ start: Int64, _ end: Int64, _ matchers: [Matcher], _ what: String,
+               _ call: @escaping @Sendable (EndpointStatus) async throws -> ([String], [String])) async throws -> [String] {
+        let lists = try await each(targets(start, end, matchers), what) { e in
+            let (items, warnings) = try await call(e)
+            for w in warnings { self.warn(w) }
+            return items
         }
         return Set(lists.joined()).sorted(by: bytewiseLess)
     }

@@ -87,13 +87,13 @@ public final class PrometheusServer: @unchecked Sendable {
     deinit { stop() }
 }
 
-/// The HTTP status of a plain `GET path` to 127.0.0.1:port over a raw socket (HTTP/1.0,
-/// no client library), or nil when nothing answers. For readiness polls in tests.
-public func httpStatus(port: Int, path: String) -> Int? {
+/// The whole answer (status line, headers, body) to a plain `GET path` on 127.0.0.1:port over
+/// a raw socket (HTTP/1.0, read to EOF, no client library), or nil when nothing answers.
+public func httpGet(port: Int, path: String, timeoutSeconds: Int = 5) -> String? {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
-    var tv = timeval(tv_sec: 2, tv_usec: 0)
+    var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     var addr = sockaddr_in()
     addr.sin_family = sa_family_t(AF_INET)
@@ -105,11 +105,21 @@ public func httpStatus(port: Int, path: String) -> Int? {
     guard connected else { return nil }
     let req = Array("GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".utf8)
     guard send(fd, req, req.count, 0) == req.count else { return nil }
-    var buf = [UInt8](repeating: 0, count: 64)
-    let n = recv(fd, &buf, buf.count, 0)
-    guard n >= 12 else { return nil }
-    let line = String(decoding: buf[0..<n], as: UTF8.self)
-    let parts = line.split(separator: " ")
+    var out: [UInt8] = []
+    var buf = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = recv(fd, &buf, buf.count, 0)
+        if n <= 0 { break }
+        out += buf[0..<n]
+    }
+    return out.isEmpty ? nil : String(decoding: out, as: UTF8.self)
+}
+
+/// The HTTP status of a plain `GET path` to 127.0.0.1:port, or nil when nothing answers.
+/// For readiness polls in tests.
+public func httpStatus(port: Int, path: String) -> Int? {
+    guard let answer = httpGet(port: port, path: path, timeoutSeconds: 2) else { return nil }
+    let parts = answer.prefix(64).split(separator: " ")
     return parts.count >= 2 ? Int(parts[1]) : nil
 }
 
