@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "strata-query", targets: ["strata-query"]),
         .executable(name: "strata-frontend", targets: ["strata-frontend"]),
         .executable(name: "strata-store", targets: ["strata-store"]),
+        .executable(name: "strata-compact", targets: ["strata-compact"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -104,8 +105,18 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        // Compactor: compaction, downsampling, retention.
-        .target(name: "StrataCompact", dependencies: ["StrataCore", "StrataTSDB"]),
+        // Compactor: bucket lock, planner, streaming compaction, downsampling, retention,
+        // deletion and the pass/--wait service behind `strata-compact`.
+        .target(
+            name: "StrataCompact",
+            dependencies: [
+                "StrataCore", "StrataTSDB", "StrataObjStore", "StrataBucket", "StrataServer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // What every service runs besides its own job: the admin HTTP server (/metrics,
         // /-/healthy, /-/ready), the Prometheus metrics registry and signal-driven lifecycle.
         // Kept out of StrataCore so libraries and tools do not link a web server.
@@ -195,6 +206,12 @@ let package = Package(
             name: "strata-store",
             dependencies: ["StrataStore", "StrataObjStore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        .executableTarget(
+            name: "strata-compact",
+            dependencies: ["StrataCompact", "StrataObjStore", "StrataServer", "StrataCore",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log")]
+        ),
         // Store gateway benchmarks for docs/benchmarks.md (run from a release build).
         .executableTarget(
             name: "strata-store-bench",
@@ -213,14 +230,14 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "MetricsTestKit", package: "swift-metrics")]
         ),
-        .testTarget(name: "StrataCompactTests", dependencies: ["StrataCompact", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
+        .testTarget(name: "StrataCompactTests", dependencies: ["StrataCompact", "StrataTSDB", "StrataCore", "StrataObjStore", "StrataBucket", "StrataTestSupport"]),
         .testTarget(name: "StrataSidecarTests", dependencies: ["StrataSidecar", "StrataStoreAPI", "StrataObjStore", "StrataBucket", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
         .testTarget(name: "StrataToolsTests", dependencies: ["StrataTools", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
         .testTarget(
             name: "StrataObjStoreTests",
             dependencies: [
                 "StrataObjStore", "StrataCore",
-                "StrataTestSupport",
+                "StrataTestSupport", "StrataBucket", "StrataTSDB", "StrataCompact",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),

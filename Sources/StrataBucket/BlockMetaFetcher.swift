@@ -34,6 +34,7 @@ public struct BlockMetaFetcher: Sendable {
         public var corrupted: [ULID: String] = [:]
         public var deletionMarks: [ULID: BlockMarker] = [:]
         public var noCompactMarks: [ULID: BlockMarker] = [:]
+        public var noDownsampleMarks: [ULID: BlockMarker] = [:]
 
         /// Usable blocks sorted by (minTime, ULID).
         public var sortedMetas: [BlockMeta] {
@@ -64,14 +65,14 @@ public struct BlockMetaFetcher: Sendable {
     }
 
     private enum Outcome: Sendable {
-        case ok(BlockMeta, deletion: BlockMarker?, noCompact: BlockMarker?)
+        case ok(BlockMeta, deletion: BlockMarker?, noCompact: BlockMarker?, noDownsample: BlockMarker?)
         case partial(ULID)
         case corrupt(ULID, String)
     }
 
     /// One listing of the bucket's top level, then meta.json (unless cached) and markers of
-    /// each block. `readNoCompactMarks: false` saves a GET per block for readers that only
-    /// care about deletion marks.
+    /// each block. `readNoCompactMarks: false` saves two GETs per block (no-compact and
+    /// no-downsample marks) for readers that only care about deletion marks.
     public func fetch(readMarkers: Bool = true, readNoCompactMarks: Bool = true) async throws -> Snapshot {
         var ids: [ULID] = []
         try await bucket.iterate(prefix: "", recursive: false) { name in
@@ -89,10 +90,11 @@ public struct BlockMetaFetcher: Sendable {
             while next < min(ids.count, concurrency) { add() }
             while let outcome = try await group.next() {
                 switch outcome {
-                case .ok(let meta, let del, let nc):
+                case .ok(let meta, let del, let nc, let nd):
                     snap.metas[meta.ulid] = meta
                     if let del { snap.deletionMarks[meta.ulid] = del }
                     if let nc { snap.noCompactMarks[meta.ulid] = nc }
+                    if let nd { snap.noDownsampleMarks[meta.ulid] = nd }
                 case .partial(let id): snap.partial.append(id)
                 case .corrupt(let id, let why):
                     logger.warning("block with corrupt metadata ignored", metadata: ["block": "\(id)", "err": "\(why)"])
@@ -141,11 +143,12 @@ public struct BlockMetaFetcher: Sendable {
             guard meta.ulid == id else { return .corrupt(id, "meta.json ulid \(meta.ulid) differs from the directory") }
             cache(bytes, id)
         }
-        guard readMarkers else { return .ok(meta, deletion: nil, noCompact: nil) }
+        guard readMarkers else { return .ok(meta, deletion: nil, noCompact: nil, noDownsample: nil) }
         let markers = BlockMarkers(bucket: bucket)
         do {
             return .ok(meta, deletion: try await markers.read(id, .deletion),
-                       noCompact: readNoCompact ? try await markers.read(id, .noCompact) : nil)
+                       noCompact: readNoCompact ? try await markers.read(id, .noCompact) : nil,
+                       noDownsample: readNoCompact ? try await markers.read(id, .noDownsample) : nil)
         } catch let e as BucketError {
             throw e
         } catch {

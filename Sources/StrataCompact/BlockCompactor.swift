@@ -1,18 +1,28 @@
 import StrataCore
 import StrataTSDB
 
-/// Merges blocks into one (a compaction step): series matched across blocks by labels,
-/// chunks copied unchanged where blocks do not overlap in time — as Prometheus does — and
-/// samples merged (first block wins on equal timestamps) and re-chunked where they do, or
-/// where tombstones delete samples. The result covers the union of the input ranges with
-/// level = max(input levels) + 1, the union of sources, and the inputs as parents.
+/// Merges blocks into one (a compaction step) by a streaming k-way merge over the inputs'
+/// series, which every block stores in label order: one series of each input is in memory
+/// at a time, and the output index is written as series arrive (its symbol table is the
+/// union of the inputs'). Chunks are copied unchanged where blocks do not overlap in time —
+/// as Prometheus does — and samples are merged (identical timestamps kept once, the earlier
+/// block's value winning) and re-chunked where they do, or where tombstones delete samples.
+/// The result covers the union of the input ranges with level = max(input levels) + 1, the
+/// union of sources, and the inputs as parents.
 public enum BlockCompactor {
-    public static func compact(blockDirs: [String], outParentDir: String) throws -> BlockMeta {
+    /// - Parameters:
+    ///   - replicaLabels: external label names that may differ between the inputs and are
+    ///     dropped from the output's labels — replicas of one Prometheus deduplicated into one
+    ///     block (`--deduplication.replica-label`).
+    ///   - ulid: the new block's ID (the compactor picks it to know the output directory).
+    public static func compact(blockDirs: [String], outParentDir: String, replicaLabels: Set<String> = [],
+                               ulid: ULID = ULID()) throws -> BlockMeta {
         guard !blockDirs.isEmpty else { throw TSDBError.invalidArgument("nothing to compact") }
-        let blocks = try blockDirs.map { try BlockReader(dir: $0) }.sorted { $0.meta.minTime < $1.meta.minTime }
+        let blocks = try blockDirs.map { try BlockReader(dir: $0) }.sorted { ($0.meta.minTime, $0.meta.ulid) < ($1.meta.minTime, $1.meta.ulid) }
         let first = blocks[0].meta
+        let outLabels = first.externalLabels.removing(replicaLabels)
         for b in blocks.dropFirst() {
-            guard b.meta.externalLabels == first.externalLabels else {
+            guard b.meta.externalLabels.removing(replicaLabels) == outLabels else {
                 throw TSDBError.invalidArgument("cannot compact blocks with different external labels: \(first.ulid) \(first.externalLabels), \(b.meta.ulid) \(b.meta.externalLabels)")
             }
             guard b.meta.resolution == first.resolution else {
@@ -21,71 +31,133 @@ public enum BlockCompactor {
         }
         let minT = blocks.map(\.meta.minTime).min()!, maxT = blocks.map(\.meta.maxTime).max()!
         var overlapping = false
-        for (a, b) in zip(blocks, blocks.dropFirst()) where b.meta.minTime < a.meta.maxTime { overlapping = true }
-
-        struct Part {
-            var labels: Labels
-            var block: Int
-            var series: BlockSeries
-        }
-        var parts: [Part] = []
-        for (i, b) in blocks.enumerated() {
-            try b.forEachSeries(matching: []) { parts.append(Part(labels: $0.labels, block: i, series: $0)) }
-        }
-        parts.sort { a, b in
-            let c = Labels.compare(a.labels, b.labels)
-            return c != 0 ? c < 0 : a.block < b.block
+        var reach = Int64.min
+        for b in blocks {
+            if b.meta.minTime < reach { overlapping = true }
+            reach = max(reach, b.meta.maxTime)
         }
 
-        let w = try BlockWriter(parentDir: outParentDir, minTime: minT, maxTime: maxT)
-        var ts: [Int64] = [], vs: [Double] = []
-        var i = 0
-        while i < parts.count {
-            var j = i
-            while j < parts.count && parts[j].labels == parts[i].labels { j += 1 }
-            let group = parts[i..<j]
-            let needsMerge = overlapping || group.contains { !blocks[$0.block].tombstones.get($0.series.ref).isEmpty }
-            if needsMerge && first.resolution == 0 {
-                var merged: [(Int64, Double)] = []
-                for p in group {
-                    ts.removeAll(keepingCapacity: true)
-                    vs.removeAll(keepingCapacity: true)
-                    try blocks[p.block].samples(of: p.series, into: &ts, &vs)
-                    merged += zip(ts, vs)
+        let w = try BlockWriter(parentDir: outParentDir, ulid: ulid, minTime: minT, maxTime: maxT,
+                                symbols: unionOfSymbols(blocks.map(\.index.symbols)))
+        do {
+            let cursors = try blocks.enumerated().map { try SeriesCursor(block: $0.offset, reader: $0.element) }
+            var group: [(block: Int, series: BlockSeries)] = []
+            while let labels = cursors.compactMap({ $0.current?.labels }).min() {
+                group.removeAll(keepingCapacity: true)
+                for c in cursors where c.current?.labels == labels {
+                    group.append((c.block, c.current!))
+                    try c.advance()
                 }
-                // Stable sort keeps the earlier block's sample first on equal timestamps.
-                let sorted = merged.enumerated().sorted { $0.element.0 != $1.element.0 ? $0.element.0 < $1.element.0 : $0.offset < $1.offset }
-                var mt: [Int64] = [], mv: [Double] = []
-                for (_, s) in sorted where mt.last != s.0 { mt.append(s.0); mv.append(s.1) }
-                try w.add(parts[i].labels, timestamps: mt, values: mv)
-            } else if needsMerge {
-                throw TSDBError.invalidArgument("overlapping downsampled blocks cannot be merged (\(group.map { blocks[$0.block].meta.ulid }))")
-            } else {
-                var list: [EncodedChunk] = []
-                for p in group {
-                    for c in p.series.chunks {
-                        let (enc, data) = try blocks[p.block].chunks.chunk(c.ref)
-                        guard let e = ChunkEncoding(rawValue: enc), e == .xor || e == .aggr else {
-                            throw TSDBError.invalidArgument("\(blocks[p.block].dir): cannot compact chunk encoding \(enc)")
-                        }
-                        let n = e == .xor ? XORBulkDecoder.sampleCount(data) : try AggrChunk(decoding: data).numSamples
-                        list.append(EncodedChunk(encoding: e, data: Array(data), minTime: c.minTime, maxTime: c.maxTime, numSamples: n))
-                    }
+                let needsMerge = overlapping || group.contains { !blocks[$0.block].tombstones.get($0.series.ref).isEmpty }
+                if needsMerge && first.resolution != 0 {
+                    throw TSDBError.invalidArgument("overlapping downsampled blocks cannot be merged (\(group.map { blocks[$0.block].meta.ulid }))")
                 }
-                try w.add(parts[i].labels, chunks: list)
+                if needsMerge {
+                    let (ts, vs) = try mergedSamples(group.map { (blocks[$0.block], $0.series) })
+                    try w.add(labels, timestamps: ts, values: vs)
+                } else {
+                    try w.add(labels, chunks: try copiedChunks(group.map { (blocks[$0.block], $0.series) }))
+                }
             }
-            i = j
+        } catch {
+            w.abort()
+            throw error
         }
         return try w.commit { m in
             m.compaction.level = (blocks.map(\.meta.compaction.level).max() ?? 0) + 1
             m.compaction.sources = Array(Set(blocks.flatMap { $0.meta.compaction.sources.isEmpty ? [$0.meta.ulid] : $0.meta.compaction.sources })).sorted()
             m.compaction.parents = blocks.map { BlockMeta.BlockDesc(ulid: $0.meta.ulid, minTime: $0.meta.minTime, maxTime: $0.meta.maxTime) }
             var th = first.thanos ?? ThanosMeta()
+            th.labels = Dictionary(outLabels.pairs.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
             th.source = "compactor"
             th.files = []
             th.segmentFiles = []
             th.rewrites = []
             m.thanos = th
         }
+    }
+
+    /// The inputs' symbol tables (each sorted bytewise) merged into one sorted, unique table.
+    static func unionOfSymbols(_ tables: [[String]]) -> [String] {
+        var all = Set<String>()
+        for t in tables { all.formUnion(t) }
+        return all.sorted(by: bytewiseLess)
+    }
+
+    /// The chunks of one series from non-overlapping blocks (in time order), unchanged.
+    private static func copiedChunks(_ parts: [(BlockReader, BlockSeries)]) throws -> [EncodedChunk] {
+        var list: [EncodedChunk] = []
+        for (block, series) in parts {
+            for c in series.chunks {
+                let (enc, data) = try block.chunks.chunk(c.ref)
+                guard let e = ChunkEncoding(rawValue: enc), e == .xor || e == .aggr else {
+                    throw TSDBError.corrupt(path: block.dir + "/chunks", offset: Int(c.ref & 0xFFFF_FFFF), "cannot compact chunk encoding \(enc)")
+                }
+                let n = e == .xor ? XORBulkDecoder.sampleCount(data) : try AggrChunk(decoding: data).numSamples
+                list.append(EncodedChunk(encoding: e, data: Array(data), minTime: c.minTime, maxTime: c.maxTime, numSamples: n))
+            }
+        }
+        return list
+    }
+
+    /// The samples of one series over overlapping blocks: each block's samples are sorted, so
+    /// they merge pairwise; on an equal timestamp the earlier block's sample is kept.
+    private static func mergedSamples(_ parts: [(BlockReader, BlockSeries)]) throws -> ([Int64], [Double]) {
+        var mt: [Int64] = [], mv: [Double] = []
+        var ts: [Int64] = [], vs: [Double] = []
+        for (block, series) in parts {
+            ts.removeAll(keepingCapacity: true)
+            vs.removeAll(keepingCapacity: true)
+            try block.samples(of: series, into: &ts, &vs)
+            if mt.isEmpty {
+                swap(&mt, &ts)
+                swap(&mv, &vs)
+                continue
+            }
+            var ot: [Int64] = [], ov: [Double] = []
+            ot.reserveCapacity(mt.count + ts.count)
+            ov.reserveCapacity(mt.count + ts.count)
+            var i = 0, j = 0
+            while i < mt.count || j < ts.count {
+                if j == ts.count || (i < mt.count && mt[i] <= ts[j]) {
+                    if j < ts.count && mt[i] == ts[j] { j += 1 }
+                    ot.append(mt[i]); ov.append(mv[i]); i += 1
+                } else {
+                    ot.append(ts[j]); ov.append(vs[j]); j += 1
+                }
+            }
+            mt = ot
+            mv = ov
+        }
+        return (mt, mv)
+    }
+}
+
+/// Walks one block's series in index (label) order, skipping series without chunks.
+private final class SeriesCursor {
+    let block: Int
+    let reader: BlockReader
+    private let refs: [UInt32]
+    private var pos = 0
+    private var metas: [ChunkMeta] = []
+    private(set) var current: BlockSeries?
+
+    init(block: Int, reader: BlockReader) throws {
+        self.block = block
+        self.reader = reader
+        refs = try reader.index.allPostings()
+        try advance()
+    }
+
+    func advance() throws {
+        while pos < refs.count {
+            let ref = refs[pos]
+            pos += 1
+            let labels = try reader.index.series(ref, chunks: &metas)
+            if metas.isEmpty { continue }
+            current = BlockSeries(ref: ref, labels: labels, chunks: metas)
+            return
+        }
+        current = nil
     }
 }

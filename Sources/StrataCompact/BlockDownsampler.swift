@@ -5,13 +5,14 @@ import StrataTSDB
 /// compaction section as the input, a new ULID, `thanos.downsample.resolution` set,
 /// `thanos.source = compactor`, stats recomputed (numSamples = Σ count samples).
 public enum BlockDownsampler {
-    public static func downsample(blockDir: String, outParentDir: String, resolution: Int64) throws -> BlockMeta {
+    public static func downsample(blockDir: String, outParentDir: String, resolution: Int64, ulid: ULID = ULID()) throws -> BlockMeta {
         let src = try BlockReader(dir: blockDir)
         let inRes = src.meta.resolution
         guard (inRes == 0 && resolution == Downsample.resolution5m) || (inRes == Downsample.resolution5m && resolution == Downsample.resolution1h) else {
             throw TSDBError.invalidArgument("\(blockDir): cannot downsample resolution \(inRes) to \(resolution); only raw → 5m and 5m → 1h")
         }
-        let w = try BlockWriter(parentDir: outParentDir, minTime: src.meta.minTime, maxTime: src.meta.maxTime)
+        let w = try BlockWriter(parentDir: outParentDir, ulid: ulid, minTime: src.meta.minTime, maxTime: src.meta.maxTime,
+                                symbols: BlockCompactor.unionOfSymbols([src.index.symbols]))
         var ts: [Int64] = [], vs: [Double] = []
         try src.forEachSeries(matching: []) { s in
             let out: [EncodedChunk]

@@ -4,3 +4,4 @@ public actor ReadyState {
     public init() {}
     public func setReady() { isReady = true }
 }
+

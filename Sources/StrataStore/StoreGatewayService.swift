@@ -78,10 +78,3 @@ public struct StoreGatewayService: Sendable {
         try await group.run()
     }
 }
-
-/// A `Service` from a closure.
-struct ClosureService: Service {
-    let body: @Sendable () async throws -> Void
-    init(_ body: @escaping @Sendable () async throws -> Void) { self.body = body }
-    func run() async throws { try await body() }
-}

@@ -38,6 +38,10 @@ public struct EncodedChunk: Sendable {
 /// `commit` the series are sorted, the index and an empty tombstones file written, then
 /// meta.json, and the `<ULID>.tmp-for-creation` directory renamed into place. Readers never
 /// see a partial block; on error `abort` removes the temp dir.
+///
+/// Given the symbol table up front (a compactor knows it: the union of its inputs'), the
+/// writer streams: series must then arrive in label order and go straight into the index,
+/// so memory stays at the postings lists instead of every series' chunk references.
 public final class BlockWriter {
     public let ulid: ULID
     public let minTime: Int64
@@ -47,11 +51,13 @@ public final class BlockWriter {
     private let chunks: ChunkSegmentWriter
     private var series: [(labels: Labels, chunks: [ChunkMeta])] = []
     private var seen: Set<Labels> = []
+    /// Set in streaming mode: series are written as they are added.
+    private var streamingIndex: IndexWriter?
     public private(set) var stats = BlockMeta.BlockStats()
     private var done = false
 
     public init(parentDir: String, ulid: ULID = ULID(), minTime: Int64, maxTime: Int64,
-                maxSegmentSize: Int = SegmentFormat.defaultMaxSize) throws {
+                maxSegmentSize: Int = SegmentFormat.defaultMaxSize, symbols: [String]? = nil) throws {
         guard minTime < maxTime else { throw TSDBError.invalidArgument("block minTime \(minTime) must be below maxTime \(maxTime)") }
         self.ulid = ulid
         self.minTime = minTime
@@ -62,6 +68,7 @@ public final class BlockWriter {
         try removeTree(tmpDir)
         try makeDirectory(tmpDir)
         chunks = try ChunkSegmentWriter(dir: tmpDir + "/chunks", maxSegmentSize: maxSegmentSize)
+        if let symbols { streamingIndex = try IndexWriter(path: tmpDir + "/index", symbols: symbols) }
     }
 
     deinit { if !done { try? removeTree(tmpDir) } }
@@ -70,7 +77,9 @@ public final class BlockWriter {
     public func add(_ labels: Labels, chunks list: [EncodedChunk]) throws {
         guard !list.isEmpty else { return }
         guard !labels.isEmpty else { throw TSDBError.invalidArgument("series without labels") }
-        guard seen.insert(labels).inserted else { throw TSDBError.invalidArgument("duplicate series \(labels)") }
+        if streamingIndex == nil {
+            guard seen.insert(labels).inserted else { throw TSDBError.invalidArgument("duplicate series \(labels)") }
+        }
         var metas: [ChunkMeta] = []
         metas.reserveCapacity(list.count)
         var prevMax = Int64.min
@@ -88,7 +97,11 @@ public final class BlockWriter {
             stats.numChunks += 1
         }
         stats.numSeries += 1
-        series.append((labels, metas))
+        if let iw = streamingIndex {
+            try iw.addSeries(labels, chunks: metas)  // refuses series out of order
+        } else {
+            series.append((labels, metas))
+        }
     }
 
     /// Adds a series from samples (ascending timestamps), cut into 120-sample XOR chunks.
@@ -105,15 +118,19 @@ public final class BlockWriter {
     public func commit(configure: (inout BlockMeta) -> Void = { _ in }) throws -> BlockMeta {
         do {
             _ = try chunks.close()
-            series.sort { $0.labels < $1.labels }
-            var symbolSet = Set<String>()
-            for s in series {
-                for l in s.labels.pairs { symbolSet.insert(l.name); symbolSet.insert(l.value) }
+            if let iw = streamingIndex {
+                try iw.close()
+            } else {
+                series.sort { $0.labels < $1.labels }
+                var symbolSet = Set<String>()
+                for s in series {
+                    for l in s.labels.pairs { symbolSet.insert(l.name); symbolSet.insert(l.value) }
+                }
+                let symbols = symbolSet.sorted(by: bytewiseLess)
+                let iw = try IndexWriter(path: tmpDir + "/index", symbols: symbols)
+                for s in series { try iw.addSeries(s.labels, chunks: s.chunks) }
+                try iw.close()
             }
-            let symbols = symbolSet.sorted(by: bytewiseLess)
-            let iw = try IndexWriter(path: tmpDir + "/index", symbols: symbols)
-            for s in series { try iw.addSeries(s.labels, chunks: s.chunks) }
-            try iw.close()
             try writeFileAtomically(tmpDir + "/tombstones", Tombstones().encoded)
 
             var meta = BlockMeta(ulid: ulid, minTime: minTime, maxTime: maxTime)

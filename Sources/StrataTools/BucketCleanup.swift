@@ -32,19 +32,7 @@ public struct BucketCleanupCommand: ParsableCommand {
             for (id, mark) in snap.deletionMarks.sorted(by: { $0.key < $1.key }) where nowMs - mark.time * 1000 >= deleteMs {
                 doomed.append((id, "marked for deletion at \(formatRFC3339(mark.time * 1000))"))
             }
-            for id in snap.partial {
-                var newest: Int64 = 0
-                var names: [String] = []
-                try await bucket.iterate(prefix: id.description, recursive: true) { names.append($0); return true }
-                for n in names {
-                    if let a = try? await bucket.attributes(n) {
-                        newest = max(newest, Int64(a.lastModified.timeIntervalSince1970 * 1000))
-                    }
-                }
-                if nowMs - newest >= partialMs {
-                    doomed.append((id, "partial upload, last written \(formatRFC3339(newest))"))
-                }
-            }
+            doomed += try await PartialUploads(bucket: bucket).abandoned(snap.partial, olderThanMs: partialMs)
             for (id, why) in doomed {
                 if dryRun {
                     print("would delete \(id): \(why)")

@@ -1,0 +1,145 @@
+import Foundation
+import Logging
+import StrataBucket
+import StrataCore
+import StrataObjStore
+import StrataTSDB
+
+/// One compactor pass over a bucket, in the order that never loses a sample:
+/// sync metas → retention → duplicates an interrupted pass left → compaction per group
+/// (upload, then mark the sources) → downsampling → deletion of blocks marked longer than
+/// the delete delay → removal of abandoned partial uploads.
+///
+/// A block that cannot be read, or that overlaps another when overlaps are not expected, is
+/// quarantined (no-compact and no-downsample marks with the reason); its group goes on
+/// without it, and the pass reports it so the job exits non-zero. A bucket error fails the
+/// job it hit, not the other groups. Losing the lock stops the pass at once.
+public final class Compactor: Sendable {
+    let bucket: any Bucket
+    let config: CompactorConfig
+    /// nil only in tests that exercise a pass without a lock.
+    let lock: CompactorLock?
+    let metrics: CompactorMetrics
+    let logger: Logger
+    let showProgress: Bool
+
+    public init(bucket: any Bucket, config: CompactorConfig, lock: CompactorLock?, metrics: CompactorMetrics = CompactorMetrics(),
+                logger: Logger = Logger(label: "compact"), showProgress: Bool = isatty(STDERR_FILENO) == 1) {
+        self.bucket = bucket
+        self.config = config
+        self.lock = lock
+        self.metrics = metrics
+        self.logger = logger
+        self.showProgress = showProgress
+    }
+
+    var scratchDir: String { config.dataDir + "/compact" }
+
+    public func runPass(now: Date = Date()) async throws -> PassReport {
+        metrics.passes.increment()
+        let ledger = PassLedger(metrics: metrics, showProgress: showProgress)
+        do {
+            try await pass(ledger, now: now)
+        } catch {
+            metrics.passFailures.increment()
+            await ledger.finish()
+            throw error
+        }
+        await ledger.finish()
+        let report = await ledger.report
+        if report.completed {
+            metrics.lastSuccessfulPass.record(Date().timeIntervalSince1970)
+        } else {
+            metrics.passFailures.increment()
+        }
+        return report
+    }
+
+    private func pass(_ ledger: PassLedger, now: Date) async throws {
+        try? FileManager.default.removeItem(atPath: scratchDir)  // leftovers of a killed pass
+        try FileManager.default.createDirectory(atPath: scratchDir, withIntermediateDirectories: true)
+        let nowMs = Int64(now.timeIntervalSince1970 * 1000)
+        let snap = try await BlockMetaFetcher(bucket: bucket, logger: logger).fetch()
+        for (id, why) in snap.corrupted.sorted(by: { $0.key < $1.key }) {
+            logger.error("block with unreadable meta.json left alone; repair or delete it", metadata: ["block": "\(id)", "err": "\(why)"])
+        }
+        var deletionMarks = snap.deletionMarks
+        var live = snap.consistent(delay: config.consistencyDelay, now: now).filter { deletionMarks[$0.ulid] == nil }
+        logger.info("synced blocks", metadata: ["blocks": "\(snap.metas.count)", "eligible": "\(live.count)",
+                                                "marked_for_deletion": "\(deletionMarks.count)", "partial": "\(snap.partial.count)"])
+
+        func markDeleted(_ b: BlockMeta, reason: String, details: String) async throws {
+            try await lock?.verify()
+            try await BlockMarkers(bucket: bucket).mark(b.ulid, .deletion, details: details, now: now)
+            deletionMarks[b.ulid] = BlockMarker(kind: .deletion, id: b.ulid, time: Int64(now.timeIntervalSince1970), details: details)
+            await ledger.markedForDeletion(reason: reason)
+            logger.info("marked block for deletion", metadata: ["block": "\(b.ulid)", "reason": "\(reason)", "details": "\(details)"])
+        }
+
+        // Retention first: expired history is never worth compacting.
+        let expired = CompactPlanner.expired(live, nowMs: nowMs, retention: config.retention)
+        for b in expired {
+            try await markDeleted(b, reason: "retention", details: "older than the \(formatDuration(config.retention[b.resolution] ?? 0)) retention of resolution \(formatDuration(b.resolution))")
+        }
+        live.removeAll { m in expired.contains { $0.ulid == m.ulid } }
+
+        // Inputs of a compacted block that an interrupted pass did not get to mark.
+        var duplicates: [BlockMeta] = []
+        for g in CompactPlanner.groups(live, replicaLabels: config.replicaLabels) {
+            duplicates += CompactPlanner.duplicates(g.blocks)
+        }
+        for b in duplicates { try await markDeleted(b, reason: "duplicate", details: "all its sources are in another block") }
+        live.removeAll { m in duplicates.contains { $0.ulid == m.ulid } }
+
+        // Compaction, groups in parallel.
+        let noCompact = Set(snap.noCompactMarks.keys)
+        let groups = CompactPlanner.groups(live, replicaLabels: config.replicaLabels)
+        await ledger.planned(compactions: groups.reduce(0) { $0 + CompactPlanner.pendingCompactions($1.blocks.filter { !noCompact.contains($0.ulid) }, ranges: config.ranges) })
+        var afterCompaction: [BlockMeta] = []
+        try await withThrowingTaskGroup(of: GroupResult.self) { tasks in
+            var next = 0
+            func start() {
+                let g = groups[next]
+                next += 1
+                tasks.addTask {
+                    do {
+                        return try await self.compactGroup(g, noCompact: noCompact, ledger: ledger, now: now)
+                    } catch let e as CompactorLockError {
+                        throw e
+                    } catch is CancellationError {
+                        throw CancellationError()
+                    } catch {
+                        self.logger.error("compaction of group failed; other groups go on, the group is retried next pass",
+                                          metadata: ["group": "\(g.key)", "err": "\(error)"])
+                        await ledger.failed("compact \(g.key): \(error)", compaction: true)
+                        return GroupResult(blocks: g.blocks, marked: [])
+                    }
+                }
+            }
+            while next < min(groups.count, max(1, config.concurrency)) { start() }
+            while let result = try await tasks.next() {
+                afterCompaction += result.blocks
+                for m in result.marked { deletionMarks[m.id] = m }
+                if next < groups.count { start() }
+            }
+        }
+
+        if config.downsampling {
+            try await downsampleAll(afterCompaction, skip: Set(snap.noDownsampleMarks.keys), ledger: ledger)
+        }
+
+        let due = deletionMarks.filter { nowMs - $0.value.time * 1000 >= config.deleteDelay }
+        await ledger.planned(deletions: due.count)
+        for id in due.keys.sorted() {
+            try await lock?.verify()
+            try await BlockDeleter(bucket: bucket, logger: logger).delete(id)
+            await ledger.deleted()
+        }
+        for (id, why) in try await PartialUploads(bucket: bucket).abandoned(snap.partial, olderThanMs: config.partialUploadAge, now: now) {
+            try await lock?.verify()
+            logger.info("removing partial block", metadata: ["block": "\(id)", "why": "\(why)"])
+            try await BlockDeleter(bucket: bucket, logger: logger).delete(id)
+            await ledger.partialRemoved()
+        }
+    }
+}
