@@ -4,4 +4,3 @@ public actor ReadyState {
     public init() {}
     public func setReady() { isReady = true }
 }
-

@@ -113,7 +113,9 @@ import Testing
         for k in 40..<48 { bytes[k] ^= 0x5A }
         try Data(bytes).write(to: URL(fileURLWithPath: seg))
 
-        let r = try await Compactor(bucket: bucket, config: Fixture.config(TestEnv.tempDir("corrupt-data")), lock: nil, showProgress: false).runPass()
+        var cfg = Fixture.config(TestEnv.tempDir("corrupt-data"))
+        cfg.concurrency = 2  // both groups at once
+        let r = try await Compactor(bucket: bucket, config: cfg, lock: nil, showProgress: false).runPass()
         #expect(!r.completed)
         #expect(Array(r.quarantined.keys) == [victim], "\(r.quarantined)")
         #expect(r.compactions == 2, "\(r)")

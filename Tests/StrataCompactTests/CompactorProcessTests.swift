@@ -16,18 +16,24 @@ import Testing
         try TestEnv.run(TestEnv.binary("strata-compact"), args + ["--http-address", "127.0.0.1:\(try freePort())"], timeout: timeout)
     }
 
+    /// 3 days of 2h blocks (60s scrapes) from `strata block gen`, uploaded to a fresh filesystem bucket.
+    func generatedHistory(series: Int, cluster: String) async throws -> ([String], FilesystemBucket, String) {
+        let gen = TestEnv.tempDir("gen")
+        let end = formatRFC3339(Fixture.dayZero + 72 * Fixture.hour)
+        let g = try TestEnv.run(TestEnv.strataBinary, ["block", "gen", "--out", gen, "--series", "\(series)", "--days", "3",
+                                                       "--interval", "60s", "--end", end, "--label", "cluster=\(cluster)"])
+        guard g.status == 0 else { throw TSDBError.invalidArgument("strata block gen failed: \(g.stderr)") }
+        let inputs = try FileManager.default.contentsOfDirectory(atPath: gen).filter { $0.count == 26 }.sorted().map { gen + "/" + $0 }
+        let (bucket, root) = try Fixture.fsBucket("gen-bucket")
+        _ = try await Fixture.upload(inputs, to: bucket, labels: ["cluster": cluster])
+        return (inputs, bucket, root)
+    }
+
     /// `strata block gen` writes 3 days of 2h blocks; one `strata-compact` job turns them into
     /// 2d + 8h blocks and a 5m copy, with every sample kept.
     @Test(.timeLimit(.minutes(5))) func jobCompactsGeneratedHistory() async throws {
-        let gen = TestEnv.tempDir("gen")
-        let end = formatRFC3339(Fixture.dayZero + 72 * Fixture.hour)
-        let g = try TestEnv.run(TestEnv.strataBinary, ["block", "gen", "--out", gen, "--series", "40", "--days", "3", "--interval", "60s",
-                                                       "--end", end, "--label", "cluster=gen"])
-        #expect(g.status == 0, "\(g.stderr)")
-        let inputs = try FileManager.default.contentsOfDirectory(atPath: gen).filter { $0.count == 26 }.sorted().map { gen + "/" + $0 }
+        let (inputs, bucket, root) = try await generatedHistory(series: 40, cluster: "gen")
         #expect(inputs.count == 36)
-        let (bucket, root) = try Fixture.fsBucket("gen-bucket")
-        _ = try await Fixture.upload(inputs, to: bucket, labels: ["cluster": "gen"])
         let r = try run(["--data-dir", TestEnv.tempDir("gen-data"), "--consistency-delay", "0s", objstore(root)])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("pass completed") && r.stderr.contains("compactions=9"), "\(r.stderr)")
@@ -88,14 +94,7 @@ import Testing
     /// SIGKILL in the middle of a pass, then a new run (after the dead lock expires): it
     /// finishes the work — no overlapping blocks, no sample lost or doubled.
     @Test(.timeLimit(.minutes(5))) func killedMidPassThenFinished() async throws {
-        let gen = TestEnv.tempDir("kill-gen")
-        let end = formatRFC3339(Fixture.dayZero + 72 * Fixture.hour)
-        let g = try TestEnv.run(TestEnv.strataBinary, ["block", "gen", "--out", gen, "--series", "100", "--days", "3", "--interval", "60s",
-                                                       "--end", end, "--label", "cluster=k"])
-        #expect(g.status == 0, "\(g.stderr)")
-        let inputs = try FileManager.default.contentsOfDirectory(atPath: gen).filter { $0.count == 26 }.sorted().map { gen + "/" + $0 }
-        let (bucket, root) = try Fixture.fsBucket("kill-bucket")
-        _ = try await Fixture.upload(inputs, to: bucket, labels: ["cluster": "k"])
+        let (inputs, bucket, root) = try await generatedHistory(series: 100, cluster: "k")
         let data = TestEnv.tempDir("kill-data")
         let args = ["--data-dir", data, "--consistency-delay", "0s", "--lock.ttl", "3s", "--delete-delay", "0s", objstore(root),
                     "--http-address", "127.0.0.1:\(try freePort())"]
