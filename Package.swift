@@ -231,6 +231,8 @@ let package = Package(
                            .product(name: "MetricsTestKit", package: "swift-metrics")]
         ),
         .testTarget(name: "StrataCompactTests", dependencies: ["StrataCompact", "StrataTSDB", "StrataCore", "StrataObjStore", "StrataBucket", "StrataTestSupport"]),
+        // The whole system, every component a real process, on moto S3.
+        .testTarget(name: "StrataSystemTests", dependencies: ["StrataBucket", "StrataObjStore", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
         .testTarget(name: "StrataSidecarTests", dependencies: ["StrataSidecar", "StrataStoreAPI", "StrataObjStore", "StrataBucket", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
         .testTarget(name: "StrataToolsTests", dependencies: ["StrataTools", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
         .testTarget(

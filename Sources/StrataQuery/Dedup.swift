@@ -62,10 +62,24 @@ public enum Dedup {
         ts.reserveCapacity(max(a.count, b.count))
         vs.reserveCapacity(max(a.count, b.count))
         var adjust = CounterAdjust()
+        var lastInterval: Int64 = 0
+        // First sample after lastT of each replica, ignoring penalties.
+        var next = [0, 0]
         while true {
             for r in 0..<2 where alive[r] {
-                pos[r] = seek(reps[r], from: pos[r], lastT &+ 1 &+ pen[r])
+                next[r] = seek(reps[r], from: next[r], lastT &+ 1)
+                pos[r] = seek(reps[r], from: max(pos[r], next[r]), lastT &+ 1 &+ pen[r])
                 alive[r] = pos[r] < reps[r].count
+            }
+            // Once one replica has ended it cannot interleave with the other any more, so the
+            // survivor skips only a near-duplicate of the last sample (closer than half an
+            // interval), not a whole penalty — Thanos drops up to two intervals there, which
+            // loses samples wherever deduplicated history (no replica label) meets live replicas.
+            for r in 0..<2 where next[r] < reps[r].count && next[1 - r] >= reps[1 - r].count && lastT != .min {
+                let nearDuplicate = lastInterval > 0 ? lastInterval / 2 : initialPenalty
+                pos[r] = seek(reps[r], from: next[r], lastT &+ 1 &+ min(pen[r], nearDuplicate))
+                alive[r] = pos[r] < reps[r].count
+                alive[1 - r] = false
             }
             let use: Int
             if !alive[0] && !alive[1] { break }
@@ -85,6 +99,7 @@ public enum Dedup {
             let rep = reps[use], i = pos[use]
             let previousT = lastT
             lastT = rep.timestamps[i]
+            if previousT != .min { lastInterval = lastT - previousT }
             ts.append(lastT)
             vs.append(counter ? adjust.next(replica: use, rep, i, previousT: previousT) : rep.values[i])
         }

@@ -37,7 +37,8 @@ import Testing
         #expect(zip(plain.values, plain.values.dropFirst()).contains { $1 < $0 })
         let m = Dedup.penalty(a, b, counter: true)
         #expect(zip(m.values, m.values.dropFirst()).allSatisfy { $1 >= $0 }, "\(m.values)")
-        #expect(m.values == [100, 110, 120, 120, 127])
+        // b at 31s is a near-duplicate of a at 30s; from 46s on b continues, lifted by 6.
+        #expect(m.values == [100, 110, 120, 120, 124, 131])
     }
 
     /// A real reset seen by the replica switched to is kept (Thanos would hide it).
@@ -57,5 +58,18 @@ import Testing
         let out = Dedup.deduplicate([s3, s2, s1], replicaLabels: ["replica"], algorithm: .penalty, counter: false)
         #expect(out.map(\.labels) == [Labels(["__name__": "up"]), Labels(["__name__": "up", "job": "x"])])
         #expect(out[0].samples.timestamps == [0, 30_000])
+    }
+}
+
+extension DedupTests {
+    /// Deduplicated history (no replica label, ends) followed by a live replica: the switch
+    /// keeps every sample (Thanos's penalty would drop the replica's first two).
+    @Test func historyThenReplicaKeepsEverySample() {
+        let history = Self.cols([(0, 1), (120_000, 2), (240_000, 3)])
+        let live = Self.cols([(360_000, 4), (480_000, 5), (600_000, 6)])
+        let m = Dedup.penalty(history, live, counter: false)
+        #expect(m.timestamps == [0, 120_000, 240_000, 360_000, 480_000, 600_000])
+        let c = Dedup.penalty(history, live, counter: true)
+        #expect(c.values == [1, 2, 3, 4, 5, 6])
     }
 }
