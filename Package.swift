@@ -234,7 +234,8 @@ let package = Package(
         // The whole system, every component a real process, on moto S3.
         .testTarget(name: "StrataSystemTests", dependencies: ["StrataBucket", "StrataObjStore", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
         .testTarget(name: "StrataSidecarTests", dependencies: ["StrataSidecar", "StrataStoreAPI", "StrataObjStore", "StrataBucket", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
-        .testTarget(name: "StrataToolsTests", dependencies: ["StrataTools", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
+        .testTarget(name: "StrataToolsTests", dependencies: ["StrataTools", "StrataTSDB", "StrataCore", "StrataTestSupport",
+                                                      .product(name: "Yams", package: "Yams")]),
         .testTarget(
             name: "StrataObjStoreTests",
             dependencies: [

@@ -170,9 +170,11 @@ public final class QueryRangeCache: Sendable {
         return out
     }
 
-    /// One cache entry per query, parameters, step, grid phase and split interval.
+    /// One cache entry per query, parameters, step, grid phase and split interval — and per
+    /// Strata version, so an upgrade never serves results an older querier computed.
     func cacheKey(_ form: FormValues, step: Int64, partStart: Int64) -> String {
         var h = SHA256()
+        h.update(data: Array(StrataVersion.version.utf8) + [0])
         for (k, v) in form.items.sorted(by: { $0.0 == $1.0 ? $0.1 < $1.1 : $0.0 < $1.0 }) where k != "start" && k != "end" && k != "time" {
             h.update(data: Array(k.utf8) + [0] + Array(v.utf8) + [0])
         }
