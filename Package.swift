@@ -192,7 +192,7 @@ let package = Package(
         .executableTarget(name: "strata", dependencies: ["StrataTools"]),
         .executableTarget(
             name: "strata-sidecar",
-            dependencies: ["StrataSidecar", "StrataObjStore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["StrataSidecar", "StrataObjStore", "StrataServer", "StrataCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "strata-query",
@@ -204,7 +204,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "strata-store",
-            dependencies: ["StrataStore", "StrataObjStore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["StrataStore", "StrataObjStore", "StrataServer", "StrataCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "strata-compact",
@@ -233,7 +233,7 @@ let package = Package(
         .testTarget(name: "StrataCompactTests", dependencies: ["StrataCompact", "StrataTSDB", "StrataCore", "StrataObjStore", "StrataBucket", "StrataTestSupport"]),
         // The whole system, every component a real process, on moto S3.
         .testTarget(name: "StrataSystemTests", dependencies: ["StrataBucket", "StrataObjStore", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
-        .testTarget(name: "StrataSidecarTests", dependencies: ["StrataSidecar", "StrataStoreAPI", "StrataObjStore", "StrataBucket", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
+        .testTarget(name: "StrataSidecarTests", dependencies: ["StrataSidecar", "StrataCompact", "StrataStoreAPI", "StrataObjStore", "StrataBucket", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
         .testTarget(name: "StrataToolsTests", dependencies: ["StrataTools", "StrataTSDB", "StrataCore", "StrataTestSupport",
                                                       .product(name: "Yams", package: "Yams")]),
         .testTarget(

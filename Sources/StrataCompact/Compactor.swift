@@ -125,7 +125,9 @@ public final class Compactor: Sendable {
         }
 
         if config.downsampling {
-            try await downsampleAll(afterCompaction, skip: Set(snap.noDownsampleMarks.keys), ledger: ledger)
+            // Blocks quarantined in this pass carry no-downsample marks the snapshot predates.
+            let skip = Set(snap.noDownsampleMarks.keys).union(await ledger.report.quarantined.keys)
+            try await downsampleAll(afterCompaction, skip: skip, ledger: ledger)
         }
 
         let due = deletionMarks.filter { nowMs - $0.value.time * 1000 >= config.deleteDelay }
