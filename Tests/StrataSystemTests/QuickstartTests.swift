@@ -12,8 +12,15 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let script = TestEnv.root + "/deploy/local/quickstart.sh"
         let env = ["QUICKSTART_BUILD=debug", "QUICKSTART_DAYS=3", "QUICKSTART_SERIES=100", "STRATA_QUICKSTART_DIR=\(dir)"]
-        let up = try TestEnv.run("/usr/bin/env", env + ["bash", script], timeout: 240)
-        defer { _ = try? TestEnv.run("/usr/bin/env", env + ["bash", script, "stop"]) }
+        // Foundation's Process sees a child exit when a descriptor the child inherited closes;
+        // the services the script leaves running would inherit it too and keep the run alive.
+        // Python's subprocess closes inherited descriptors before starting bash.
+        func quickstart(_ args: [String]) throws -> TestEnv.RunResult {
+            try TestEnv.run("/usr/bin/env", env + ["python3", "-c", "import subprocess, sys; sys.exit(subprocess.call(sys.argv[1:]))",
+                                                   "bash", script] + args, timeout: 240)
+        }
+        let up = try quickstart([])
+        defer { _ = try? quickstart(["stop"]) }
         #expect(up.status == 0, "\(up.stdout)\n\(up.stderr)")
         #expect(up.stdout.contains("Strata is running") && up.stdout.contains("http://127.0.0.1:10909"))
 
@@ -24,7 +31,7 @@ import Testing
         let compact = try String(contentsOfFile: dir + "/logs/strata-compact.log", encoding: .utf8)
         #expect(compact.contains("pass completed"))
 
-        let down = try TestEnv.run("/usr/bin/env", env + ["bash", script, "stop"])
+        let down = try quickstart(["stop"])
         #expect(down.status == 0 && down.stdout.contains("stopped strata-frontend"), "\(down.stdout)\(down.stderr)")
         #expect(httpStatus(port: 10909, path: "/-/ready") == nil, "frontend still answering after stop")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/pids").isEmpty)
