@@ -20,7 +20,7 @@ field() { grep -m1 "$2" "$W/$1.out" || echo "(missing: $2)"; }
 ENGINE=$(field query "median ratio Strata engine" | awk '{print $NF}')
 QUERIER=$(field query "median ratio strata-query" | awk '{print $NF}')
 DUMP=$(field tsdb "ratio strata/promtool" | sed 's/.*ratio strata\/promtool: \([0-9.]*\).*/\1/')
-SQLITE=$(field frontend "| SQLITE" | awk -F'|' '{gsub(/ /,""); print $2 " s cold, " $3 " s warm (" $4 ")"}')
+SQLITE=$(field frontend "| SQLITE" | awk -F'|' '{gsub(/ /,""); print $3 " s cold, " $4 " s warm (" $5 " faster)"}')
 DS=$(field downsampled "day \`sum" | awk -F'|' '{print "Prometheus" $3 "; Strata raw" $4 "; Strata 1h" $5}')
 START=$(field downsampled "start-up" | awk -F'|' '{print "Prometheus" $3 "; Strata" $4}')
 MEM=$(field downsampled "resident memory" | awk -F'|' '{print "Prometheus" $3 "; Strata" $4}')

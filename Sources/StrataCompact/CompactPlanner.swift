@@ -120,9 +120,15 @@ public enum CompactPlanner {
     /// the duplicate (ties broken by ULID, so exactly one copy survives).
     public static func duplicates(_ blocks: [BlockMeta]) -> [BlockMeta] {
         let sources = blocks.map { Set($0.sourceIDs) }
+        // A covering block holds every source, so it is among the holders of the first one:
+        // near-linear instead of comparing all pairs of a group of thousands of blocks.
+        var holders: [ULID: [Int]] = [:]
+        for (j, c) in blocks.enumerated() { for s in c.sourceIDs { holders[s, default: []].append(j) } }
         var out: [BlockMeta] = []
         for (i, b) in blocks.enumerated() {
-            for (j, c) in blocks.enumerated() where i != j && sources[i].isSubset(of: sources[j]) {
+            guard let first = b.sourceIDs.first else { continue }
+            for j in holders[first] ?? [] where i != j && sources[i].isSubset(of: sources[j]) {
+                let c = blocks[j]
                 let covered = sources[j].count > sources[i].count
                     || (b.compaction.level, c.ulid) < (c.compaction.level, b.ulid)
                 if covered { out.append(b); break }
