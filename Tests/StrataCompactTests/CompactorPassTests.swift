@@ -216,4 +216,31 @@ import Testing
         #expect(later.partialsRemoved == 1)
         #expect(try await bucket.list(prefix: orphan.description, recursive: true).isEmpty)
     }
+
+    /// A bucket that stops accepting writes fails only the job it hit: the group compacted
+    /// before it is done, the failed group's inputs are untouched (no marks), nothing is
+    /// quarantined, and the next pass with a healthy bucket finishes the work.
+    @Test func bucketFailureFailsOnlyItsJob() async throws {
+        let (base, _) = try Fixture.fsBucket("dying-bucket")
+        let local = TestEnv.tempDir("dying-blocks")
+        let h = Fixture.hour, t0 = Fixture.dayZero
+        var c2: [BlockMeta] = []
+        for cluster in ["c1", "c2"] {
+            var dirs: [String] = []
+            for i in 0..<5 { dirs.append(try Fixture.block(local, t0 + Int64(i) * 2 * h, t0 + Int64(i + 1) * 2 * h, labels: ["cluster": cluster])) }
+            let metas = try await Fixture.upload(dirs, to: base, labels: ["cluster": cluster])
+            if cluster == "c2" { c2 = metas }
+        }
+        // One upload (chunks, index, meta.json) succeeds, then every write fails.
+        let dying = DyingBucket(base: base, allowedPuts: 3)
+        let r = try await Compactor(bucket: dying, config: Fixture.config(TestEnv.tempDir("dying-data")), lock: nil, showProgress: false).runPass()
+        #expect(!r.completed && r.compactions == 1 && r.failures.count == 1 && r.quarantined.isEmpty, "\(r)")
+        #expect(r.failures.first?.contains("c2") == true)
+        let marks = try await BlockMetaFetcher(bucket: base).fetch().deletionMarks
+        #expect(marks.count == 4 && c2.allSatisfy { marks[$0.ulid] == nil })
+
+        let again = try await Compactor(bucket: base, config: Fixture.config(TestEnv.tempDir("dying-data")), lock: nil, showProgress: false).runPass()
+        #expect(again.completed && again.compactions == 1, "\(again)")
+        #expect(try await Fixture.live(base).filter { $0.compaction.level == 2 }.count == 2)
+    }
 }
