@@ -56,7 +56,9 @@ extension BucketStore {
         var warnings: [String] = []
         // One entry per label set, holding its parts from every block: a series spanning 85
         // blocks keeps one copy of its labels. What is held is charged to the byte budget.
-        var groups: [Labels: [Part]] = [:]
+        // Labels are hashed once per part found (the slot), never again after the sort.
+        var slot: [Labels: Int] = [:]
+        var groups: [(labels: Labels, parts: [Part])] = []
         var parts = 0
         var collectError: Error?
         try await forEachBlock(chosen) { block in
@@ -77,9 +79,16 @@ extension BucketStore {
             do {
                 for f in found {
                     var held = 32 + f.chunks.count * MemoryLayout<ChunkMeta>.stride
-                    if groups[f.labels] == nil { held += f.labels.pairs.reduce(64) { $0 + $1.name.utf8.count + $1.value.utf8.count + 32 } }
+                    let k = slot[f.labels]
+                    if k == nil { held += f.labels.pairs.reduce(64) { $0 + $1.name.utf8.count + $1.value.utf8.count + 32 } }
                     try budget.reserveHeld(held)
-                    groups[f.labels, default: []].append(Part(block: f.block, chunks: f.chunks))
+                    let part = Part(block: f.block, chunks: f.chunks)
+                    if let k {
+                        groups[k].parts.append(part)
+                    } else {
+                        slot[f.labels] = groups.count
+                        groups.append((f.labels, [part]))
+                    }
                     parts += 1
                 }
             } catch { collectError = error }
@@ -88,23 +97,24 @@ extension BucketStore {
         for w in warnings { try await onResponse(.warning(w)) }
         metrics.seriesFetched.increment(by: parts)
         // Sorted by labels; each series' parts by time.
-        let keys = groups.keys.sorted { Labels.compare($0, $1) < 0 }
+        slot = [:]
+        groups.sort { Labels.compare($0.labels, $1.labels) < 0 }
         var failedBlocks = Set<ULID>()
         var i = 0
-        while i < keys.count {
+        while i < groups.count {
             // A batch of whole series; its chunks are fetched together (one coalesced read per
             // block), then sent.
             var j = i
             var chunksInBatch = 0
-            while j < keys.count && j - i < config.seriesBatchSize && chunksInBatch < config.batchMaxChunks {
-                chunksInBatch += groups[keys[j]]!.reduce(0) { $0 + $1.chunks.count }
+            while j < groups.count && j - i < config.seriesBatchSize && chunksInBatch < config.batchMaxChunks {
+                chunksInBatch += groups[j].parts.reduce(0) { $0 + $1.chunks.count }
                 j += 1
             }
             var data: [ULID: [ChunkRef: BucketBlock.RawChunk]] = [:]
             if !request.skipChunks {
                 var refs: [ULID: (BucketBlock, [ChunkRef])] = [:]
-                for k in keys[i..<j] {
-                    for p in groups[k]! where !failedBlocks.contains(p.block.id) {
+                for k in i..<j {
+                    for p in groups[k].parts where !failedBlocks.contains(p.block.id) {
                         refs[p.block.id, default: (p.block, [])].1 += p.chunks.map(\.ref)
                     }
                 }
@@ -118,12 +128,12 @@ extension BucketStore {
                 }
                 for w in chunkWarnings { try await onResponse(.warning(w)) }
             }
-            for k in keys[i..<j] {
+            for k in i..<j {
                 var out = Thanos_Series()
-                out.labels = k.proto
+                out.labels = groups[k].labels.proto
                 if !request.skipChunks {
                     // Parts of a block whose chunks turned out corrupt are left out (warned above).
-                    let ps = groups[k]!.filter { !failedBlocks.contains($0.block.id) }.sorted { $0.block.meta.minTime < $1.block.meta.minTime }
+                    let ps = groups[k].parts.filter { !failedBlocks.contains($0.block.id) }.sorted { $0.block.meta.minTime < $1.block.meta.minTime }
                     if ps.isEmpty { continue }
                     for p in ps {
                         let blockData = data[p.block.id] ?? [:]
@@ -143,7 +153,8 @@ extension BucketStore {
                 }
                 try await onResponse(.series(out))
             }
-            for k in keys[i..<j] { groups[k] = nil }
+            // Sent series release their parts (the budget already counted them).
+            for k in i..<j { groups[k].parts = [] }
             i = j
         }
         metrics.samplesFetched.increment(by: budget.samples)
