@@ -73,8 +73,22 @@ public struct CompactorService: Sendable {
             await outcome.set(try await work(state))
         }
         // The job ending is the normal end of the process: it shuts the admin server down.
+        // A scheduled job still does its pass when --http-address cannot be bound (another
+        // service on the port): /metrics is a convenience there, the pass is the point.
+        // A long-running compactor (--wait) without its metrics fails fast instead.
+        let adminService: ServiceGroupConfiguration.ServiceConfiguration
+        if options.wait {
+            adminService = .init(service: admin)
+        } else {
+            let logger = self.logger, address = options.httpAddress
+            adminService = .init(service: ClosureService {
+                do { try await admin.run() } catch {
+                    logger.warning("admin HTTP server failed; the pass goes on without /metrics", metadata: ["address": "\(address)", "err": "\(error)"])
+                }
+            }, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore)
+        }
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: admin), .init(service: main, successTerminationBehavior: .gracefullyShutdownGroup)],
+            services: [adminService, .init(service: main, successTerminationBehavior: .gracefullyShutdownGroup)],
             cancellationSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         withExtendedLifetime(dirLock) {}

@@ -44,6 +44,25 @@ import Testing
         #expect(try Fixture.dump(raw.map { root + "/" + $0.ulid.description }, promtool: nil) == Fixture.dump(inputs, promtool: nil))
     }
 
+    /// A job whose --http-address is taken still does its pass (and says why /metrics is missing).
+    @Test func jobRunsWhenItsHTTPPortIsTaken() async throws {
+        let (bucket, root) = try Fixture.fsBucket("port-bucket")
+        let local = TestEnv.tempDir("port-blocks")
+        var dirs: [String] = []
+        for i in 0..<5 { dirs.append(try Fixture.block(local, Fixture.dayZero + Int64(i) * 2 * Fixture.hour, Fixture.dayZero + Int64(i + 1) * 2 * Fixture.hour)) }
+        _ = try await Fixture.upload(dirs, to: bucket)
+        // Something else listens on the port: a long-running compactor of another bucket.
+        let port = try freePort()
+        let holder = try startService("strata-compact", ["--wait", "--data-dir", TestEnv.tempDir("port-holder"), objstore(TestEnv.tempDir("port-empty2")),
+                                                         "--http-address", "127.0.0.1:\(port)"]).process
+        defer { holder.terminate(); holder.waitUntilExit() }
+        #expect(waitFor(30) { httpStatus(port: port, path: "/-/healthy") == 200 })
+        let r = try TestEnv.run(TestEnv.binary("strata-compact"), ["--data-dir", TestEnv.tempDir("port-data"), "--consistency-delay", "0s",
+                                                                  objstore(root), "--http-address", "127.0.0.1:\(port)"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("admin HTTP server failed") && r.stderr.contains("compactions=1"), "\(r.stderr)")
+    }
+
     /// Of concurrent lock attempts on one bucket exactly one wins; the others are told who holds it.
     @Test func exactlyOneLockHolder() async throws {
         let (bucket, _) = try Fixture.fsBucket("lock-race")
