@@ -69,11 +69,7 @@ public final class Compactor: Sendable {
                                                 "marked_for_deletion": "\(deletionMarks.count)", "partial": "\(snap.partial.count)"])
 
         func markDeleted(_ b: BlockMeta, reason: String, details: String) async throws {
-            try await lock?.verify()
-            try await BlockMarkers(bucket: bucket).mark(b.ulid, .deletion, details: details, now: now)
-            deletionMarks[b.ulid] = BlockMarker(kind: .deletion, id: b.ulid, time: Int64(now.timeIntervalSince1970), details: details)
-            await ledger.markedForDeletion(reason: reason)
-            logger.info("marked block for deletion", metadata: ["block": "\(b.ulid)", "reason": "\(reason)", "details": "\(details)"])
+            deletionMarks[b.ulid] = try await markForDeletion(b.ulid, reason: reason, details: details, now: now, ledger: ledger)
         }
 
         // Retention first: expired history is never worth compacting.
@@ -143,5 +139,20 @@ public final class Compactor: Sendable {
             try await BlockDeleter(bucket: bucket, logger: logger).delete(id)
             await ledger.partialRemoved()
         }
+    }
+
+    /// Writes a deletion mark after checking the lock is still ours (an existing mark stays
+    /// authoritative) and returns the mark as it counts for this pass.
+    func markForDeletion(_ id: ULID, reason: String, details: String, now: Date, ledger: PassLedger) async throws -> BlockMarker {
+        try await lock?.verify()
+        do {
+            if try await BlockMarkers(bucket: bucket).mark(id, .deletion, details: details, now: now) {
+                await ledger.markedForDeletion(reason: reason)
+                logger.info("marked block for deletion", metadata: ["block": "\(id)", "reason": "\(reason)", "details": "\(details)"])
+            }
+        } catch BlockBucketError.partialBlock {
+            // meta.json already gone: the block is being deleted.
+        }
+        return BlockMarker(kind: .deletion, id: id, time: Int64(now.timeIntervalSince1970), details: details)
     }
 }

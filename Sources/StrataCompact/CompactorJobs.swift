@@ -24,7 +24,7 @@ extension Compactor {
     func compactGroup(_ group: CompactionGroup, noCompact: Set<ULID>, ledger: PassLedger, now: Date) async throws -> GroupResult {
         var blocks = group.blocks.filter { !noCompact.contains($0.ulid) }
         var result = GroupResult(blocks: group.blocks.filter { noCompact.contains($0.ulid) }, marked: [])
-        let dir = scratchDir + "/" + Self.safeName(group.key)
+        let dir = scratchDir + "/" + fileSafeName(group.key)
         while true {
             try Task.checkCancellation()
             var plan: [BlockMeta]
@@ -61,12 +61,7 @@ extension Compactor {
                 }
                 let uploaded = try await upload(dir + "/" + id.description, made)
                 for b in plan {
-                    let details = "compacted into \(id)"
-                    try await lock?.verify()
-                    if try await BlockMarkers(bucket: bucket).mark(b.ulid, .deletion, details: details, now: now) {
-                        await ledger.markedForDeletion(reason: "compacted")
-                    }
-                    result.marked.append(BlockMarker(kind: .deletion, id: b.ulid, time: Int64(now.timeIntervalSince1970), details: details))
+                    result.marked.append(try await markForDeletion(b.ulid, reason: "compacted", details: "compacted into \(id)", now: now, ledger: ledger))
                 }
                 try? FileManager.default.removeItem(atPath: dir)
                 await ledger.compacted(samples: uploaded.stats.numSamples)
@@ -184,9 +179,5 @@ extension Compactor {
         logger.error("block quarantined (no-compact and no-downsample marks); its group goes on without it",
                      metadata: ["block": "\(id)", "reason": "\(reason)", "err": "\(why)"])
         await ledger.quarantined(id, "\(reason): \(why)")
-    }
-
-    static func safeName(_ s: String) -> String {
-        String(s.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "=" ? $0 : "_" })
     }
 }

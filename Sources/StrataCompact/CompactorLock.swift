@@ -115,7 +115,7 @@ public final class CompactorLock: Sendable {
         }
         guard holder.expiresMs < clock() else { throw CompactorLockError.held(by: holder) }
         // A dead holder: exactly one contender wins the right to remove its lock.
-        let claim = Self.takeoverPrefix + Self.safeName(holder.owner)
+        let claim = Self.takeoverPrefix + fileSafeName(holder.owner)
         guard try await bucket.putIfAbsent(claim, body: .bytes(fresh().encoded)) else {
             throw CompactorLockError.held(by: try await current() ?? holder)
         }
@@ -166,10 +166,12 @@ public final class CompactorLock: Sendable {
             if let a = try? await bucket.attributes(name), a.lastModified < dayAgo { try await bucket.deleteIfExists(name) }
         }
     }
+}
 
-    static func safeName(_ s: String) -> String {
-        String(s.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" })
-    }
+/// `s` with everything but letters, digits, `-`, `_` and `=` replaced by `_`: usable as a
+/// file or object name (group keys as scratch directories, lock owners in takeover claims).
+func fileSafeName(_ s: String) -> String {
+    String(s.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "=" ? $0 : "_" })
 }
 
 /// An exclusive `flock(2)` on `<data-dir>/strata-compact.lock`: two compactors on one machine

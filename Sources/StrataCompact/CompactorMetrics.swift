@@ -25,25 +25,25 @@ public struct CompactorMetrics: Sendable {
     public let lockHeld: Gauge
 
     public init(factory: MetricsFactory = MetricsSystem.factory) {
-        todoCompactions = Gauge(label: "strata_compact_todo_compactions", factory: factory)
-        todoDownsamples = Gauge(label: "strata_compact_todo_downsample_blocks", factory: factory)
-        todoDeletions = Gauge(label: "strata_compact_todo_deletion_blocks", factory: factory)
-        compactions = Counter(label: "strata_compact_group_compactions_total", factory: factory)
-        compactionFailures = Counter(label: "strata_compact_group_compactions_failures_total", factory: factory)
-        downsamples = Counter(label: "strata_compact_downsample_total", factory: factory)
-        downsampleFailures = Counter(label: "strata_compact_downsample_failures_total", factory: factory)
-        var marked: [String: Counter] = [:]
-        for reason in ["compacted", "retention", "duplicate"] {
-            marked[reason] = Counter(label: "strata_compact_blocks_marked_for_deletion_total", dimensions: [("reason", reason)], factory: factory)
-        }
-        markedForDeletion = marked
-        deleted = Counter(label: "strata_compact_blocks_cleaned_total", factory: factory)
-        partialsRemoved = Counter(label: "strata_compact_aborted_partial_uploads_deleted_total", factory: factory)
-        quarantined = Counter(label: "strata_compact_quarantined_blocks_total", factory: factory)
-        samplesCompacted = Counter(label: "strata_compact_samples_total", factory: factory)
-        passes = Counter(label: "strata_compact_iterations_total", factory: factory)
-        passFailures = Counter(label: "strata_compact_iteration_failures_total", factory: factory)
-        lastSuccessfulPass = Gauge(label: "strata_compact_last_successful_run_timestamp_seconds", factory: factory)
-        lockHeld = Gauge(label: "strata_compact_lock_held", factory: factory)
+        func c(_ label: String) -> Counter { Counter(label: label, factory: factory) }
+        func g(_ label: String) -> Gauge { Gauge(label: label, factory: factory) }
+        todoCompactions = g("strata_compact_todo_compactions")
+        todoDownsamples = g("strata_compact_todo_downsample_blocks")
+        todoDeletions = g("strata_compact_todo_deletion_blocks")
+        compactions = c("strata_compact_group_compactions_total")
+        compactionFailures = c("strata_compact_group_compactions_failures_total")
+        downsamples = c("strata_compact_downsample_total")
+        downsampleFailures = c("strata_compact_downsample_failures_total")
+        markedForDeletion = Dictionary(uniqueKeysWithValues: ["compacted", "retention", "duplicate"].map {
+            ($0, Counter(label: "strata_compact_blocks_marked_for_deletion_total", dimensions: [("reason", $0)], factory: factory))
+        })
+        deleted = c("strata_compact_blocks_cleaned_total")
+        partialsRemoved = c("strata_compact_aborted_partial_uploads_deleted_total")
+        quarantined = c("strata_compact_quarantined_blocks_total")
+        samplesCompacted = c("strata_compact_samples_total")
+        passes = c("strata_compact_iterations_total")
+        passFailures = c("strata_compact_iteration_failures_total")
+        lastSuccessfulPass = g("strata_compact_last_successful_run_timestamp_seconds")
+        lockHeld = g("strata_compact_lock_held")
     }
 }

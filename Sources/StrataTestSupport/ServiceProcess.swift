@@ -23,3 +23,14 @@ public func waitFor(_ seconds: Double, _ cond: () throws -> Bool) rethrows -> Bo
     }
     return false
 }
+
+/// `waitFor` for async conditions (HTTP probes through URLSession): polls every 200 ms
+/// without blocking a cooperative thread.
+public func waitForAsync(_ seconds: Double, _ cond: () async throws -> Bool) async rethrows -> Bool {
+    let end = Date().addingTimeInterval(seconds)
+    while Date() < end {
+        if try await cond() { return true }
+        try? await Task.sleep(for: .milliseconds(200))
+    }
+    return false
+}

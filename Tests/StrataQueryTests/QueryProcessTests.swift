@@ -21,15 +21,6 @@ import Testing
         }
     }
 
-    static func waitFor(_ seconds: Double, _ cond: () async throws -> Bool) async rethrows -> Bool {
-        let end = Date().addingTimeInterval(seconds)
-        while Date() < end {
-            if try await cond() { return true }
-            try? await Task.sleep(for: .milliseconds(200))
-        }
-        return false
-    }
-
     @Test func promtoolAgainstStrataQueryOverSidecars() async throws {
         guard let promtool = try TestEnv.promtool() else { return }
         let blocks = try TestEnv.promBlocks()
@@ -58,7 +49,7 @@ import Testing
                                                     "--store.sd-interval", "1s"])
         let q1 = "http://127.0.0.1:\(http1)", q2 = "http://127.0.0.1:\(http2)"
         // Ready, and both sidecars (then the first querier, for the stacked one) healthy.
-        let up = await Self.waitFor(60) {
+        let up = await waitForAsync(60) {
             let s1 = (try? await PromQLDifferential.get(q1 + "/api/v1/stores")) ?? ""
             let s2 = (try? await PromQLDifferential.get(q2 + "/api/v1/stores")) ?? ""
             // The stacked querier must also have seen the first one's time range after its
@@ -98,7 +89,7 @@ import Testing
 
         // SIGTERM: both queriers exit cleanly.
         for p in procs.list.suffix(2) { p.terminate() }
-        #expect(await Self.waitFor(20) { procs.list.suffix(2).allSatisfy { !$0.isRunning } })
+        #expect(await waitForAsync(20) { procs.list.suffix(2).allSatisfy { !$0.isRunning } })
         #expect(procs.list.suffix(2).allSatisfy { $0.terminationStatus == 0 })
     }
 

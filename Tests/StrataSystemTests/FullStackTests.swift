@@ -58,15 +58,6 @@ import Testing
         }
     }
 
-    static func waitFor(_ seconds: Double, _ cond: () async throws -> Bool) async rethrows -> Bool {
-        let end = Date().addingTimeInterval(seconds)
-        while Date() < end {
-            if try await cond() { return true }
-            try? await Task.sleep(for: .milliseconds(250))
-        }
-        return false
-    }
-
     @Test(.timeLimit(.minutes(8))) func historyAndRecentThroughEveryComponent() async throws {
         guard let promtool = try TestEnv.promtool() else { return }
         let stack = Stack()
@@ -156,7 +147,7 @@ import Testing
         _ = try stack.start("strata-frontend", ["--query-frontend.downstream-url", "http://127.0.0.1:\(queryHTTP)",
                                                 "--http-address", "127.0.0.1:\(frontHTTP)", "--data-dir", TestEnv.tempDir("fullstack-fe")])
         let frontend = "http://127.0.0.1:\(frontHTTP)"
-        let up = await Self.waitFor(120) {
+        let up = await waitForAsync(120) {
             let stores = (try? await PromQLDifferential.get("http://127.0.0.1:\(queryHTTP)/api/v1/stores")) ?? ""
             let ready = await httpStatusAsync(port: frontHTTP, path: "/-/ready")
             return stores.components(separatedBy: "\"healthy\":true").count == 4 && ready == 200
@@ -204,7 +195,7 @@ import Testing
         let theirs = try await PromQLDifferential.get(reference.url + "/api/v1/query_range?" + params)
         // The store drops the deleted block at its next sync (1s).
         var ours = ""
-        let same = await Self.waitFor(30) {
+        let same = await waitForAsync(30) {
             ours = (try? await PromQLDifferential.get(frontend + "/api/v1/query_range?" + params + "&max_source_resolution=5m")) ?? ""
             return PromQLDifferential.canonical(ours, ordered: false) == PromQLDifferential.canonical(theirs, ordered: false)
         }
