@@ -79,6 +79,62 @@ import Foundation
         }
     }
 
+    /// Steady scrapes of unchanged values are runs of zero bits that the bulk decoder takes
+    /// many samples at a time; runs of every length, cut by changes, must decode exactly.
+    @Test func steadyRunsRoundTrip() throws {
+        var rng = SplitMix(seed: 11)
+        for _ in 0..<100 {
+            var samples: [(Int64, UInt64)] = []
+            var t: Int64 = 1_700_000_000_000
+            var v = 5.0
+            while samples.count < 600 {
+                let run = Int(rng.next() % 90)
+                for _ in 0..<run { t += 15_000; samples.append((t, v.bitPattern)) }
+                if rng.next() % 2 == 0 { t += Int64(rng.next() % 7) }
+                if rng.next() % 3 != 0 { v += Double(rng.next() % 5) }
+                t += 15_000
+                samples.append((t, v.bitPattern))
+            }
+            _ = try roundTrip(samples)
+        }
+    }
+
+    /// On any damaged chunk the bulk decoder gives what the iterator gives: the same samples,
+    /// or a failure — never a crash or a read outside the chunk.
+    @Test func damagedChunksAgreeWithIterator() throws {
+        var rng = SplitMix(seed: 3)
+        var bt = [Int64](repeating: 0, count: 65536), bv = [UInt64](repeating: 0, count: 65536)
+        for round in 0..<2000 {
+            var a = XORAppender()
+            var t: Int64 = 0
+            for k in 0..<120 {
+                t += 15_000 + Int64(rng.next() % 3)
+                a.append(t, round % 2 == 0 ? Double(k / 10) : Double(rng.next() % 1000) / 4)
+            }
+            var bytes = a.bytes
+            for _ in 0..<(1 + Int(rng.next() % 3)) {
+                let i = 2 + Int(rng.next() % UInt64(bytes.count - 2))
+                bytes[i] ^= UInt8(truncatingIfNeeded: 1 &<< (rng.next() % 8))
+            }
+            if rng.next() % 4 == 0 { bytes.removeLast(Int(rng.next() % UInt64(bytes.count / 2))) }
+            bytes.withUnsafeBytes { buf in
+                var it = XORIterator(buf)
+                var got: [(Int64, UInt64)] = []
+                while it.next() { got.append((it.t, it.vbits)) }
+                let n = XORBulkDecoder.decode(buf, ts: &bt, vbits: &bv)
+                if it.failed {
+                    #expect(n == -1, "round \(round): iterator failed, bulk decoded \(n)")
+                } else {
+                    #expect(n == got.count, "round \(round)")
+                    for i in 0..<min(max(n, 0), got.count) where bt[i] != got[i].0 || bv[i] != got[i].1 {
+                        Issue.record("round \(round): sample \(i) differs")
+                        break
+                    }
+                }
+            }
+        }
+    }
+
     @Test func truncatedChunkFailsCleanly() throws {
         var a = XORAppender()
         for i in 0..<120 { a.append(Int64(i) * 15000, Double(i) * 1.5) }
