@@ -1,8 +1,15 @@
 /// A ULID (oklog/ulid): 48-bit millisecond timestamp + 80 random bits, as 26 Crockford
 /// base32 characters. Lexicographic order of the text is creation-time order.
 public struct ULID: Hashable, Comparable, Sendable, CustomStringConvertible, Codable {
+    /// The 128 bits as two words, so a ULID is hashed, compared and copied as two integers —
+    /// ULIDs key the stores' per-block dictionaries on every query.
+    let hi: UInt64
+    let lo: UInt64
+
     /// 16 bytes, big-endian.
-    public let bytes: [UInt8]
+    public var bytes: [UInt8] {
+        (0..<16).map { i in UInt8(truncatingIfNeeded: (i < 8 ? hi : lo) >> UInt64(8 * (7 - i % 8))) }
+    }
 
     private static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
     private static let decodeTable: [UInt8] = {
@@ -16,7 +23,8 @@ public struct ULID: Hashable, Comparable, Sendable, CustomStringConvertible, Cod
 
     public init(bytes: [UInt8]) {
         precondition(bytes.count == 16)
-        self.bytes = bytes
+        hi = bytes[0..<8].reduce(0) { $0 << 8 | UInt64($1) }
+        lo = bytes[8..<16].reduce(0) { $0 << 8 | UInt64($1) }
     }
 
     /// A new ULID for `timestampMs` with random entropy.
@@ -30,7 +38,7 @@ public struct ULID: Hashable, Comparable, Sendable, CustomStringConvertible, Cod
         let t = UInt64(bitPattern: timestampMs) & 0xFFFF_FFFF_FFFF
         for i in 0..<6 { b[i] = UInt8(truncatingIfNeeded: t >> (8 * (5 - i))) }
         for i in 6..<16 { b[i] = UInt8.random(in: 0...255, using: &rng) }
-        self.bytes = b
+        self.init(bytes: b)
     }
 
     public struct ParseError: Error, CustomStringConvertible {
@@ -62,14 +70,10 @@ public struct ULID: Hashable, Comparable, Sendable, CustomStringConvertible, Cod
                 out += 1
             }
         }
-        self.bytes = b
+        self.init(bytes: b)
     }
 
-    public var timestampMs: Int64 {
-        var t: UInt64 = 0
-        for i in 0..<6 { t = (t << 8) | UInt64(bytes[i]) }
-        return Int64(t)
-    }
+    public var timestampMs: Int64 { Int64(hi >> 16) }
 
     public var description: String {
         var out = [UInt8](repeating: 0, count: 26)
@@ -90,7 +94,7 @@ public struct ULID: Hashable, Comparable, Sendable, CustomStringConvertible, Cod
         return String(decoding: out, as: UTF8.self)
     }
 
-    public static func < (a: ULID, b: ULID) -> Bool { a.bytes.lexicographicallyPrecedes(b.bytes) }
+    public static func < (a: ULID, b: ULID) -> Bool { (a.hi, a.lo) < (b.hi, b.lo) }
 
     public init(from decoder: Decoder) throws {
         let s = try decoder.singleValueContainer().decode(String.self)

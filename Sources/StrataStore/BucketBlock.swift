@@ -230,7 +230,8 @@ public final class BucketBlock: Sendable {
     /// A chunk record: encoding byte and data.
     public struct RawChunk: Sendable {
         public var encoding: UInt8
-        public var data: [UInt8]
+        /// A slice of the fetched range: the chunk is copied once, into the response.
+        public var data: ArraySlice<UInt8>
     }
 
     /// The chunk records at `refs`, fetched per segment with coalesced ranges, CRC checked.
@@ -283,7 +284,7 @@ public final class BucketBlock: Sendable {
             guard want == CRC32C.checksum(rec) else {
                 throw TSDBError.corrupt(path: key, offset: Int(at), "chunk checksum mismatch")
             }
-            return RawChunk(encoding: rec[0], data: Array(rec[1...]))
+            return RawChunk(encoding: rec[0], data: b[(b.startIndex + start + 1)..<(b.startIndex + start + 1 + n)])
         }
     }
 }

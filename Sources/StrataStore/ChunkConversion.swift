@@ -13,7 +13,7 @@ enum ChunkConversion {
         a.maxTime = maxTime
         switch enc {
         case ChunkEncoding.xor.rawValue:
-            a.raw = .xor(Array(data))
+            a.raw = .xor(data)
         case ChunkEncoding.aggr.rawValue:
             let ag = try AggrChunk(decoding: data)
             for want in aggregates.isEmpty ? [.count, .sum] : aggregates {
@@ -40,9 +40,7 @@ enum ChunkConversion {
     /// Samples carried by a converted chunk (for the samples limit): the XOR header's count
     /// of the raw chunk, or of the first aggregate present.
     static func sampleCount(_ a: Thanos_AggrChunk) -> Int {
-        for c in [a.raw, a.count, a.sum, a.min, a.max, a.counter] where !c.data.isEmpty {
-            return c.data.withUnsafeBytes { XORBulkDecoder.sampleCount($0) }
-        }
-        return 0
+        let c = a.hasRaw ? a.raw : a.hasCount ? a.count : a.hasSum ? a.sum : a.hasMin ? a.min : a.hasMax ? a.max : a.counter
+        return c.data.withUnsafeBytes { XORBulkDecoder.sampleCount($0) }
     }
 }

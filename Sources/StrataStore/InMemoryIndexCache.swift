@@ -81,21 +81,24 @@ public final class InMemoryIndexCache: IndexCache {
     public var count: Int { state.withLock { $0.index.count } }
 
     public func fetch(_ keys: [IndexCacheKey]) async -> [IndexCacheKey: [UInt8]] {
+        var asked = [Int](repeating: 0, count: IndexCacheItem.allCases.count), hit = asked
         let found = state.withLock { s -> [IndexCacheKey: [UInt8]] in
             var out: [IndexCacheKey: [UInt8]] = [:]
+            out.reserveCapacity(keys.count)
             for k in keys {
+                let n = IndexCacheItem.allCases.firstIndex(of: k.item)!
+                asked[n] += 1
                 guard let i = s.index[k] else { continue }
+                hit[n] += 1
                 s.unlink(i)
                 s.pushFront(i)
                 out[k] = s.slots[i].value
             }
             return out
         }
-        for item in IndexCacheItem.allCases {
-            let asked = keys.filter { $0.item == item }.count
-            guard asked > 0 else { continue }
-            requests[item]?.increment(by: asked)
-            hits[item]?.increment(by: found.keys.filter { $0.item == item }.count)
+        for (n, item) in IndexCacheItem.allCases.enumerated() where asked[n] > 0 {
+            requests[item]?.increment(by: asked[n])
+            hits[item]?.increment(by: hit[n])
         }
         return found
     }

@@ -59,6 +59,11 @@ extension Thanos_Chunk {
     /// A chunk message from on-disk bytes. The Store API's enum is the on-disk encoding minus
     /// one (XOR = 0); Thanos aggregate sub-chunks are plain XOR.
     public static func xor(_ data: [UInt8]) -> Thanos_Chunk {
+        data.withUnsafeBytes { xor($0) }
+    }
+
+    /// The bytes copied once, straight into the message.
+    public static func xor(_ data: UnsafeRawBufferPointer) -> Thanos_Chunk {
         var c = Thanos_Chunk()
         c.type = .xor
         c.data = Data(data)

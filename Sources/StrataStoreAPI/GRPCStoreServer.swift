@@ -1,5 +1,6 @@
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import GRPCProtobuf
 import StrataCore
 import Synchronization
 
@@ -57,6 +58,30 @@ public final class GRPCStoreServer: Sendable {
 
     struct StoreService: Thanos_Store.SimpleServiceProtocol {
         let store: any StoreClient
+
+        /// The generated registration, but Series frames go through `SeriesFrameSerializer`.
+        func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
+            router.registerHandler(forMethod: Thanos_Store.Method.Info.descriptor,
+                                   deserializer: ProtobufDeserializer<Thanos_InfoRequest>(),
+                                   serializer: ProtobufSerializer<Thanos_InfoResponse>()) { request, context in
+                try await self.info(request: request, context: context)
+            }
+            router.registerHandler(forMethod: Thanos_Store.Method.Series.descriptor,
+                                   deserializer: ProtobufDeserializer<Thanos_SeriesRequest>(),
+                                   serializer: SeriesFrameSerializer()) { request, context in
+                try await self.series(request: request, context: context)
+            }
+            router.registerHandler(forMethod: Thanos_Store.Method.LabelNames.descriptor,
+                                   deserializer: ProtobufDeserializer<Thanos_LabelNamesRequest>(),
+                                   serializer: ProtobufSerializer<Thanos_LabelNamesResponse>()) { request, context in
+                try await self.labelNames(request: request, context: context)
+            }
+            router.registerHandler(forMethod: Thanos_Store.Method.LabelValues.descriptor,
+                                   deserializer: ProtobufDeserializer<Thanos_LabelValuesRequest>(),
+                                   serializer: ProtobufSerializer<Thanos_LabelValuesResponse>()) { request, context in
+                try await self.labelValues(request: request, context: context)
+            }
+        }
 
         func info(request: Thanos_InfoRequest, context: ServerContext) async throws -> Thanos_InfoResponse {
             do {

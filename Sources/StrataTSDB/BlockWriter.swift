@@ -34,14 +34,16 @@ public struct EncodedChunk: Sendable {
     }
 }
 
-/// Writes a complete block: chunks stream into segment files as series are added; at
-/// `commit` the series are sorted, the index and an empty tombstones file written, then
-/// meta.json, and the `<ULID>.tmp-for-creation` directory renamed into place. Readers never
-/// see a partial block; on error `abort` removes the temp dir.
+/// Writes a complete block: series in any order are held until `commit`, which sorts them,
+/// writes their chunks in that order (as Prometheus lays a block out, so the chunks of one
+/// metric lie together and a store reads them with few, small ranges), then the index, an
+/// empty tombstones file and meta.json, and renames the `<ULID>.tmp-for-creation`
+/// directory into place. Readers never see a partial block; on error `abort` removes the
+/// temp dir.
 ///
 /// Given the symbol table up front (a compactor knows it: the union of its inputs'), the
-/// writer streams: series must then arrive in label order and go straight into the index,
-/// so memory stays at the postings lists instead of every series' chunk references.
+/// writer streams: series must then arrive in label order, and their chunks and index
+/// entries are written at once, so memory stays at the postings lists.
 public final class BlockWriter {
     public let ulid: ULID
     public let minTime: Int64
@@ -49,7 +51,7 @@ public final class BlockWriter {
     public let parentDir: String
     let tmpDir: String
     private let chunks: ChunkSegmentWriter
-    private var series: [(labels: Labels, chunks: [ChunkMeta])] = []
+    private var series: [(labels: Labels, chunks: [EncodedChunk])] = []
     private var seen: Set<Labels> = []
     /// Set in streaming mode: series are written as they are added.
     private var streamingIndex: IndexWriter?
@@ -80,8 +82,6 @@ public final class BlockWriter {
         if streamingIndex == nil {
             guard seen.insert(labels).inserted else { throw TSDBError.invalidArgument("duplicate series \(labels)") }
         }
-        var metas: [ChunkMeta] = []
-        metas.reserveCapacity(list.count)
         var prevMax = Int64.min
         for c in list {
             guard c.minTime >= minTime, c.maxTime < maxTime, c.minTime <= c.maxTime else {
@@ -91,17 +91,26 @@ public final class BlockWriter {
                 throw TSDBError.invalidArgument("chunks of \(labels) overlap or are out of order at \(c.minTime)")
             }
             prevMax = c.maxTime
-            let ref = try chunks.write(encoding: c.encoding, data: c.data)
-            metas.append(ChunkMeta(ref: ref, minTime: c.minTime, maxTime: c.maxTime))
             stats.numSamples += UInt64(c.numSamples)
             stats.numChunks += 1
         }
         stats.numSeries += 1
         if let iw = streamingIndex {
-            try iw.addSeries(labels, chunks: metas)  // refuses series out of order
+            try iw.addSeries(labels, chunks: try write(list))  // refuses series out of order
         } else {
-            series.append((labels, metas))
+            series.append((labels, list))
         }
+    }
+
+    /// Writes chunks to the segments; their references.
+    private func write(_ list: [EncodedChunk]) throws -> [ChunkMeta] {
+        var metas: [ChunkMeta] = []
+        metas.reserveCapacity(list.count)
+        for c in list {
+            let ref = try chunks.write(encoding: c.encoding, data: c.data)
+            metas.append(ChunkMeta(ref: ref, minTime: c.minTime, maxTime: c.maxTime))
+        }
+        return metas
     }
 
     /// Adds a series from samples (ascending timestamps), cut into 120-sample XOR chunks.
@@ -117,19 +126,26 @@ public final class BlockWriter {
     @discardableResult
     public func commit(configure: (inout BlockMeta) -> Void = { _ in }) throws -> BlockMeta {
         do {
-            _ = try chunks.close()
-            if let iw = streamingIndex {
-                try iw.close()
-            } else {
+            if streamingIndex == nil {
                 series.sort { $0.labels < $1.labels }
+                var metas: [[ChunkMeta]] = []
+                metas.reserveCapacity(series.count)
+                for k in series.indices {
+                    metas.append(try write(series[k].chunks))
+                    series[k].chunks = []
+                }
+                _ = try chunks.close()
                 var symbolSet = Set<String>()
                 for s in series {
                     for l in s.labels.pairs { symbolSet.insert(l.name); symbolSet.insert(l.value) }
                 }
                 let symbols = symbolSet.sorted(by: bytewiseLess)
                 let iw = try IndexWriter(path: tmpDir + "/index", symbols: symbols)
-                for s in series { try iw.addSeries(s.labels, chunks: s.chunks) }
+                for (k, s) in series.enumerated() { try iw.addSeries(s.labels, chunks: metas[k]) }
                 try iw.close()
+            } else {
+                _ = try chunks.close()
+                try streamingIndex!.close()
             }
             try writeFileAtomically(tmpDir + "/tombstones", Tombstones().encoded)
 

@@ -71,6 +71,29 @@ import StrataCore
         #expect(try SampleDump.text(try BlockReader(dir: dir)) == "{__name__=\"x\"} 1 1000\n{__name__=\"x\"} 4 4000\n")
     }
 
+    /// Series added in any order come out with their chunks in index order, as Prometheus
+    /// lays blocks out: one metric's chunks are contiguous in the segment.
+    @Test func chunksFollowIndexOrder() throws {
+        let parent = TestEnv.tempDir("layout")
+        let w = try BlockWriter(parentDir: parent, minTime: 0, maxTime: 1_000_000)
+        for pod in ["c", "a", "b"] {
+            for name in ["up", "cpu", "mem"] {
+                try w.add(Labels(["__name__": name, "pod": pod]), timestamps: Array(stride(from: 0, to: 300_000, by: 1000)),
+                          values: (0..<300).map(Double.init))
+            }
+        }
+        let meta = try w.commit()
+        var refs: [ChunkRef] = []
+        var names: [String] = []
+        try BlockReader(dir: parent + "/" + meta.ulid.description).forEachSeries(matching: []) { s in
+            refs += s.chunks.map(\.ref)
+            names.append(s.labels["__name__"] ?? "")
+        }
+        #expect(names == ["cpu", "cpu", "cpu", "mem", "mem", "mem", "up", "up", "up"])
+        #expect(refs.count == 27)
+        #expect(refs == refs.sorted())
+    }
+
     @Test func aggrChunkRoundTrip() throws {
         func xor(_ v: [(Int64, Double)]) -> [UInt8] {
             var a = XORAppender()

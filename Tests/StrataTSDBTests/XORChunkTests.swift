@@ -43,6 +43,26 @@ import Foundation
     @Test func crcVector() {
         #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
         #expect(CRC32C.checksum([UInt8]()) == 0)
+        #expect(CRC32C.software(0, UnsafeRawBufferPointer(start: nil, count: 0)) == 0)
+    }
+
+    /// The CPU-instruction CRC and the tables agree at every length, alignment and split.
+    @Test func crcHardwareMatchesTables() {
+        var rng = SplitMix(seed: 5)
+        let bytes = (0..<4100).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        bytes.withUnsafeBytes { all in
+            for len in [0, 1, 7, 8, 9, 15, 16, 63, 64, 65, 1000, 4096] {
+                for off in 0..<4 {
+                    let b = UnsafeRawBufferPointer(rebasing: all[off..<(off + len)])
+                    let whole = CRC32C.software(0, b)
+                    #expect(CRC32C.checksum(b) == whole)
+                    let cut = len / 3
+                    let split = CRC32C.update(CRC32C.update(0, UnsafeRawBufferPointer(rebasing: b[0..<cut])),
+                                              UnsafeRawBufferPointer(rebasing: b[cut...]))
+                    #expect(split == whole)
+                }
+            }
+        }
     }
 
     @Test func edgeValuesAndDeltas() throws {

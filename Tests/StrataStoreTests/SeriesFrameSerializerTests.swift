@@ -1,0 +1,71 @@
+import Foundation
+import GRPCCore
+import StrataStoreAPI
+import SwiftProtobuf
+import Testing
+
+/// The one-pass Series frame encoder must write exactly SwiftProtobuf's bytes.
+@Suite struct SeriesFrameSerializerTests {
+    func chunk(_ rng: inout SystemRandomNumberGenerator, _ n: Int) -> Thanos_Chunk {
+        var c = Thanos_Chunk()
+        c.data = Data((0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) })
+        if Bool.random(using: &rng) { c.hash = UInt64.random(in: 0...UInt64.max, using: &rng) }
+        if Int.random(in: 0..<5, using: &rng) == 0 { c.type = [.histogram, .floatHistogram, .UNRECOGNIZED(-3), .UNRECOGNIZED(200)].randomElement(using: &rng)! }
+        return c
+    }
+
+    func frame(_ rng: inout SystemRandomNumberGenerator) -> Thanos_SeriesResponse {
+        var s = Thanos_Series()
+        for i in 0..<Int.random(in: 0...12, using: &rng) {
+            var l = Thanos_Label()
+            l.name = i == 0 ? "__name__" : (i % 5 == 4 ? "" : "label_\(i)")
+            l.value = i % 3 == 2 ? "" : String(repeating: "välue-😀", count: Int.random(in: 1...40, using: &rng))
+            s.labels.append(l)
+        }
+        for _ in 0..<Int.random(in: 0...6, using: &rng) {
+            var a = Thanos_AggrChunk()
+            a.minTime = [0, -1, 1_700_000_000_000, Int64.min, Int64.max].randomElement(using: &rng)!
+            a.maxTime = a.minTime &+ Int64.random(in: 0...7_200_000, using: &rng)
+            let sizes = [0, 1, 127, 128, 300, 20_000]
+            if Bool.random(using: &rng) {
+                a.raw = chunk(&rng, sizes.randomElement(using: &rng)!)
+            } else {
+                a.count = chunk(&rng, 40); a.sum = chunk(&rng, 200)
+                if Bool.random(using: &rng) { a.min = chunk(&rng, 3); a.max = chunk(&rng, 0); a.counter = chunk(&rng, 129) }
+            }
+            s.chunks.append(a)
+        }
+        return .series(s)
+    }
+
+    @Test func bytesMatchSwiftProtobuf() throws {
+        var rng = SystemRandomNumberGenerator()
+        let serializer = SeriesFrameSerializer()
+        for _ in 0..<500 {
+            let m = frame(&rng)
+            let ours: [UInt8] = try serializer.serialize(m)
+            let theirs: [UInt8] = try m.serializedBytes()
+            #expect(ours == theirs)
+            #expect(try Thanos_SeriesResponse(serializedBytes: ours) == m)
+        }
+    }
+
+    /// Warnings and frames with unknown fields take SwiftProtobuf's path, unknown fields kept.
+    @Test func otherFramesFallBack() throws {
+        let serializer = SeriesFrameSerializer()
+        let w = Thanos_SeriesResponse.warning("block 01H… skipped")
+        #expect((try serializer.serialize(w) as [UInt8]) == (try w.serializedBytes() as [UInt8]))
+        var s = Thanos_Series()
+        var l = Thanos_Label()
+        l.name = "a"; l.value = "b"
+        s.labels = [l]
+        // Field 9 (varint 1) is unknown to Series: it must survive the round trip.
+        var bytes: [UInt8] = try s.serializedBytes()
+        bytes += [9 << 3, 1]
+        let withUnknown = try Thanos_Series(serializedBytes: bytes)
+        let m = Thanos_SeriesResponse.series(withUnknown)
+        let ours: [UInt8] = try serializer.serialize(m)
+        #expect(ours == (try m.serializedBytes() as [UInt8]))
+        #expect(try Thanos_SeriesResponse(serializedBytes: ours).series.unknownFields.data == Data([9 << 3, 1]))
+    }
+}
