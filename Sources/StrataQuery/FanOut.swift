@@ -32,6 +32,10 @@ public final class FanOut: Sendable {
         let description: String
     }
 
+    /// Series per Store API message asked of stores (Thanos's `response_batch_size`): one
+    /// message per 64 series instead of per series. Stores that predate batching ignore it.
+    static let seriesPerMessage: Int64 = 64
+
     let endpoints: [EndpointStatus]
     let options: Options
     let selectGate: AsyncSemaphore
@@ -94,6 +98,7 @@ public final class FanOut: Sendable {
     public func series(_ request: Thanos_SeriesRequest, matchers: [Matcher]) async throws -> [(labels: Labels, chunks: [Thanos_AggrChunk])] {
         var request = request
         request.partialResponseStrategy = strategy
+        if request.responseBatchSize == 0 { request.responseBatchSize = Self.seriesPerMessage }
         let req = request
         let budget = options.byteBudget
         let perStore = try await each(targets(req.minTime, req.maxTime, matchers), "receive series") { e in

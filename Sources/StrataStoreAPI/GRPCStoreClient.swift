@@ -39,7 +39,14 @@ public final class GRPCStoreClient: StoreClient {
     public func series(_ request: Thanos_SeriesRequest,
                        onResponse: @escaping @Sendable (Thanos_SeriesResponse) async throws -> Void) async throws {
         try await store.series(request, options: options) { response in
-            for try await message in response.messages { try await onResponse(message) }
+            for try await message in response.messages {
+                // Batches (asked for with `response_batch_size`) reach callers as single series.
+                if case .batch(let b)? = message.result {
+                    for s in b.series { try await onResponse(.series(s)) }
+                } else {
+                    try await onResponse(message)
+                }
+            }
         }
     }
 

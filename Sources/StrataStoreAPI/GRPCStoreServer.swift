@@ -104,7 +104,7 @@ public final class GRPCStoreServer: Sendable {
 
         func series(request: Thanos_SeriesRequest, response: RPCWriter<Thanos_SeriesResponse>, context: ServerContext) async throws {
             do {
-                let batch = ResponseBatch()
+                let batch = ResponseBatch(seriesPerMessage: request.responseBatchSize)
                 try await store.series(request) { frame in
                     if let full = batch.add(frame) { try await response.write(contentsOf: full) }
                 }
@@ -131,33 +131,58 @@ public final class GRPCStoreServer: Sendable {
     }
 }
 
-/// Series frames gathered before they are handed to the transport: each stays its own
-/// message on the wire (as Thanos sends them), but the stream is written and flushed once per
-/// batch instead of once per series — a per-message write and flush cost more than encoding.
+/// Series frames gathered before they are handed to the transport: the stream is written
+/// and flushed once per batch instead of once per series — a per-message write and flush
+/// cost more than encoding. When the request's `response_batch_size` is above 1 (Thanos's
+/// series batching), up to that many series also travel as one `SeriesBatch` message, which
+/// saves the receiver a wake-up per series; otherwise each series stays its own message.
 final class ResponseBatch: Sendable {
     static let maxFrames = 64
     static let maxBytes = 1 << 20
-    private let state = Mutex<(frames: [Thanos_SeriesResponse], bytes: Int)>(([], 0))
+    let seriesPerMessage: Int
+    private let state = Mutex<State>(State())
 
-    /// Adds a frame; returns the batch to write when it is full.
+    struct State {
+        var frames: [Thanos_SeriesResponse] = []
+        var pending: [Thanos_Series] = []
+        var bytes = 0
+
+        mutating func closeBatch() {
+            guard !pending.isEmpty else { return }
+            frames.append(.batch(pending))
+            pending = []
+        }
+
+        mutating func take() -> [Thanos_SeriesResponse] {
+            closeBatch()
+            defer { self = State() }
+            return frames
+        }
+    }
+
+    init(seriesPerMessage: Int64 = 0) {
+        self.seriesPerMessage = Int(max(1, min(seriesPerMessage, 10_000)))
+    }
+
+    /// Adds a frame; returns the messages to write when the batch is full.
     func add(_ frame: Thanos_SeriesResponse) -> [Thanos_SeriesResponse]? {
         var size = 0
         if case .series(let s)? = frame.result {
             for c in s.chunks { size += c.raw.data.count + c.count.data.count + c.sum.data.count + c.min.data.count + c.max.data.count + c.counter.data.count }
         }
         return state.withLock { st in
-            st.frames.append(frame)
+            if seriesPerMessage > 1, case .series(let s)? = frame.result {
+                st.pending.append(s)
+                if st.pending.count >= seriesPerMessage { st.closeBatch() }
+            } else {
+                st.closeBatch()
+                st.frames.append(frame)
+            }
             st.bytes += size
             guard st.frames.count >= Self.maxFrames || st.bytes >= Self.maxBytes else { return nil }
-            defer { st = ([], 0) }
-            return st.frames
+            return st.take()
         }
     }
 
-    func drain() -> [Thanos_SeriesResponse] {
-        state.withLock { st in
-            defer { st = ([], 0) }
-            return st.frames
-        }
-    }
+    func drain() -> [Thanos_SeriesResponse] { state.withLock { $0.take() } }
 }

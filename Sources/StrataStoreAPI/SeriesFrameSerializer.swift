@@ -8,9 +8,9 @@ import GRPCProtobuf
 /// frame twice through its visitor (once to size each nested message, once to write), with a
 /// dynamic dispatch per field and the size of every chunk computed again at every level. The
 /// sizes here are plain arithmetic on lengths, so the frame is sized, allocated once and
-/// written straight through. The bytes are the same as SwiftProtobuf's (tested); frames this
-/// encoder does not cover — warnings, hints, anything with unknown fields — go to
-/// SwiftProtobuf.
+/// written straight through. Series and batch frames are covered; the bytes are the same as
+/// SwiftProtobuf's (tested). Other frames — warnings, hints, anything with unknown fields —
+/// go to SwiftProtobuf.
 public struct SeriesFrameSerializer: MessageSerializer {
     public typealias Message = Thanos_SeriesResponse
     let fallback = ProtobufSerializer<Thanos_SeriesResponse>()
@@ -18,27 +18,45 @@ public struct SeriesFrameSerializer: MessageSerializer {
     public init() {}
 
     public func serialize<Bytes: GRPCContiguousBytes>(_ message: Thanos_SeriesResponse) throws -> Bytes {
-        guard let series = Self.plainSeries(message) else { return try fallback.serialize(message) }
-        let body = Self.size(series)
-        var out = Bytes(repeating: 0, count: 1 + ProtoWriter.varintSize(UInt64(body)) + body)
+        guard let (field, list) = Self.plainSeries(message) else { return try fallback.serialize(message) }
+        // `series` (1) is one Series; `batch` (4) is a SeriesBatch of repeated Series (1).
+        let body = field == 1 ? Self.size(list[0]) : list.reduce(0) { $0 + ProtoWriter.fieldSize(Self.size($1)) }
+        var out = Bytes(repeating: 0, count: ProtoWriter.fieldSize(body))
         out.withUnsafeMutableBytes { buf in
             var w = ProtoWriter(buf)
-            w.lengthPrefix(field: 1, body)
-            Self.write(series, &w)
+            w.lengthPrefix(field: field, body)
+            if field == 1 {
+                Self.write(list[0], &w)
+            } else {
+                for s in list {
+                    w.lengthPrefix(field: 1, Self.size(s))
+                    Self.write(s, &w)
+                }
+            }
         }
         return out
     }
 
-    /// The frame's series when it is a series frame with no unknown fields anywhere.
-    static func plainSeries(_ m: Thanos_SeriesResponse) -> Thanos_Series? {
-        guard m.unknownFields.data.isEmpty, case .series(let s)? = m.result, s.unknownFields.data.isEmpty else { return nil }
-        for l in s.labels where !l.unknownFields.data.isEmpty { return nil }
-        for c in s.chunks {
-            guard c.unknownFields.data.isEmpty, c.raw.unknownFields.data.isEmpty, c.count.unknownFields.data.isEmpty,
-                  c.sum.unknownFields.data.isEmpty, c.min.unknownFields.data.isEmpty, c.max.unknownFields.data.isEmpty,
-                  c.counter.unknownFields.data.isEmpty else { return nil }
+    /// The frame's field and series when it is a series or batch frame with no unknown
+    /// fields anywhere.
+    static func plainSeries(_ m: Thanos_SeriesResponse) -> (Int, [Thanos_Series])? {
+        guard m.unknownFields.data.isEmpty else { return nil }
+        let field: Int, list: [Thanos_Series]
+        switch m.result {
+        case .series(let s)?: (field, list) = (1, [s])
+        case .batch(let b)? where b.unknownFields.data.isEmpty: (field, list) = (4, b.series)
+        default: return nil
         }
-        return s
+        for s in list {
+            guard s.unknownFields.data.isEmpty else { return nil }
+            for l in s.labels where !l.unknownFields.data.isEmpty { return nil }
+            for c in s.chunks {
+                guard c.unknownFields.data.isEmpty, c.raw.unknownFields.data.isEmpty, c.count.unknownFields.data.isEmpty,
+                      c.sum.unknownFields.data.isEmpty, c.min.unknownFields.data.isEmpty, c.max.unknownFields.data.isEmpty,
+                      c.counter.unknownFields.data.isEmpty else { return nil }
+            }
+        }
+        return (field, list)
     }
 
     static func size(_ s: Thanos_Series) -> Int {

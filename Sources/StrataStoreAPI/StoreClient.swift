@@ -39,6 +39,16 @@ extension Thanos_SeriesResponse {
         return r
     }
 
+    /// Several series in one message (Thanos's `SeriesBatch`, sent when the request's
+    /// `response_batch_size` asks for it).
+    public static func batch(_ list: [Thanos_Series]) -> Thanos_SeriesResponse {
+        var b = Thanos_SeriesBatch()
+        b.series = list
+        var r = Thanos_SeriesResponse()
+        r.batch = b
+        return r
+    }
+
     public static func warning(_ w: String) -> Thanos_SeriesResponse {
         var r = Thanos_SeriesResponse()
         r.warning = w

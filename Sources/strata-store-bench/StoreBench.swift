@@ -44,6 +44,7 @@ struct StoreBench: AsyncParsableCommand {
         req.minTime = .min
         req.maxTime = .max
         req.matchers = try SeriesSelector.parse(selector).map(\.proto)
+        req.responseBatchSize = 64  // as strata-query asks
         var client: (any StoreClient) = store
         var server: GRPCStoreServer?
         var serving: Task<Void, Error>?

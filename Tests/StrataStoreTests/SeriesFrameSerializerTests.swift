@@ -1,6 +1,6 @@
 import Foundation
 import GRPCCore
-import StrataStoreAPI
+@testable import StrataStoreAPI
 import SwiftProtobuf
 import Testing
 
@@ -48,6 +48,12 @@ import Testing
             #expect(ours == theirs)
             #expect(try Thanos_SeriesResponse(serializedBytes: ours) == m)
         }
+        // Batches of series (Thanos's response_batch_size), including an empty one.
+        for n in [0, 1, 5, 64] {
+            let m = Thanos_SeriesResponse.batch((0..<n).map { _ in frame(&rng).series })
+            let ours: [UInt8] = try serializer.serialize(m)
+            #expect(ours == (try m.serializedBytes() as [UInt8]))
+        }
     }
 
     /// Warnings and frames with unknown fields take SwiftProtobuf's path, unknown fields kept.
@@ -67,5 +73,39 @@ import Testing
         let ours: [UInt8] = try serializer.serialize(m)
         #expect(ours == (try m.serializedBytes() as [UInt8]))
         #expect(try Thanos_SeriesResponse(serializedBytes: ours).series.unknownFields.data == Data([9 << 3, 1]))
+    }
+
+    /// With `response_batch_size` N, up to N series share a message; anything else (a warning)
+    /// closes the open batch first, so the order of frames is kept.
+    @Test func responseBatchGroupsSeries() {
+        func series(_ i: Int) -> Thanos_Series {
+            var l = Thanos_Label()
+            l.name = "i"; l.value = "\(i)"
+            var s = Thanos_Series()
+            s.labels = [l]
+            return s
+        }
+        let b = ResponseBatch(seriesPerMessage: 7)
+        var out: [Thanos_SeriesResponse] = []
+        for i in 0..<10 { out += b.add(.series(series(i))) ?? [] }
+        out += b.add(.warning("w")) ?? []
+        for i in 10..<20 { out += b.add(.series(series(i))) ?? [] }
+        out += b.drain()
+        let shape = out.map { f -> String in
+            switch f.result {
+            case .batch(let x)?: return "b\(x.series.count)"
+            case .warning?: return "w"
+            default: return "?"
+            }
+        }
+        #expect(shape == ["b7", "b3", "w", "b7", "b3"])
+        let order = out.flatMap { $0.batch.series.map { $0.labels[0].value } }
+        #expect(order == (0..<20).map { "\($0)" })
+        // Without a batch size every series stays its own message.
+        let single = ResponseBatch()
+        var frames: [Thanos_SeriesResponse] = []
+        for i in 0..<3 { frames += single.add(.series(series(i))) ?? [] }
+        frames += single.drain()
+        #expect(frames.map { $0.series.labels[0].value } == ["0", "1", "2"])
     }
 }

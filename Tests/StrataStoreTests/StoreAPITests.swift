@@ -74,6 +74,12 @@ import Testing
                 #expect(firstDifference(got, want) == nil, "selector \(sel)")
                 #expect(!got.isEmpty)
             }
+            // Batched responses (Thanos's response_batch_size) carry the same series.
+            var batched = try Self.request(#"{__name__=~".+"}"#)
+            batched.responseBatchSize = 7
+            let viaBatches = try await Self.collect(client, batched)
+            #expect(viaBatches.count > 7)
+            #expect(viaBatches == (try await Self.collect(client, try Self.request(#"{__name__=~".+"}"#))))
             // Time trimming: only chunks overlapping the range, samples clipped by the client.
             let mint: Int64 = 1_700_006_400_000, maxt: Int64 = 1_700_009_000_000
             let series = try await Self.collect(client, try Self.request(#"{job="db"}"#, mint, maxt))
