@@ -69,7 +69,7 @@ public struct CompactorService: Sendable {
         let outcome = OutcomeBox()
         let admin = try AdminServer.application(address: options.httpAddress, registry: registry, logger: logger,
                                                 ready: { await state.isReady })
-        let main = ClosureService { [self] in
+        let main = ServiceRun.work { [self] in
             await outcome.set(try await work(state))
         }
         // The job ending is the normal end of the process: it shuts the admin server down.
@@ -87,9 +87,8 @@ public struct CompactorService: Sendable {
                 }
             }, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore)
         }
-        let group = ServiceGroup(configuration: .init(
-            services: [adminService, .init(service: main, successTerminationBehavior: .gracefullyShutdownGroup)],
-            cancellationSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(configuration: ServiceRun.configuration(
+            [adminService, .init(service: main, successTerminationBehavior: .gracefullyShutdownGroup)], logger: logger))
         try await group.run()
         withExtendedLifetime(dirLock) {}
         return await outcome.value ?? .stopped

@@ -66,8 +66,7 @@ public struct FrontendService: Sendable {
             router.post("/**") { req, _ in try await proxy(req) }
             router.get("/") { req, _ in try await proxy(req) }
         }, onRunning: onHTTPRunning)
-        let group = ServiceGroup(configuration: .init(services: [admin], cancellationSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        try await ServiceRun.run([admin], logger: logger)
         try? await downstream.shutdown()
     }
 }

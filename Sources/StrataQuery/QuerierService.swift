@@ -49,7 +49,7 @@ public struct QuerierService: Sendable {
                                  options: .init(partialResponse: config.api.partialResponse, byteBudget: config.api.maxBytesPerQuery,
                                                 maxConcurrentSelect: config.api.maxConcurrentSelect))
         let grpc = GRPCStoreServer(store: store, host: grpcHost, port: grpcPort)
-        let main = ClosureService {
+        let main = ServiceRun.work {
             logger.info("querier starting", metadata: ["endpoints": "\(config.endpoints)", "sd_files": "\(config.sdFiles)",
                                                        "replica_labels": "\(config.api.replicaLabels)"])
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -61,7 +61,6 @@ public struct QuerierService: Sendable {
             }
             await endpoints.close()
         }
-        let group = ServiceGroup(configuration: .init(services: [admin, main], cancellationSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        try await ServiceRun.run([admin, main], logger: logger)
     }
 }

@@ -83,7 +83,7 @@ public struct SidecarService: Sendable {
         let logger = self.logger
         let bucket = self.bucket
 
-        let main = ClosureService { [registry] in
+        let main = ServiceRun.work { [registry] in
             _ = registry
             logger.info("waiting for Prometheus", metadata: ["url": "\(config.prometheusURL)"])
             try await prometheus.waitUntilReady(deadline: config.readyTimeout)
@@ -124,8 +124,7 @@ public struct SidecarService: Sendable {
                 group.cancelAll()
             }
         }
-        let group = ServiceGroup(configuration: .init(services: [admin, main], cancellationSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        try await ServiceRun.run([admin, main], logger: logger)
         try? await prometheus.shutdown()
     }
 }

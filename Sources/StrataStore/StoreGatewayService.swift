@@ -45,7 +45,7 @@ public struct StoreGatewayService: Sendable {
         let (grpcHost, grpcPort) = try AdminServer.parseAddress(config.grpcAddress)
         let config = self.config
         let logger = self.logger
-        let main = ClosureService {
+        let main = ServiceRun.work {
             let start = ContinuousClock.now
             // The first sync must succeed before serving: a gateway that cannot read its
             // bucket would answer every query with nothing. SIGTERM during it is a clean stop.
@@ -74,7 +74,6 @@ public struct StoreGatewayService: Sendable {
                 group.cancelAll()
             }
         }
-        let group = ServiceGroup(configuration: .init(services: [admin, main], cancellationSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        try await ServiceRun.run([admin, main], logger: logger)
     }
 }

@@ -91,6 +91,12 @@ import Testing
         for p in procs.list.suffix(2) { p.terminate() }
         #expect(await waitForAsync(20) { procs.list.suffix(2).allSatisfy { !$0.isRunning } })
         #expect(procs.list.suffix(2).allSatisfy { $0.terminationStatus == 0 })
+        // A stop is not an error: nothing at level=error on the way down (the HTTP server
+        // shuts down gracefully instead of being cancelled mid-accept).
+        for log in [log1, log2] {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            #expect(!text.contains("level=error"), "\(text)")
+        }
     }
 
     @Test func refusesToStartWithoutStores() throws {
