@@ -69,18 +69,30 @@ extension Evaluator {
             var pts: [Point] = []
             var ts = start
             var step = 0
-            while ts <= end {
-                for j in scalarArgs.indices where j != mi {
-                    scalars[j] = scalarArgs[j].first.map { step < $0.points.count ? $0.points[step].v : .nan } ?? .nan
+            // Windows only move forward: the first sample of each is found from the last
+            // one's instead of by a search, and the columns are read without copies.
+            var lo = s.samples.firstIndex(atOrAfter: start - offset - range)
+            try s.samples.timestamps.withUnsafeBufferPointer { tb in
+                try s.samples.values.withUnsafeBufferPointer { vb in
+                    while ts <= end {
+                        for j in scalarArgs.indices where j != mi {
+                            scalars[j] = scalarArgs[j].first.map { step < $0.points.count ? $0.points[step].v : .nan } ?? .nan
+                        }
+                        let maxt = ts - offset, mint = maxt - range
+                        while lo < tb.count && tb[lo] < mint { lo += 1 }
+                        window.removeAll(keepingCapacity: true)
+                        var k = lo
+                        while k < tb.count, tb[k] <= maxt {
+                            if !isStaleNaN(vb[k]) { window.append(Point(t: tb[k], v: vb[k])) }
+                            k += 1
+                        }
+                        if !window.isEmpty, let v = try fn(window, scalars, RangeWindow(ts: ts, range: range, offset: offset)) {
+                            pts.append(Point(t: ts, v: v))
+                        }
+                        ts += interval
+                        step += 1
+                    }
                 }
-                let maxt = ts - offset, mint = maxt - range
-                window.removeAll(keepingCapacity: true)
-                self.window(s.samples, mint, maxt, &window)
-                if !window.isEmpty, let v = try fn(window, scalars, RangeWindow(ts: ts, range: range, offset: offset)) {
-                    pts.append(Point(t: ts, v: v))
-                }
-                ts += interval
-                step += 1
             }
             if !pts.isEmpty {
                 try shared.add(pts.count)
