@@ -75,13 +75,19 @@ public struct SeriesFrameSerializer: MessageSerializer {
         var n = 0
         if c.minTime != 0 { n += 1 + ProtoWriter.varintSize(UInt64(bitPattern: c.minTime)) }
         if c.maxTime != 0 { n += 1 + ProtoWriter.varintSize(UInt64(bitPattern: c.maxTime)) }
-        if c.hasRaw { n += ProtoWriter.fieldSize(size(c.raw)) }
-        if c.hasCount { n += ProtoWriter.fieldSize(size(c.count)) }
-        if c.hasSum { n += ProtoWriter.fieldSize(size(c.sum)) }
-        if c.hasMin { n += ProtoWriter.fieldSize(size(c.min)) }
-        if c.hasMax { n += ProtoWriter.fieldSize(size(c.max)) }
-        if c.hasCounter { n += ProtoWriter.fieldSize(size(c.counter)) }
+        forEachPart(c) { _, part in n += ProtoWriter.fieldSize(size(part)) }
         return n
+    }
+
+    /// The chunk's present parts (raw = 3, count … counter = 8) in field order, each read once.
+    @inline(__always)
+    static func forEachPart(_ c: Thanos_AggrChunk, _ body: (Int, Thanos_Chunk) -> Void) {
+        if c.hasRaw { body(3, c.raw) }
+        if c.hasCount { body(4, c.count) }
+        if c.hasSum { body(5, c.sum) }
+        if c.hasMin { body(6, c.min) }
+        if c.hasMax { body(7, c.max) }
+        if c.hasCounter { body(8, c.counter) }
     }
 
     static func size(_ c: Thanos_Chunk) -> Int {
@@ -102,12 +108,7 @@ public struct SeriesFrameSerializer: MessageSerializer {
             w.lengthPrefix(field: 2, size(c))
             if c.minTime != 0 { w.varint(field: 1, UInt64(bitPattern: c.minTime)) }
             if c.maxTime != 0 { w.varint(field: 2, UInt64(bitPattern: c.maxTime)) }
-            if c.hasRaw { write(c.raw, field: 3, &w) }
-            if c.hasCount { write(c.count, field: 4, &w) }
-            if c.hasSum { write(c.sum, field: 5, &w) }
-            if c.hasMin { write(c.min, field: 6, &w) }
-            if c.hasMax { write(c.max, field: 7, &w) }
-            if c.hasCounter { write(c.counter, field: 8, &w) }
+            forEachPart(c) { field, part in write(part, field: field, &w) }
         }
     }
 

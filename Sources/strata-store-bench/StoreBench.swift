@@ -63,7 +63,9 @@ struct StoreBench: AsyncParsableCommand {
             counting.reset()
             let totals = Mutex((series: 0, samples: 0, bytes: 0))
             let t = ContinuousClock.now
+            let first = Mutex<ContinuousClock.Instant?>(nil)
             try await client.series(req) { resp in
+                first.withLock { if $0 == nil { $0 = ContinuousClock.now } }
                 guard case .series(let s)? = resp.result else { return }
                 var samples = 0, bytes = 0
                 for c in s.chunks {
@@ -74,6 +76,7 @@ struct StoreBench: AsyncParsableCommand {
                 totals.withLock { $0.series += 1; $0.samples += samples; $0.bytes += bytes }
             }
             let secs = Self.seconds(ContinuousClock.now - t)
+            print("DEBUG first frame after", Self.seconds((first.withLock { $0 } ?? t) - t))
             let v = totals.withLock { $0 }
             print(String(format: "query round %d%@: %d series, %d samples, %.1f MiB chunks in %.3f s: %.0f series/s, %.1f M samples/s; bucket calls: %@",
                          round, grpc ? " (gRPC)" : "", v.series, v.samples, Double(v.bytes) / 1_048_576, secs, Double(v.series) / secs,
