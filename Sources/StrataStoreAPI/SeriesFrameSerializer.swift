@@ -51,9 +51,10 @@ public struct SeriesFrameSerializer: MessageSerializer {
             guard s.unknownFields.data.isEmpty else { return nil }
             for l in s.labels where !l.unknownFields.data.isEmpty { return nil }
             for c in s.chunks {
-                guard c.unknownFields.data.isEmpty, c.raw.unknownFields.data.isEmpty, c.count.unknownFields.data.isEmpty,
-                      c.sum.unknownFields.data.isEmpty, c.min.unknownFields.data.isEmpty, c.max.unknownFields.data.isEmpty,
-                      c.counter.unknownFields.data.isEmpty else { return nil }
+                guard c.unknownFields.data.isEmpty else { return nil }
+                var plain = true
+                forEachPart(c) { _, part in plain = plain && part.unknownFields.data.isEmpty }
+                if !plain { return nil }
             }
         }
         return (field, list)

@@ -63,6 +63,7 @@ struct StoreBench: AsyncParsableCommand {
             counting.reset()
             let totals = Mutex((series: 0, samples: 0, bytes: 0))
             let t = ContinuousClock.now
+            // When the first series arrives: over gRPC, what the transport adds before any data.
             let first = Mutex<ContinuousClock.Instant?>(nil)
             try await client.series(req) { resp in
                 first.withLock { if $0 == nil { $0 = ContinuousClock.now } }
@@ -76,10 +77,10 @@ struct StoreBench: AsyncParsableCommand {
                 totals.withLock { $0.series += 1; $0.samples += samples; $0.bytes += bytes }
             }
             let secs = Self.seconds(ContinuousClock.now - t)
-            print("DEBUG first frame after", Self.seconds((first.withLock { $0 } ?? t) - t))
+            let firstSecs = Self.seconds((first.withLock { $0 } ?? t) - t)
             let v = totals.withLock { $0 }
-            print(String(format: "query round %d%@: %d series, %d samples, %.1f MiB chunks in %.3f s: %.0f series/s, %.1f M samples/s; bucket calls: %@",
-                         round, grpc ? " (gRPC)" : "", v.series, v.samples, Double(v.bytes) / 1_048_576, secs, Double(v.series) / secs,
+            print(String(format: "query round %d%@: %d series, %d samples, %.1f MiB chunks in %.3f s (first series after %.3f s): %.0f series/s, %.1f M samples/s; bucket calls: %@",
+                         round, grpc ? " (gRPC)" : "", v.series, v.samples, Double(v.bytes) / 1_048_576, secs, firstSecs, Double(v.series) / secs,
                          Double(v.samples) / secs / 1e6, counting.summary))
         }
         print("resident memory after queries: \(Self.rssBytes() / 1_048_576) MiB")
