@@ -339,6 +339,10 @@ public nonisolated struct Prometheus_Chunk: Sendable {
     case unknown // = 0
     case xor // = 1
     case histogram // = 2
+    case floatHistogram // = 3
+    case xor2 // = 4
+    case histogramSt // = 5
+    case floatHistogramSt // = 6
     case UNRECOGNIZED(Int)
 
     public init() {
@@ -350,6 +354,10 @@ public nonisolated struct Prometheus_Chunk: Sendable {
       case 0: self = .unknown
       case 1: self = .xor
       case 2: self = .histogram
+      case 3: self = .floatHistogram
+      case 4: self = .xor2
+      case 5: self = .histogramSt
+      case 6: self = .floatHistogramSt
       default: self = .UNRECOGNIZED(rawValue)
       }
     }
@@ -359,6 +367,10 @@ public nonisolated struct Prometheus_Chunk: Sendable {
       case .unknown: return 0
       case .xor: return 1
       case .histogram: return 2
+      case .floatHistogram: return 3
+      case .xor2: return 4
+      case .histogramSt: return 5
+      case .floatHistogramSt: return 6
       case .UNRECOGNIZED(let i): return i
       }
     }
@@ -368,6 +380,10 @@ public nonisolated struct Prometheus_Chunk: Sendable {
       .unknown,
       .xor,
       .histogram,
+      .floatHistogram,
+      .xor2,
+      .histogramSt,
+      .floatHistogramSt,
     ]
 
   }
@@ -907,7 +923,7 @@ nonisolated extension Prometheus_Chunk: SwiftProtobuf.Message, SwiftProtobuf._Me
 }
 
 nonisolated extension Prometheus_Chunk.Encoding: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNKNOWN\0\u{1}XOR\0\u{1}HISTOGRAM\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0UNKNOWN\0\u{1}XOR\0\u{1}HISTOGRAM\0\u{1}FLOAT_HISTOGRAM\0\u{1}XOR2\0\u{1}HISTOGRAM_ST\0\u{1}FLOAT_HISTOGRAM_ST\0")
 }
 
 nonisolated extension Prometheus_ChunkedSeries: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
