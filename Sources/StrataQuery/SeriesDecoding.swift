@@ -15,6 +15,14 @@ public enum SeriesDecoding {
         public let description: String
     }
 
+    /// The series holds chunks the engine cannot evaluate yet (native histograms) or that
+    /// this querier cannot decode: the querier leaves out this one series with a warning
+    /// instead of failing the query.
+    public struct Unsupported: Error, CustomStringConvertible, Sendable {
+        public let encoding: Thanos_Chunk.Encoding
+        public let description: String
+    }
+
     public static func decode(_ chunks: [Thanos_AggrChunk], aggregates: [Thanos_Aggr], labels: Labels,
                               minTime: Int64 = .min, maxTime: Int64 = .max) throws -> SampleColumns {
         var ts: [Int64] = []
@@ -82,7 +90,8 @@ public enum SeriesDecoding {
 
     static func xor(_ chunk: Thanos_Chunk, _ labels: Labels, _ ts: inout [Int64], _ vs: inout [Double]) throws {
         guard chunk.type == .xor else {
-            throw Failure(description: "series \(labels): chunk encoding \(chunk.type) is not supported (native histograms are not supported yet)")
+            throw Unsupported(encoding: chunk.type,
+                              description: "series \(labels) left out: its \(chunk.type) chunks are not evaluated by this querier yet")
         }
         let n = chunk.data.withUnsafeBytes { XORBulkDecoder.append($0, to: &ts, &vs) }
         guard n != nil else { throw Failure(description: "series \(labels): corrupt XOR chunk (\(chunk.data.count) bytes)") }

@@ -1,3 +1,4 @@
+import CoreMetrics
 import StrataCore
 import StrataPromQL
 import StrataStoreAPI
@@ -50,6 +51,9 @@ public struct StoreQueryable: Queryable {
                 series.append(StorageSeries(labels: f.labels, samples: samples))
             } catch let e as SeriesDecoding.Failure {
                 throw QueryError.storage(e.description)
+            } catch let e as SeriesDecoding.Unsupported {
+                Counter(label: "strata_query_series_left_out_total", dimensions: [("encoding", "\(e.encoding)")]).increment()
+                fanOut.warn(e.description)
             }
         }
         guard options.dedup && !options.replicaLabels.isEmpty else { return series }

@@ -135,19 +135,28 @@ extension BucketStore {
                     // Parts of a block whose chunks turned out corrupt are left out (warned above).
                     let ps = groups[k].parts.filter { !failedBlocks.contains($0.block.id) }.sorted { $0.block.meta.minTime < $1.block.meta.minTime }
                     if ps.isEmpty { continue }
-                    for p in ps {
-                        let blockData = data[p.block.id] ?? [:]
-                        for c in p.chunks {
-                            guard let raw = blockData[c.ref] else {
-                                throw StoreError.internal("block \(p.block.id): chunk \(c.ref) missing after fetch")
+                    do {
+                        for p in ps {
+                            let blockData = data[p.block.id] ?? [:]
+                            for c in p.chunks {
+                                guard let raw = blockData[c.ref] else {
+                                    throw StoreError.internal("block \(p.block.id): chunk \(c.ref) missing after fetch")
+                                }
+                                let a = try raw.data.withUnsafeBytes {
+                                    try ChunkConversion.aggrChunk(encoding: raw.encoding, data: $0, minTime: c.minTime, maxTime: c.maxTime,
+                                                                  aggregates: request.aggregates, block: p.block.id)
+                                }
+                                try budget.addSamples(ChunkConversion.sampleCount(a))
+                                out.chunks.append(a)
                             }
-                            let a = try raw.data.withUnsafeBytes {
-                                try ChunkConversion.aggrChunk(encoding: raw.encoding, data: $0, minTime: c.minTime, maxTime: c.maxTime,
-                                                              aggregates: request.aggregates, block: p.block.id)
-                            }
-                            try budget.addSamples(ChunkConversion.sampleCount(a))
-                            out.chunks.append(a)
                         }
+                    } catch let u as UnsupportedChunkEncoding {
+                        // Only this series is left out; the rest of the block is served.
+                        metrics.unsupportedChunks(u.encoding).increment()
+                        let w = u.warning(groups[k].labels)
+                        logger.warning("series left out", metadata: ["reason": .string(w)])
+                        try await onResponse(.warning(w))
+                        continue
                     }
                     metrics.chunksFetched.increment(by: out.chunks.count)
                 }

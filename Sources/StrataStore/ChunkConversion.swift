@@ -2,9 +2,23 @@ import StrataCore
 import StrataStoreAPI
 import StrataTSDB
 
-/// Turns a chunk record into the wire's `AggrChunk`: XOR chunks as `raw`, downsampled
-/// (aggregate) chunks as the requested aggregates — shared by every store so that local
-/// and bucket-backed blocks answer identically.
+/// A chunk whose encoding the Store API cannot carry (Prometheus 3.11+'s XOR2 and
+/// start-timestamp encodings, or an unknown byte). Stores leave that one series out with a
+/// warning and a metric; every other series of the block is still served.
+struct UnsupportedChunkEncoding: Error, Sendable {
+    let encoding: UInt8
+    let block: ULID
+
+    /// The warning a store sends for the series left out.
+    func warning(_ labels: Labels) -> String {
+        "block \(block): series \(labels) left out: chunk encoding \(encoding) (\(ChunkEncoding.name(encoding))) cannot be served"
+    }
+}
+
+/// Turns a chunk record into the wire's `AggrChunk`: XOR, histogram and float histogram
+/// chunks as `raw` with the Store API's encoding, downsampled (aggregate) chunks as the
+/// requested aggregates — shared by every store so that local and bucket-backed blocks answer
+/// identically.
 enum ChunkConversion {
     static func aggrChunk(encoding enc: UInt8, data: UnsafeRawBufferPointer, minTime: Int64, maxTime: Int64,
                           aggregates: [Thanos_Aggr], block: ULID) throws -> Thanos_AggrChunk {
@@ -14,6 +28,10 @@ enum ChunkConversion {
         switch enc {
         case ChunkEncoding.xor.rawValue:
             a.raw = .xor(data)
+        case ChunkEncoding.histogram.rawValue:
+            a.raw = Thanos_Chunk(.histogram, data)
+        case ChunkEncoding.floatHistogram.rawValue:
+            a.raw = Thanos_Chunk(.floatHistogram, data)
         case ChunkEncoding.aggr.rawValue:
             let ag = try AggrChunk(decoding: data)
             for want in aggregates.isEmpty ? [.count, .sum] : aggregates {
@@ -32,13 +50,14 @@ enum ChunkConversion {
                 }
             }
         default:
-            throw StoreError.internal("block \(block): unsupported chunk encoding \(enc)")
+            throw UnsupportedChunkEncoding(encoding: enc, block: block)
         }
         return a
     }
 
-    /// Samples carried by a converted chunk (for the samples limit): the XOR header's count
-    /// of the raw chunk, or of the first aggregate present.
+    /// Samples carried by a converted chunk (for the samples limit): the header's count of
+    /// the raw chunk, or of the first aggregate present. Every Prometheus chunk encoding
+    /// (XOR and both histogram encodings) starts with the same big-endian 16-bit count.
     static func sampleCount(_ a: Thanos_AggrChunk) -> Int {
         let c = a.hasRaw ? a.raw : a.hasCount ? a.count : a.hasSum ? a.sum : a.hasMin ? a.min : a.hasMax ? a.max : a.counter
         return c.data.withUnsafeBytes { XORBulkDecoder.sampleCount($0) }

@@ -92,13 +92,19 @@ public final class LocalBlockStore: StoreClient {
             var j = i
             var out = Thanos_Series()
             out.labels = found[i].labels.proto
+            var unsupported: UnsupportedChunkEncoding?
             while j < found.count && found[j].labels == found[i].labels {
-                if !request.skipChunks {
-                    out.chunks += try chunks(of: found[j], aggregates: request.aggregates)
+                if !request.skipChunks && unsupported == nil {
+                    do { out.chunks += try chunks(of: found[j], aggregates: request.aggregates) } catch let u as UnsupportedChunkEncoding { unsupported = u }
                 }
                 j += 1
             }
-            try await onResponse(.series(out))
+            // A chunk the Store API cannot carry leaves out only its series, with a warning.
+            if let unsupported {
+                try await onResponse(.warning(unsupported.warning(found[i].labels)))
+            } else {
+                try await onResponse(.series(out))
+            }
             i = j
         }
     }

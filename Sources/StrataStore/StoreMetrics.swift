@@ -20,6 +20,7 @@ public struct StoreMetrics: Sendable {
     public let requestsPerQuery: Recorder
     public let limitsHit: [String: Counter]
     let durations: [String: Timer]
+    let factory: any MetricsFactory
 
     public init(factory: any MetricsFactory = MetricsSystem.factory) {
         func c(_ n: String, _ d: [(String, String)] = []) -> Counter { Counter(label: n, dimensions: d, factory: factory) }
@@ -44,6 +45,13 @@ public struct StoreMetrics: Sendable {
                          preferredDisplayUnit: .seconds, factory: factory)
         }
         durations = t
+        self.factory = factory
+    }
+
+    /// Series left out of an answer because one of their chunks has an encoding the Store
+    /// API cannot carry, by encoding byte.
+    public func unsupportedChunks(_ encoding: UInt8) -> Counter {
+        Counter(label: "strata_bucket_store_unsupported_chunks_total", dimensions: [("encoding", String(encoding))], factory: factory)
     }
 
     func time<T>(_ method: String, _ body: () async throws -> T) async rethrows -> T {

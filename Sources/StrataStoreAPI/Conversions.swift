@@ -64,10 +64,14 @@ extension Thanos_Chunk {
 
     /// The bytes copied once, straight into the message.
     public static func xor(_ data: UnsafeRawBufferPointer) -> Thanos_Chunk {
-        var c = Thanos_Chunk()
-        c.type = .xor
-        c.data = Data(data)
-        return c
+        Thanos_Chunk(.xor, data)
+    }
+
+    /// A chunk of any Store API encoding, its bytes copied once.
+    public init(_ type: Thanos_Chunk.Encoding, _ data: UnsafeRawBufferPointer) {
+        self.init()
+        self.type = type
+        self.data = Data(data)
     }
 }
 

@@ -9,6 +9,21 @@ public enum ChunkEncoding: UInt8, Sendable {
     case histogram = 2
     case floatHistogram = 3
     case aggr = 0xFF
+
+    /// A readable name for an encoding byte, including the ones Strata does not decode
+    /// (for errors, warnings and metric labels).
+    public static func name(_ byte: UInt8) -> String {
+        switch byte {
+        case 1: "XOR"
+        case 2: "histogram"
+        case 3: "float histogram"
+        case 4: "XOR2"
+        case 5: "histogram with start timestamps"
+        case 6: "float histogram with start timestamps"
+        case 0xFF: "Thanos aggregate"
+        default: "unknown"
+        }
+    }
 }
 
 /// A Thanos AggrChunk (encoding 0xFF): five optional XOR sub-chunks concatenated, each

@@ -36,8 +36,11 @@ public final class PrometheusServer: @unchecked Sendable {
     /// nil when prometheus is missing outside CI; under CI a missing binary throws.
     /// `scrapeSelf`: Prometheus also scrapes its own /metrics every second (job `self`), so
     /// the head holds live samples next to the blocks.
+    /// `scrapeTargets`: more targets scraped every second (job name → host:port);
+    /// `features`: `--enable-feature` values (e.g. "native-histograms").
     public static func start(blocks: [String], externalLabels: [String: String], blockDuration: String = "2h",
-                             scrapeSelf: Bool = false) throws -> PrometheusServer? {
+                             scrapeSelf: Bool = false, scrapeTargets: [String: String] = [:],
+                             features: [String] = []) throws -> PrometheusServer? {
         guard let bin = try TestEnv.require("prometheus", hint: "apt-get install prometheus") else { return nil }
         let root = TestEnv.tempDir("prom")
         let data = root + "/data"
@@ -48,8 +51,11 @@ public final class PrometheusServer: @unchecked Sendable {
         let labels = externalLabels.sorted { $0.key < $1.key }.map { "\($0.key): \"\($0.value)\"" }.joined(separator: ", ")
         let port = try freePort()
         var config = "global: {scrape_interval: 15s, external_labels: {\(labels)}}\n"
-        if scrapeSelf {
-            config += "scrape_configs: [{job_name: self, scrape_interval: 1s, static_configs: [{targets: ['127.0.0.1:\(port)']}]}]\n"
+        var jobs = scrapeTargets.sorted { $0.key < $1.key }
+        if scrapeSelf { jobs.insert(("self", "127.0.0.1:\(port)"), at: 0) }
+        if !jobs.isEmpty {
+            let list = jobs.map { "{job_name: \($0.key), scrape_interval: 1s, static_configs: [{targets: ['\($0.value)']}]}" }
+            config += "scrape_configs: [\(list.joined(separator: ", "))]\n"
         }
         try config.write(toFile: root + "/prom.yml", atomically: true, encoding: .utf8)
         let p = Process()
@@ -57,6 +63,7 @@ public final class PrometheusServer: @unchecked Sendable {
         p.arguments = ["--config.file=\(root)/prom.yml", "--storage.tsdb.path=\(data)", "--web.listen-address=127.0.0.1:\(port)",
                        "--storage.tsdb.retention.time=100y", "--storage.tsdb.min-block-duration=\(blockDuration)",
                        "--storage.tsdb.max-block-duration=\(blockDuration)", "--log.level=warn"]
+            + features.map { "--enable-feature=\($0)" }
         p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         p.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try p.run()
