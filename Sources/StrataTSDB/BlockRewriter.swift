@@ -60,6 +60,12 @@ public enum BlockRewriter {
                 try w.add(s.labels, chunks: list)
                 return
             }
+            if try hasHistogramChunks(src, s) {
+                let list = try rechunk(src, s, dropping: cut)
+                if list.isEmpty { deleted += 1 } else { changed += 1 }
+                try w.add(s.labels, chunks: list)
+                return
+            }
             ts.removeAll(keepingCapacity: true)
             vs.removeAll(keepingCapacity: true)
             try src.samples(of: s, into: &ts, &vs)
