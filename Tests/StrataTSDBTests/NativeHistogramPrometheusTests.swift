@@ -42,7 +42,9 @@ import StrataCore
                     continue
                 }
                 checked[enc, default: 0] += 1
-                #expect(ours == Array(data), "\(s.labels) chunk \(c.ref): \(ours.count) bytes re-encoded vs \(data.count) written by Prometheus")
+                let theirs = Array(data)
+                let firstDiff = (0..<min(ours.count, theirs.count)).first { ours[$0] != theirs[$0] } ?? (ours.count == theirs.count ? nil : min(ours.count, theirs.count))
+                #expect(firstDiff == nil, "\(s.labels) chunk \(c.ref): \(ours.count) bytes re-encoded vs \(theirs.count) written by Prometheus, first difference at byte \(firstDiff ?? -1)")
             }
         }
         #expect(checked[2, default: 0] > 0 && checked[3, default: 0] > 0, "chunks checked per encoding: \(checked)")
