@@ -106,6 +106,14 @@ import Testing
         #expect(b.map(\.count) == [3, 2, 1, 3])
     }
 
+    @Test func customBucketsKeepInfiniteEdges() {
+        let h = FloatHistogram(schema: -53, count: 6, positiveSpans: [HistogramSpan(offset: 0, length: 3)],
+                               positiveBuckets: [1, 2, 3], customValues: [0.5, 1])
+        let b = h.allBuckets()
+        #expect(b.map(\.lower) == [-.infinity, 0.5, 1])
+        #expect(b.map(\.upper) == [0.5, 1, .infinity])
+    }
+
     @Test func integerToFloat() {
         let h = Histogram(counterResetHint: .gauge, schema: 2, zeroThreshold: 0.1, zeroCount: 1, count: 12, sum: 3,
                           positiveSpans: [HistogramSpan(offset: 0, length: 3)], negativeSpans: [HistogramSpan(offset: 2, length: 2)],

@@ -35,14 +35,15 @@ public struct FloatHistogram: Sendable, Hashable {
 
     /// Every bucket with its boundaries in Prometheus's `AllBucketIterator` order: negative
     /// buckets from most negative up, the zero bucket (only when its count is above 0),
-    /// then positive buckets. Exponential buckets are clipped at the zero bucket's edges.
+    /// then positive buckets. Buckets reaching into the zero bucket are clipped at its edges
+    /// (as Prometheus 3 does; the first custom bucket keeps its -Inf lower bound).
     /// Empty buckets inside spans are included (the HTTP API skips them).
     public func allBuckets() -> [HistogramBucket] {
         var out: [HistogramBucket] = []
         let neg = HistogramBucket.walk(negativeSpans, negativeBuckets)
         for (idx, c) in neg.reversed() {
             var upper = -HistogramBounds.bound(idx - 1, schema: schema, customValues: customValues)
-            if upper > -zeroThreshold { upper = -zeroThreshold }
+            if upper < 0 && upper > -zeroThreshold { upper = -zeroThreshold }
             out.append(HistogramBucket(lower: -HistogramBounds.bound(idx, schema: schema, customValues: customValues),
                                        upper: upper, lowerInclusive: true, upperInclusive: false, count: c, index: idx))
         }
@@ -52,7 +53,7 @@ public struct FloatHistogram: Sendable, Hashable {
         }
         for (idx, c) in HistogramBucket.walk(positiveSpans, positiveBuckets) {
             var lower = HistogramBounds.bound(idx - 1, schema: schema, customValues: customValues)
-            if lower < zeroThreshold { lower = zeroThreshold }
+            if lower > 0 && lower < zeroThreshold { lower = zeroThreshold }
             out.append(HistogramBucket(lower: lower, upper: HistogramBounds.bound(idx, schema: schema, customValues: customValues),
                                        lowerInclusive: false, upperInclusive: true, count: c, index: idx))
         }
