@@ -36,9 +36,11 @@ public struct FloatHistogramChunkSequence {
         guard t > enc.maxTime else {
             throw TSDBError.invalidArgument("histogram sample at \(t) is not after the previous one at \(enc.maxTime)")
         }
+        // The open chunk is taken out while it is extended, so its bytes are not copied.
+        open = nil
         let tail = enc.tail
         if enc.count >= samplesPerChunk {
-            close()
+            close(enc)
             let hdr: CounterResetHeader = h.counterResetHint == .gauge ? .gauge
                 : h.counterResetHint == .counterReset ? .counterReset : (fit(tail, h, stale).header == .counterReset ? .counterReset : .notCounterReset)
             var e = FloatHistogramChunkEncoder(header: hdr)
@@ -49,7 +51,7 @@ public struct FloatHistogramChunkSequence {
         let f = fit(tail, h, stale)
         let gauge = h.counterResetHint == .gauge
         if !f.ok || (!gauge && f.header != .notCounterReset) {
-            close()
+            close(enc)
             // Unlike integer chunks, a float chunk cut for any reason but a reset keeps an unknown header.
             var e = FloatHistogramChunkEncoder(header: gauge ? .gauge : f.header == .counterReset ? .counterReset : .unknown)
             e.append(t, h)
@@ -71,7 +73,12 @@ public struct FloatHistogramChunkSequence {
             if !f.negBackward.isEmpty { h.negativeBuckets = insertBuckets(h.negativeBuckets, f.negBackward, deltas: false) }
         }
         if f.hasForward {
-            enc = try FloatHistogramChunkSequence.recode(enc, f, h.positiveSpans, h.negativeSpans)
+            do {
+                enc = try FloatHistogramChunkSequence.recode(enc, f, h.positiveSpans, h.negativeSpans)
+            } catch {
+                open = enc
+                throw error
+            }
             recodes += 1
         }
         enc.append(t, h)
@@ -111,15 +118,14 @@ public struct FloatHistogramChunkSequence {
         return out
     }
 
-    mutating func close() {
-        guard let e = open else { return }
+    mutating func close(_ e: FloatHistogramChunkEncoder) {
         chunks.append(EncodedChunk(encoding: .floatHistogram, data: e.bytes, minTime: e.minTime, maxTime: e.maxTime, numSamples: e.count))
-        open = nil
     }
 
     /// Closes the open chunk and returns every chunk cut so far.
     public mutating func finish() -> [EncodedChunk] {
-        close()
+        if let e = open { close(e) }
+        open = nil
         defer { chunks = [] }
         return chunks
     }

@@ -36,9 +36,11 @@ public struct HistogramChunkSequence {
         guard t > enc.maxTime else {
             throw TSDBError.invalidArgument("histogram sample at \(t) is not after the previous one at \(enc.maxTime)")
         }
+        // The open chunk is taken out while it is extended, so its bytes are not copied.
+        open = nil
         let tail = enc.tail
         if enc.count >= samplesPerChunk {
-            close()
+            close(enc)
             let hdr: CounterResetHeader = h.counterResetHint == .gauge ? .gauge
                 : h.counterResetHint == .counterReset ? .counterReset : fit(tail, h, stale).header
             var e = HistogramChunkEncoder(header: hdr)
@@ -49,7 +51,7 @@ public struct HistogramChunkSequence {
         let f = fit(tail, h, stale)
         let gauge = h.counterResetHint == .gauge
         if !f.ok || (!gauge && f.header != .notCounterReset) {
-            close()
+            close(enc)
             var e = HistogramChunkEncoder(header: gauge ? .gauge : f.header)
             e.append(t, h)
             open = e
@@ -70,7 +72,12 @@ public struct HistogramChunkSequence {
             if !f.negBackward.isEmpty { h.negativeBuckets = insertBuckets(h.negativeBuckets, f.negBackward, deltas: true) }
         }
         if f.hasForward {
-            enc = try HistogramChunkSequence.recode(enc, f, h.positiveSpans, h.negativeSpans)
+            do {
+                enc = try HistogramChunkSequence.recode(enc, f, h.positiveSpans, h.negativeSpans)
+            } catch {
+                open = enc
+                throw error
+            }
             recodes += 1
         }
         enc.append(t, h)
@@ -110,15 +117,14 @@ public struct HistogramChunkSequence {
         return out
     }
 
-    mutating func close() {
-        guard let e = open else { return }
+    mutating func close(_ e: HistogramChunkEncoder) {
         chunks.append(EncodedChunk(encoding: .histogram, data: e.bytes, minTime: e.minTime, maxTime: e.maxTime, numSamples: e.count))
-        open = nil
     }
 
     /// Closes the open chunk and returns every chunk cut so far.
     public mutating func finish() -> [EncodedChunk] {
-        close()
+        if let e = open { close(e) }
+        open = nil
         defer { chunks = [] }
         return chunks
     }
