@@ -90,10 +90,12 @@ public enum BlockCompactor {
         for (block, series) in parts {
             for c in series.chunks {
                 let (enc, data) = try block.chunks.chunk(c.ref)
-                guard let e = ChunkEncoding(rawValue: enc), e == .xor || e == .aggr else {
+                guard let e = ChunkEncoding(rawValue: enc) else {
                     throw TSDBError.corrupt(path: block.dir + "/chunks", offset: Int(c.ref & 0xFFFF_FFFF), "cannot compact chunk encoding \(enc)")
                 }
-                let n = e == .xor ? XORBulkDecoder.sampleCount(data) : try AggrChunk(decoding: data).numSamples
+                // Histogram chunks are copied as they are, like XOR ones; both start with the sample count.
+                let n = e == .aggr ? try AggrChunk(decoding: data).numSamples
+                    : e == .xor ? XORBulkDecoder.sampleCount(data) : (data.count >= 2 ? Int(data[0]) << 8 | Int(data[1]) : 0)
                 list.append(EncodedChunk(encoding: e, data: Array(data), minTime: c.minTime, maxTime: c.maxTime, numSamples: n))
             }
         }

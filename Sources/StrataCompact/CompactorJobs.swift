@@ -156,10 +156,16 @@ extension Compactor {
     /// The input block a compaction error points at (a corrupt file inside its directory),
     /// quarantined; nil when the error is not about one block.
     private func quarantineCulprit(of error: Error, among plan: [BlockMeta], dirs: [String], ledger: PassLedger) async throws -> ULID? {
-        guard case TSDBError.corrupt(let path, _, _) = error else { return nil }
+        let path: String, reason: String
+        switch error {
+        case TSDBError.corrupt(let p, _, _): (path, reason) = (p, "corrupt-block")
+        // Native histogram chunks: readable, but compaction only merges float samples so far.
+        case TSDBError.unsupportedEncoding(let p, _, _): (path, reason) = (p, "unsupported-encoding")
+        default: return nil
+        }
         for b in plan {
             guard let d = dirs.first(where: { $0.hasSuffix("/" + b.ulid.description) }), path.hasPrefix(d + "/") || path == d else { continue }
-            try await quarantine(b.ulid, reason: "corrupt-block", why: "\(error)", ledger: ledger)
+            try await quarantine(b.ulid, reason: reason, why: "\(error)", ledger: ledger)
             return b.ulid
         }
         return nil

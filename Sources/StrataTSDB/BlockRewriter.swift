@@ -50,12 +50,19 @@ public enum BlockRewriter {
                 var list: [EncodedChunk] = []
                 for c in s.chunks {
                     let (enc, data) = try src.chunks.chunk(c.ref)
-                    guard let e = ChunkEncoding(rawValue: enc), e == .xor || e == .aggr else {
+                    guard let e = ChunkEncoding(rawValue: enc) else {
                         throw TSDBError.invalidArgument("\(blockDir): cannot rewrite chunk encoding \(enc)")
                     }
-                    let n = e == .xor ? (data.count >= 2 ? Int(data[0]) << 8 | Int(data[1]) : 0) : try AggrChunk(decoding: data).numSamples
+                    // XOR and both histogram encodings start with a big-endian sample count.
+                    let n = e == .aggr ? try AggrChunk(decoding: data).numSamples : (data.count >= 2 ? Int(data[0]) << 8 | Int(data[1]) : 0)
                     list.append(EncodedChunk(encoding: e, data: Array(data), minTime: c.minTime, maxTime: c.maxTime, numSamples: n))
                 }
+                try w.add(s.labels, chunks: list)
+                return
+            }
+            if try hasHistogramChunks(src, s) {
+                let list = try rechunk(src, s, dropping: cut)
+                if list.isEmpty { deleted += 1 } else { changed += 1 }
                 try w.add(s.labels, chunks: list)
                 return
             }

@@ -150,8 +150,10 @@ public struct BlockVerifier {
                         let n = part.withUnsafeBytes { countXOR($0, segFile, chunkOff, t == .counter ? nil : c, labels, strict: t != .counter) }
                         if t == .count { samples += n }
                     }
+                case ChunkEncoding.histogram.rawValue, ChunkEncoding.floatHistogram.rawValue:
+                    samples += countHistograms(data, float: enc == ChunkEncoding.floatHistogram.rawValue, segFile, chunkOff, c, labels)
                 default:
-                    problem(segFile, chunkOff, "unsupported chunk encoding \(enc)")
+                    problem(segFile, chunkOff, "unknown chunk encoding \(enc)")
                 }
             } catch { record(error, file: "chunks") }
         }
@@ -171,6 +173,43 @@ public struct BlockVerifier {
         }
         if it.failed { problem(file, off, "corrupt XOR chunk of \(labels): decoded \(it.read) of \(it.total) samples") }
         if let c, n > 0, first != c.minTime || last != c.maxTime {
+            problem(file, off, "chunk of \(labels) holds [\(first), \(last)], index says [\(c.minTime), \(c.maxTime)]")
+        }
+        return n
+    }
+
+    /// Decodes a histogram chunk fully (layout, every sample, bucket counts consistent with
+    /// the spans); checks timestamps ascend and match the index's range.
+    private mutating func countHistograms(_ data: UnsafeRawBufferPointer, float: Bool, _ file: String, _ off: Int,
+                                          _ c: ChunkMeta, _ labels: Labels) -> Int {
+        let what = float ? "float histogram" : "histogram"
+        var n = 0, total = 0
+        var first = Int64.min, last = Int64.min
+        do {
+            var ih: HistogramChunkIterator?
+            var fh: FloatHistogramChunkIterator?
+            if float { fh = try FloatHistogramChunkIterator(data); total = fh!.total } else { ih = try HistogramChunkIterator(data); total = ih!.total }
+            while true {
+                let t: Int64
+                if float {
+                    guard try fh!.next() else { break }
+                    t = fh!.t
+                } else {
+                    guard try ih!.next() else { break }
+                    t = ih!.t
+                }
+                if n > 0 && t <= last { problem(file, off, "samples of \(labels) not ascending at \(t)"); return n }
+                if n == 0 { first = t }
+                last = t
+                n += 1
+            }
+        } catch {
+            let at = if case .invalid(let o, _) = error { o } else if case .truncated(let o) = error { o } else { 0 }
+            problem(file, off, "corrupt \(what) chunk of \(labels): decoded \(n) of \(total) samples: \(error) (byte \(at) of the chunk data)")
+            return n
+        }
+        if total == 0 { problem(file, off, "empty \(what) chunk of \(labels)") }
+        if n > 0, first != c.minTime || last != c.maxTime {
             problem(file, off, "chunk of \(labels) holds [\(first), \(last)], index says [\(c.minTime), \(c.maxTime)]")
         }
         return n

@@ -32,6 +32,23 @@ public struct EncodedChunk: Sendable {
         }
         return out
     }
+
+    /// Cuts integer histogram samples into histogram chunks the way Prometheus's head does
+    /// (see `HistogramChunkSequence`). Throws on unordered samples or inconsistent buckets.
+    public static func histogramChunks(timestamps: [Int64], histograms: [Histogram], perChunk: Int = 120) throws -> [EncodedChunk] {
+        guard timestamps.count == histograms.count else { throw TSDBError.invalidArgument("\(timestamps.count) timestamps for \(histograms.count) histograms") }
+        var seq = HistogramChunkSequence(samplesPerChunk: perChunk)
+        for i in timestamps.indices { try seq.append(timestamps[i], histograms[i]) }
+        return seq.finish()
+    }
+
+    /// Cuts float histogram samples into float histogram chunks (`FloatHistogramChunkSequence`).
+    public static func floatHistogramChunks(timestamps: [Int64], histograms: [FloatHistogram], perChunk: Int = 120) throws -> [EncodedChunk] {
+        guard timestamps.count == histograms.count else { throw TSDBError.invalidArgument("\(timestamps.count) timestamps for \(histograms.count) histograms") }
+        var seq = FloatHistogramChunkSequence(samplesPerChunk: perChunk)
+        for i in timestamps.indices { try seq.append(timestamps[i], histograms[i]) }
+        return seq.finish()
+    }
 }
 
 /// Writes a complete block: series in any order are held until `commit`, which sorts them,
@@ -111,6 +128,17 @@ public final class BlockWriter {
             metas.append(ChunkMeta(ref: ref, minTime: c.minTime, maxTime: c.maxTime))
         }
         return metas
+    }
+
+    /// Adds a series of integer histogram samples (ascending timestamps), cut into histogram
+    /// chunks by Prometheus's append rules (`HistogramChunkSequence`).
+    public func add(_ labels: Labels, timestamps: [Int64], histograms: [Histogram]) throws {
+        try add(labels, chunks: EncodedChunk.histogramChunks(timestamps: timestamps, histograms: histograms))
+    }
+
+    /// Adds a series of float histogram samples, cut into float histogram chunks.
+    public func add(_ labels: Labels, timestamps: [Int64], floatHistograms: [FloatHistogram]) throws {
+        try add(labels, chunks: EncodedChunk.floatHistogramChunks(timestamps: timestamps, histograms: floatHistograms))
     }
 
     /// Adds a series from samples (ascending timestamps), cut into 120-sample XOR chunks.

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import StrataCore
 
 /// Errors from reading or writing blocks. Each names the file and, where it applies, the
 /// byte offset, so an operator can find the damage: `index: checksum mismatch at offset 5`.
@@ -11,6 +12,9 @@ public enum TSDBError: Error, CustomStringConvertible {
     case corrupt(path: String, offset: Int, String)
     case notABlock(path: String, String)
     case invalidArgument(String)
+    /// A chunk of `series` in `block` has an encoding the call cannot return (histogram
+    /// chunks asked for as floats). The block is fine: callers fail or skip that series only.
+    case unsupportedEncoding(block: String, series: Labels, encoding: UInt8)
 
     public var description: String {
         switch self {
@@ -18,6 +22,9 @@ public enum TSDBError: Error, CustomStringConvertible {
         case .corrupt(let p, let o, let m): return "\(p): \(m) (offset \(o))"
         case .notABlock(let p, let m): return "\(p): not a TSDB block: \(m)"
         case .invalidArgument(let m): return m
+        case .unsupportedEncoding(let b, let s, let e):
+            let what = ChunkEncoding(rawValue: e).map { "\($0)" } ?? "unknown"
+            return "\(b): series \(s) holds \(what) chunks (encoding \(e)), which are not float samples"
         }
     }
 
