@@ -6,36 +6,49 @@ import Glibc
 
 /// The block a real Prometheus 2.42 wrote while scraping native histograms
 /// (testdata/native-histograms, made by its make-block.sh), and that Prometheus's own API
-/// answer over the same data: every raw sample of the `nh*` series.
+/// answer over the same data: every raw sample of the `nh*` series, histograms from one
+/// instant query per sample (`*.api-instant.json.gz`; 2.42's range answer aliases the
+/// histogram points of a series, see make-instant-oracle.py).
 public enum NativeHistogramData {
     public static let blockID = "01M94898RDGN0X8JGN0F5JNRFA"
-    public static var blockDir: String { TestEnv.testdata + "/native-histograms/prom242/" + blockID }
+    public static var root: String { TestEnv.testdata + "/native-histograms/prom242" }
+    public static var blockDir: String { root + "/" + blockID }
 
-    /// One series of the oracle: float samples or histogram samples (as Prometheus's JSON
-    /// gives them: time in ms, count, sum and `[boundaryRule, lower, upper, count]` buckets).
+    /// One series of the oracle: float samples or histogram samples (time in ms, count, sum
+    /// and Prometheus's `[boundaryRule, lower, upper, count]` buckets as printed).
     public struct Series: Sendable {
         public var labels: Labels
         public var floats: [(t: Int64, v: Double)] = []
         public var histograms: [(t: Int64, count: Double, sum: Double, buckets: [[String]])] = []
     }
 
+    /// The oracle document as Prometheus returned it.
+    public static func oracleJSON() throws -> JSONValue {
+        let r = try TestEnv.run("/bin/gzip", ["-dc", root + "/\(blockID).api-instant.json.gz"])
+        guard r.status == 0 else { throw MissingComponent(description: "gzip -dc of the native histogram oracle failed: \(r.stderr)") }
+        return try JSONValue(parsing: r.stdout)
+    }
+
     /// The oracle, series in label order.
     public static func oracle() throws -> [Series] {
-        let r = try TestEnv.run("/bin/gzip", ["-dc", TestEnv.testdata + "/native-histograms/prom242/\(blockID).api-raw.json.gz"])
-        guard r.status == 0, let root = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any],
-              let data = root["data"] as? [String: Any], let result = data["result"] as? [[String: Any]] else {
-            throw MissingComponent(description: "native histogram oracle unreadable")
+        func ms(_ v: JSONValue?) -> Int64 {
+            switch v {
+            case .int(let i)?: i * 1000
+            case .double(let d)?: Int64((d * 1000).rounded())
+            default: .min
+            }
         }
-        func ms(_ t: Any?) -> Int64 { Int64((((t as? Double) ?? 0) * 1000).rounded()) }
-        func num(_ s: Any?) -> Double { Double((s as? String) ?? "") ?? .nan }
+        func num(_ v: JSONValue?) -> Double { Double(v?.stringValue ?? "") ?? .nan }
         var out: [Series] = []
-        for r in result {
-            var s = Series(labels: Labels((r["metric"] as? [String: String]) ?? [:]))
-            for p in (r["values"] as? [[Any]]) ?? [] { s.floats.append((ms(p[0]), num(p[1]))) }
-            for p in (r["histograms"] as? [[Any]]) ?? [] {
-                let h = (p[1] as? [String: Any]) ?? [:]
-                let buckets = ((h["buckets"] as? [[Any]]) ?? []).map { $0.map { "\($0)" } }
-                s.histograms.append((ms(p[0]), num(h["count"]), num(h["sum"]), buckets))
+        for r in try oracleJSON()["data"]?["result"]?.arrayValue ?? [] {
+            var s = Series(labels: Labels((r["metric"]?.objectValue ?? []).map { Label($0.key, $0.value.stringValue ?? "") }))
+            for p in r["values"]?.arrayValue ?? [] { s.floats.append((ms(p.arrayValue?.first), num(p.arrayValue?.last))) }
+            for p in r["histograms"]?.arrayValue ?? [] {
+                let h = p.arrayValue?.last
+                let buckets = (h?["buckets"]?.arrayValue ?? []).map { b in
+                    (b.arrayValue ?? []).map { $0.stringValue ?? ($0.int64Value.map { String($0) } ?? "") }
+                }
+                s.histograms.append((ms(p.arrayValue?.first), num(h?["count"]), num(h?["sum"]), buckets))
             }
             out.append(s)
         }

@@ -9,14 +9,7 @@ import StrataCore
 /// our decoder agrees with Prometheus's own query API, and verify and dump take the block.
 /// The data is committed, so these tests never skip.
 @Suite struct NativeHistogramPrometheusTests {
-    static let root = TestEnv.testdata + "/native-histograms/prom242"
-
-    func blockDir() throws -> String {
-        let names = try FileManager.default.contentsOfDirectory(atPath: Self.root)
-        let ulids = names.filter { $0.count == 26 && !$0.contains(".") }.sorted()
-        try #require(ulids.count == 1, "expected one block in \(Self.root), found \(names)")
-        return Self.root + "/" + ulids[0]
-    }
+    func blockDir() throws -> String { NativeHistogramData.blockDir }
 
     @Test func everyHistogramChunkReencodesToIdenticalBytes() throws {
         let block = try BlockReader(dir: try blockDir())
@@ -58,7 +51,7 @@ import StrataCore
     /// aliases the histogram points of a series (all but the last show one shared object).
     @Test func decodedSamplesMatchPrometheusQueryAPI() throws {
         let block = try BlockReader(dir: try blockDir())
-        let json = try JSONValue(parsing: try gunzip(try oraclePath()))
+        let json = try NativeHistogramData.oracleJSON()
         let result = try #require(json["data"]?["result"]?.arrayValue)
         var histogramSeries = 0, compared = 0
         for r in result {
@@ -87,25 +80,6 @@ import StrataCore
             compared += want.count
         }
         #expect(histogramSeries > 0 && compared > 100)
-    }
-
-    func oraclePath() throws -> String {
-        let names = try FileManager.default.contentsOfDirectory(atPath: Self.root)
-        let json = try #require(names.first { $0.hasSuffix(".api-instant.json.gz") }, "oracle JSON missing in \(Self.root)")
-        return Self.root + "/" + json
-    }
-
-    func gunzip(_ path: String) throws -> [UInt8] {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        p.arguments = ["-dc", path]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        try #require(p.terminationStatus == 0, "gzip -dc \(path) failed")
-        return Array(data)
     }
 
     /// `ms value` for a float pair or `ms {count sum [rule lo hi n]…}` for a histogram pair.

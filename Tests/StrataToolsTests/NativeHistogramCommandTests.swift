@@ -9,7 +9,7 @@ import StrataTSDB
 /// histogram chunks side by side.
 @Suite struct NativeHistogramCommandTests {
     let strata = TestEnv.strataBinary
-    let block = TestEnv.testdata + "/native-histograms/prom242/01M94898RDGN0X8JGN0F5JNRFA"
+    let block = NativeHistogramData.blockDir
 
     @Test func verifyAndDumpTakeHistogramChunks() throws {
         let v = try TestEnv.run(strata, ["block", "verify", block])
