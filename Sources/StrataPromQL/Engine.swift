@@ -10,13 +10,17 @@ public struct EngineOptions: Sendable {
     public var lookbackDelta: Int64
     /// Step of subqueries written without one (`x[1h:]`), as a function of their range.
     public var noStepSubqueryInterval: @Sendable (Int64) -> Int64
+    /// The Prometheus release whose semantics queries follow: parsing and evaluation.
+    public var compat: PromQLCompat
 
     public init(maxSamples: Int = 50_000_000, timeout: Duration = .seconds(120), lookbackDelta: Int64 = 300_000,
-                noStepSubqueryInterval: @escaping @Sendable (Int64) -> Int64 = { _ in 60_000 }) {
+                noStepSubqueryInterval: @escaping @Sendable (Int64) -> Int64 = { _ in 60_000 },
+                compat: PromQLCompat = .v3_14) {
         self.maxSamples = maxSamples
         self.timeout = timeout
         self.lookbackDelta = lookbackDelta
         self.noStepSubqueryInterval = noStepSubqueryInterval
+        self.compat = compat
     }
 }
 
@@ -30,7 +34,7 @@ public struct Engine: Sendable {
     /// An instant query at `time` (Unix ms).
     public func instantQuery(_ queryable: any Queryable, _ query: String, time: Int64,
                              lookbackDelta: Int64? = nil) async throws -> QueryResult {
-        try await instantQuery(queryable, try PromQL.parse(query), time: time, lookbackDelta: lookbackDelta)
+        try await instantQuery(queryable, try PromQL.parse(query, compat: options.compat), time: time, lookbackDelta: lookbackDelta)
     }
 
     public func instantQuery(_ queryable: any Queryable, _ expr: Expr, time: Int64,
@@ -41,7 +45,7 @@ public struct Engine: Sendable {
     /// A range query from `start` to `end` (inclusive, Unix ms) every `step` ms.
     public func rangeQuery(_ queryable: any Queryable, _ query: String, start: Int64, end: Int64, step: Int64,
                            lookbackDelta: Int64? = nil) async throws -> QueryResult {
-        try await rangeQuery(queryable, try PromQL.parse(query), start: start, end: end, step: step,
+        try await rangeQuery(queryable, try PromQL.parse(query, compat: options.compat), start: start, end: end, step: step,
                              lookbackDelta: lookbackDelta)
     }
 
@@ -66,7 +70,8 @@ public struct Engine: Sendable {
         let series = try await Self.fetch(queryable, prefetch.requests(for: expr), deadline: deadline)
 
         let shared = EvalShared(series: series, maxSamples: options.maxSamples, lookbackDelta: lookback,
-                                deadline: deadline, noStepSubqueryInterval: options.noStepSubqueryInterval)
+                                deadline: deadline, noStepSubqueryInterval: options.noStepSubqueryInterval,
+                                compat: options.compat)
         if interval == 0 {
             let ev = Evaluator(start: start, end: start, interval: 1, shared: shared)
             let val = try ev.eval(expr)

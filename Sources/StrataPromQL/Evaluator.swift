@@ -8,12 +8,14 @@ final class EvalShared {
     let lookbackDelta: Int64
     let deadline: ContinuousClock.Instant
     let noStepSubqueryInterval: @Sendable (Int64) -> Int64
+    let compat: PromQLCompat
     var currentSamples = 0
     private var checks = 0
 
     init(series: [Int: [StorageSeries]], maxSamples: Int, lookbackDelta: Int64, deadline: ContinuousClock.Instant,
-         noStepSubqueryInterval: @escaping @Sendable (Int64) -> Int64) {
+         noStepSubqueryInterval: @escaping @Sendable (Int64) -> Int64, compat: PromQLCompat) {
         self.series = series
+        self.compat = compat
         self.maxSamples = maxSamples
         self.lookbackDelta = lookbackDelta
         self.deadline = deadline

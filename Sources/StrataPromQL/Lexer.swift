@@ -86,6 +86,7 @@ struct Token {
 struct Lexer {
     let src: [UInt8]
     let query: String
+    let compat: PromQLCompat
     var pos = 0
     var tokens: [Token] = []
     var parenDepth = 0
@@ -93,13 +94,14 @@ struct Lexer {
     var bracketOpen = false
     var gotColon = false
 
-    init(_ query: String) {
+    init(_ query: String, compat: PromQLCompat) {
         self.query = query
+        self.compat = compat
         self.src = Array(query.utf8)
     }
 
-    static func tokenize(_ query: String) throws -> [Token] {
-        var l = Lexer(query)
+    static func tokenize(_ query: String, compat: PromQLCompat) throws -> [Token] {
+        var l = Lexer(query, compat: compat)
         try l.run()
         return l.tokens
     }

@@ -4,9 +4,10 @@ import StrataCore
 /// associativity of Prometheus's yacc grammar (`^` right-associative; `offset`, `@`, `[...]`
 /// bind tightest; unary minus binds like `*`), and the type checks of its checkAST.
 public enum PromQL {
-    /// Parses and type-checks `query`. Errors are `ParseError` with Prometheus's positions.
-    public static func parse(_ query: String) throws -> Expr {
-        var p = Parser(query: query, tokens: try Lexer.tokenize(query))
+    /// Parses and type-checks `query` as the `compat` release does. Errors are `ParseError`
+    /// with Prometheus's positions.
+    public static func parse(_ query: String, compat: PromQLCompat = .v3_14) throws -> Expr {
+        var p = Parser(query: query, tokens: try Lexer.tokenize(query, compat: compat), compat: compat)
         if p.cur.kind == .eof { throw ParseError(position: 0, message: "no expression found in input", query: query) }
         let (e, _) = try p.parseExpr(0)
         if p.cur.kind != .eof { throw p.unexpected("") }
@@ -15,8 +16,8 @@ public enum PromQL {
 
     /// A series selector such as `up{job="api"}` (the API's `match[]`), as its matchers with
     /// the metric name as a `__name__` matcher.
-    public static func parseMetricSelector(_ text: String) throws -> [Matcher] {
-        let expr = try parse(text)
+    public static func parseMetricSelector(_ text: String, compat: PromQLCompat = .v3_14) throws -> [Matcher] {
+        let expr = try parse(text, compat: compat)
         guard case .vectorSelector(let vs) = expr else {
             throw ParseError(position: 0, message: "expected a series selector, got \(expr.type.documented)", query: text)
         }
@@ -27,12 +28,14 @@ public enum PromQL {
 struct Parser {
     let query: String
     let tokens: [Token]
+    let compat: PromQLCompat
     var i = 0
     var nextSelectorID = 0
 
-    init(query: String, tokens: [Token]) {
+    init(query: String, tokens: [Token], compat: PromQLCompat) {
         self.query = query
         self.tokens = tokens
+        self.compat = compat
     }
 
     var cur: Token { tokens[i] }
