@@ -12,15 +12,18 @@ public struct EngineOptions: Sendable {
     public var noStepSubqueryInterval: @Sendable (Int64) -> Int64
     /// The Prometheus release whose semantics queries follow: parsing and evaluation.
     public var compat: PromQLCompat
+    /// Experimental 3.x features enabled (`--enable-feature` names); ignored in 2.42 mode.
+    public var features: PromQLFeatures
 
     public init(maxSamples: Int = 50_000_000, timeout: Duration = .seconds(120), lookbackDelta: Int64 = 300_000,
                 noStepSubqueryInterval: @escaping @Sendable (Int64) -> Int64 = { _ in 60_000 },
-                compat: PromQLCompat = .v3_14) {
+                compat: PromQLCompat = .v3_14, features: PromQLFeatures = []) {
         self.maxSamples = maxSamples
         self.timeout = timeout
         self.lookbackDelta = lookbackDelta
         self.noStepSubqueryInterval = noStepSubqueryInterval
         self.compat = compat
+        self.features = features
     }
 }
 
@@ -34,7 +37,7 @@ public struct Engine: Sendable {
     /// An instant query at `time` (Unix ms).
     public func instantQuery(_ queryable: any Queryable, _ query: String, time: Int64,
                              lookbackDelta: Int64? = nil) async throws -> QueryResult {
-        try await instantQuery(queryable, try PromQL.parse(query, compat: options.compat), time: time, lookbackDelta: lookbackDelta)
+        try await instantQuery(queryable, try PromQL.parse(query, compat: options.compat, features: options.features), time: time, lookbackDelta: lookbackDelta)
     }
 
     public func instantQuery(_ queryable: any Queryable, _ expr: Expr, time: Int64,
@@ -45,7 +48,7 @@ public struct Engine: Sendable {
     /// A range query from `start` to `end` (inclusive, Unix ms) every `step` ms.
     public func rangeQuery(_ queryable: any Queryable, _ query: String, start: Int64, end: Int64, step: Int64,
                            lookbackDelta: Int64? = nil) async throws -> QueryResult {
-        try await rangeQuery(queryable, try PromQL.parse(query, compat: options.compat), start: start, end: end, step: step,
+        try await rangeQuery(queryable, try PromQL.parse(query, compat: options.compat, features: options.features), start: start, end: end, step: step,
                              lookbackDelta: lookbackDelta)
     }
 

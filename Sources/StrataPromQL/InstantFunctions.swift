@@ -106,6 +106,10 @@ enum InstantFunctions {
             var v = arg(0)
             goSortReverse(&v, less: topkLess)
             return v
+        case "sort_by_label", "sort_by_label_desc":
+            var labels: [String] = []
+            for a in c.args.dropFirst() { if case .string(let s) = a.unwrapped { labels.append(s) } }
+            return sortByLabel(arg(0), labels, descending: name == "sort_by_label_desc")
         case "absent":
             if !arg(0).isEmpty { return [] }
             return [Sample(labels: absentLabels(c.args[0]), t: ts, v: 1)]
@@ -120,6 +124,19 @@ enum InstantFunctions {
             return try labelJoin(c, arg(0), ts, &st)
         default:
             throw QueryError.execution("function \(goQuote(name)) cannot be applied to instant vectors")
+        }
+    }
+
+    /// `sort_by_label(_desc)`: by the given labels' values in natural order, ties by the
+    /// whole label set in the same direction.
+    static func sortByLabel(_ v: [Sample], _ labels: [String], descending: Bool) -> [Sample] {
+        v.sorted { a, b in
+            for l in labels {
+                let x = a.labels[l], y = b.labels[l]
+                if x == y { continue }
+                return NaturalSort.less(x, y) != descending
+            }
+            return descending ? b.labels < a.labels : a.labels < b.labels
         }
     }
 

@@ -6,8 +6,9 @@ import StrataCore
 public enum PromQL {
     /// Parses and type-checks `query` as the `compat` release does. Errors are `ParseError`
     /// with Prometheus's positions.
-    public static func parse(_ query: String, compat: PromQLCompat = .v3_14) throws -> Expr {
-        var p = Parser(query: query, tokens: try Lexer.tokenize(query, compat: compat), compat: compat)
+    public static func parse(_ query: String, compat: PromQLCompat = .v3_14, features: PromQLFeatures = []) throws -> Expr {
+        var p = Parser(query: query, tokens: try Lexer.tokenize(query, compat: compat), compat: compat,
+                       features: compat == .v3_14 ? features : [])
         if p.cur.kind == .eof { throw ParseError(position: 0, message: "no expression found in input", query: query) }
         let (e, _) = try p.parseExpr(0)
         if p.cur.kind != .eof { throw p.unexpected("") }
@@ -29,13 +30,15 @@ struct Parser {
     let query: String
     let tokens: [Token]
     let compat: PromQLCompat
+    let features: PromQLFeatures
     var i = 0
     var nextSelectorID = 0
 
-    init(query: String, tokens: [Token], compat: PromQLCompat) {
+    init(query: String, tokens: [Token], compat: PromQLCompat, features: PromQLFeatures) {
         self.query = query
         self.tokens = tokens
         self.compat = compat
+        self.features = features
     }
 
     var cur: Token { tokens[i] }

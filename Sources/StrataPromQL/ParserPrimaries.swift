@@ -137,8 +137,11 @@ extension Parser {
     }
 
     mutating func parseCall(_ nameTok: Token) throws -> Expr {
-        guard let fn = FunctionSignature.all[nameTok.text] else {
+        guard let fn = FunctionSignature.table(for: compat)[nameTok.text] else {
             throw error(nameTok.start, "unknown function with name \(goQuote(nameTok.text))")
+        }
+        if fn.experimental && !features.contains(.experimentalFunctions) {
+            throw error(nameTok.start, "function \(goQuote(nameTok.text)) is not enabled")
         }
         let argsWithPos = try parseArgs()
         let args = argsWithPos.map(\.0)

@@ -37,10 +37,11 @@ extension TestScript3 {
         public var failed: Int { failures.count }
     }
 
-    /// The settings of Prometheus 3.14's test engine (1m default subquery step) in 3.14 semantics.
+    /// The settings of Prometheus 3.14's test engine (1m default subquery step) in 3.14
+    /// semantics, with every experimental feature on, as its test parser has them.
     public static let defaultEngine = Engine(options: EngineOptions(
         maxSamples: 50_000_000, timeout: .seconds(100), lookbackDelta: 300_000, noStepSubqueryInterval: { _ in 60_000 },
-        compat: .v3_14))
+        compat: .v3_14, features: .all))
 
     /// Storage for one script: the float samples, and the series whose samples the engine
     /// cannot hold yet, with why.
@@ -110,7 +111,7 @@ extension TestScript3 {
                     // A failure on data the engine cannot hold is reported as that, whatever its symptom.
                     if ev.expectsHistogram {
                         f.category = .histograms
-                    } else if f.category != .parse, let expr = try? PromQL.parse(ev.expr, compat: engine.options.compat),
+                    } else if f.category != .parse, let expr = try? PromQL.parse(ev.expr, compat: engine.options.compat, features: engine.options.features),
                               let cat = store.unsupportedCategory(expr) {
                         f.category = cat
                     }
@@ -126,7 +127,7 @@ extension TestScript3 {
     static func check(_ ev: Eval, _ store: Store, _ engine: Engine) async -> Failure? {
         func failure(_ c: FailureCategory, _ m: String) -> Failure { Failure(line: ev.line, category: c, message: m) }
         let expr: Expr
-        do { expr = try PromQL.parse(ev.expr, compat: engine.options.compat) } catch {
+        do { expr = try PromQL.parse(ev.expr, compat: engine.options.compat, features: engine.options.features) } catch {
             return failure(.parse, "\(error)")
         }
         if ev.expectsHistogram { return failure(.histograms, "expects native histogram values") }

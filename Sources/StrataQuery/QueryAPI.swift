@@ -94,13 +94,14 @@ public final class QueryAPI: Sendable {
         var timeout = config.timeout
         if let t = try APIParams.optionalDuration(form, "timeout"), t > 0 { timeout = min(timeout, .milliseconds(t)) }
         return (Engine(options: EngineOptions(maxSamples: config.maxSamples, timeout: timeout,
-                                              lookbackDelta: config.lookbackDelta, compat: config.promqlCompat)), timeout)
+                                              lookbackDelta: config.lookbackDelta, compat: config.promqlCompat,
+                                              features: config.promqlFeatures)), timeout)
     }
 
     /// Prometheus 2.42 prefixes parse errors with the parameter name for instant queries
     /// only; range queries report the bare parser error.
     func parse(_ form: FormValues, instant: Bool) throws -> Expr {
-        do { return try PromQL.parse(form["query"] ?? "", compat: config.promqlCompat) } catch {
+        do { return try PromQL.parse(form["query"] ?? "", compat: config.promqlCompat, features: config.promqlFeatures) } catch {
             throw APIError(.badData, instant ? "invalid parameter \"query\": \(error)" : "\(error)")
         }
     }

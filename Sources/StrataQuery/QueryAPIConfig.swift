@@ -29,6 +29,8 @@ public struct QueryAPIConfig: Sendable {
     /// `--query.promql-compat` (3.14): the Prometheus release whose PromQL semantics queries
     /// follow; 2.42 reproduces that release exactly.
     public var promqlCompat = PromQLCompat.v3_14
+    /// `--enable-feature` (Prometheus's names): experimental PromQL features of 3.14 mode.
+    public var promqlFeatures: PromQLFeatures = []
 
     public init() {}
 }

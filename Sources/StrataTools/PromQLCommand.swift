@@ -120,6 +120,9 @@ public struct PromQLEvalCommand: ParsableCommand {
     @Option(name: .customLong("promql-compat"), help: "PromQL semantics: 3.14 (default) or 2.42.")
     public var promqlCompat: String = "3.14"
 
+    @Option(name: .customLong("enable-feature"), help: "Experimental PromQL features (Prometheus's --enable-feature names); repeatable.")
+    public var features: [String] = []
+
     public init() {}
 
     /// OpenMetrics text is loaded into memory; blocks are read through the store and
@@ -158,6 +161,8 @@ public struct PromQLEvalCommand: ParsableCommand {
         let expr = self.expr
         let lookback = try parseDuration(lookbackDelta)
         let compat = try PromQLCompat.fromFlag(promqlCompat)
+        let enabled: PromQLFeatures
+        do { enabled = try PromQLFeatures.parse(features) } catch { throw ValidationError("--enable-feature: \(error)") }
         let rangeQ: (Int64, Int64, Int64)?
         if let start, let end, let step {
             rangeQ = (try parseTimestamp(start), try parseTimestamp(end), try Self.parseStep(step))
@@ -167,7 +172,7 @@ public struct PromQLEvalCommand: ParsableCommand {
         let instantTime = try time.map(parseTimestamp) ?? currentTimeMillis()
         let storage = try Self.queryable(data, defaultTime: rangeQ?.1 ?? instantTime)
         let json = try runBlocking { () async throws -> String in
-            let engine = Engine(options: EngineOptions(lookbackDelta: lookback, compat: compat))
+            let engine = Engine(options: EngineOptions(lookbackDelta: lookback, compat: compat, features: enabled))
             do {
                 let res: QueryResult
                 if let (s, e, st) = rangeQ {
