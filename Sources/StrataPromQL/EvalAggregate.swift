@@ -71,7 +71,7 @@ extension Evaluator {
         if op == .countValues {
             guard case .string(let s) = param else { return [] }
             valueLabel = s
-            if !isValidLabelName(valueLabel) { throw fail("invalid label name \(goQuote(valueLabel))") }
+            if !isValidLabelName(valueLabel, shared.compat) { throw fail("invalid label name \(goQuote(valueLabel))") }
             if !without {
                 grouping.append(valueLabel)
                 grouping.sort(by: bytewiseLess)
@@ -216,7 +216,15 @@ func bottomkLess(_ a: Sample, _ b: Sample) -> Bool {
     return a.v > b.v
 }
 
-func isValidLabelName(_ s: String) -> Bool {
+/// A valid label name for `compat`: 3.x accepts any non-empty valid UTF-8 name (quoted where
+/// it is not a legacy name), 2.42 only `[a-zA-Z_][a-zA-Z0-9_]*`. Swift strings cannot hold
+/// invalid UTF-8: a literal's invalid bytes (`"\xff"`) arrive as U+FFFD, so that character
+/// counts as invalid (a name really containing U+FFFD is rejected too; Go would accept it).
+func isValidLabelName(_ s: String, _ compat: PromQLCompat) -> Bool {
+    compat.quotedNames ? !s.isEmpty && !s.unicodeScalars.contains("\u{FFFD}") : isLegacyLabelName(s)
+}
+
+func isLegacyLabelName(_ s: String) -> Bool {
     let u = Array(s.utf8)
     guard let f = u.first, f == 95 || (f >= 65 && f <= 90) || (f >= 97 && f <= 122) else { return false }
     for c in u.dropFirst() where !(c == 95 || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57)) {

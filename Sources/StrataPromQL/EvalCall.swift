@@ -5,7 +5,7 @@ import StrataCore
 extension Evaluator {
     func evalCall(_ c: Call) throws -> [Series] {
         let name = c.function.name
-        var st = FunctionState()
+        var st = FunctionState(compat: shared.compat)
         if name == "timestamp", case .vectorSelector(let vs) = c.args[0].unwrapped {
             return try rangeEval([]) { inp in
                 var offset = effectiveOffset(vs.offset, nil)

@@ -3,6 +3,8 @@ import StrataCore
 
 /// Per-node state of instant-vector functions, kept across steps (compiled regexes, caches).
 struct FunctionState {
+    /// Which label names are valid (label_replace, label_join).
+    var compat = PromQLCompat.v3_14
     var labelRegex: CaptureRegex?
     var labelCache: [Labels: Labels] = [:]
     var dropNameCache: [Labels: Labels] = [:]
@@ -214,10 +216,11 @@ enum InstantFunctions {
         let dst = stringArg(c.args[1]), repl = stringArg(c.args[2])
         let src = stringArg(c.args[3]), regexStr = stringArg(c.args[4])
         if st.labelRegex == nil {
-            guard let re = try? CaptureRegex("^(?:" + regexStr + ")$") else {
+            let flags = st.compat.regexDotMatchesNewline ? "s" : ""
+            guard let re = try? CaptureRegex("^(?" + flags + ":" + regexStr + ")$") else {
                 throw QueryError.execution("invalid regular expression in label_replace(): \(regexStr)")
             }
-            if !isValidLabelName(dst) {
+            if !isValidLabelName(dst, st.compat) {
                 throw QueryError.execution("invalid destination label name in label_replace(): \(dst)")
             }
             st.labelRegex = re
@@ -249,10 +252,10 @@ enum InstantFunctions {
         var srcLabels: [String] = []
         for a in c.args.dropFirst(3) {
             let s = stringArg(a)
-            if !isValidLabelName(s) { throw QueryError.execution("invalid source label name in label_join(): \(s)") }
+            if !isValidLabelName(s, st.compat) { throw QueryError.execution("invalid source label name in label_join(): \(s)") }
             srcLabels.append(s)
         }
-        if !isValidLabelName(dst) { throw QueryError.execution("invalid destination label name in label_join(): \(dst)") }
+        if !isValidLabelName(dst, st.compat) { throw QueryError.execution("invalid destination label name in label_join(): \(dst)") }
         var out: [Sample] = []
         for el in vec {
             let metric: Labels

@@ -62,8 +62,22 @@ extension Parser {
         if cur.kind == .leftBrace {
             _ = advance()
             while cur.kind != .rightBrace {
-                guard cur.kind == .identifier else { throw unexpected("label matching", expected: "identifier or \"}\"") }
+                if compat.quotedNames, cur.kind == .string, peekKind() == .comma || peekKind() == .rightBrace {
+                    // `{"http.server.duration", …}`: a lone quoted string names the metric (3.x).
+                    let quoted = advance()
+                    let value = try unquote(quoted)
+                    if let prev = matchers.first(where: { $0.name == metricNameLabel && $0.type == .equal }) {
+                        throw error(quoted.start, "metric name must not be set twice: \(goQuote(prev.value)) or \(goQuote(value))")
+                    }
+                    matchers.append(try Matcher(.equal, metricNameLabel, value))
+                    if cur.kind == .comma { _ = advance() }
+                    continue
+                }
+                guard cur.kind == .identifier || (compat.quotedNames && cur.kind == .string) else {
+                    throw unexpected("label matching", expected: "identifier or \"}\"")
+                }
                 let label = advance()
+                let labelName = label.kind == .string ? try unquote(label) : label.text
                 let opTok = advance()
                 let type: MatchType
                 switch opTok.kind {
@@ -79,7 +93,13 @@ extension Parser {
                 let valTok = advance()
                 let value = try unquote(valTok)
                 do {
-                    matchers.append(try Matcher(type, label.text, value))
+                    var m = try Matcher(type, labelName, value)
+                    if compat.regexDotMatchesNewline, m.regex != nil, value.contains(".") {
+                        // 3.x regexes match `.` against newlines. The flag travels in the pattern
+                        // itself, so stores applying this matcher (Strata's or Thanos's) agree.
+                        m = try Matcher(type, labelName, "(?s:" + value + ")")
+                    }
+                    matchers.append(m)
                 } catch {
                     throw self.error(label.start, goRegexErrorMessage(error))
                 }
@@ -99,7 +119,8 @@ extension Parser {
         }
         let id = nextSelectorID
         nextSelectorID += 1
-        return .vectorSelector(VectorSelector(name: name ?? "", matchers: matchers, offset: 0, at: nil, id: id))
+        let selectorName = name ?? (compat.quotedNames ? matchers.first { $0.name == metricNameLabel && $0.type == .equal }?.value : nil)
+        return .vectorSelector(VectorSelector(name: selectorName ?? "", matchers: matchers, offset: 0, at: nil, id: id))
     }
 
     mutating func parseGroupingLabels() throws -> [String] {
@@ -110,6 +131,12 @@ extension Parser {
             case .identifier, .keyword:
                 let t = advance()
                 labels.append(t.text)
+            case .string where compat.quotedNames:
+                // `by ("service.name")`, `on ("a.b")` (3.x).
+                let t = advance()
+                let name = try unquote(t)
+                if name.isEmpty { throw error(t.start, "invalid label name \"\"") }
+                labels.append(name)
             default:
                 throw unexpected("grouping opts", expected: "label")
             }

@@ -29,6 +29,10 @@ public enum PromQLCompat: String, Sendable, CaseIterable, CustomStringConvertibl
     /// start (Prometheus 3.0 made every window left-open).
     var leftOpenWindows: Bool { self == .v3_14 }
 
+    /// Regex `.` also matches a newline (3.0 compiles matchers and label_replace's regex with
+    /// RE2's `s` flag).
+    var regexDotMatchesNewline: Bool { self == .v3_14 }
+
     /// Quoted metric and label names (`{"http.server.duration"}`, `by ("service.name")`),
     /// added in Prometheus 3.0.
     var quotedNames: Bool { self == .v3_14 }
