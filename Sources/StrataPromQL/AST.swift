@@ -103,6 +103,17 @@ public enum AggregateOp: String, Sendable, CaseIterable {
     case sum, avg, count, min, max, group, stddev, stdvar, topk, bottomk
     case countValues = "count_values"
     case quantile
+    /// 3.x, experimental.
+    case limitk
+    case limitRatio = "limit_ratio"
+
+    /// Aggregations that take a parameter before the vector.
+    var hasParam: Bool {
+        switch self {
+        case .topk, .bottomk, .quantile, .countValues, .limitk, .limitRatio: return true
+        default: return false
+        }
+    }
 }
 
 public struct AggregateExpr: Sendable {

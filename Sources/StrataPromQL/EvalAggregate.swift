@@ -5,6 +5,7 @@ extension Evaluator {
     func evalAggregate(_ a: AggregateExpr) throws -> [Series] {
         let grouping = a.grouping.sorted(by: bytewiseLess)
         let keyFn = groupingKeyFunction(grouping, without: a.without)
+        if a.op == .limitk || a.op == .limitRatio { return try evalLimit(a, keyFn) }
         var groupLabels: [Int: Labels] = [:]
         if let p = a.param, case .string(let label) = p.unwrapped {
             return try rangeEval([nil, a.expr], prep: keyFn) { inp in
@@ -38,6 +39,10 @@ extension Evaluator {
         var mean: Double
         var count: Int
         var heap: [Sample] = []
+        /// 3.x: Kahan compensation of `value` (sum, avg) or `mean` (avg once incremental).
+        var kahanC = 0.0
+        /// 3.x avg: switched from sum/count to the incremental mean when the sum overflowed.
+        var incremental = false
 
         init(labels: Labels, value: Double) {
             self.labels = labels
@@ -55,6 +60,13 @@ extension Evaluator {
         let vec = inp.vectors[1], keys = inp.keys[1], ts = inp.ts
         var grouping = grouping0
         var k = 0
+        let v3 = shared.compat == .v3_14
+        if v3, op == .topk || op == .bottomk, case .number(let f) = param {
+            // 3.x's checks and wording (before looking at the input).
+            if f.isNaN { throw fail("Parameter value is NaN") }
+            if f < 1 { return [] }
+            if f >= 9.223372036854775807e18 { throw fail("Scalar value \(formatGoFloat(f)) overflows int64") }
+        }
         if op == .topk || op == .bottomk {
             guard case .number(let f) = param else { return [] }
             guard f.isFinite || f.isNaN, f.isNaN || (f >= -9.223372036854775808e18 && f < 9.223372036854775807e18) else {
@@ -113,7 +125,7 @@ extension Evaluator {
                 }
                 let g = Group(labels: m, value: s.v)
                 switch op {
-                case .stddev, .stdvar: g.value = 0
+                case .stddev, .stdvar: g.value = v3 && !s.v.isFinite ? .nan : 0
                 case .topk, .quantile, .bottomk:
                     g.heap = [Sample(labels: s.labels, t: ts, v: s.v)]
                 case .group: g.value = 1
@@ -126,7 +138,27 @@ extension Evaluator {
             }
             switch op {
             case .sum:
-                g.value += s.v
+                if v3 {
+                    (g.value, g.kahanC) = kahanSumInc3(s.v, g.value, g.kahanC)
+                } else {
+                    g.value += s.v
+                }
+            case .avg where v3:
+                // 3.x: Kahan sum / count while the sum is finite, then the incremental mean.
+                g.count += 1
+                let n = Double(g.count)
+                if !g.incremental {
+                    let (sum, c) = kahanSumInc3(s.v, g.value, g.kahanC)
+                    if !sum.isInfinite {
+                        (g.value, g.kahanC) = (sum, c)
+                        break
+                    }
+                    g.incremental = true
+                    g.mean = g.value / (n - 1)
+                    g.kahanC /= n - 1
+                }
+                let q = (n - 1) / n
+                (g.mean, g.kahanC) = kahanSumInc3(s.v / n, q * g.mean, q * g.kahanC)
             case .avg:
                 g.count += 1
                 if g.mean.isInfinite {
@@ -173,13 +205,18 @@ extension Evaluator {
                 }
             case .quantile:
                 g.heap.append(s)
+            case .limitk, .limitRatio:
+                preconditionFailure("limitk and limit_ratio are evaluated by evalLimit")
             }
         }
 
         var out: [Sample] = []
         for g in ordered {
             switch op {
+            case .avg where v3:
+                g.value = g.incremental ? g.mean + g.kahanC : g.value / Double(g.count) + g.kahanC / Double(g.count)
             case .avg: g.value = g.mean
+            case .sum where v3: g.value += g.kahanC
             case .count, .countValues: g.value = Double(g.count)
             case .stdvar: g.value = g.value / Double(g.count)
             case .stddev: g.value = (g.value / Double(g.count)).squareRoot()

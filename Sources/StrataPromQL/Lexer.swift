@@ -9,6 +9,9 @@ enum Keyword: String, CaseIterable {
     case groupLeft = "group_left"
     case groupRight = "group_right"
     case bool, start, end
+    /// Keywords of 3.x only; identifiers in 2.42 mode.
+    case limitk
+    case limitRatio = "limit_ratio"
 
     static let byName: [String: Keyword] = Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
 
@@ -26,6 +29,8 @@ enum Keyword: String, CaseIterable {
         case .bottomk: return .bottomk
         case .countValues: return .countValues
         case .quantile: return .quantile
+        case .limitk: return .limitk
+        case .limitRatio: return .limitRatio
         default: return nil
         }
     }
@@ -338,7 +343,7 @@ struct Lexer {
         let lower = word.lowercased()
         if lower == "inf" || lower == "nan" {
             emit(.number, start)
-        } else if let kw = Keyword.byName[lower] {
+        } else if let kw = Keyword.byName[lower], compat == .v3_14 || (kw != .limitk && kw != .limitRatio) {
             emit(.keyword(kw), start)
         } else if word.contains(":") {
             emit(.metricIdentifier, start)

@@ -39,7 +39,7 @@ extension Parser {
                     return try parseAggregate(op, t)
                 }
             }
-            if Parser.metricNameKeywords.contains(k) {
+            if Parser.metricNameKeywords.contains(k) || k == .limitk || k == .limitRatio {
                 _ = advance()
                 return try parseSelector(name: t.text, nameTok: t)
             }
@@ -219,7 +219,10 @@ extension Parser {
             grouping = try parseGroupingLabels()
         }
         if args.isEmpty { throw error(opTok.start, "no arguments for aggregate expression provided") }
-        let hasParam = op == .topk || op == .bottomk || op == .quantile || op == .countValues
+        if (op == .limitk || op == .limitRatio) && !features.contains(.experimentalFunctions) {
+            throw error(opTok.start, "\(op.rawValue)() is experimental and must be enabled with --enable-feature=promql-experimental-functions")
+        }
+        let hasParam = op.hasParam
         let desired = hasParam ? 2 : 1
         if args.count != desired {
             throw error(opTok.start, "wrong number of arguments for aggregate expression provided, expected \(desired), got \(args.count)")

@@ -124,3 +124,11 @@ import Testing
         #expect(b.count == 1)
     }
 }
+
+@Suite struct XXHash64Tests {
+    /// Reference values of XXH64 (seed 0), as Go's cespare/xxhash computes them.
+    @Test func knownValues() {
+        #expect(XXHash64.hash([]) == 0xEF46_DB37_51D8_E999)
+        #expect(XXHash64.hash(Array("abc".utf8)) == 0x44BC_2CF5_AD77_0999)
+    }
+}
