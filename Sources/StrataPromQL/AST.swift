@@ -71,10 +71,12 @@ public enum BinaryOp: String, Sendable, CaseIterable {
 
     var rightAssociative: Bool { self == .pow }
 
-    /// Arithmetic drops the metric name; comparisons and set operators keep it.
-    var dropsMetricName: Bool {
+    /// Arithmetic drops the metric name; comparisons and set operators keep it. `atan2`
+    /// keeps it in 2.42 and drops it in 3.x (it changes the metric's meaning like `/`).
+    func dropsMetricName(_ compat: PromQLCompat) -> Bool {
         switch self {
         case .add, .sub, .mul, .div, .pow, .mod: return true
+        case .atan2: return compat == .v3_14
         default: return false
         }
     }

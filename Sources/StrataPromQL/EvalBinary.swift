@@ -14,7 +14,7 @@ extension Evaluator {
         case (.vector, .vector):
             let matching = b.matching ?? VectorMatching(card: .oneToOne, matchingLabels: [], on: false, include: [])
             let sig = signatureFunction(matching)
-            var cache = ResultMetricCache()
+            var cache = ResultMetricCache(compat: shared.compat)
             return try rangeEval([b.lhs, b.rhs], prep: sig) { inp in
                 switch b.op {
                 case .and: return vectorAnd(inp)
@@ -132,7 +132,7 @@ extension Evaluator {
     /// Vector/scalar operators series by series (Prometheus's VectorscalarBinop per step).
     func vectorScalarSeries(_ op: BinaryOp, _ vec: [Series], _ scalars: [Double], swap: Bool,
                             returnBool: Bool) throws -> [Series] {
-        let dropName = op.dropsMetricName || returnBool
+        let dropName = op.dropsMetricName(shared.compat) || returnBool
         return try mapSeries(vec, labels: { dropName ? $0.dropMetricName() : $0 }) { v, step in
             var lv = v, rv = scalars[step]
             if swap { Swift.swap(&lv, &rv) }
@@ -160,7 +160,7 @@ extension Evaluator {
             }
             if keep {
                 s.v = value
-                if op.dropsMetricName || returnBool { s.labels = s.labels.dropMetricName() }
+                if op.dropsMetricName(shared.compat) || returnBool { s.labels = s.labels.dropMetricName() }
                 out.append(s)
             }
         }
@@ -175,12 +175,15 @@ struct ResultMetricCache {
         let r: Labels
     }
     var cache: [Key: Labels] = [:]
+    let compat: PromQLCompat
+
+    init(compat: PromQLCompat) { self.compat = compat }
 
     mutating func resultMetric(_ lhs: Labels, _ rhs: Labels, _ op: BinaryOp, _ m: VectorMatching) -> Labels {
         let key = Key(l: lhs, r: rhs)
         if let hit = cache[key] { return hit }
         var pairs = lhs.pairs
-        if op.dropsMetricName { pairs.removeAll { $0.name == metricNameLabel } }
+        if op.dropsMetricName(compat) { pairs.removeAll { $0.name == metricNameLabel } }
         if m.card == .oneToOne {
             if m.on {
                 let keep = Set(m.matchingLabels)

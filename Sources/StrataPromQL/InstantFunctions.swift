@@ -117,6 +117,9 @@ enum InstantFunctions {
             return [Sample(labels: absentLabels(c.args[0]), t: ts, v: 1)]
         case "histogram_quantile":
             return histogramQuantile(scalarArg(0), arg(1), inp.sources[1], ts, &st)
+        case "histogram_fraction" where st.compat == .v3_14:
+            let lower = scalarArg(0), upper = scalarArg(1)
+            return classicHistograms(arg(2), inp.sources[2], ts, &st) { bucketFraction(lower, upper, $0) }
         case "histogram_count", "histogram_sum", "histogram_fraction":
             // Native histograms only; float samples never contribute (as in Prometheus).
             return []
@@ -176,6 +179,12 @@ enum InstantFunctions {
     /// and bound) is worked out once per series and kept in `st` for the following steps.
     static func histogramQuantile(_ q: Double, _ vec: [Sample], _ sources: [Int], _ ts: Int64,
                                   _ st: inout FunctionState) -> [Sample] {
+        classicHistograms(vec, sources, ts, &st) { bucketQuantile(q, $0) }
+    }
+
+    /// Applies `f` to the buckets of each classic histogram in `vec`.
+    static func classicHistograms(_ vec: [Sample], _ sources: [Int], _ ts: Int64, _ st: inout FunctionState,
+                                  _ f: ([Bucket]) -> Double) -> [Sample] {
         var order: [Int] = []
         var buckets: [Int: [Bucket]] = [:]
         for (i, s) in vec.enumerated() {
@@ -204,7 +213,7 @@ enum InstantFunctions {
             if buckets[g] == nil { order.append(g) }
             buckets[g, default: []].append(Bucket(upperBound: upper, count: s.v))
         }
-        return order.map { g in Sample(labels: st.bucketGroupLabels[g], t: ts, v: bucketQuantile(q, buckets[g]!)) }
+        return order.map { g in Sample(labels: st.bucketGroupLabels[g], t: ts, v: f(buckets[g]!)) }
     }
 
     static func stringArg(_ e: Expr) -> String {
