@@ -193,7 +193,15 @@ struct Lexer {
                         pos = start
                         lexKeywordOrIdentifier()
                     } else {
-                        if c != 58 { throw fail(start, "unexpected character: \(describeChar(c))") }
+                        if c != 58 {
+                            // 3.x duration expressions: step(), range(), min_of(…), max_of(…).
+                            if compat == .v3_14 {
+                                pos = start
+                                lexKeywordOrIdentifier()
+                                continue
+                            }
+                            throw fail(start, "unexpected character: \(describeChar(c))")
+                        }
                         if gotColon { throw fail(start, "unexpected colon ':'") }
                         emit(.colon, start)
                         gotColon = true
@@ -326,8 +334,12 @@ struct Lexer {
 
     mutating func lexDuration() throws {
         let start = pos
+        // 3.x duration expressions may start with a function (`[min_of(…)]`, `[step()]`).
+        if compat == .v3_14, let c = peek(), Lexer.isAlpha(c) { return }
         if scanNumber() {
             if pos == start { return } // e.g. `[]`: let the parser report it
+            // 3.x: a plain number in brackets is seconds.
+            if compat == .v3_14 { emit(.number, start); return }
             throw fail(start, "missing unit character in duration")
         }
         if !acceptRemainingDuration() {

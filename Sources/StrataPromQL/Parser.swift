@@ -182,12 +182,20 @@ struct Parser {
             switch cur.kind {
             case .leftBracket:
                 let open = advance()
-                let rangeTok = try expect(.duration, "", "duration")
-                let range = try durationValue(rangeTok)
+                let range: Int64
+                if compat == .v3_14 {
+                    range = try positiveDuration { try $0.parseDurationExpr() }
+                } else {
+                    range = try durationValue(try expect(.duration, "", "duration"))
+                }
                 if cur.kind == .colon {
                     _ = advance()
                     var step: Int64 = 0
-                    if cur.kind == .duration { step = try durationValue(advance()) }
+                    if compat == .v3_14 {
+                        if cur.kind != .rightBracket { step = try positiveDuration { try $0.parseDurationExpr() } }
+                    } else if cur.kind == .duration {
+                        step = try durationValue(advance())
+                    }
                     _ = try expect(.rightBracket, "subquery selector", "\"]\"")
                     if e.type != .vector {
                         throw error(start, "subquery is only allowed on instant vector, got \(e.type.rawValue) instead")
@@ -204,6 +212,13 @@ struct Parser {
                 }
             case .keyword(.offset):
                 _ = advance()
+                if compat == .v3_14 {
+                    // A number, duration, parenthesised duration expression or min_of/max_of,
+                    // optionally signed (3.x).
+                    let p = cur.start
+                    try setOffset(&e, try durationMillis(try parseDurationUnary(), p), start)
+                    continue
+                }
                 var neg = false
                 if cur.kind == .sub { _ = advance(); neg = true }
                 let d = try durationValue(try expect(.duration, "offset", "duration"))
@@ -221,8 +236,13 @@ struct Parser {
                     if cur.kind == .sub || cur.kind == .add {
                         sign = advance().kind == .sub ? -1 : 1
                     }
-                    let numTok = try expect(.number, "@", "timestamp")
-                    let ts = sign * (try numberValue(numTok))
+                    let ts: Double
+                    if compat == .v3_14, cur.kind == .duration {
+                        // `@ 100s` (3.x): a duration is seconds since the epoch.
+                        ts = sign * Double(try parseDurationToken(advance())) / 1000
+                    } else {
+                        ts = sign * (try numberValue(try expect(.number, "@", "timestamp")))
+                    }
                     if !ts.isFinite || ts >= 9.223372036854775807e18 || ts <= -9.223372036854775808e18 {
                         throw error(start, "timestamp out of bounds for @ modifier: \(goFixed6(ts))")
                     }
@@ -271,6 +291,14 @@ struct Parser {
         default:
             throw error(pos, "@ modifier must be preceded by an instant vector selector or range vector selector or a subquery")
         }
+    }
+
+    /// A duration expression's value in milliseconds, which must be positive (ranges, steps).
+    mutating func positiveDuration(_ parse: (inout Parser) throws -> Double) throws -> Int64 {
+        let p = cur.start
+        let ms = try durationMillis(try parse(&self), p)
+        if ms <= 0 { throw error(p, "duration must be greater than 0") }
+        return ms
     }
 
     func durationValue(_ t: Token) throws -> Int64 {

@@ -17,6 +17,10 @@ extension Parser {
         case .string:
             _ = advance()
             return .string(try unquote(t))
+        case .duration where compat == .v3_14:
+            // 3.x: a duration where a number is expected is its length in seconds.
+            _ = advance()
+            return .number(Double(try parseDurationToken(t)) / 1000)
         case .leftParen:
             _ = advance()
             let (inner, _) = try parseExpr(0)

@@ -248,9 +248,10 @@ public final class QueryAPI: Sendable {
         }
     }
 
-    /// `/api/v1/status/buildinfo`.
+    /// `/api/v1/status/buildinfo`: `version` is the Prometheus release whose PromQL the
+    /// querier speaks (Grafana picks query features by it), `revision` names Strata's version.
     public func buildInfo() -> APIResponse {
-        .success("{\"version\":\(goJSONString(StrataVersion.version)),\"revision\":\"\",\"branch\":\"\",\"buildUser\":\"\",\"buildDate\":\"\",\"goVersion\":\"swift6\"}")
+        .success("{\"version\":\(goJSONString(config.promqlCompat.prometheusVersion)),\"revision\":\(goJSONString("strata " + StrataVersion.version)),\"branch\":\"\",\"buildUser\":\"\",\"buildDate\":\"\",\"goVersion\":\"swift6\"}")
     }
 
     /// `/api/v1/stores`: every endpoint with its health, component, time range and labels
