@@ -66,7 +66,11 @@ public struct Engine: Sendable {
               lookbackDelta: Int64?) async throws -> QueryResult {
         let lookback = lookbackDelta ?? options.lookbackDelta
         let deadline = ContinuousClock.now.advanced(by: options.timeout)
-        let expr = Preprocessor.preprocess(expr0, start: start, end: end)
+        var folded = expr0
+        if options.compat == .v3_14, QueryContextFold.uses(expr0) {
+            folded = QueryContextFold.fold(expr0, start: start, end: end, step: interval)
+        }
+        let expr = Preprocessor.preprocess(folded, start: start, end: end)
 
         let prefetch = SeriesPrefetch(start: start, end: end, interval: interval, lookbackDelta: lookback,
                                       noStepSubqueryInterval: options.noStepSubqueryInterval)

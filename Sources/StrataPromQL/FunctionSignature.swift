@@ -69,6 +69,11 @@ public struct FunctionSignature: Sendable, Hashable {
                      "ts_of_min_over_time"] {
             f(name, [m], experimental: true)
         }
+        for name in ["start", "end", "range", "step"] {
+            var sig = FunctionSignature(name: name, argTypes: [], variadic: 0, returnType: .scalar)
+            sig.experimental = true
+            t[name] = sig
+        }
         f("sort_by_label", [v, str], -1, experimental: true)
         f("sort_by_label_desc", [v, str], -1, experimental: true)
         return t
@@ -79,5 +84,7 @@ public struct FunctionSignature: Sendable, Hashable {
     public static let atModifierUnsafe: Set<String> = [
         "days_in_month", "day_of_month", "day_of_week", "day_of_year", "hour", "minute", "month", "year",
         "predict_linear", "time", "timestamp",
+        // 3.x query-context functions (not functions in 2.42, so no change there).
+        "start", "end", "range", "step",
     ]
 }

@@ -36,6 +36,11 @@ extension Parser {
             _ = advance()
             return try parseSelector(name: t.text, nameTok: t)
         case .keyword(let k):
+            if compat == .v3_14, k == .start || k == .end, peekKind() == .leftParen {
+                // `start()`, `end()` as functions (3.x, experimental).
+                _ = advance()
+                return try parseCall(t)
+            }
             if let op = k.aggregateOp {
                 let next = peekKind()
                 if next == .leftParen || next == .keyword(.by) || next == .keyword(.without) {
