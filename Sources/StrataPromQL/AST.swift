@@ -32,6 +32,10 @@ public struct VectorSelector: Sendable {
     public var offset: Int64
     public var at: AtModifier?
     public var id: Int
+    /// 3.x: a range (of the matrix selector holding this) or offset written with `step()` or
+    /// `range()`, resolved before evaluation; `range`/`offset` hold placeholders until then.
+    public var deferredRange: DurationTerm? = nil
+    public var deferredOffset: DurationTerm? = nil
 }
 
 /// `expr[range:step] offset d @ t`. `step` is 0 when omitted (the engine's default applies).
@@ -41,6 +45,10 @@ public struct SubqueryExpr: Sendable {
     public var step: Int64
     public var offset: Int64
     public var at: AtModifier?
+    /// 3.x: range, step or offset written with `step()` or `range()` (see VectorSelector).
+    public var deferredRange: DurationTerm? = nil
+    public var deferredStep: DurationTerm? = nil
+    public var deferredOffset: DurationTerm? = nil
 }
 
 public enum BinaryOp: String, Sendable, CaseIterable {

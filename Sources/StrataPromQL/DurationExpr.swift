@@ -1,27 +1,69 @@
 import StrataCore
 
-/// Prometheus 3.x duration expressions in ranges, subquery steps, `offset` and `@`: numbers
-/// (seconds) and durations combined with `+ - * / % ^`, parentheses and `min_of`/`max_of`,
-/// folded to a constant at parse time. `step()` and `range()`, which depend on the query,
-/// are not supported yet and fail to parse with that message.
+/// A duration expression of Prometheus 3.x, in seconds: numbers and durations combined with
+/// `+ - * / % ^`, parentheses, `min_of`/`max_of`, and the query's `step()` and `range()`.
+/// Constant ones are folded at parse time; the others when the query's step is known.
+public indirect enum DurationTerm: Sendable {
+    case value(Double)
+    case step
+    case range
+    case neg(DurationTerm)
+    case binary(BinaryOp, DurationTerm, DurationTerm)
+    case minOf(DurationTerm, DurationTerm)
+    case maxOf(DurationTerm, DurationTerm)
+
+    var isConstant: Bool {
+        switch self {
+        case .value: return true
+        case .step, .range: return false
+        case .neg(let x): return x.isConstant
+        case .binary(_, let a, let b), .minOf(let a, let b), .maxOf(let a, let b): return a.isConstant && b.isConstant
+        }
+    }
+
+    /// Seconds, given the query's step and range in seconds; throws on division by zero.
+    func eval(step: Double, range: Double) throws -> Double {
+        switch self {
+        case .value(let v): return v
+        case .step: return step
+        case .range: return range
+        case .neg(let x): return -(try x.eval(step: step, range: range))
+        case .minOf(let a, let b): return Swift.min(try a.eval(step: step, range: range), try b.eval(step: step, range: range))
+        case .maxOf(let a, let b): return Swift.max(try a.eval(step: step, range: range), try b.eval(step: step, range: range))
+        case .binary(let op, let a0, let b0):
+            let a = try a0.eval(step: step, range: range), b = try b0.eval(step: step, range: range)
+            switch op {
+            case .add: return a + b
+            case .sub: return a - b
+            case .mul: return a * b
+            case .div:
+                if b == 0 { throw QueryError.badQuery("division by zero") }
+                return a / b
+            case .mod:
+                if b == 0 { throw QueryError.badQuery("modulo by zero") }
+                return goMod(a, b)
+            default: return goPow(a, b)
+            }
+        }
+    }
+}
+
 extension Parser {
-    /// A duration expression's value in seconds.
     mutating func parseDurationExpr(_ minPrec: Int = 0) throws -> Double {
+        let t = try parseDurationTerm(minPrec)
+        guard t.isConstant else { throw error(cur.start, "step() and range() are not allowed here") }
+        do { return try t.eval(step: 0, range: 0) } catch { throw self.error(cur.start, "\(error)") }
+    }
+
+    /// A duration expression (step() and range() left unresolved).
+    mutating func parseDurationTerm(_ minPrec: Int = 0) throws -> DurationTerm {
         var lhs = try parseDurationUnary()
         while let op = durationOp(cur.kind), op.prec >= minPrec {
             let opTok = advance()
-            let rhs = try parseDurationExpr(op.rightAssoc ? op.prec : op.prec + 1)
-            switch opTok.kind {
-            case .add: lhs += rhs
-            case .sub: lhs -= rhs
-            case .mul: lhs *= rhs
-            case .div:
-                if rhs == 0 { throw error(opTok.start, "division by zero") }
-                lhs /= rhs
-            case .mod:
-                if rhs == 0 { throw error(opTok.start, "modulo by zero") }
-                lhs = goMod(lhs, rhs)
-            default: lhs = goPow(lhs, rhs)
+            let rhs = try parseDurationTerm(op.rightAssoc ? op.prec : op.prec + 1)
+            lhs = .binary(binaryOp(opTok.kind)!, lhs, rhs)
+            if lhs.isConstant {
+                do { lhs = .value(try lhs.eval(step: 0, range: 0)) } catch { throw self.error(opTok.start, "\(error)") }
             }
         }
         return lhs
@@ -36,38 +78,54 @@ extension Parser {
         }
     }
 
-    mutating func parseDurationUnary() throws -> Double {
+    mutating func parseDurationUnary() throws -> DurationTerm {
         if cur.kind == .sub || cur.kind == .add {
             let neg = advance().kind == .sub
-            let v = try parseDurationExpr(3)
-            return neg ? -v : v
+            let v = try parseDurationTerm(3)
+            if case .value(let x) = v { return .value(neg ? -x : x) }
+            return neg ? .neg(v) : v
         }
         let t = cur
         switch t.kind {
         case .number:
             _ = advance()
-            return try numberValue(t)
+            return .value(try numberValue(t))
         case .duration:
             _ = advance()
-            return Double(try parseDurationToken(t)) / 1000
+            return .value(Double(try parseDurationToken(t)) / 1000)
         case .leftParen:
             _ = advance()
-            let v = try parseDurationExpr()
+            let v = try parseDurationTerm()
             _ = try expect(.rightParen, "duration expression", "\")\"")
             return v
-        case .identifier where t.text == "min_of" || t.text == "max_of":
+        case .identifier where t.text.lowercased() == "min_of" || t.text.lowercased() == "max_of":
             _ = advance()
             _ = try expect(.leftParen, "duration expression", "\"(\"")
-            let a = try parseDurationExpr()
+            let a = try parseDurationTerm()
             _ = try expect(.comma, "duration expression", "\",\"")
-            let b = try parseDurationExpr()
+            let b = try parseDurationTerm()
             _ = try expect(.rightParen, "duration expression", "\")\"")
-            return t.text == "min_of" ? Swift.min(a, b) : Swift.max(a, b)
-        case .identifier where t.text == "step" || t.text == "range":
-            throw error(t.start, "\(t.text)() in duration expressions is not supported yet")
+            let m: DurationTerm = t.text.lowercased() == "min_of" ? .minOf(a, b) : .maxOf(a, b)
+            return m.isConstant ? .value(try m.eval(step: 0, range: 0)) : m
+        case .identifier where t.text.lowercased() == "step" || t.text.lowercased() == "range":
+            _ = advance()
+            _ = try expect(.leftParen, "duration expression", "\"(\"")
+            _ = try expect(.rightParen, "duration expression", "\")\"")
+            return t.text.lowercased() == "step" ? .step : .range
         default:
             throw unexpected("duration expression", expected: "duration")
         }
+    }
+
+    /// A positive duration in ms, or — when it uses `step()`/`range()` — a placeholder of 1 ms
+    /// and the term to resolve once the query is known.
+    mutating func positiveDurationOrDeferred() throws -> (Int64, DurationTerm?) {
+        let p = cur.start
+        let t = try parseDurationTerm()
+        if !t.isConstant { return (1, t) }
+        let ms = try durationMillis(try t.eval(step: 0, range: 0), p)
+        if ms <= 0 { throw error(p, "duration must be greater than 0") }
+        return (ms, nil)
     }
 
     /// A duration token's milliseconds, allowing 0 (the caller checks the sign).

@@ -68,7 +68,7 @@ public struct Engine: Sendable {
         let deadline = ContinuousClock.now.advanced(by: options.timeout)
         var folded = expr0
         if options.compat == .v3_14, QueryContextFold.uses(expr0) {
-            folded = QueryContextFold.fold(expr0, start: start, end: end, step: interval)
+            folded = try QueryContextFold.fold(expr0, start: start, end: end, step: interval)
         }
         let expr = Preprocessor.preprocess(folded, start: start, end: end)
 

@@ -182,9 +182,10 @@ struct Parser {
             switch cur.kind {
             case .leftBracket:
                 let open = advance()
-                let range: Int64
+                var range: Int64
+                var deferredRange: DurationTerm?, deferredStep: DurationTerm?
                 if compat == .v3_14 {
-                    range = try positiveDuration { try $0.parseDurationExpr() }
+                    (range, deferredRange) = try positiveDurationOrDeferred()
                 } else {
                     range = try durationValue(try expect(.duration, "", "duration"))
                 }
@@ -192,7 +193,7 @@ struct Parser {
                     _ = advance()
                     var step: Int64 = 0
                     if compat == .v3_14 {
-                        if cur.kind != .rightBracket { step = try positiveDuration { try $0.parseDurationExpr() } }
+                        if cur.kind != .rightBracket { (step, deferredStep) = try positiveDurationOrDeferred() }
                     } else if cur.kind == .duration {
                         step = try durationValue(advance())
                     }
@@ -200,7 +201,8 @@ struct Parser {
                     if e.type != .vector {
                         throw error(start, "subquery is only allowed on instant vector, got \(e.type.rawValue) instead")
                     }
-                    e = .subquery(SubqueryExpr(expr: e, range: range, step: step, offset: 0, at: nil))
+                    e = .subquery(SubqueryExpr(expr: e, range: range, step: step, offset: 0, at: nil,
+                                               deferredRange: deferredRange, deferredStep: deferredStep))
                 } else {
                     _ = try expect(.rightBracket, "matrix selector", "\"]\"")
                     guard case .vectorSelector(let vs) = e else {
@@ -208,7 +210,9 @@ struct Parser {
                     }
                     if vs.offset != 0 { throw error(open.start, "no offset modifiers allowed before range") }
                     if vs.at != nil { throw error(open.start, "no @ modifiers allowed before range") }
-                    e = .matrixSelector(vs, range: range)
+                    var ranged = vs
+                    ranged.deferredRange = deferredRange
+                    e = .matrixSelector(ranged, range: range)
                 }
             case .keyword(.offset):
                 _ = advance()
@@ -216,7 +220,12 @@ struct Parser {
                     // A number, duration, parenthesised duration expression or min_of/max_of,
                     // optionally signed (3.x).
                     let p = cur.start
-                    try setOffset(&e, try durationMillis(try parseDurationUnary(), p), start)
+                    let term = try parseDurationUnary()
+                    if term.isConstant {
+                        try setOffset(&e, try durationMillis(try term.eval(step: 0, range: 0), p), start)
+                    } else {
+                        try setDeferredOffset(&e, term, start)
+                    }
                     continue
                 }
                 var neg = false
@@ -271,6 +280,26 @@ struct Parser {
             e = .subquery(sq)
         default:
             throw error(pos, "offset modifier must be preceded by an instant vector selector or range vector selector or a subquery")
+        }
+    }
+
+    /// `offset step()` and the like: the offset is resolved with the query (3.x).
+    func setDeferredOffset(_ e: inout Expr, _ t: DurationTerm, _ pos: Int) throws {
+        try setOffset(&e, 0, pos)
+        switch e {
+        case .vectorSelector(var vs):
+            if vs.deferredOffset != nil { throw error(pos, "offset may not be set multiple times") }
+            vs.deferredOffset = t
+            e = .vectorSelector(vs)
+        case .matrixSelector(var vs, let r):
+            if vs.deferredOffset != nil { throw error(pos, "offset may not be set multiple times") }
+            vs.deferredOffset = t
+            e = .matrixSelector(vs, range: r)
+        case .subquery(var sq):
+            if sq.deferredOffset != nil { throw error(pos, "offset may not be set multiple times") }
+            sq.deferredOffset = t
+            e = .subquery(sq)
+        default: break
         }
     }
 

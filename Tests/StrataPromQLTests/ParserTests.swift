@@ -121,7 +121,19 @@ import StrataCore
         guard case .number(let n) = try PromQL.parse("1h") else { Issue.record("not a number"); return }
         #expect(n == 3600)
         #expect(throws: ParseError.self) { _ = try PromQL.parse("x[5m - 5m]") }
-        #expect(throws: ParseError.self) { _ = try PromQL.parse("x[5m:step()]") }
+        // step() and range() are resolved when the query runs.
+        guard case .subquery(let deferred) = try PromQL.parse("x[5m:step()]") else { Issue.record("not a subquery"); return }
+        #expect(deferred.deferredStep != nil)
+    }
+
+    @Test func stepInDurationResolvesPerQuery() async throws {
+        var s = MemoryQueryable()
+        for i in 0..<10 { s.append(Labels(["__name__": "m"]), Int64(i) * 30_000, 1) }
+        let e = Engine(options: EngineOptions(features: .experimentalFunctions))
+        guard case .matrix(let m) = try await e.rangeQuery(s, "count_over_time(m[step()])", start: 60_000, end: 120_000, step: 60_000)
+        else { Issue.record("not a matrix"); return }
+        #expect(m.first?.points.map(\.v) == [2, 2])
+        await #expect(throws: QueryError.self) { _ = try await e.instantQuery(s, "count_over_time(m[step()])", time: 60_000) }
     }
 }
 
