@@ -108,7 +108,7 @@ extension Evaluator {
                 continue
             }
             var metric = cache.resultMetric(ls.labels, rs.labels, op, matching)
-            if returnBool { metric = metric.dropMetricName() }
+            if returnBool { metric = metric.droppingName(shared.compat) }
             if matching.card == .oneToOne {
                 if matchedOne.contains(sig) {
                     throw fail("multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)")
@@ -133,7 +133,7 @@ extension Evaluator {
     func vectorScalarSeries(_ op: BinaryOp, _ vec: [Series], _ scalars: [Double], swap: Bool,
                             returnBool: Bool) throws -> [Series] {
         let dropName = op.dropsMetricName(shared.compat) || returnBool
-        return try mapSeries(vec, labels: { dropName ? $0.dropMetricName() : $0 }) { v, step in
+        return try mapSeries(vec, labels: { dropName ? $0.droppingName(self.shared.compat) : $0 }) { v, step in
             var lv = v, rv = scalars[step]
             if swap { Swift.swap(&lv, &rv) }
             var (value, keep) = vectorElemBinop(op, lv, rv)
@@ -160,7 +160,7 @@ extension Evaluator {
             }
             if keep {
                 s.v = value
-                if op.dropsMetricName(shared.compat) || returnBool { s.labels = s.labels.dropMetricName() }
+                if op.dropsMetricName(shared.compat) || returnBool { s.labels = s.labels.droppingName(shared.compat) }
                 out.append(s)
             }
         }
@@ -183,7 +183,13 @@ struct ResultMetricCache {
         let key = Key(l: lhs, r: rhs)
         if let hit = cache[key] { return hit }
         var pairs = lhs.pairs
-        if op.dropsMetricName(compat) { pairs.removeAll { $0.name == metricNameLabel } }
+        if op.dropsMetricName(compat) {
+            if compat == .v3_14 {
+                pairs.removeAll { metricMetadataLabels.contains($0.name) }
+            } else {
+                pairs.removeAll { $0.name == metricNameLabel }
+            }
+        }
         if m.card == .oneToOne {
             if m.on {
                 let keep = Set(m.matchingLabels)

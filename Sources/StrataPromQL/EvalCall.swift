@@ -67,7 +67,7 @@ extension Evaluator {
         let shift = shared.windowStartShift
         for s in input {
             try shared.checkDeadline("expression evaluation")
-            let labels = keepName ? s.labels : s.labels.dropMetricName()
+            let labels = keepName ? s.labels : s.labels.droppingName(shared.compat)
             var pts: [Point] = []
             var ts = start
             var step = 0
@@ -125,7 +125,8 @@ extension Evaluator {
     /// path; nil for every other function.
     func evalElementwise(_ c: Call) throws -> [Series]? {
         let name = c.function.name
-        let dropName: (Labels) -> Labels = { $0.dropMetricName() }
+        let compat = shared.compat
+        let dropName: (Labels) -> Labels = { $0.droppingName(compat) }
         if let f = InstantFunctions.math[name] {
             return try mapSeries(try eval(c.args[0]).matrix, labels: dropName) { v, _ in f(v) }
         }

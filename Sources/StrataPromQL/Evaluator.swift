@@ -103,7 +103,7 @@ final class Evaluator {
             var mat = try eval(inner).matrix
             if op == .minus {
                 for k in mat.indices {
-                    mat[k].labels = mat[k].labels.dropMetricName()
+                    mat[k].labels = mat[k].labels.droppingName(shared.compat)
                     for j in mat[k].points.indices { mat[k].points[j].v = -mat[k].points[j].v }
                 }
                 try checkNoDuplicateLabelsets(mat)

@@ -16,7 +16,7 @@ struct FunctionState {
 
     mutating func dropName(_ l: Labels) -> Labels {
         if let hit = dropNameCache[l] { return hit }
-        let d = l.dropMetricName()
+        let d = l.droppingName(compat)
         dropNameCache[l] = d
         return d
     }

@@ -1,3 +1,5 @@
+import StrataCore
+
 /// Which Prometheus release's PromQL the engine follows. 3.14 is the default: it is what
 /// current Prometheus and Thanos run (left-open ranges, UTF-8 names, Kahan sums). 2.42 stays
 /// selectable and reproduces that release exactly, so the real 2.42 binary keeps working as a
@@ -37,3 +39,14 @@ public enum PromQLCompat: String, Sendable, CaseIterable, CustomStringConvertibl
     /// added in Prometheus 3.0.
     var quotedNames: Bool { self == .v3_14 }
 }
+
+extension Labels {
+    /// The labels without the metric name, as an operation that changes the metric's meaning
+    /// leaves them. 3.x also drops `__type__` and `__unit__`, which describe the named metric.
+    func droppingName(_ compat: PromQLCompat) -> Labels {
+        compat == .v3_14 ? removing(metricMetadataLabels) : dropMetricName()
+    }
+}
+
+/// `__name__`, `__type__`, `__unit__` (Prometheus's schema.IsMetadataLabel).
+let metricMetadataLabels: Set<String> = [metricNameLabel, "__type__", "__unit__"]
