@@ -98,6 +98,11 @@ public struct VectorMatching: Sendable {
     public var matchingLabels: [String]
     public var on: Bool
     public var include: [String]
+    /// 3.x `fill`/`fill_left`/`fill_right` (experimental): the value a missing left or right
+    /// sample takes, so unmatched series still produce a result. Like Prometheus, these apply
+    /// to the sides after group_right swaps them.
+    public var fillLeft: Double? = nil
+    public var fillRight: Double? = nil
 }
 
 public struct BinaryExpr: Sendable {

@@ -77,7 +77,10 @@ extension Evaluator {
                      _ cache: inout ResultMetricCache) throws -> [Sample] {
         var lhs = inp.vectors[0], rhs = inp.vectors[1]
         var lkeys = inp.keys[0], rkeys = inp.keys[1]
-        if lhs.isEmpty || rhs.isEmpty { return [] }
+        let fills = matching.fillLeft != nil || matching.fillRight != nil
+        if lhs.isEmpty && rhs.isEmpty { return [] }
+        if (lhs.isEmpty || rhs.isEmpty) && !fills { return [] }
+        if fills { return try vectorBinopFilled(op, inp, matching, returnBool, &cache) }
         if matching.card == .oneToMany {
             swap(&lhs, &rhs)
             swap(&lkeys, &rkeys)

@@ -111,6 +111,7 @@ struct Parser {
                 }
             }
             _ = sawOnIgnoring
+            if compat == .v3_14 { try parseFillModifiers(&matching, opTok) }
             let (rhs, rhsStart) = try parseExpr(op.rightAssociative ? op.precedence : op.precedence + 1)
             lhs = try makeBinary(op, opTok, lhs, rhs, returnBool, matching, lhsStart, rhsStart)
         }
@@ -150,10 +151,50 @@ struct Parser {
                 throw error(start, "no grouping allowed for \"\(op.rawValue)\" operation")
             }
         }
+        let fills = matching.fillLeft != nil || matching.fillRight != nil
+        if fills && (lt != .vector || rt != .vector) {
+            throw error(start, "filling in missing series only allowed between instant vectors")
+        }
+        if fills && op.isSetOperator { throw error(start, "filling in missing series not allowed for set operators") }
         if (lt == .scalar || rt == .scalar) && op.isSetOperator {
             throw error(start, "set operator \"\(op.rawValue)\" not allowed in binary scalar expression")
         }
         return .binary(BinaryExpr(op: op, lhs: lhs, rhs: rhs, matching: finalMatching, returnBool: returnBool))
+    }
+
+    /// `fill(v)`, `fill_left(v)`, `fill_right(v)`, or `fill_left(v) fill_right(w)` in either
+    /// order, after the matching modifiers (3.x, behind promql-binop-fill-modifiers).
+    mutating func parseFillModifiers(_ m: inout VectorMatching, _ opTok: Token) throws {
+        func isFill(_ t: Token) -> Bool {
+            t.kind == .identifier && ["fill", "fill_left", "fill_right"].contains(t.text.lowercased()) && peekKind() == .leftParen
+        }
+        var seen: Set<String> = []
+        while isFill(cur) {
+            let t = advance()
+            let name = t.text.lowercased()
+            if !features.contains(.binopFillModifiers) {
+                throw error(t.start, "binop fill modifiers are experimental and not enabled")
+            }
+            if seen.contains(name) || seen.contains("fill") || (name == "fill" && !seen.isEmpty) {
+                throw error(t.start, "unexpected \(name) modifier")
+            }
+            seen.insert(name)
+            _ = try expect(.leftParen, "fill modifier", "\"(\"")
+            var sign = 1.0
+            if cur.kind == .sub || cur.kind == .add { sign = advance().kind == .sub ? -1 : 1 }
+            let v: Double
+            switch cur.kind {
+            case .number: v = try numberValue(advance())
+            case .duration: v = Double(try parseDurationToken(advance())) / 1000
+            default: throw unexpected("fill modifier", expected: "number")
+            }
+            _ = try expect(.rightParen, "fill modifier", "\")\"")
+            switch name {
+            case "fill": (m.fillLeft, m.fillRight) = (sign * v, sign * v)
+            case "fill_left": m.fillLeft = sign * v
+            default: m.fillRight = sign * v
+            }
+        }
     }
 
     // MARK: unary and postfix
