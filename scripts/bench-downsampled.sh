@@ -53,7 +53,7 @@ SG=$(port); SH=$(port); QH=$(port); QG=$(port)
 store() { $B/strata-store --objstore.config "$FS" --data-dir "$W/store" --grpc-address 127.0.0.1:$SG --http-address 127.0.0.1:$SH >/dev/null 2>&1 & STORE_PID=$!; }
 store; STORE_COLD=$(ready "http://127.0.0.1:$SH/-/ready"); kill $STORE_PID; wait $STORE_PID 2>/dev/null || true
 store; PIDS+=($STORE_PID); STORE_WARM=$(ready "http://127.0.0.1:$SH/-/ready"); STORE_RSS=$(rss $STORE_PID)
-$B/strata-query --endpoint 127.0.0.1:$SG --http-address 127.0.0.1:$QH --grpc-address 127.0.0.1:$QG >/dev/null 2>&1 & PIDS+=($!)
+$B/strata-query --endpoint 127.0.0.1:$SG --http-address 127.0.0.1:$QH --grpc-address 127.0.0.1:$QG --query.promql-compat 2.42 >/dev/null 2>&1 & PIDS+=($!)
 for _ in $(seq 600); do curl -s "http://127.0.0.1:$QH/api/v1/stores" | grep -q '"healthy":true' && break; sleep 0.1; done
 
 Q=$(python3 -c 'import urllib.parse; print(urllib.parse.quote("sum by (job) (rate(http_requests_total[1h]))"))')

@@ -34,7 +34,7 @@ config:
   --log.level warn & PIDS+=($!)
 for _ in $(seq 300); do curl -sf "http://127.0.0.1:$SH/-/ready" >/dev/null && break; sleep 0.2; done
 .build/release/strata-query --endpoint "127.0.0.1:$SG" --http-address "127.0.0.1:$QH" --grpc-address "127.0.0.1:$QG" \
-  --store.sd-interval 1s --log.level warn & PIDS+=($!)
+  --store.sd-interval 1s --query.promql-compat 2.42 --log.level warn & PIDS+=($!)
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$QH/api/v1/stores" | grep -q '"healthy":true' && break; sleep 0.2; done
 
 echo "## machine: $(nproc) cores, $(uname -m), $(date -u +%F); $($S block inspect "$W/blocks/$(ls "$W/blocks" | tail -1)" | grep -i series | head -1)"

@@ -32,6 +32,10 @@ public struct VectorSelector: Sendable {
     public var offset: Int64
     public var at: AtModifier?
     public var id: Int
+    /// 3.x: a range (of the matrix selector holding this) or offset written with `step()` or
+    /// `range()`, resolved before evaluation; `range`/`offset` hold placeholders until then.
+    public var deferredRange: DurationTerm? = nil
+    public var deferredOffset: DurationTerm? = nil
 }
 
 /// `expr[range:step] offset d @ t`. `step` is 0 when omitted (the engine's default applies).
@@ -41,6 +45,10 @@ public struct SubqueryExpr: Sendable {
     public var step: Int64
     public var offset: Int64
     public var at: AtModifier?
+    /// 3.x: range, step or offset written with `step()` or `range()` (see VectorSelector).
+    public var deferredRange: DurationTerm? = nil
+    public var deferredStep: DurationTerm? = nil
+    public var deferredOffset: DurationTerm? = nil
 }
 
 public enum BinaryOp: String, Sendable, CaseIterable {
@@ -71,10 +79,12 @@ public enum BinaryOp: String, Sendable, CaseIterable {
 
     var rightAssociative: Bool { self == .pow }
 
-    /// Arithmetic drops the metric name; comparisons and set operators keep it.
-    var dropsMetricName: Bool {
+    /// Arithmetic drops the metric name; comparisons and set operators keep it. `atan2`
+    /// keeps it in 2.42 and drops it in 3.x (it changes the metric's meaning like `/`).
+    func dropsMetricName(_ compat: PromQLCompat) -> Bool {
         switch self {
         case .add, .sub, .mul, .div, .pow, .mod: return true
+        case .atan2: return compat == .v3_14
         default: return false
         }
     }
@@ -88,6 +98,11 @@ public struct VectorMatching: Sendable {
     public var matchingLabels: [String]
     public var on: Bool
     public var include: [String]
+    /// 3.x `fill`/`fill_left`/`fill_right` (experimental): the value a missing left or right
+    /// sample takes, so unmatched series still produce a result. Like Prometheus, these apply
+    /// to the sides after group_right swaps them.
+    public var fillLeft: Double? = nil
+    public var fillRight: Double? = nil
 }
 
 public struct BinaryExpr: Sendable {
@@ -103,6 +118,17 @@ public enum AggregateOp: String, Sendable, CaseIterable {
     case sum, avg, count, min, max, group, stddev, stdvar, topk, bottomk
     case countValues = "count_values"
     case quantile
+    /// 3.x, experimental.
+    case limitk
+    case limitRatio = "limit_ratio"
+
+    /// Aggregations that take a parameter before the vector.
+    var hasParam: Bool {
+        switch self {
+        case .topk, .bottomk, .quantile, .countValues, .limitk, .limitRatio: return true
+        default: return false
+        }
+    }
 }
 
 public struct AggregateExpr: Sendable {

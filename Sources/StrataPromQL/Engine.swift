@@ -10,13 +10,20 @@ public struct EngineOptions: Sendable {
     public var lookbackDelta: Int64
     /// Step of subqueries written without one (`x[1h:]`), as a function of their range.
     public var noStepSubqueryInterval: @Sendable (Int64) -> Int64
+    /// The Prometheus release whose semantics queries follow: parsing and evaluation.
+    public var compat: PromQLCompat
+    /// Experimental 3.x features enabled (`--enable-feature` names); ignored in 2.42 mode.
+    public var features: PromQLFeatures
 
     public init(maxSamples: Int = 50_000_000, timeout: Duration = .seconds(120), lookbackDelta: Int64 = 300_000,
-                noStepSubqueryInterval: @escaping @Sendable (Int64) -> Int64 = { _ in 60_000 }) {
+                noStepSubqueryInterval: @escaping @Sendable (Int64) -> Int64 = { _ in 60_000 },
+                compat: PromQLCompat = .v3_14, features: PromQLFeatures = []) {
         self.maxSamples = maxSamples
         self.timeout = timeout
         self.lookbackDelta = lookbackDelta
         self.noStepSubqueryInterval = noStepSubqueryInterval
+        self.compat = compat
+        self.features = features
     }
 }
 
@@ -30,7 +37,7 @@ public struct Engine: Sendable {
     /// An instant query at `time` (Unix ms).
     public func instantQuery(_ queryable: any Queryable, _ query: String, time: Int64,
                              lookbackDelta: Int64? = nil) async throws -> QueryResult {
-        try await instantQuery(queryable, try PromQL.parse(query), time: time, lookbackDelta: lookbackDelta)
+        try await instantQuery(queryable, try PromQL.parse(query, compat: options.compat, features: options.features), time: time, lookbackDelta: lookbackDelta)
     }
 
     public func instantQuery(_ queryable: any Queryable, _ expr: Expr, time: Int64,
@@ -41,7 +48,7 @@ public struct Engine: Sendable {
     /// A range query from `start` to `end` (inclusive, Unix ms) every `step` ms.
     public func rangeQuery(_ queryable: any Queryable, _ query: String, start: Int64, end: Int64, step: Int64,
                            lookbackDelta: Int64? = nil) async throws -> QueryResult {
-        try await rangeQuery(queryable, try PromQL.parse(query), start: start, end: end, step: step,
+        try await rangeQuery(queryable, try PromQL.parse(query, compat: options.compat, features: options.features), start: start, end: end, step: step,
                              lookbackDelta: lookbackDelta)
     }
 
@@ -59,14 +66,19 @@ public struct Engine: Sendable {
               lookbackDelta: Int64?) async throws -> QueryResult {
         let lookback = lookbackDelta ?? options.lookbackDelta
         let deadline = ContinuousClock.now.advanced(by: options.timeout)
-        let expr = Preprocessor.preprocess(expr0, start: start, end: end)
+        var folded = expr0
+        if options.compat == .v3_14, QueryContextFold.uses(expr0) {
+            folded = try QueryContextFold.fold(expr0, start: start, end: end, step: interval)
+        }
+        let expr = Preprocessor.preprocess(folded, start: start, end: end)
 
         let prefetch = SeriesPrefetch(start: start, end: end, interval: interval, lookbackDelta: lookback,
                                       noStepSubqueryInterval: options.noStepSubqueryInterval)
         let series = try await Self.fetch(queryable, prefetch.requests(for: expr), deadline: deadline)
 
         let shared = EvalShared(series: series, maxSamples: options.maxSamples, lookbackDelta: lookback,
-                                deadline: deadline, noStepSubqueryInterval: options.noStepSubqueryInterval)
+                                deadline: deadline, noStepSubqueryInterval: options.noStepSubqueryInterval,
+                                compat: options.compat)
         if interval == 0 {
             let ev = Evaluator(start: start, end: start, interval: 1, shared: shared)
             let val = try ev.eval(expr)

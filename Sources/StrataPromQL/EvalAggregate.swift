@@ -5,6 +5,7 @@ extension Evaluator {
     func evalAggregate(_ a: AggregateExpr) throws -> [Series] {
         let grouping = a.grouping.sorted(by: bytewiseLess)
         let keyFn = groupingKeyFunction(grouping, without: a.without)
+        if a.op == .limitk || a.op == .limitRatio { return try evalLimit(a, keyFn) }
         var groupLabels: [Int: Labels] = [:]
         if let p = a.param, case .string(let label) = p.unwrapped {
             return try rangeEval([nil, a.expr], prep: keyFn) { inp in
@@ -38,6 +39,10 @@ extension Evaluator {
         var mean: Double
         var count: Int
         var heap: [Sample] = []
+        /// 3.x: Kahan compensation of `value` (sum, avg) or `mean` (avg once incremental).
+        var kahanC = 0.0
+        /// 3.x avg: switched from sum/count to the incremental mean when the sum overflowed.
+        var incremental = false
 
         init(labels: Labels, value: Double) {
             self.labels = labels
@@ -55,6 +60,13 @@ extension Evaluator {
         let vec = inp.vectors[1], keys = inp.keys[1], ts = inp.ts
         var grouping = grouping0
         var k = 0
+        let v3 = shared.compat == .v3_14
+        if v3, op == .topk || op == .bottomk, case .number(let f) = param {
+            // 3.x's checks and wording (before looking at the input).
+            if f.isNaN { throw fail("Parameter value is NaN") }
+            if f < 1 { return [] }
+            if f >= 9.223372036854775807e18 { throw fail("Scalar value \(formatGoFloat(f)) overflows int64") }
+        }
         if op == .topk || op == .bottomk {
             guard case .number(let f) = param else { return [] }
             guard f.isFinite || f.isNaN, f.isNaN || (f >= -9.223372036854775808e18 && f < 9.223372036854775807e18) else {
@@ -71,7 +83,7 @@ extension Evaluator {
         if op == .countValues {
             guard case .string(let s) = param else { return [] }
             valueLabel = s
-            if !isValidLabelName(valueLabel) { throw fail("invalid label name \(goQuote(valueLabel))") }
+            if !isValidLabelName(valueLabel, shared.compat) { throw fail("invalid label name \(goQuote(valueLabel))") }
             if !without {
                 grouping.append(valueLabel)
                 grouping.sort(by: bytewiseLess)
@@ -113,7 +125,7 @@ extension Evaluator {
                 }
                 let g = Group(labels: m, value: s.v)
                 switch op {
-                case .stddev, .stdvar: g.value = 0
+                case .stddev, .stdvar: g.value = v3 && !s.v.isFinite ? .nan : 0
                 case .topk, .quantile, .bottomk:
                     g.heap = [Sample(labels: s.labels, t: ts, v: s.v)]
                 case .group: g.value = 1
@@ -126,7 +138,27 @@ extension Evaluator {
             }
             switch op {
             case .sum:
-                g.value += s.v
+                if v3 {
+                    (g.value, g.kahanC) = kahanSumInc3(s.v, g.value, g.kahanC)
+                } else {
+                    g.value += s.v
+                }
+            case .avg where v3:
+                // 3.x: Kahan sum / count while the sum is finite, then the incremental mean.
+                g.count += 1
+                let n = Double(g.count)
+                if !g.incremental {
+                    let (sum, c) = kahanSumInc3(s.v, g.value, g.kahanC)
+                    if !sum.isInfinite {
+                        (g.value, g.kahanC) = (sum, c)
+                        break
+                    }
+                    g.incremental = true
+                    g.mean = g.value / (n - 1)
+                    g.kahanC /= n - 1
+                }
+                let q = (n - 1) / n
+                (g.mean, g.kahanC) = kahanSumInc3(s.v / n, q * g.mean, q * g.kahanC)
             case .avg:
                 g.count += 1
                 if g.mean.isInfinite {
@@ -173,13 +205,18 @@ extension Evaluator {
                 }
             case .quantile:
                 g.heap.append(s)
+            case .limitk, .limitRatio:
+                preconditionFailure("limitk and limit_ratio are evaluated by evalLimit")
             }
         }
 
         var out: [Sample] = []
         for g in ordered {
             switch op {
+            case .avg where v3:
+                g.value = g.incremental ? g.mean + g.kahanC : g.value / Double(g.count) + g.kahanC / Double(g.count)
             case .avg: g.value = g.mean
+            case .sum where v3: g.value += g.kahanC
             case .count, .countValues: g.value = Double(g.count)
             case .stdvar: g.value = g.value / Double(g.count)
             case .stddev: g.value = (g.value / Double(g.count)).squareRoot()
@@ -216,7 +253,15 @@ func bottomkLess(_ a: Sample, _ b: Sample) -> Bool {
     return a.v > b.v
 }
 
-func isValidLabelName(_ s: String) -> Bool {
+/// A valid label name for `compat`: 3.x accepts any non-empty valid UTF-8 name (quoted where
+/// it is not a legacy name), 2.42 only `[a-zA-Z_][a-zA-Z0-9_]*`. Swift strings cannot hold
+/// invalid UTF-8: a literal's invalid bytes (`"\xff"`) arrive as U+FFFD, so that character
+/// counts as invalid (a name really containing U+FFFD is rejected too; Go would accept it).
+func isValidLabelName(_ s: String, _ compat: PromQLCompat) -> Bool {
+    compat.quotedNames ? !s.isEmpty && !s.unicodeScalars.contains("\u{FFFD}") : isLegacyLabelName(s)
+}
+
+func isLegacyLabelName(_ s: String) -> Bool {
     let u = Array(s.utf8)
     guard let f = u.first, f == 95 || (f >= 65 && f <= 90) || (f >= 97 && f <= 122) else { return false }
     for c in u.dropFirst() where !(c == 95 || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57)) {

@@ -14,7 +14,7 @@ extension Evaluator {
         case (.vector, .vector):
             let matching = b.matching ?? VectorMatching(card: .oneToOne, matchingLabels: [], on: false, include: [])
             let sig = signatureFunction(matching)
-            var cache = ResultMetricCache()
+            var cache = ResultMetricCache(compat: shared.compat)
             return try rangeEval([b.lhs, b.rhs], prep: sig) { inp in
                 switch b.op {
                 case .and: return vectorAnd(inp)
@@ -77,7 +77,10 @@ extension Evaluator {
                      _ cache: inout ResultMetricCache) throws -> [Sample] {
         var lhs = inp.vectors[0], rhs = inp.vectors[1]
         var lkeys = inp.keys[0], rkeys = inp.keys[1]
-        if lhs.isEmpty || rhs.isEmpty { return [] }
+        let fills = matching.fillLeft != nil || matching.fillRight != nil
+        if lhs.isEmpty && rhs.isEmpty { return [] }
+        if (lhs.isEmpty || rhs.isEmpty) && !fills { return [] }
+        if fills { return try vectorBinopFilled(op, inp, matching, returnBool, &cache) }
         if matching.card == .oneToMany {
             swap(&lhs, &rhs)
             swap(&lkeys, &rkeys)
@@ -108,7 +111,7 @@ extension Evaluator {
                 continue
             }
             var metric = cache.resultMetric(ls.labels, rs.labels, op, matching)
-            if returnBool { metric = metric.dropMetricName() }
+            if returnBool { metric = metric.droppingName(shared.compat) }
             if matching.card == .oneToOne {
                 if matchedOne.contains(sig) {
                     throw fail("multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)")
@@ -132,8 +135,8 @@ extension Evaluator {
     /// Vector/scalar operators series by series (Prometheus's VectorscalarBinop per step).
     func vectorScalarSeries(_ op: BinaryOp, _ vec: [Series], _ scalars: [Double], swap: Bool,
                             returnBool: Bool) throws -> [Series] {
-        let dropName = op.dropsMetricName || returnBool
-        return try mapSeries(vec, labels: { dropName ? $0.dropMetricName() : $0 }) { v, step in
+        let dropName = op.dropsMetricName(shared.compat) || returnBool
+        return try mapSeries(vec, labels: { dropName ? $0.droppingName(self.shared.compat) : $0 }) { v, step in
             var lv = v, rv = scalars[step]
             if swap { Swift.swap(&lv, &rv) }
             var (value, keep) = vectorElemBinop(op, lv, rv)
@@ -160,7 +163,7 @@ extension Evaluator {
             }
             if keep {
                 s.v = value
-                if op.dropsMetricName || returnBool { s.labels = s.labels.dropMetricName() }
+                if op.dropsMetricName(shared.compat) || returnBool { s.labels = s.labels.droppingName(shared.compat) }
                 out.append(s)
             }
         }
@@ -175,12 +178,21 @@ struct ResultMetricCache {
         let r: Labels
     }
     var cache: [Key: Labels] = [:]
+    let compat: PromQLCompat
+
+    init(compat: PromQLCompat) { self.compat = compat }
 
     mutating func resultMetric(_ lhs: Labels, _ rhs: Labels, _ op: BinaryOp, _ m: VectorMatching) -> Labels {
         let key = Key(l: lhs, r: rhs)
         if let hit = cache[key] { return hit }
         var pairs = lhs.pairs
-        if op.dropsMetricName { pairs.removeAll { $0.name == metricNameLabel } }
+        if op.dropsMetricName(compat) {
+            if compat == .v3_14 {
+                pairs.removeAll { metricMetadataLabels.contains($0.name) }
+            } else {
+                pairs.removeAll { $0.name == metricNameLabel }
+            }
+        }
         if m.card == .oneToOne {
             if m.on {
                 let keep = Set(m.matchingLabels)

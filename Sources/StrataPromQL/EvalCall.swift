@@ -5,7 +5,7 @@ import StrataCore
 extension Evaluator {
     func evalCall(_ c: Call) throws -> [Series] {
         let name = c.function.name
-        var st = FunctionState()
+        var st = FunctionState(compat: shared.compat)
         if name == "timestamp", case .vectorSelector(let vs) = c.args[0].unwrapped {
             return try rangeEval([]) { inp in
                 var offset = effectiveOffset(vs.offset, nil)
@@ -26,7 +26,8 @@ extension Evaluator {
             if let mapped = try evalElementwise(c) { return mapped }
             return try rangeEval(c.args) { inp in try InstantFunctions.call(c, inp, &st) }
         }
-        guard let fn = RangeFunctions.table[name] else {
+        let fn3 = shared.compat == .v3_14 ? RangeFunctions3.table[name] : nil
+        guard let fn = fn3 ?? RangeFunctions.table[name] else {
             throw fail("function \(goQuote(name)) does not take a range vector")
         }
 
@@ -62,10 +63,11 @@ extension Evaluator {
         var mat: [Series] = []
         var window: [Point] = []
         window.reserveCapacity(16)
-        let keepName = name == "last_over_time"
+        let keepName = name == "last_over_time" || name == "first_over_time"
+        let shift = shared.windowStartShift
         for s in input {
             try shared.checkDeadline("expression evaluation")
-            let labels = keepName ? s.labels : s.labels.dropMetricName()
+            let labels = keepName ? s.labels : s.labels.droppingName(shared.compat)
             var pts: [Point] = []
             var ts = start
             var step = 0
@@ -78,7 +80,7 @@ extension Evaluator {
                         for j in scalarArgs.indices where j != mi {
                             scalars[j] = scalarArgs[j].first.map { step < $0.points.count ? $0.points[step].v : .nan } ?? .nan
                         }
-                        let maxt = ts - offset, mint = maxt - range
+                        let maxt = ts - offset, mint = maxt - range + shift
                         while lo < tb.count && tb[lo] < mint { lo += 1 }
                         window.removeAll(keepingCapacity: true)
                         var k = lo
@@ -123,7 +125,8 @@ extension Evaluator {
     /// path; nil for every other function.
     func evalElementwise(_ c: Call) throws -> [Series]? {
         let name = c.function.name
-        let dropName: (Labels) -> Labels = { $0.dropMetricName() }
+        let compat = shared.compat
+        let dropName: (Labels) -> Labels = { $0.droppingName(compat) }
         if let f = InstantFunctions.math[name] {
             return try mapSeries(try eval(c.args[0]).matrix, labels: dropName) { v, _ in f(v) }
         }

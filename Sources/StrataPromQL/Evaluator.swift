@@ -8,12 +8,22 @@ final class EvalShared {
     let lookbackDelta: Int64
     let deadline: ContinuousClock.Instant
     let noStepSubqueryInterval: @Sendable (Int64) -> Int64
+    let compat: PromQLCompat
+    /// A sample at `t` is older than the lookback window at `ref` when `t <= ref - lookbackCut`:
+    /// 2.42's window includes `ref - lookbackDelta`, 3.x's excludes it.
+    let lookbackCut: Int64
+    /// Added to `maxt - range` to get a range window's first included timestamp: 0 for 2.42's
+    /// closed windows, 1 for 3.x's left-open ones.
+    let windowStartShift: Int64
     var currentSamples = 0
     private var checks = 0
 
     init(series: [Int: [StorageSeries]], maxSamples: Int, lookbackDelta: Int64, deadline: ContinuousClock.Instant,
-         noStepSubqueryInterval: @escaping @Sendable (Int64) -> Int64) {
+         noStepSubqueryInterval: @escaping @Sendable (Int64) -> Int64, compat: PromQLCompat) {
         self.series = series
+        self.compat = compat
+        lookbackCut = compat.leftOpenWindows ? lookbackDelta : lookbackDelta + 1
+        windowStartShift = compat.leftOpenWindows ? 1 : 0
         self.maxSamples = maxSamples
         self.lookbackDelta = lookbackDelta
         self.deadline = deadline
@@ -93,7 +103,7 @@ final class Evaluator {
             var mat = try eval(inner).matrix
             if op == .minus {
                 for k in mat.indices {
-                    mat[k].labels = mat[k].labels.dropMetricName()
+                    mat[k].labels = mat[k].labels.droppingName(shared.compat)
                     for j in mat[k].points.indices { mat[k].points[j].v = -mat[k].points[j].v }
                 }
                 try checkNoDuplicateLabelsets(mat)
@@ -164,7 +174,7 @@ final class Evaluator {
         let j = cursor - 1
         if j < 0 { return nil }
         let t = ts[j]
-        if t < refTime - shared.lookbackDelta { return nil }
+        if t <= refTime - shared.lookbackCut { return nil }
         let v = cols.values[j]
         if isStaleNaN(v) { return nil }
         return (t, v)
@@ -219,7 +229,7 @@ final class Evaluator {
 
     func evalMatrixSelector(_ vs: VectorSelector, range: Int64) throws -> [Series] {
         let offset = effectiveOffset(vs.offset, vs.at)
-        let maxt = start - offset, mint = maxt - range
+        let maxt = start - offset, mint = maxt - range + shared.windowStartShift
         var mat: [Series] = []
         for s in seriesFor(vs) {
             try shared.checkDeadline("expression evaluation")
@@ -241,7 +251,8 @@ final class Evaluator {
         let newEnd = end - offset
         let lowest = start - offset - sq.range
         var newStart = step * (lowest / step)
-        if newStart < lowest { newStart += step }
+        // The first step-aligned time in the window: 3.x's subquery windows are left-open too.
+        if newStart < lowest || (shared.compat.leftOpenWindows && newStart == lowest) { newStart += step }
         let child = Evaluator(start: newStart, end: newEnd, interval: step, shared: shared)
         if newStart > newEnd { return [] }
         return try child.eval(sq.expr).matrix

@@ -6,6 +6,8 @@ public struct FunctionSignature: Sendable, Hashable {
     public let argTypes: [ValueType]
     public let variadic: Int
     public let returnType: ValueType
+    /// Only with `promql-experimental-functions` (3.x).
+    public var experimental = false
 
     /// Every function of Prometheus 2.42, with the types from promql/parser/functions.go.
     public static let all: [String: FunctionSignature] = {
@@ -46,10 +48,43 @@ public struct FunctionSignature: Sendable, Hashable {
         return Dictionary(uniqueKeysWithValues: list.map { ($0.name, $0) })
     }()
 
+    /// The functions of a release: 3.14 renamed `holt_winters` to the experimental
+    /// `double_exponential_smoothing` and added functions.
+    public static func table(for compat: PromQLCompat) -> [String: FunctionSignature] {
+        compat == .v3_14 ? all3 : all
+    }
+
+    static let all3: [String: FunctionSignature] = {
+        var t = all
+        t["holt_winters"] = nil
+        let v = ValueType.vector, m = ValueType.matrix, str = ValueType.string
+        func f(_ name: String, _ args: [ValueType], _ variadic: Int = 0, experimental: Bool = false) {
+            var sig = FunctionSignature(name: name, argTypes: args, variadic: variadic, returnType: .vector)
+            sig.experimental = experimental
+            t[name] = sig
+        }
+        f("first_over_time", [m])
+        f("double_exponential_smoothing", [m, .scalar, .scalar], experimental: true)
+        for name in ["mad_over_time", "ts_of_first_over_time", "ts_of_last_over_time", "ts_of_max_over_time",
+                     "ts_of_min_over_time"] {
+            f(name, [m], experimental: true)
+        }
+        for name in ["start", "end", "range", "step"] {
+            var sig = FunctionSignature(name: name, argTypes: [], variadic: 0, returnType: .scalar)
+            sig.experimental = true
+            t[name] = sig
+        }
+        f("sort_by_label", [v, str], -1, experimental: true)
+        f("sort_by_label_desc", [v, str], -1, experimental: true)
+        return t
+    }()
+
     /// Functions whose result depends on the evaluation time even when every argument is
     /// fixed by `@` (Prometheus's AtModifierUnsafeFunctions).
     public static let atModifierUnsafe: Set<String> = [
         "days_in_month", "day_of_month", "day_of_week", "day_of_year", "hour", "minute", "month", "year",
         "predict_linear", "time", "timestamp",
+        // 3.x query-context functions (not functions in 2.42, so no change there).
+        "start", "end", "range", "step",
     ]
 }

@@ -3,6 +3,8 @@ import StrataCore
 
 /// Per-node state of instant-vector functions, kept across steps (compiled regexes, caches).
 struct FunctionState {
+    /// Which label names are valid (label_replace, label_join).
+    var compat = PromQLCompat.v3_14
     var labelRegex: CaptureRegex?
     var labelCache: [Labels: Labels] = [:]
     var dropNameCache: [Labels: Labels] = [:]
@@ -14,7 +16,7 @@ struct FunctionState {
 
     mutating func dropName(_ l: Labels) -> Labels {
         if let hit = dropNameCache[l] { return hit }
-        let d = l.dropMetricName()
+        let d = l.droppingName(compat)
         dropNameCache[l] = d
         return d
     }
@@ -106,11 +108,18 @@ enum InstantFunctions {
             var v = arg(0)
             goSortReverse(&v, less: topkLess)
             return v
+        case "sort_by_label", "sort_by_label_desc":
+            var labels: [String] = []
+            for a in c.args.dropFirst() { if case .string(let s) = a.unwrapped { labels.append(s) } }
+            return sortByLabel(arg(0), labels, descending: name == "sort_by_label_desc")
         case "absent":
             if !arg(0).isEmpty { return [] }
             return [Sample(labels: absentLabels(c.args[0]), t: ts, v: 1)]
         case "histogram_quantile":
             return histogramQuantile(scalarArg(0), arg(1), inp.sources[1], ts, &st)
+        case "histogram_fraction" where st.compat == .v3_14:
+            let lower = scalarArg(0), upper = scalarArg(1)
+            return classicHistograms(arg(2), inp.sources[2], ts, &st) { bucketFraction(lower, upper, $0) }
         case "histogram_count", "histogram_sum", "histogram_fraction":
             // Native histograms only; float samples never contribute (as in Prometheus).
             return []
@@ -120,6 +129,19 @@ enum InstantFunctions {
             return try labelJoin(c, arg(0), ts, &st)
         default:
             throw QueryError.execution("function \(goQuote(name)) cannot be applied to instant vectors")
+        }
+    }
+
+    /// `sort_by_label(_desc)`: by the given labels' values in natural order, ties by the
+    /// whole label set in the same direction.
+    static func sortByLabel(_ v: [Sample], _ labels: [String], descending: Bool) -> [Sample] {
+        v.sorted { a, b in
+            for l in labels {
+                let x = a.labels[l], y = b.labels[l]
+                if x == y { continue }
+                return NaturalSort.less(x, y) != descending
+            }
+            return descending ? b.labels < a.labels : a.labels < b.labels
         }
     }
 
@@ -157,6 +179,12 @@ enum InstantFunctions {
     /// and bound) is worked out once per series and kept in `st` for the following steps.
     static func histogramQuantile(_ q: Double, _ vec: [Sample], _ sources: [Int], _ ts: Int64,
                                   _ st: inout FunctionState) -> [Sample] {
+        classicHistograms(vec, sources, ts, &st) { bucketQuantile(q, $0) }
+    }
+
+    /// Applies `f` to the buckets of each classic histogram in `vec`.
+    static func classicHistograms(_ vec: [Sample], _ sources: [Int], _ ts: Int64, _ st: inout FunctionState,
+                                  _ f: ([Bucket]) -> Double) -> [Sample] {
         var order: [Int] = []
         var buckets: [Int: [Bucket]] = [:]
         for (i, s) in vec.enumerated() {
@@ -185,7 +213,7 @@ enum InstantFunctions {
             if buckets[g] == nil { order.append(g) }
             buckets[g, default: []].append(Bucket(upperBound: upper, count: s.v))
         }
-        return order.map { g in Sample(labels: st.bucketGroupLabels[g], t: ts, v: bucketQuantile(q, buckets[g]!)) }
+        return order.map { g in Sample(labels: st.bucketGroupLabels[g], t: ts, v: f(buckets[g]!)) }
     }
 
     static func stringArg(_ e: Expr) -> String {
@@ -197,10 +225,11 @@ enum InstantFunctions {
         let dst = stringArg(c.args[1]), repl = stringArg(c.args[2])
         let src = stringArg(c.args[3]), regexStr = stringArg(c.args[4])
         if st.labelRegex == nil {
-            guard let re = try? CaptureRegex("^(?:" + regexStr + ")$") else {
+            let flags = st.compat.regexDotMatchesNewline ? "s" : ""
+            guard let re = try? CaptureRegex("^(?" + flags + ":" + regexStr + ")$") else {
                 throw QueryError.execution("invalid regular expression in label_replace(): \(regexStr)")
             }
-            if !isValidLabelName(dst) {
+            if !isValidLabelName(dst, st.compat) {
                 throw QueryError.execution("invalid destination label name in label_replace(): \(dst)")
             }
             st.labelRegex = re
@@ -232,10 +261,10 @@ enum InstantFunctions {
         var srcLabels: [String] = []
         for a in c.args.dropFirst(3) {
             let s = stringArg(a)
-            if !isValidLabelName(s) { throw QueryError.execution("invalid source label name in label_join(): \(s)") }
+            if !isValidLabelName(s, st.compat) { throw QueryError.execution("invalid source label name in label_join(): \(s)") }
             srcLabels.append(s)
         }
-        if !isValidLabelName(dst) { throw QueryError.execution("invalid destination label name in label_join(): \(dst)") }
+        if !isValidLabelName(dst, st.compat) { throw QueryError.execution("invalid destination label name in label_join(): \(dst)") }
         var out: [Sample] = []
         for el in vec {
             let metric: Labels

@@ -9,6 +9,9 @@ enum Keyword: String, CaseIterable {
     case groupLeft = "group_left"
     case groupRight = "group_right"
     case bool, start, end
+    /// Keywords of 3.x only; identifiers in 2.42 mode.
+    case limitk
+    case limitRatio = "limit_ratio"
 
     static let byName: [String: Keyword] = Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
 
@@ -26,6 +29,8 @@ enum Keyword: String, CaseIterable {
         case .bottomk: return .bottomk
         case .countValues: return .countValues
         case .quantile: return .quantile
+        case .limitk: return .limitk
+        case .limitRatio: return .limitRatio
         default: return nil
         }
     }
@@ -86,6 +91,7 @@ struct Token {
 struct Lexer {
     let src: [UInt8]
     let query: String
+    let compat: PromQLCompat
     var pos = 0
     var tokens: [Token] = []
     var parenDepth = 0
@@ -93,13 +99,14 @@ struct Lexer {
     var bracketOpen = false
     var gotColon = false
 
-    init(_ query: String) {
+    init(_ query: String, compat: PromQLCompat) {
         self.query = query
+        self.compat = compat
         self.src = Array(query.utf8)
     }
 
-    static func tokenize(_ query: String) throws -> [Token] {
-        var l = Lexer(query)
+    static func tokenize(_ query: String, compat: PromQLCompat) throws -> [Token] {
+        var l = Lexer(query, compat: compat)
         try l.run()
         return l.tokens
     }
@@ -186,7 +193,15 @@ struct Lexer {
                         pos = start
                         lexKeywordOrIdentifier()
                     } else {
-                        if c != 58 { throw fail(start, "unexpected character: \(describeChar(c))") }
+                        if c != 58 {
+                            // 3.x duration expressions: step(), range(), min_of(…), max_of(…).
+                            if compat == .v3_14 {
+                                pos = start
+                                lexKeywordOrIdentifier()
+                                continue
+                            }
+                            throw fail(start, "unexpected character: \(describeChar(c))")
+                        }
                         if gotColon { throw fail(start, "unexpected colon ':'") }
                         emit(.colon, start)
                         gotColon = true
@@ -319,8 +334,12 @@ struct Lexer {
 
     mutating func lexDuration() throws {
         let start = pos
+        // 3.x duration expressions may start with a function (`[min_of(…)]`, `[step()]`).
+        if compat == .v3_14, let c = peek(), Lexer.isAlpha(c) { return }
         if scanNumber() {
             if pos == start { return } // e.g. `[]`: let the parser report it
+            // 3.x: a plain number in brackets is seconds.
+            if compat == .v3_14 { emit(.number, start); return }
             throw fail(start, "missing unit character in duration")
         }
         if !acceptRemainingDuration() {
@@ -336,7 +355,7 @@ struct Lexer {
         let lower = word.lowercased()
         if lower == "inf" || lower == "nan" {
             emit(.number, start)
-        } else if let kw = Keyword.byName[lower] {
+        } else if let kw = Keyword.byName[lower], compat == .v3_14 || (kw != .limitk && kw != .limitRatio) {
             emit(.keyword(kw), start)
         } else if word.contains(":") {
             emit(.metricIdentifier, start)

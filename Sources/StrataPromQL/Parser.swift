@@ -4,9 +4,11 @@ import StrataCore
 /// associativity of Prometheus's yacc grammar (`^` right-associative; `offset`, `@`, `[...]`
 /// bind tightest; unary minus binds like `*`), and the type checks of its checkAST.
 public enum PromQL {
-    /// Parses and type-checks `query`. Errors are `ParseError` with Prometheus's positions.
-    public static func parse(_ query: String) throws -> Expr {
-        var p = Parser(query: query, tokens: try Lexer.tokenize(query))
+    /// Parses and type-checks `query` as the `compat` release does. Errors are `ParseError`
+    /// with Prometheus's positions.
+    public static func parse(_ query: String, compat: PromQLCompat = .v3_14, features: PromQLFeatures = []) throws -> Expr {
+        var p = Parser(query: query, tokens: try Lexer.tokenize(query, compat: compat), compat: compat,
+                       features: compat == .v3_14 ? features : [])
         if p.cur.kind == .eof { throw ParseError(position: 0, message: "no expression found in input", query: query) }
         let (e, _) = try p.parseExpr(0)
         if p.cur.kind != .eof { throw p.unexpected("") }
@@ -15,8 +17,8 @@ public enum PromQL {
 
     /// A series selector such as `up{job="api"}` (the API's `match[]`), as its matchers with
     /// the metric name as a `__name__` matcher.
-    public static func parseMetricSelector(_ text: String) throws -> [Matcher] {
-        let expr = try parse(text)
+    public static func parseMetricSelector(_ text: String, compat: PromQLCompat = .v3_14) throws -> [Matcher] {
+        let expr = try parse(text, compat: compat)
         guard case .vectorSelector(let vs) = expr else {
             throw ParseError(position: 0, message: "expected a series selector, got \(expr.type.documented)", query: text)
         }
@@ -27,12 +29,16 @@ public enum PromQL {
 struct Parser {
     let query: String
     let tokens: [Token]
+    let compat: PromQLCompat
+    let features: PromQLFeatures
     var i = 0
     var nextSelectorID = 0
 
-    init(query: String, tokens: [Token]) {
+    init(query: String, tokens: [Token], compat: PromQLCompat, features: PromQLFeatures) {
         self.query = query
         self.tokens = tokens
+        self.compat = compat
+        self.features = features
     }
 
     var cur: Token { tokens[i] }
@@ -105,6 +111,7 @@ struct Parser {
                 }
             }
             _ = sawOnIgnoring
+            if compat == .v3_14 { try parseFillModifiers(&matching, opTok) }
             let (rhs, rhsStart) = try parseExpr(op.rightAssociative ? op.precedence : op.precedence + 1)
             lhs = try makeBinary(op, opTok, lhs, rhs, returnBool, matching, lhsStart, rhsStart)
         }
@@ -144,10 +151,50 @@ struct Parser {
                 throw error(start, "no grouping allowed for \"\(op.rawValue)\" operation")
             }
         }
+        let fills = matching.fillLeft != nil || matching.fillRight != nil
+        if fills && (lt != .vector || rt != .vector) {
+            throw error(start, "filling in missing series only allowed between instant vectors")
+        }
+        if fills && op.isSetOperator { throw error(start, "filling in missing series not allowed for set operators") }
         if (lt == .scalar || rt == .scalar) && op.isSetOperator {
             throw error(start, "set operator \"\(op.rawValue)\" not allowed in binary scalar expression")
         }
         return .binary(BinaryExpr(op: op, lhs: lhs, rhs: rhs, matching: finalMatching, returnBool: returnBool))
+    }
+
+    /// `fill(v)`, `fill_left(v)`, `fill_right(v)`, or `fill_left(v) fill_right(w)` in either
+    /// order, after the matching modifiers (3.x, behind promql-binop-fill-modifiers).
+    mutating func parseFillModifiers(_ m: inout VectorMatching, _ opTok: Token) throws {
+        func isFill(_ t: Token) -> Bool {
+            t.kind == .identifier && ["fill", "fill_left", "fill_right"].contains(t.text.lowercased()) && peekKind() == .leftParen
+        }
+        var seen: Set<String> = []
+        while isFill(cur) {
+            let t = advance()
+            let name = t.text.lowercased()
+            if !features.contains(.binopFillModifiers) {
+                throw error(t.start, "binop fill modifiers are experimental and not enabled")
+            }
+            if seen.contains(name) || seen.contains("fill") || (name == "fill" && !seen.isEmpty) {
+                throw error(t.start, "unexpected \(name) modifier")
+            }
+            seen.insert(name)
+            _ = try expect(.leftParen, "fill modifier", "\"(\"")
+            var sign = 1.0
+            if cur.kind == .sub || cur.kind == .add { sign = advance().kind == .sub ? -1 : 1 }
+            let v: Double
+            switch cur.kind {
+            case .number: v = try numberValue(advance())
+            case .duration: v = Double(try parseDurationToken(advance())) / 1000
+            default: throw unexpected("fill modifier", expected: "number")
+            }
+            _ = try expect(.rightParen, "fill modifier", "\")\"")
+            switch name {
+            case "fill": (m.fillLeft, m.fillRight) = (sign * v, sign * v)
+            case "fill_left": m.fillLeft = sign * v
+            default: m.fillRight = sign * v
+            }
+        }
     }
 
     // MARK: unary and postfix
@@ -176,17 +223,27 @@ struct Parser {
             switch cur.kind {
             case .leftBracket:
                 let open = advance()
-                let rangeTok = try expect(.duration, "", "duration")
-                let range = try durationValue(rangeTok)
+                var range: Int64
+                var deferredRange: DurationTerm?, deferredStep: DurationTerm?
+                if compat == .v3_14 {
+                    (range, deferredRange) = try positiveDurationOrDeferred()
+                } else {
+                    range = try durationValue(try expect(.duration, "", "duration"))
+                }
                 if cur.kind == .colon {
                     _ = advance()
                     var step: Int64 = 0
-                    if cur.kind == .duration { step = try durationValue(advance()) }
+                    if compat == .v3_14 {
+                        if cur.kind != .rightBracket { (step, deferredStep) = try positiveDurationOrDeferred() }
+                    } else if cur.kind == .duration {
+                        step = try durationValue(advance())
+                    }
                     _ = try expect(.rightBracket, "subquery selector", "\"]\"")
                     if e.type != .vector {
                         throw error(start, "subquery is only allowed on instant vector, got \(e.type.rawValue) instead")
                     }
-                    e = .subquery(SubqueryExpr(expr: e, range: range, step: step, offset: 0, at: nil))
+                    e = .subquery(SubqueryExpr(expr: e, range: range, step: step, offset: 0, at: nil,
+                                               deferredRange: deferredRange, deferredStep: deferredStep))
                 } else {
                     _ = try expect(.rightBracket, "matrix selector", "\"]\"")
                     guard case .vectorSelector(let vs) = e else {
@@ -194,10 +251,24 @@ struct Parser {
                     }
                     if vs.offset != 0 { throw error(open.start, "no offset modifiers allowed before range") }
                     if vs.at != nil { throw error(open.start, "no @ modifiers allowed before range") }
-                    e = .matrixSelector(vs, range: range)
+                    var ranged = vs
+                    ranged.deferredRange = deferredRange
+                    e = .matrixSelector(ranged, range: range)
                 }
             case .keyword(.offset):
                 _ = advance()
+                if compat == .v3_14 {
+                    // A number, duration, parenthesised duration expression or min_of/max_of,
+                    // optionally signed (3.x).
+                    let p = cur.start
+                    let term = try parseDurationUnary()
+                    if term.isConstant {
+                        try setOffset(&e, try durationMillis(try term.eval(step: 0, range: 0), p), start)
+                    } else {
+                        try setDeferredOffset(&e, term, start)
+                    }
+                    continue
+                }
                 var neg = false
                 if cur.kind == .sub { _ = advance(); neg = true }
                 let d = try durationValue(try expect(.duration, "offset", "duration"))
@@ -215,8 +286,13 @@ struct Parser {
                     if cur.kind == .sub || cur.kind == .add {
                         sign = advance().kind == .sub ? -1 : 1
                     }
-                    let numTok = try expect(.number, "@", "timestamp")
-                    let ts = sign * (try numberValue(numTok))
+                    let ts: Double
+                    if compat == .v3_14, cur.kind == .duration {
+                        // `@ 100s` (3.x): a duration is seconds since the epoch.
+                        ts = sign * Double(try parseDurationToken(advance())) / 1000
+                    } else {
+                        ts = sign * (try numberValue(try expect(.number, "@", "timestamp")))
+                    }
                     if !ts.isFinite || ts >= 9.223372036854775807e18 || ts <= -9.223372036854775808e18 {
                         throw error(start, "timestamp out of bounds for @ modifier: \(goFixed6(ts))")
                     }
@@ -248,6 +324,26 @@ struct Parser {
         }
     }
 
+    /// `offset step()` and the like: the offset is resolved with the query (3.x).
+    func setDeferredOffset(_ e: inout Expr, _ t: DurationTerm, _ pos: Int) throws {
+        try setOffset(&e, 0, pos)
+        switch e {
+        case .vectorSelector(var vs):
+            if vs.deferredOffset != nil { throw error(pos, "offset may not be set multiple times") }
+            vs.deferredOffset = t
+            e = .vectorSelector(vs)
+        case .matrixSelector(var vs, let r):
+            if vs.deferredOffset != nil { throw error(pos, "offset may not be set multiple times") }
+            vs.deferredOffset = t
+            e = .matrixSelector(vs, range: r)
+        case .subquery(var sq):
+            if sq.deferredOffset != nil { throw error(pos, "offset may not be set multiple times") }
+            sq.deferredOffset = t
+            e = .subquery(sq)
+        default: break
+        }
+    }
+
     func setAt(_ e: inout Expr, _ at: AtModifier, _ pos: Int) throws {
         switch e {
         case .vectorSelector(var vs):
@@ -265,6 +361,14 @@ struct Parser {
         default:
             throw error(pos, "@ modifier must be preceded by an instant vector selector or range vector selector or a subquery")
         }
+    }
+
+    /// A duration expression's value in milliseconds, which must be positive (ranges, steps).
+    mutating func positiveDuration(_ parse: (inout Parser) throws -> Double) throws -> Int64 {
+        let p = cur.start
+        let ms = try durationMillis(try parse(&self), p)
+        if ms <= 0 { throw error(p, "duration must be greater than 0") }
+        return ms
     }
 
     func durationValue(_ t: Token) throws -> Int64 {

@@ -17,6 +17,10 @@ extension Parser {
         case .string:
             _ = advance()
             return .string(try unquote(t))
+        case .duration where compat == .v3_14:
+            // 3.x: a duration where a number is expected is its length in seconds.
+            _ = advance()
+            return .number(Double(try parseDurationToken(t)) / 1000)
         case .leftParen:
             _ = advance()
             let (inner, _) = try parseExpr(0)
@@ -32,6 +36,11 @@ extension Parser {
             _ = advance()
             return try parseSelector(name: t.text, nameTok: t)
         case .keyword(let k):
+            if compat == .v3_14, k == .start || k == .end, peekKind() == .leftParen {
+                // `start()`, `end()` as functions (3.x, experimental).
+                _ = advance()
+                return try parseCall(t)
+            }
             if let op = k.aggregateOp {
                 let next = peekKind()
                 if next == .leftParen || next == .keyword(.by) || next == .keyword(.without) {
@@ -39,7 +48,7 @@ extension Parser {
                     return try parseAggregate(op, t)
                 }
             }
-            if Parser.metricNameKeywords.contains(k) {
+            if Parser.metricNameKeywords.contains(k) || k == .limitk || k == .limitRatio {
                 _ = advance()
                 return try parseSelector(name: t.text, nameTok: t)
             }
@@ -62,8 +71,22 @@ extension Parser {
         if cur.kind == .leftBrace {
             _ = advance()
             while cur.kind != .rightBrace {
-                guard cur.kind == .identifier else { throw unexpected("label matching", expected: "identifier or \"}\"") }
+                if compat.quotedNames, cur.kind == .string, peekKind() == .comma || peekKind() == .rightBrace {
+                    // `{"http.server.duration", …}`: a lone quoted string names the metric (3.x).
+                    let quoted = advance()
+                    let value = try unquote(quoted)
+                    if let prev = matchers.first(where: { $0.name == metricNameLabel && $0.type == .equal }) {
+                        throw error(quoted.start, "metric name must not be set twice: \(goQuote(prev.value)) or \(goQuote(value))")
+                    }
+                    matchers.append(try Matcher(.equal, metricNameLabel, value))
+                    if cur.kind == .comma { _ = advance() }
+                    continue
+                }
+                guard cur.kind == .identifier || (compat.quotedNames && cur.kind == .string) else {
+                    throw unexpected("label matching", expected: "identifier or \"}\"")
+                }
                 let label = advance()
+                let labelName = label.kind == .string ? try unquote(label) : label.text
                 let opTok = advance()
                 let type: MatchType
                 switch opTok.kind {
@@ -79,7 +102,13 @@ extension Parser {
                 let valTok = advance()
                 let value = try unquote(valTok)
                 do {
-                    matchers.append(try Matcher(type, label.text, value))
+                    var m = try Matcher(type, labelName, value)
+                    if compat.regexDotMatchesNewline, m.regex != nil, value.contains(".") {
+                        // 3.x regexes match `.` against newlines. The flag travels in the pattern
+                        // itself, so stores applying this matcher (Strata's or Thanos's) agree.
+                        m = try Matcher(type, labelName, "(?s:" + value + ")")
+                    }
+                    matchers.append(m)
                 } catch {
                     throw self.error(label.start, goRegexErrorMessage(error))
                 }
@@ -99,7 +128,8 @@ extension Parser {
         }
         let id = nextSelectorID
         nextSelectorID += 1
-        return .vectorSelector(VectorSelector(name: name ?? "", matchers: matchers, offset: 0, at: nil, id: id))
+        let selectorName = name ?? (compat.quotedNames ? matchers.first { $0.name == metricNameLabel && $0.type == .equal }?.value : nil)
+        return .vectorSelector(VectorSelector(name: selectorName ?? "", matchers: matchers, offset: 0, at: nil, id: id))
     }
 
     mutating func parseGroupingLabels() throws -> [String] {
@@ -110,6 +140,12 @@ extension Parser {
             case .identifier, .keyword:
                 let t = advance()
                 labels.append(t.text)
+            case .string where compat.quotedNames:
+                // `by ("service.name")`, `on ("a.b")` (3.x).
+                let t = advance()
+                let name = try unquote(t)
+                if name.isEmpty { throw error(t.start, "invalid label name \"\"") }
+                labels.append(name)
             default:
                 throw unexpected("grouping opts", expected: "label")
             }
@@ -137,8 +173,11 @@ extension Parser {
     }
 
     mutating func parseCall(_ nameTok: Token) throws -> Expr {
-        guard let fn = FunctionSignature.all[nameTok.text] else {
+        guard let fn = FunctionSignature.table(for: compat)[nameTok.text] else {
             throw error(nameTok.start, "unknown function with name \(goQuote(nameTok.text))")
+        }
+        if fn.experimental && !features.contains(.experimentalFunctions) {
+            throw error(nameTok.start, "function \(goQuote(nameTok.text)) is not enabled")
         }
         let argsWithPos = try parseArgs()
         let args = argsWithPos.map(\.0)
@@ -189,7 +228,10 @@ extension Parser {
             grouping = try parseGroupingLabels()
         }
         if args.isEmpty { throw error(opTok.start, "no arguments for aggregate expression provided") }
-        let hasParam = op == .topk || op == .bottomk || op == .quantile || op == .countValues
+        if (op == .limitk || op == .limitRatio) && !features.contains(.experimentalFunctions) {
+            throw error(opTok.start, "\(op.rawValue)() is experimental and must be enabled with --enable-feature=promql-experimental-functions")
+        }
+        let hasParam = op.hasParam
         let desired = hasParam ? 2 : 1
         if args.count != desired {
             throw error(opTok.start, "wrong number of arguments for aggregate expression provided, expected \(desired), got \(args.count)")

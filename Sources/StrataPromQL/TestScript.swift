@@ -4,7 +4,8 @@ import StrataCore
 /// its promql/test.go does: `load`, `clear`, `eval[_fail|_ordered] instant at <t> <expr>`.
 /// Each eval runs as an instant query, again with every selector pinned by `@` at several
 /// evaluation times (unless the query uses time-dependent functions), and as a range query
-/// around the time, all compared with the expectations.
+/// around the time, all compared with the expectations. This is the 2.42 language with 2.42
+/// semantics; `TestScript3` runs the scripts of Prometheus 3.x.
 public struct TestScript: Sendable {
     public enum Command: Sendable {
         case load(interval: Int64, series: [(Labels, [Double?])], line: Int)
@@ -107,7 +108,7 @@ public struct TestScript: Sendable {
             time = t
             rest = parts[1]
         }
-        do { _ = try PromQL.parse(rest) } catch {
+        do { _ = try PromQL.parse(rest, compat: .v2_42) } catch {
             throw SyntaxError(line: i + 1, message: "\(error)")
         }
         var ev = Eval(expr: rest, time: time, line: i + 1, fail: mod == "eval_fail", ordered: mod == "eval_ordered",
@@ -169,14 +170,16 @@ public struct TestScript: Sendable {
         return outcome
     }
 
-    /// The engine settings of Prometheus's test harness (1m default subquery step).
+    /// The engine settings of Prometheus 2.42's test harness (1m default subquery step), with
+    /// 2.42 semantics: these scripts are that release's.
     public static let defaultEngine = Engine(options: EngineOptions(
-        maxSamples: 50_000_000, timeout: .seconds(100), lookbackDelta: 300_000, noStepSubqueryInterval: { _ in 60_000 }))
+        maxSamples: 50_000_000, timeout: .seconds(100), lookbackDelta: 300_000, noStepSubqueryInterval: { _ in 60_000 },
+        compat: .v2_42))
 
     /// Returns nil on success, else what went wrong.
     static func check(_ ev: Eval, _ storage: MemoryQueryable, _ engine: Engine) async -> String? {
         let expr: Expr
-        do { expr = try PromQL.parse(ev.expr) } catch { return "\(error)" }
+        do { expr = try PromQL.parse(ev.expr, compat: engine.options.compat) } catch { return "\(error)" }
         var queries: [(Expr, Int64)] = [(expr, ev.time)]
         if let pinned = AtModifierVariants.pin(expr, at: ev.time) {
             let ts = ev.time

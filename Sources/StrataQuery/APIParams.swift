@@ -55,11 +55,11 @@ enum APIParams {
     }
 
     /// `match[]` selectors; each must have a matcher that does not match the empty string.
-    static func selectors(_ form: FormValues, _ name: String = "match[]") throws -> [[Matcher]] {
+    static func selectors(_ form: FormValues, _ name: String = "match[]", compat: PromQLCompat) throws -> [[Matcher]] {
         try form.all(name).map { text in
             let ms: [Matcher]
             let empty = APIError(.badData, "invalid parameter \"\(name)\": match[] must contain at least one non-empty matcher")
-            do { ms = try PromQL.parseMetricSelector(text) } catch let e as ParseError {
+            do { ms = try PromQL.parseMetricSelector(text, compat: compat) } catch let e as ParseError {
                 // The PromQL parser rejects `{a=""}` itself; the API words it as Prometheus does.
                 if e.message.contains("at least one non-empty matcher") { throw empty }
                 throw APIError(.badData, "invalid parameter \"\(name)\": \(e)")

@@ -94,13 +94,14 @@ public final class QueryAPI: Sendable {
         var timeout = config.timeout
         if let t = try APIParams.optionalDuration(form, "timeout"), t > 0 { timeout = min(timeout, .milliseconds(t)) }
         return (Engine(options: EngineOptions(maxSamples: config.maxSamples, timeout: timeout,
-                                              lookbackDelta: config.lookbackDelta)), timeout)
+                                              lookbackDelta: config.lookbackDelta, compat: config.promqlCompat,
+                                              features: config.promqlFeatures)), timeout)
     }
 
     /// Prometheus 2.42 prefixes parse errors with the parameter name for instant queries
     /// only; range queries report the bare parser error.
     func parse(_ form: FormValues, instant: Bool) throws -> Expr {
-        do { return try PromQL.parse(form["query"] ?? "") } catch {
+        do { return try PromQL.parse(form["query"] ?? "", compat: config.promqlCompat, features: config.promqlFeatures) } catch {
             throw APIError(.badData, instant ? "invalid parameter \"query\": \(error)" : "\(error)")
         }
     }
@@ -170,7 +171,7 @@ public final class QueryAPI: Sendable {
     /// `/api/v1/series`.
     public func series(_ form: FormValues) async -> APIResponse {
         await respond("series") {
-            let sets = try APIParams.selectors(form)
+            let sets = try APIParams.selectors(form, compat: config.promqlCompat)
             if sets.isEmpty { throw APIError(.badData, "no match[] parameter provided") }
             let start = try APIParams.time(form, "start", default: APIParams.minTime)
             let end = try APIParams.time(form, "end", default: APIParams.maxTime)
@@ -195,7 +196,7 @@ public final class QueryAPI: Sendable {
     /// `/api/v1/labels`.
     public func labelNames(_ form: FormValues) async -> APIResponse {
         await respond("labels") {
-            let sets = try APIParams.selectors(form)
+            let sets = try APIParams.selectors(form, compat: config.promqlCompat)
             let start = try APIParams.time(form, "start", default: APIParams.minTime)
             let end = try APIParams.time(form, "end", default: APIParams.maxTime)
             let opts = try dedupOptions(form)
@@ -217,7 +218,7 @@ public final class QueryAPI: Sendable {
     public func labelValues(_ name: String, _ form: FormValues) async -> APIResponse {
         await respond("label_values") {
             guard Self.isLabelName(name) else { throw APIError(.badData, "invalid label name: \(goQuote(name))") }
-            let sets = try APIParams.selectors(form)
+            let sets = try APIParams.selectors(form, compat: config.promqlCompat)
             let start = try APIParams.time(form, "start", default: APIParams.minTime)
             let end = try APIParams.time(form, "end", default: APIParams.maxTime)
             let opts = try dedupOptions(form)
@@ -247,9 +248,10 @@ public final class QueryAPI: Sendable {
         }
     }
 
-    /// `/api/v1/status/buildinfo`.
+    /// `/api/v1/status/buildinfo`: `version` is the Prometheus release whose PromQL the
+    /// querier speaks (Grafana picks query features by it), `revision` names Strata's version.
     public func buildInfo() -> APIResponse {
-        .success("{\"version\":\(goJSONString(StrataVersion.version)),\"revision\":\"\",\"branch\":\"\",\"buildUser\":\"\",\"buildDate\":\"\",\"goVersion\":\"swift6\"}")
+        .success("{\"version\":\(goJSONString(config.promqlCompat.prometheusVersion)),\"revision\":\(goJSONString("strata " + StrataVersion.version)),\"branch\":\"\",\"buildUser\":\"\",\"buildDate\":\"\",\"goVersion\":\"swift6\"}")
     }
 
     /// `/api/v1/stores`: every endpoint with its health, component, time range and labels

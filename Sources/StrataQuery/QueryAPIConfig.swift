@@ -1,3 +1,5 @@
+import StrataPromQL
+
 /// The querier's query settings, from `strata-query`'s flags (Thanos names).
 public struct QueryAPIConfig: Sendable {
     /// `--query.replica-label` (repeatable): labels that tell HA replicas apart.
@@ -24,6 +26,11 @@ public struct QueryAPIConfig: Sendable {
     public var defaultStep: Int64 = 1000
     /// `--query.instant.default.max_source_resolution` (0s), in ms.
     public var instantDefaultMaxSourceResolution: Int64 = 0
+    /// `--query.promql-compat` (3.14): the Prometheus release whose PromQL semantics queries
+    /// follow; 2.42 reproduces that release exactly.
+    public var promqlCompat = PromQLCompat.v3_14
+    /// `--enable-feature` (Prometheus's names): experimental PromQL features of 3.14 mode.
+    public var promqlFeatures: PromQLFeatures = []
 
     public init() {}
 }

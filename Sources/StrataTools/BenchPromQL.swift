@@ -24,6 +24,9 @@ public struct BenchPromQL: ParsableCommand, Sendable {
     @Option(help: "Range length.") var range = "6h"
     @Option(help: "Step.") var step = "60s"
     @Option(help: "Timed rounds per query (median is reported).") var rounds = 5
+    /// 2.42 by default: the answers are compared with the Prometheus 2.42 the scripts start.
+    @Option(name: .customLong("promql-compat"), help: "PromQL semantics of Strata's engine: 2.42 (default, as the Prometheus compared with) or 3.14.")
+    var promqlCompat = "2.42"
     public init() {}
 
     public static let standardSet = [
@@ -48,7 +51,7 @@ public struct BenchPromQL: ParsableCommand, Sendable {
         let endMs = try end.map(parseTimestamp) ?? (info.store.maxTime / 60_000 * 60_000)
         let stepMs = try parseDuration(step), startMs = endMs - (try parseDuration(range))
         let queryable = StoreQueryable.local(store)
-        let engine = Engine()
+        let engine = Engine(options: EngineOptions(compat: try PromQLCompat.fromFlag(promqlCompat)))
         print("range \(range) step \(step), \((endMs - startMs) / stepMs + 1) steps, median of \(rounds)")
         print("| query | Prometheus ms | Strata engine ms | ratio |" + (strataURL == nil ? "" : " strata-query ms | ratio |") + " same answer |")
         print("|---|---|---|---|" + (strataURL == nil ? "" : "---|---|") + "---|")

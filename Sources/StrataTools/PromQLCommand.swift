@@ -18,20 +18,36 @@ public struct PromQLCommand: ParsableCommand {
     public init() {}
 }
 
-/// `strata promql test <file>...`: prints each failure and a final `N passed, M failed`.
+/// `strata promql test <files or dirs>...`: prints each failure and a final `N passed, M failed`.
+/// `--promql-compat` picks the release: 3.14 runs the 3.x script language (expect lines, range
+/// evals) in 3.14 semantics, 2.42 runs that release's scripts in its semantics.
 public struct PromQLTestCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "test",
-        abstract: "Run Prometheus PromQL test scripts (load / clear / eval instant at ...)."
+        abstract: "Run Prometheus PromQL test scripts (load / clear / eval instant|range ...)."
     )
 
-    @Argument(help: "Test script files (*.test).")
+    @Argument(help: "Test script files (*.test), or directories of them.")
     public var files: [String]
+
+    @Option(name: .customLong("promql-compat"), help: "3.14 (default: 3.x scripts and semantics) or 2.42 (that release's scripts and semantics).")
+    public var promqlCompat: String = "3.14"
 
     public init() {}
 
+    /// The files to run: each argument, a directory standing for its `*.test` files in name order.
+    static func scripts(_ args: [String]) -> [String] {
+        args.flatMap { path -> [String] in
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else { return [path] }
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+            return names.filter { $0.hasSuffix(".test") }.sorted().map { (path as NSString).appendingPathComponent($0) }
+        }
+    }
+
     public func run() throws {
-        let files = self.files
+        let files = Self.scripts(self.files)
+        let compat = try PromQLCompat.fromFlag(promqlCompat)
         let (passed, failed) = try runBlocking { () async throws -> (Int, Int) in
             var passed = 0, failed = 0
             for file in files {
@@ -41,21 +57,35 @@ public struct PromQLTestCommand: ParsableCommand {
                     failed += 1
                     continue
                 }
-                let script: TestScript
-                do { script = try TestScript(parsing: text) } catch {
-                    print("\(file): \(error)")
-                    failed += 1
-                    continue
+                let (p, lines) = await Self.runScript(text, compat: compat)
+                for l in lines { print("\(file):\(l)") }
+                let f = lines.count
+                if (file as NSString).lastPathComponent == "start_timestamps.test" {
+                    print("start_timestamps.test: \(p) passed, \(f) failed")
                 }
-                let outcome = await script.run()
-                for f in outcome.failures { print("\(file):\(f.line): \(f.message)") }
-                passed += outcome.passed
-                failed += outcome.failed
+                passed += p
+                failed += f
             }
             return (passed, failed)
         }
         print("\(passed) passed, \(failed) failed")
         if failed > 0 { throw ExitCode(1) }
+    }
+
+    /// Passed count and one `line: message` per failure (a script that does not parse is one).
+    static func runScript(_ text: String, compat: PromQLCompat) async -> (Int, [String]) {
+        switch compat {
+        case .v2_42:
+            let script: TestScript
+            do { script = try TestScript(parsing: text) } catch { return (0, [" \(error)"]) }
+            let outcome = await script.run()
+            return (outcome.passed, outcome.failures.map { "\($0.line): \($0.message)" })
+        case .v3_14:
+            let script: TestScript3
+            do { script = try TestScript3(parsing: text) } catch { return (0, [" \(error)"]) }
+            let outcome = await script.run()
+            return (outcome.passed, outcome.failures.map { "\($0.line): [\($0.category.rawValue)] \($0.message)" })
+        }
     }
 }
 
@@ -86,6 +116,12 @@ public struct PromQLEvalCommand: ParsableCommand {
 
     @Option(name: .customLong("lookback-delta"), help: "Lookback delta (default 5m).")
     public var lookbackDelta: String = "5m"
+
+    @Option(name: .customLong("promql-compat"), help: "PromQL semantics: 3.14 (default) or 2.42.")
+    public var promqlCompat: String = "3.14"
+
+    @Option(name: .customLong("enable-feature"), help: "Experimental PromQL features (Prometheus's --enable-feature names); repeatable.")
+    public var features: [String] = []
 
     public init() {}
 
@@ -124,6 +160,9 @@ public struct PromQLEvalCommand: ParsableCommand {
     public func run() throws {
         let expr = self.expr
         let lookback = try parseDuration(lookbackDelta)
+        let compat = try PromQLCompat.fromFlag(promqlCompat)
+        let enabled: PromQLFeatures
+        do { enabled = try PromQLFeatures.parse(features) } catch { throw ValidationError("--enable-feature: \(error)") }
         let rangeQ: (Int64, Int64, Int64)?
         if let start, let end, let step {
             rangeQ = (try parseTimestamp(start), try parseTimestamp(end), try Self.parseStep(step))
@@ -133,7 +172,7 @@ public struct PromQLEvalCommand: ParsableCommand {
         let instantTime = try time.map(parseTimestamp) ?? currentTimeMillis()
         let storage = try Self.queryable(data, defaultTime: rangeQ?.1 ?? instantTime)
         let json = try runBlocking { () async throws -> String in
-            let engine = Engine(options: EngineOptions(lookbackDelta: lookback))
+            let engine = Engine(options: EngineOptions(lookbackDelta: lookback, compat: compat, features: enabled))
             do {
                 let res: QueryResult
                 if let (s, e, st) = rangeQ {
@@ -143,7 +182,7 @@ public struct PromQLEvalCommand: ParsableCommand {
                 }
                 return ResultJSON.success(res)
             } catch let e as ParseError {
-                // Prometheus 2.42's API prefixes parse errors of instant queries only.
+                // Prometheus's API prefixes parse errors of instant queries only.
                 return ResultJSON.error(type: "bad_data", message: rangeQ == nil ? "invalid parameter \"query\": \(e)" : "\(e)")
             } catch {
                 return APIError.from(error).json

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import StrataCore
+import StrataPromQL
 import StrataQuery
 import StrataServer
 
@@ -28,6 +29,8 @@ struct QueryCommand: AsyncParsableCommand {
     @Flag(name: .customLong("query.auto-downsampling"), help: "Use downsampled data (step/5) when max_source_resolution is not given.") var autoDownsampling = false
     @Option(name: .customLong("query.partial-response"), help: "Default of partial_response: answer with warnings when a store fails.") var partialResponse = true
     @Option(name: .customLong("query.default-step"), help: "Step of range queries given without one.") var defaultStep = "1s"
+    @Option(name: .customLong("query.promql-compat"), help: "PromQL semantics: 3.14 (default) or 2.42 (that release exactly).") var promqlCompat = "3.14"
+    @Option(name: .customLong("enable-feature"), help: "Experimental PromQL features of 3.14 mode, Prometheus's names (promql-experimental-functions, promql-extended-range-selectors, promql-binop-fill-modifiers); repeatable or comma-separated.") var features: [String] = []
     @Option(name: .customLong("log.level"), help: "debug, info, warn or error.") var logLevel = "info"
     @Option(name: .customLong("log.format"), help: "logfmt or json.") var logFormat = "logfmt"
 
@@ -56,6 +59,11 @@ struct QueryCommand: AsyncParsableCommand {
         api.autoDownsampling = autoDownsampling
         api.partialResponse = partialResponse
         api.defaultStep = try parseDuration(defaultStep)
+        guard let compat = PromQLCompat(flag: promqlCompat) else {
+            throw ValidationError("--query.promql-compat must be 3.14 or 2.42, got \"\(promqlCompat)\"")
+        }
+        api.promqlCompat = compat
+        do { api.promqlFeatures = try PromQLFeatures.parse(features) } catch { throw ValidationError("--enable-feature: \(error)") }
         config.api = api
         try await QuerierService(config: config, registry: registry, logger: logger).run()
     }

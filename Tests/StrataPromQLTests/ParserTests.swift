@@ -79,9 +79,10 @@ import StrataCore
         _ = try PromQL.parse("hour()")
     }
 
+    /// Error texts of 2.42 mode (what Prometheus 2.42 prints).
     func parseError(_ q: String) -> String {
         do {
-            _ = try PromQL.parse(q)
+            _ = try PromQL.parse(q, compat: .v2_42)
             return "no error"
         } catch {
             return "\(error)"
@@ -105,13 +106,42 @@ import StrataCore
         #expect(parseError("a + on(b) group_left(b) c").contains("must not occur in ON and GROUP clause at once"))
         #expect(parseError("foo\n  + ") == "2:5: parse error: unexpected end of input")
     }
+
+    /// 3.x accepts numbers (seconds) where durations go and folds duration expressions.
+    @Test func durationExpressionsIn314Mode() throws {
+        guard case .matrixSelector(_, let r) = try PromQL.parse("x[5]") else { Issue.record("not a range"); return }
+        #expect(r == 5000)
+        guard case .matrixSelector(let vs, let r2) = try PromQL.parse("x[5m + 2 * 30s] offset (1m - 30s)") else {
+            Issue.record("not a range")
+            return
+        }
+        #expect(r2 == 360_000 && vs.offset == 30_000)
+        guard case .subquery(let sq) = try PromQL.parse("x[min_of(1h, 90m):10]") else { Issue.record("not a subquery"); return }
+        #expect(sq.range == 3_600_000 && sq.step == 10_000)
+        guard case .number(let n) = try PromQL.parse("1h") else { Issue.record("not a number"); return }
+        #expect(n == 3600)
+        #expect(throws: ParseError.self) { _ = try PromQL.parse("x[5m - 5m]") }
+        // step() and range() are resolved when the query runs.
+        guard case .subquery(let deferred) = try PromQL.parse("x[5m:step()]") else { Issue.record("not a subquery"); return }
+        #expect(deferred.deferredStep != nil)
+    }
+
+    @Test func stepInDurationResolvesPerQuery() async throws {
+        var s = MemoryQueryable()
+        for i in 0..<10 { s.append(Labels(["__name__": "m"]), Int64(i) * 30_000, 1) }
+        let e = Engine(options: EngineOptions(features: .experimentalFunctions))
+        guard case .matrix(let m) = try await e.rangeQuery(s, "count_over_time(m[step()])", start: 60_000, end: 120_000, step: 60_000)
+        else { Issue.record("not a matrix"); return }
+        #expect(m.first?.points.map(\.v) == [2, 2])
+        await #expect(throws: QueryError.self) { _ = try await e.instantQuery(s, "count_over_time(m[step()])", time: 60_000) }
+    }
 }
 
 /// Error texts checked against Prometheus 2.42 (the Debian package) by differential runs.
 @Suite struct ParserErrorTextTests {
     func err(_ q: String) -> String {
         do {
-            _ = try PromQL.parse(q)
+            _ = try PromQL.parse(q, compat: .v2_42)
             return "no error"
         } catch {
             return "\(error)"

@@ -5,6 +5,7 @@ import FoundationNetworking
 import Logging
 import Prometheus
 import StrataCore
+import StrataPromQL
 import StrataQuery
 import StrataServer
 import StrataStoreAPI
@@ -45,6 +46,8 @@ final class QuerierHarness: Sendable {
         config.grpcAddress = "127.0.0.1:0"
         config.endpoints = ports.map { "127.0.0.1:\($0)" }
         config.endpointInterval = .milliseconds(300)
+        // The tests compare with a real Prometheus 2.42 (or with answers written from it).
+        config.api.promqlCompat = .v2_42
         configure(&config)
         let port = try AdminServer.parseAddress(config.httpAddress).port
         let service = QuerierService(config: config, registry: PrometheusCollectorRegistry(), logger: Logger(label: "test-query"))

@@ -42,11 +42,11 @@ import Testing
         let (http1, grpc1, http2) = (try freePort(), try freePort(), try freePort())
         let log1 = try procs.start("strata-query", sidecars.flatMap { ["--endpoint", $0] } + [
             "--query.replica-label", "replica", "--http-address", "127.0.0.1:\(http1)", "--grpc-address", "127.0.0.1:\(grpc1)",
-            "--store.sd-interval", "1s",
+            "--store.sd-interval", "1s", "--query.promql-compat", "2.42",
         ])
         let log2 = try procs.start("strata-query", ["--endpoint", "127.0.0.1:\(grpc1)", "--query.replica-label", "replica",
                                                     "--http-address", "127.0.0.1:\(http2)", "--grpc-address", "127.0.0.1:\(try freePort())",
-                                                    "--store.sd-interval", "1s"])
+                                                    "--store.sd-interval", "1s", "--query.promql-compat", "2.42"])
         let q1 = "http://127.0.0.1:\(http1)", q2 = "http://127.0.0.1:\(http2)"
         // Ready, and both sidecars (then the first querier, for the stacked one) healthy.
         let up = await waitForAsync(60) {

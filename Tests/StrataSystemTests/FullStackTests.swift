@@ -143,7 +143,7 @@ import Testing
         let queryHTTP = try freePort(), frontHTTP = try freePort()
         _ = try stack.start("strata-query", endpoints.flatMap { ["--endpoint", $0] } + [
             "--query.replica-label", "replica", "--http-address", "127.0.0.1:\(queryHTTP)",
-            "--grpc-address", "127.0.0.1:\(try freePort())", "--store.sd-interval", "1s"])
+            "--grpc-address", "127.0.0.1:\(try freePort())", "--store.sd-interval", "1s", "--query.promql-compat", "2.42"])
         _ = try stack.start("strata-frontend", ["--query-frontend.downstream-url", "http://127.0.0.1:\(queryHTTP)",
                                                 "--http-address", "127.0.0.1:\(frontHTTP)", "--data-dir", TestEnv.tempDir("fullstack-fe")])
         let frontend = "http://127.0.0.1:\(frontHTTP)"

@@ -1,0 +1,112 @@
+import StrataCore
+
+/// The series notation of Prometheus 3.x test scripts: everything `SeriesDescription` reads,
+/// plus quoted UTF-8 names (`{"http.server.duration", "service.name"="api"}`) and native
+/// histogram values (`{{schema:1 sum:3 count:22 buckets:[5 10 7]}}`, also `{{…}}x3` and
+/// `{{…}}+{{…}}x3`). Histogram values are recognised and counted, not decoded: the engine has
+/// no histogram model yet, and the runner reports evals that need one instead of guessing.
+public enum SeriesLine3 {
+    public enum Value: Sendable, Equatable {
+        case float(Double)
+        case omitted
+        case histogram
+    }
+
+    public static func parse(_ line: String) throws -> (Labels, [Value]) {
+        let b = Array(line.utf8)
+        var i = 0
+        let labels = try parseLabels(b, &i, line)
+        var values: [Value] = []
+        while true {
+            while i < b.count, b[i] == 32 || b[i] == 9 { i += 1 }
+            if i >= b.count { break }
+            let s = i
+            if i + 1 < b.count, b[i] == 123, b[i + 1] == 123 {
+                // A histogram item runs to the `}}` closing it, then up to the next blank
+                // (`+{{…}}x3` continues the same item).
+                var depth = 0
+                while i < b.count {
+                    if b[i] == 123 { depth += 1 } else if b[i] == 125 { depth -= 1 }
+                    i += 1
+                    if depth == 0, i < b.count, b[i] == 32 || b[i] == 9 { break }
+                }
+                if depth != 0 { throw SeriesDescription.Error(description: "unterminated histogram in \(goQuote(line))") }
+                let item = String(decoding: b[s..<i], as: UTF8.self)
+                var count = 1
+                if let x = item.lastIndex(of: "x"), let close = item.range(of: "}}", options: .backwards),
+                   x > close.lowerBound, let n = Int(item[item.index(after: x)...]) {
+                    count = n + 1
+                }
+                values.append(contentsOf: Array(repeating: .histogram, count: count))
+                continue
+            }
+            while i < b.count, b[i] != 32, b[i] != 9 { i += 1 }
+            for v in try SeriesDescription.expand(String(decoding: b[s..<i], as: UTF8.self)) {
+                values.append(v.map(Value.float) ?? .omitted)
+            }
+        }
+        return (labels, values)
+    }
+
+    /// `name{label="v", "quoted.label"="v", "quoted.name"}`; leaves `i` after the labels.
+    static func parseLabels(_ b: [UInt8], _ i: inout Int, _ line: String) throws -> Labels {
+        func fail(_ m: String) -> SeriesDescription.Error { SeriesDescription.Error(description: "\(m) in \(goQuote(line))") }
+        func skipSpace() { while i < b.count, b[i] == 32 || b[i] == 9 { i += 1 } }
+        func quoted() throws -> String {
+            let q = b[i]
+            let s = i
+            i += 1
+            while i < b.count, b[i] != q {
+                if b[i] == 92, q != 96 { i += 1 }
+                i += 1
+            }
+            guard i < b.count else { throw fail("unterminated string") }
+            i += 1
+            return try unquoteGo(String(decoding: b[s..<i], as: UTF8.self))
+        }
+        func isQuote(_ c: UInt8) -> Bool { c == 34 || c == 39 || c == 96 }
+        skipSpace()
+        var pairs: [Label] = []
+        let nameStart = i
+        while i < b.count, Lexer.isAlnum(b[i]) || b[i] == 58 { i += 1 }
+        var name: String? = i > nameStart ? String(decoding: b[nameStart..<i], as: UTF8.self) : nil
+        if i < b.count, b[i] == 123 {
+            i += 1
+            while true {
+                skipSpace()
+                if i < b.count, b[i] == 125 { i += 1; break }
+                guard i < b.count else { throw fail("unterminated label set") }
+                let label: String
+                if isQuote(b[i]) {
+                    label = try quoted()
+                } else {
+                    let ls = i
+                    while i < b.count, Lexer.isAlnum(b[i]) { i += 1 }
+                    if ls == i { throw fail("expected label name") }
+                    label = String(decoding: b[ls..<i], as: UTF8.self)
+                }
+                skipSpace()
+                if i < b.count, b[i] == 44 || b[i] == 125 {
+                    // A lone quoted string is the metric name.
+                    if name != nil { throw fail("metric name set twice") }
+                    name = label
+                    if b[i] == 44 { i += 1 }
+                    continue
+                }
+                guard i < b.count, b[i] == 61 else { throw fail("expected '='") }
+                i += 1
+                skipSpace()
+                guard i < b.count, isQuote(b[i]) else { throw fail("expected label value") }
+                pairs.append(Label(label, try quoted()))
+                skipSpace()
+                if i < b.count, b[i] == 44 { i += 1 }
+            }
+        }
+        if let name {
+            pairs.removeAll { $0.name == metricNameLabel }
+            pairs.append(Label(metricNameLabel, name))
+        }
+        if pairs.isEmpty && i == nameStart { throw fail("missing metric") }
+        return Labels(pairs)
+    }
+}

@@ -1,0 +1,82 @@
+import StrataCore
+
+/// Comparing a query result with an eval's expectations, as promqltest's compareResult does
+/// (values within a relative 1e-6; stale markers equal only stale markers).
+extension TestScript3 {
+    static func compare(_ ev: Eval, _ res: QueryResult) -> String? {
+        switch res {
+        case .string(_, let v):
+            guard let exp = ev.expectedString else { return "unexpected string result \(goQuote(v))" }
+            return exp == v ? nil : "expected string \"\(exp)\" but got \"\(v)\""
+        case .scalar(_, let v):
+            guard case .float(let exp)? = ev.scalar else { return "expected vector or matrix result, but got scalar \(formatGoFloat(v))" }
+            return almostEqual(exp, v) ? nil : "expected scalar \(formatGoFloat(exp)) but got \(formatGoFloat(v))"
+        case .vector(let vec):
+            if ev.scalar != nil { return "expected scalar result, but got vector" }
+            var seen = Set<Labels>()
+            for (pos, s) in vec.enumerated() {
+                guard let exp = ev.expected[s.labels] else {
+                    return "unexpected metric \(s.labels) in result, has value \(formatGoFloat(s.v))"
+                }
+                if ev.isOrdered && exp.pos != pos + 1 {
+                    return "expected metric \(s.labels) at position \(exp.pos) but was at \(pos + 1)"
+                }
+                guard case .float(let v)? = exp.values.first else {
+                    return "expected no value for \(s.labels) but got \(formatGoFloat(s.v))"
+                }
+                if !almostEqual(v, s.v) { return "expected \(formatGoFloat(v)) for \(s.labels) but got \(formatGoFloat(s.v))" }
+                seen.insert(s.labels)
+            }
+            for labels in ev.expected.keys where !seen.contains(labels) { return "expected metric \(labels) not found" }
+            return nil
+        case .matrix(let mat):
+            if ev.isOrdered { return "expected ordered result, but query returned a matrix" }
+            if ev.scalar != nil { return "expected scalar result, but got matrix" }
+            for k in mat.indices.dropFirst() where mat[k].labels < mat[k - 1].labels {
+                return "matrix results should always be sorted by labels"
+            }
+            var seen = Set<Labels>()
+            for s in mat {
+                guard let exp = ev.expected[s.labels] else {
+                    return "unexpected metric \(s.labels) in result, has \(s.points.count) float points"
+                }
+                seen.insert(s.labels)
+                var want: [Point] = []
+                for (i, v) in exp.values.enumerated() {
+                    let t = ev.start + Int64(i) * ev.step
+                    if t > ev.end {
+                        return "expected \(exp.values.count) points for \(s.labels), but query time range cannot return this many points"
+                    }
+                    if case .float(let f) = v { want.append(Point(t: t, v: f)) }
+                }
+                if want.count != s.points.count {
+                    return "expected \(want.count) float points for \(s.labels), but got \(s.points.count): \(describe(s.points))"
+                }
+                for (w, got) in zip(want, s.points) {
+                    if w.t != got.t { return "expected timestamp \(w.t) for \(s.labels), but got \(got.t): \(describe(s.points))" }
+                    if !almostEqual(w.v, got.v) {
+                        return "expected \(formatGoFloat(w.v)) at t=\(w.t) for \(s.labels) but got \(formatGoFloat(got.v)): \(describe(s.points))"
+                    }
+                }
+            }
+            for labels in ev.expected.keys where !seen.contains(labels) { return "expected metric \(labels) not found" }
+            return nil
+        }
+    }
+
+    static func describe(_ points: [Point]) -> String {
+        points.prefix(12).map { "\(formatGoFloat($0.v)) @\($0.t)" }.joined(separator: ", ") + (points.count > 12 ? ", …" : "")
+    }
+
+    /// almost.Equal of Prometheus 3: stale markers equal only stale markers, any other NaN
+    /// equals NaN, else a relative difference below 1e-6.
+    static func almostEqual(_ a: Double, _ b: Double) -> Bool {
+        if isStaleNaN(a) || isStaleNaN(b) { return isStaleNaN(a) && isStaleNaN(b) }
+        if a.isNaN && b.isNaN { return true }
+        if a == b { return true }
+        let minNormal = Double(bitPattern: 0x0010_0000_0000_0000)
+        let absSum = abs(a) + abs(b), diff = abs(a - b)
+        if a == 0 || b == 0 || absSum < minNormal { return diff < 0.000001 * minNormal }
+        return diff / min(absSum, .greatestFiniteMagnitude) < 0.000001
+    }
+}

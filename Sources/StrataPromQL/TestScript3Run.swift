@@ -1,0 +1,206 @@
+import StrataCore
+
+/// Running a `TestScript3` the way Prometheus 3.14's promqltest does: an instant eval runs at
+/// its time, again with every selector pinned by `@` at several times, and as a range query
+/// around the time; a range eval runs once. Results, errors and annotations are compared with
+/// the expectations. Evals that need what the engine lacks (native histograms, start
+/// timestamps) fail with that reason, so the failure list says what is missing.
+extension TestScript3 {
+    /// Why an eval failed, coarsely: what a known-failures list records beside each eval.
+    public enum FailureCategory: String, Sendable, CaseIterable {
+        /// The eval loads or expects native histograms (the engine has no histogram model yet).
+        case histograms = "native-histograms"
+        /// The eval reads series with start timestamps (`@st` lines), which the engine ignores.
+        case startTimestamps = "start-timestamps"
+        /// The expected warn/info annotations were not returned.
+        case annotations
+        /// The query does not parse (unknown function, syntax of a newer or experimental feature).
+        case parse
+        /// The query failed where it should not, or did not fail where it should.
+        case error
+        /// The query failed with a different message than expected.
+        case errorMessage = "error-message"
+        /// The result differs from the expected one.
+        case result
+    }
+
+    public struct Failure: Sendable, CustomStringConvertible {
+        public var line: Int
+        public var category: FailureCategory
+        public var message: String
+        public var description: String { "line \(line): [\(category.rawValue)] \(message)" }
+    }
+
+    public struct Outcome: Sendable {
+        public var passed = 0
+        public var failures: [Failure] = []
+        public var failed: Int { failures.count }
+    }
+
+    /// The settings of Prometheus 3.14's test engine (1m default subquery step) in 3.14
+    /// semantics, with every experimental feature on, as its test parser has them.
+    public static let defaultEngine = Engine(options: EngineOptions(
+        maxSamples: 50_000_000, timeout: .seconds(100), lookbackDelta: 300_000, noStepSubqueryInterval: { _ in 60_000 },
+        compat: .v3_14, features: .all))
+
+    /// Storage for one script: the float samples, and the series whose samples the engine
+    /// cannot hold yet, with why.
+    struct Store {
+        var samples = MemoryQueryable()
+        var unsupported: [Labels: FailureCategory] = [:]
+
+        mutating func load(_ load: Load) {
+            for (labels, values) in load.series {
+                var t: Int64 = 0
+                for v in values {
+                    switch v {
+                    case .float(let f): samples.append(labels, t, f)
+                    case .histogram: unsupported[labels] = .histograms
+                    case .omitted: break
+                    }
+                    t += load.interval
+                }
+                let name = labels.metricName
+                if load.withNHCB, name.hasSuffix("_bucket"), labels.has("le") {
+                    // The custom-bucket histogram series load_with_nhcb would add beside the floats.
+                    unsupported[labels.removing(["le"]).setting(metricNameLabel, String(name.dropLast(7)))] = .histograms
+                }
+            }
+            for labels in load.startTimestamped where unsupported[labels] == nil { unsupported[labels] = .startTimestamps }
+        }
+
+        /// What the query reads that the engine cannot serve, if anything.
+        func unsupportedCategory(_ e: Expr) -> FailureCategory? {
+            if unsupported.isEmpty { return nil }
+            var found: FailureCategory?
+            TestScript3.forEachSelector(e) { vs in
+                for (labels, cat) in unsupported where labels.matches(vs.matchers) {
+                    if found == nil || cat == .histograms { found = cat }
+                }
+            }
+            return found
+        }
+    }
+
+    static func forEachSelector(_ e: Expr, _ body: (VectorSelector) -> Void) {
+        switch e {
+        case .vectorSelector(let vs), .matrixSelector(let vs, _): body(vs)
+        case .subquery(let sq): forEachSelector(sq.expr, body)
+        case .paren(let x), .stepInvariant(let x), .unary(_, let x): forEachSelector(x, body)
+        case .binary(let b):
+            forEachSelector(b.lhs, body)
+            forEachSelector(b.rhs, body)
+        case .call(let c): for a in c.args { forEachSelector(a, body) }
+        case .aggregate(let a):
+            forEachSelector(a.expr, body)
+            if let p = a.param { forEachSelector(p, body) }
+        case .number, .string: break
+        }
+    }
+
+    /// Runs all commands against a fresh in-memory store.
+    public func run(engine: Engine = TestScript3.defaultEngine) async -> Outcome {
+        var store = Store()
+        var outcome = Outcome()
+        for cmd in commands {
+            switch cmd {
+            case .clear: store = Store()
+            case .load(let load): store.load(load)
+            case .eval(let ev):
+                if var f = await Self.check(ev, store, engine) {
+                    // A failure on data the engine cannot hold is reported as that, whatever its symptom.
+                    if ev.expectsHistogram {
+                        f.category = .histograms
+                    } else if f.category != .parse, let expr = try? PromQL.parse(ev.expr, compat: engine.options.compat, features: engine.options.features),
+                              let cat = store.unsupportedCategory(expr) {
+                        f.category = cat
+                    }
+                    outcome.failures.append(f)
+                } else {
+                    outcome.passed += 1
+                }
+            }
+        }
+        return outcome
+    }
+
+    static func check(_ ev: Eval, _ store: Store, _ engine: Engine) async -> Failure? {
+        func failure(_ c: FailureCategory, _ m: String) -> Failure { Failure(line: ev.line, category: c, message: m) }
+        let expr: Expr
+        do { expr = try PromQL.parse(ev.expr, compat: engine.options.compat, features: engine.options.features) } catch {
+            return failure(.parse, "\(error)")
+        }
+        if ev.expectsHistogram { return failure(.histograms, "expects native histogram values") }
+        if ev.isRange {
+            let res: QueryResult
+            do {
+                res = try await engine.rangeQuery(store.samples, expr, start: ev.start, end: ev.end, step: ev.step)
+            } catch {
+                return failedQuery(ev, error)
+            }
+            if ev.isFail { return failure(.error, "expected error evaluating query \(goQuote(ev.expr)) but got none") }
+            if let m = checkAnnotations(ev) { return failure(.annotations, m) }
+            if let m = compare(ev, res) { return failure(.result, "\(ev.expr): \(m)") }
+            return nil
+        }
+        var queries: [(Expr, Int64)] = [(expr, ev.evalTime)]
+        if let pinned = AtModifierVariants.pin(expr, at: ev.evalTime) {
+            let ts = ev.evalTime
+            let times: [Int64] = ts == 0 ? [-1000, 0, 1000] : [-10 * ts, 0, ts / 5, ts, 10 * ts]
+            for t in times { queries.append((pinned, t)) }
+        }
+        let contextDependent = ev.expr.contains("start()") || ev.expr.contains("end()") || ev.expr.contains("range()")
+            || ev.expr.contains("step()")
+        for (q, t) in queries {
+            let res: QueryResult
+            do { res = try await engine.instantQuery(store.samples, q, time: t) } catch {
+                if let f = failedQuery(ev, error) { return f }
+                continue
+            }
+            if ev.isFail { return failure(.error, "expected error evaluating query \(goQuote(ev.expr)) at \(t)ms but got none") }
+            if let m = checkAnnotations(ev) { return failure(.annotations, m) }
+            if let m = compare(ev, res) { return failure(.result, "\(ev.expr) at \(t)ms: \(m)") }
+            if ev.excludeFromRange || contextDependent { continue }
+            let rangeRes: QueryResult
+            do {
+                rangeRes = try await engine.rangeQuery(store.samples, q, start: t - 60_000, end: t + 60_000, step: 60_000)
+            } catch {
+                return failure(.error, "error evaluating query \(goQuote(ev.expr)) in range mode: \(error)")
+            }
+            if ev.isOrdered { continue }
+            guard case .matrix(let mat) = rangeRes else { return failure(.result, "range query did not return a matrix") }
+            var vec: [Sample] = []
+            for s in mat {
+                if let p = s.points.first(where: { $0.t == t }) { vec.append(Sample(labels: s.labels, t: p.t, v: p.v)) }
+            }
+            let asResult: QueryResult
+            if case .scalar = res {
+                asResult = .scalar(t: t, v: vec.first?.v ?? .nan)
+            } else {
+                asResult = .vector(vec)
+            }
+            if let m = compare(ev, asResult) { return failure(.result, "\(ev.expr) at \(t)ms (range mode): \(m)") }
+        }
+        return nil
+    }
+
+    /// nil when the error was expected (and its message matches), else the failure.
+    static func failedQuery(_ ev: Eval, _ error: any Error) -> Failure? {
+        guard let exp = ev.expecting(.fail).first else {
+            return Failure(line: ev.line, category: .error, message: "error evaluating query \(goQuote(ev.expr)): \(error)")
+        }
+        let text = "\(error)"
+        if exp.matches(text) { return nil }
+        return Failure(line: ev.line, category: .errorMessage,
+                       message: "expected error matching \(exp.describe) evaluating query \(goQuote(ev.expr)), but got: \(text)")
+    }
+
+    /// The engine returns no annotations yet: `warn`/`info` expectations fail, the `no_`
+    /// forms hold.
+    static func checkAnnotations(_ ev: Eval) -> String? {
+        for kind in [Expectation.Kind.warn, .info] where !ev.expecting(kind).isEmpty {
+            return "expected \(kind.rawValue) annotations but none were found for query \(goQuote(ev.expr))"
+        }
+        return nil
+    }
+}
