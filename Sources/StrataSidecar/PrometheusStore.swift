@@ -208,19 +208,12 @@ public final class PrometheusStore: StoreClient {
         for ts in rr.results.first?.timeseries ?? [] {
             var s = Thanos_Series()
             s.labels = labels(ts.labels)
-            if !ts.histograms.isEmpty {
-                // Not encoded into histogram chunks yet: said, never silently dropped.
-                Counter(label: "strata_sidecar_unsupported_chunks_total", dimensions: [("encoding", "histogram_samples")]).increment()
-                try await onResponse(.warning("remote read from \(name): series \(Labels(proto: s.labels)) left out: "
-                                              + "native histogram samples in a SAMPLES response are not converted yet"))
-                continue
-            }
             if !skipChunks {
-                for c in EncodedChunk.xorChunks(timestamps: ts.samples.map(\.timestamp), values: ts.samples.map(\.value)) {
+                for c in try RemoteReadSamples.chunks(ts) {
                     var a = Thanos_AggrChunk()
                     a.minTime = c.minTime
                     a.maxTime = c.maxTime
-                    a.raw = .xor(c.data)
+                    a.raw = c.data.withUnsafeBytes { Thanos_Chunk(c.encoding.storeEncoding, $0) }
                     s.chunks.append(a)
                 }
             }

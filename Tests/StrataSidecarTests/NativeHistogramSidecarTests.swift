@@ -1,6 +1,6 @@
 import Foundation
 import StrataCore
-import StrataSidecar
+@testable import StrataSidecar
 import StrataStoreAPI
 import StrataTSDB
 import StrataTestSupport
@@ -92,5 +92,90 @@ import Testing
         }
         #expect(seen == oracle.count)
         try await client.shutdown()
+    }
+}
+
+/// The SAMPLES fallback: every sample of the real Prometheus block, sent as a remote-read
+/// SAMPLES answer would carry it (floats, `prompb.Histogram` with deltas), comes back out of
+/// the chunks the sidecar encodes, sample for sample.
+@Suite struct RemoteReadSamplesTests {
+    static func normalized(_ v: SampleValue) -> String {
+        switch v {
+        case .float(let f): return "f \(f.bitPattern)"
+        case .histogram(var h):
+            h.counterResetHint = .unknown
+            return "h \(h.toFloat().testNotation)"
+        case .floatHistogram(var h):
+            h.counterResetHint = .unknown
+            return "fh \(h.testNotation)"
+        }
+    }
+
+    static func proto(_ t: Int64, _ v: SampleValue, into ts: inout Prometheus_TimeSeries) {
+        func spans(_ s: [HistogramSpan]) -> [Prometheus_BucketSpan] {
+            s.map { var p = Prometheus_BucketSpan(); p.offset = $0.offset; p.length = $0.length; return p }
+        }
+        var p = Prometheus_Histogram()
+        p.timestamp = t
+        switch v {
+        case .float(let f):
+            var s = Prometheus_Sample()
+            s.timestamp = t
+            s.value = f
+            ts.samples.append(s)
+            return
+        case .histogram(let h):
+            p.count = .countInt(h.count)
+            p.zeroCount = .zeroCountInt(h.zeroCount)
+            p.sum = h.sum
+            p.schema = h.schema
+            p.zeroThreshold = h.zeroThreshold
+            p.positiveSpans = spans(h.positiveSpans)
+            p.negativeSpans = spans(h.negativeSpans)
+            p.positiveDeltas = h.positiveBuckets
+            p.negativeDeltas = h.negativeBuckets
+        case .floatHistogram(let h):
+            p.count = .countFloat(h.count)
+            p.zeroCount = .zeroCountFloat(h.zeroCount)
+            p.sum = h.sum
+            p.schema = h.schema
+            p.zeroThreshold = h.zeroThreshold
+            p.positiveSpans = spans(h.positiveSpans)
+            p.negativeSpans = spans(h.negativeSpans)
+            p.positiveCounts = h.positiveBuckets
+            p.negativeCounts = h.negativeBuckets
+            p.resetHint = h.counterResetHint == .gauge ? .gauge : .unknown
+        }
+        ts.histograms.append(p)
+    }
+
+    @Test func samplesOfTheRealBlockRoundTripThroughChunks() throws {
+        let block = try BlockReader(dir: NativeHistogramData.blockDir)
+        let dir = TestEnv.tempDir("rr-samples")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let writer = try BlockWriter(parentDir: dir, minTime: block.meta.minTime, maxTime: block.meta.maxTime)
+        var want: [Labels: [String]] = [:]
+        var histogramSamples = 0
+        for s in try block.series(matching: [try Matcher(.regexMatch, "__name__", ".+")]) {
+            var ts = Prometheus_TimeSeries()
+            var lines: [String] = []
+            try block.forEachSample(of: s) { t, v in
+                Self.proto(t, v, into: &ts)
+                lines.append("\(t) " + Self.normalized(v))
+            }
+            histogramSamples += ts.histograms.count
+            want[s.labels] = lines
+            try writer.add(s.labels, chunks: try RemoteReadSamples.chunks(ts))
+        }
+        #expect(histogramSamples > 1000)
+        let out = try BlockReader(dir: dir + "/" + (try writer.commit()).ulid.description)
+        var compared = 0
+        for s in try out.series(matching: [try Matcher(.regexMatch, "__name__", ".+")]) {
+            var got: [String] = []
+            try out.forEachSample(of: s) { t, v in got.append("\(t) " + Self.normalized(v)) }
+            #expect(firstDifference(got, want[s.labels] ?? []) == nil, "\(s.labels)")
+            compared += 1
+        }
+        #expect(compared == want.count)
     }
 }
