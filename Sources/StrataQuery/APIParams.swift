@@ -68,4 +68,18 @@ enum APIParams {
             return ms
         }
     }
+
+    /// The metadata endpoints' `limit` (Prometheus 3): 0 or absent means no limit.
+    static func limit(_ form: FormValues) throws -> Int {
+        guard let text = form["limit"], !text.isEmpty else { return 0 }
+        guard let n = Int(text) else { throw APIError(.badData, "invalid parameter \"limit\": cannot parse \(goQuote(text)) as an integer") }
+        guard n >= 0 else { throw APIError(.badData, "invalid parameter \"limit\": limit must be non-negative") }
+        return n
+    }
+
+    /// The first `limit` items and Prometheus's warning when there were more.
+    static func truncated<T>(_ items: [T], to limit: Int, warnings: [String]) -> ([T], [String]) {
+        guard limit > 0 && items.count > limit else { return (items, warnings) }
+        return (Array(items.prefix(limit)), warnings + ["results truncated due to limit"])
+    }
 }

@@ -173,6 +173,7 @@ public final class QueryAPI: Sendable {
         await respond("series") {
             let sets = try APIParams.selectors(form, compat: config.promqlCompat)
             if sets.isEmpty { throw APIError(.badData, "no match[] parameter provided") }
+            let limit = try APIParams.limit(form)
             let start = try APIParams.time(form, "start", default: APIParams.minTime)
             let end = try APIParams.time(form, "end", default: APIParams.maxTime)
             let opts = try dedupOptions(form)
@@ -188,8 +189,8 @@ public final class QueryAPI: Sendable {
                     found.insert(opts.dedup ? s.labels.removing(opts.replicaLabels) : s.labels)
                 }
             }
-            let data = "[" + found.sorted().map(ResultJSON.metric).joined(separator: ",") + "]"
-            return .success(data, warnings: fan.warnings)
+            let (list, warnings) = APIParams.truncated(found.sorted(), to: limit, warnings: fan.warnings)
+            return .success("[" + list.map(ResultJSON.metric).joined(separator: ",") + "]", warnings: warnings)
         }
     }
 
@@ -197,6 +198,7 @@ public final class QueryAPI: Sendable {
     public func labelNames(_ form: FormValues) async -> APIResponse {
         await respond("labels") {
             let sets = try APIParams.selectors(form, compat: config.promqlCompat)
+            let limit = try APIParams.limit(form)
             let start = try APIParams.time(form, "start", default: APIParams.minTime)
             let end = try APIParams.time(form, "end", default: APIParams.maxTime)
             let opts = try dedupOptions(form)
@@ -210,15 +212,20 @@ public final class QueryAPI: Sendable {
                 names.formUnion(try await fan.labelNames(req, matchers: ms))
             }
             if opts.dedup { names.subtract(opts.replicaLabels) }
-            return .success(jsonArray(names.sorted(by: bytewiseLess)), warnings: fan.warnings)
+            let (list, warnings) = APIParams.truncated(names.sorted(by: bytewiseLess), to: limit, warnings: fan.warnings)
+            return .success(jsonArray(list), warnings: warnings)
         }
     }
 
     /// `/api/v1/label/<name>/values`.
-    public func labelValues(_ name: String, _ form: FormValues) async -> APIResponse {
+    public func labelValues(_ rawName: String, _ form: FormValues) async -> APIResponse {
         await respond("label_values") {
-            guard Self.isLabelName(name) else { throw APIError(.badData, "invalid label name: \(goQuote(name))") }
+            // 3.x: UTF-8 names, written in the path in their `U__` escaped form.
+            let utf8 = config.promqlCompat != .v2_42
+            let name = utf8 ? NameEscaping.unescape(rawName) : rawName
+            guard utf8 ? !name.isEmpty : Self.isLabelName(name) else { throw APIError(.badData, "invalid label name: \(goQuote(name))") }
             let sets = try APIParams.selectors(form, compat: config.promqlCompat)
+            let limit = try APIParams.limit(form)
             let start = try APIParams.time(form, "start", default: APIParams.minTime)
             let end = try APIParams.time(form, "end", default: APIParams.maxTime)
             let opts = try dedupOptions(form)
@@ -233,7 +240,8 @@ public final class QueryAPI: Sendable {
                 req.matchers = ms.map(\.proto)
                 values.formUnion(try await fan.labelValues(req, matchers: ms))
             }
-            return .success(jsonArray(values.sorted(by: bytewiseLess)), warnings: fan.warnings)
+            let (list, warnings) = APIParams.truncated(values.sorted(by: bytewiseLess), to: limit, warnings: fan.warnings)
+            return .success(jsonArray(list), warnings: warnings)
         }
     }
 
