@@ -111,6 +111,8 @@ public struct BlockCommand: ParsableCommand {
         @Option(help: "End time (RFC3339 or unix seconds); default now.") var end: String?
         @Option(help: "Random seed: the same seed gives the same samples.") var seed: UInt64 = 1
         @Option(name: .customLong("label"), help: "External label k=v for thanos.labels (repeatable).") var labels: [String] = []
+        @Flag(help: "Also write each pod's request latencies as a native histogram (schema 3), beside the classic one.")
+        var nativeHistograms = false
         public init() {}
 
         public func run() throws {
@@ -121,8 +123,9 @@ public struct BlockCommand: ParsableCommand {
                     ext[String(l[..<eq])] = String(l[l.index(after: eq)...])
                 }
                 let endMs = try parseTime(end, default: currentTimeMillis())
-                let g = DemoDataGenerator(series: series, startMs: endMs - Int64(days * 86_400_000), endMs: endMs,
+                var g = DemoDataGenerator(series: series, startMs: endMs - Int64(days * 86_400_000), endMs: endMs,
                                           intervalMs: try parseDuration(interval), seed: seed, externalLabels: ext)
+                g.nativeHistograms = nativeHistograms
                 let tty = isatty(2) == 1
                 let metas = try g.run(outDir: out) { done, total in
                     if tty { writeError("\r\u{1B}[2Kblocks \(done)/\(total)" + (done == total ? "\n" : "")) } else if done == total || done % 50 == 0 {

@@ -6,8 +6,9 @@ import StrataTSDB
 /// The model: `series` slots are grouped into pods of 20 series each (counters with resets
 /// at pod restarts, gauges, a classic histogram with `le` buckets, `_sum` and `_count`).
 /// Every pod restarts after a seeded lifetime of 6h–3d and comes back under a new name, so
-/// series come and go as they do in a real cluster. Everything derives from `seed`: the
-/// same arguments give the same samples.
+/// series come and go as they do in a real cluster. With `nativeHistograms` each pod also
+/// exposes the same latency observations as a native histogram (`DemoNativeHistogram`).
+/// Everything derives from `seed`: the same arguments give the same samples.
 public struct DemoDataGenerator {
     public var series: Int
     public var startMs: Int64
@@ -15,6 +16,8 @@ public struct DemoDataGenerator {
     public var intervalMs: Int64
     public var seed: UInt64
     public var externalLabels: [String: String]
+    /// One native histogram series per pod beside the classic one (not counted in `series`).
+    public var nativeHistograms = false
 
     static let blockMs: Int64 = 2 * 3_600_000
     static let perPod = 20
@@ -47,6 +50,7 @@ public struct DemoDataGenerator {
         var buckets = [Double](repeating: 0, count: 10)
         var sum: Double = 0
         var ready: Double = 1
+        var native = DemoNativeHistogram()
     }
 
     /// Writes the blocks under `outDir`; `progress(done, total)` after each block.
@@ -68,6 +72,7 @@ public struct DemoDataGenerator {
         var done = 0
         var ts: [Int64] = []
         var cols = [[Double]](repeating: [], count: Self.perPod)
+        var hist: [Histogram] = []
         while blockStart < endMs {
             let blockEnd = blockStart + Self.blockMs
             let w = try BlockWriter(parentDir: outDir, ulid: ULID(timestampMs: blockEnd), minTime: blockStart, maxTime: blockEnd)
@@ -78,26 +83,29 @@ public struct DemoDataGenerator {
                 var gen: Int64 = -1
                 ts.removeAll(keepingCapacity: true)
                 for i in 0..<Self.perPod { cols[i].removeAll(keepingCapacity: true) }
+                hist.removeAll(keepingCapacity: true)
                 let phase = s.phaseMs % intervalMs
                 var t = blockStart + ((phase - blockStart % intervalMs) % intervalMs + intervalMs) % intervalMs
                 while t < blockEnd {
                     if t >= startMs && t < endMs {
                         let g = (t + s.phaseMs) / s.lifetimeMs
                         if g != gen {
-                            if gen >= 0 { try flush(w, p, gen, width, ts, cols) }
+                            if gen >= 0 { try flush(w, p, gen, width, ts, cols, hist) }
                             ts.removeAll(keepingCapacity: true)
                             for i in 0..<Self.perPod { cols[i].removeAll(keepingCapacity: true) }
+                            hist.removeAll(keepingCapacity: true)
                             gen = g
                             if g != s.generation { Self.restart(&s, g) }
                         }
                         // Real scrapes land a few ms off the grid; keep inside the block.
                         let jitter = intervalMs >= 1000 && s.rng.next() % 10 == 0 ? Int64(s.rng.next() % 3) : 0
                         ts.append(min(t + jitter, blockEnd - 1))
-                        Self.step(&s, t: t, intervalMs: intervalMs, into: &cols)
+                        Self.step(&s, t: t, intervalMs: intervalMs, native: nativeHistograms, into: &cols)
+                        if nativeHistograms { hist.append(s.native.sample) }
                     }
                     t += intervalMs
                 }
-                if gen >= 0 && !ts.isEmpty { try flush(w, p, gen, width, ts, cols) }
+                if gen >= 0 && !ts.isEmpty { try flush(w, p, gen, width, ts, cols, hist) }
                 state[p] = s
             }
             let labels = externalLabels
@@ -117,11 +125,12 @@ public struct DemoDataGenerator {
         s.cpu = 0
         s.buckets = [Double](repeating: 0, count: 10)
         s.sum = 0
+        s.native = DemoNativeHistogram()
         s.memory = 80e6 + Double(s.rng.next() % 100) * 1e6
     }
 
     /// Advances one scrape interval and appends one value per series column.
-    static func step(_ s: inout PodState, t: Int64, intervalMs: Int64, into cols: inout [[Double]]) {
+    static func step(_ s: inout PodState, t: Int64, intervalMs: Int64, native: Bool, into cols: inout [[Double]]) {
         let secs = Double(intervalMs) / 1000
         // A daily cycle makes dashboards look alive.
         let hour = Double((t / 1000) % 86400) / 3600
@@ -142,6 +151,7 @@ public struct DemoDataGenerator {
             cumulative += inc
             s.buckets[i] += cumulative
             s.sum += inc * bucketMid[i]
+            if native { s.native.observe(classicBucket: i, count: inc, sum: inc * bucketMid[i]) }
         }
         if s.rng.next() % 500 == 0 { s.ready = 1 - s.ready }
         cols[0].append(1)
@@ -154,7 +164,8 @@ public struct DemoDataGenerator {
         cols[19].append(s.goroutines)
     }
 
-    func flush(_ w: BlockWriter, _ pod: Int, _ gen: Int64, _ width: Int, _ ts: [Int64], _ cols: [[Double]]) throws {
+    func flush(_ w: BlockWriter, _ pod: Int, _ gen: Int64, _ width: Int, _ ts: [Int64], _ cols: [[Double]],
+               _ hist: [Histogram]) throws {
         let dep = Self.deployments[pod % Self.deployments.count]
         let ns = Self.namespaces[pod % Self.namespaces.count]
         var h = GenRNG(seed: seed ^ UInt64(pod) &* 31 ^ UInt64(bitPattern: gen) &* 0x2545_F491)
@@ -186,6 +197,12 @@ public struct DemoDataGenerator {
             }
             if i == 6 { l["handler"] = "/healthz"; l["code"] = "200"; l["method"] = "HEAD" }
             try w.add(Labels(l), timestamps: ts, values: cols[i])
+        }
+        // The native twin, for pods that carry the whole classic histogram.
+        if nativeHistograms && width > 18 {
+            var l = base
+            l["__name__"] = "http_request_duration_seconds"
+            try w.add(Labels(l), timestamps: ts, histograms: hist)
         }
     }
 }
