@@ -11,8 +11,8 @@ import Glibc
 public struct BenchCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Benchmarks: XOR chunk coding, postings intersection, the PromQL query set (use a release build).",
-        subcommands: [XOR.self, PostingsBench.self, BenchPromQL.self]
+        abstract: "Benchmarks: XOR and native histogram chunk coding, postings intersection, the PromQL query set (use a release build).",
+        subcommands: [XOR.self, HistogramBench.self, PostingsBench.self, BenchPromQL.self]
     )
     public init() {}
 
