@@ -82,6 +82,39 @@ import Testing
         #expect(compared > 100 && histograms > 40, "compared \(compared), histogram answers \(histograms)")
     }
 
+    /// Tombstones over a histogram series of the real block: compaction rewrites it without
+    /// the deleted samples (it used to quarantine the block); other series are unchanged.
+    @Test func tombstonedHistogramSeriesIsRewritten() throws {
+        let root = TestEnv.tempDir("nh-merge-tombstones")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let dir = root + "/in/" + NativeHistogramData.blockID
+        try FileManager.default.createDirectory(atPath: root + "/in", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Self.real, toPath: dir)
+        let block = try BlockReader(dir: dir)
+        var victim: BlockSeries?
+        try block.forEachSeries(matching: []) { s in
+            guard victim == nil else { return }
+            try block.forEachSample(of: s) { _, v in if case .histogram = v { victim = s } }
+        }
+        let s = try #require(victim)
+        var ts: [Int64] = []
+        try block.forEachSample(of: s) { t, _ in ts.append(t) }
+        let cut = TimeInterval(ts[ts.count / 3], ts[ts.count / 2])
+        var tomb = Tombstones()
+        tomb.add(s.ref, cut)
+        try Data(tomb.encoded).write(to: URL(fileURLWithPath: dir + "/tombstones"))
+
+        let meta = try BlockCompactor.compact(blockDirs: [dir], outParentDir: root + "/out")
+        let out = root + "/out/" + meta.ulid.description
+        var v = BlockVerifier(dir: out)
+        #expect(v.run().map(\.description) == [])
+        var want = try HistogramSamples.lines(Self.real)
+        let before = want[s.labels]!.count
+        want[s.labels] = want[s.labels]!.filter { !cut.contains(Int64($0.split(separator: " ")[0])!) }
+        #expect(want[s.labels]!.count == before - (ts.count / 2 - ts.count / 3 + 1))
+        #expect(try HistogramSamples.lines(out) == want)
+    }
+
     /// A series switching between floats, histograms and float histograms, split over two
     /// overlapping blocks: every sample kept, the earlier block winning an equal timestamp,
     /// and a counter reset that only the merged order shows (11 after 20) gets a chunk whose
