@@ -115,6 +115,23 @@ import Testing
         #expect(mark?.reason == "unsupported-encoding")
     }
 
+    /// A 5m block holding a histogram (or undecodable) chunk is refused by the 1h
+    /// downsampler instead of losing that series in the 1h block.
+    @Test func fiveMinuteBlockWithHistogramChunksIsRefused() throws {
+        let root = TestEnv.tempDir("undecodable-5m")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let w = try BlockWriter(parentDir: root, minTime: 0, maxTime: 7_200_000)
+        try w.add(Labels(["__name__": "f"]), chunks: Downsample.raw(timestamps: [0, 60_000], values: [1, 2], resolution: Downsample.resolution5m))
+        try w.add(Labels(["__name__": "nh"]), timestamps: [0, 600_000], histograms: [Histogram(count: 1, sum: 1, positiveSpans: [HistogramSpan(offset: 0, length: 1)], positiveBuckets: [1]),
+                                                                                      Histogram(count: 2, sum: 2, positiveSpans: [HistogramSpan(offset: 0, length: 1)], positiveBuckets: [2])])
+        let m = try w.commit { $0.thanos = ThanosMeta(labels: ["cluster": "c1"], source: "compactor", resolution: Downsample.resolution5m) }
+        let e = #expect(throws: TSDBError.self) {
+            try BlockDownsampler.downsample(blockDir: root + "/" + m.ulid.description, outParentDir: root + "/out", resolution: Downsample.resolution1h)
+        }
+        guard case .unsupportedEncoding(_, let l, 2)? = e else { Issue.record("\(String(describing: e))"); return }
+        #expect(l == Labels(["__name__": "nh"]))
+    }
+
     /// Downsampling a ≥ 40h block with an undecodable chunk or with native histograms
     /// (not downsampled yet) leaves it raw with a no-downsample mark instead of quarantining it.
     @Test func downsamplingLeavesBlockRawWithMark() async throws {
