@@ -177,7 +177,6 @@ extension Compactor {
         let path: String, reason: String
         switch error {
         case TSDBError.corrupt(let p, _, _): (path, reason) = (p, "corrupt-block")
-        // Native histogram chunks: readable, but compaction only merges float samples so far.
         // A series with chunks Strata cannot decode, in blocks that overlap: it could only be
         // merged by decoding it, so the block stays out of its group (and raw).
         case TSDBError.unsupportedEncoding(let p, _, let enc):
