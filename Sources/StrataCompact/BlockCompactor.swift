@@ -15,8 +15,14 @@ public enum BlockCompactor {
     ///     dropped from the output's labels — replicas of one Prometheus deduplicated into one
     ///     block (`--deduplication.replica-label`).
     ///   - ulid: the new block's ID (the compactor picks it to know the output directory).
+    ///   - onUnsupportedChunk: called for each chunk of an encoding Strata cannot decode
+    ///     (XOR2, start-timestamp histograms, an unknown byte) that was copied through byte
+    ///     for byte, with its input block and series. Such a series is only ever copied: where
+    ///     it would need merging (overlap, tombstones) the compaction throws
+    ///     `TSDBError.unsupportedEncoding` naming the input block.
     public static func compact(blockDirs: [String], outParentDir: String, replicaLabels: Set<String> = [],
-                               ulid: ULID = ULID()) throws -> BlockMeta {
+                               ulid: ULID = ULID(),
+                               onUnsupportedChunk: (_ block: ULID, _ series: Labels, _ encoding: UInt8) -> Void = { _, _, _ in }) throws -> BlockMeta {
         guard !blockDirs.isEmpty else { throw TSDBError.invalidArgument("nothing to compact") }
         let blocks = try blockDirs.map { try BlockReader(dir: $0) }.sorted { ($0.meta.minTime, $0.meta.ulid) < ($1.meta.minTime, $1.meta.ulid) }
         let first = blocks[0].meta
@@ -52,11 +58,19 @@ public enum BlockCompactor {
                 if needsMerge && first.resolution != 0 {
                     throw TSDBError.invalidArgument("overlapping downsampled blocks cannot be merged (\(group.map { blocks[$0.block].meta.ulid }))")
                 }
+                let parts = group.map { (blocks[$0.block], $0.series) }
                 if needsMerge {
-                    let (ts, vs) = try mergedSamples(group.map { (blocks[$0.block], $0.series) })
-                    try w.add(labels, timestamps: ts, values: vs)
+                    if let bad = try MixedSeriesMerge.undecodableChunk(parts) {
+                        throw TSDBError.unsupportedEncoding(block: bad.0.dir, series: labels, encoding: bad.1)
+                    }
+                    if try MixedSeriesMerge.needsMixedMerge(parts) {
+                        try w.add(labels, chunks: try MixedSeriesMerge.chunks(parts))
+                    } else {
+                        let (ts, vs) = try mergedSamples(parts)
+                        try w.add(labels, timestamps: ts, values: vs)
+                    }
                 } else {
-                    try w.add(labels, chunks: try copiedChunks(group.map { (blocks[$0.block], $0.series) }))
+                    try w.add(labels, chunks: try copiedChunks(parts, onUnsupportedChunk))
                 }
             }
         } catch {
@@ -84,14 +98,18 @@ public enum BlockCompactor {
         return all.sorted(by: bytewiseLess)
     }
 
-    /// The chunks of one series from non-overlapping blocks (in time order), unchanged.
-    private static func copiedChunks(_ parts: [(BlockReader, BlockSeries)]) throws -> [EncodedChunk] {
+    /// The chunks of one series from non-overlapping blocks (in time order), unchanged —
+    /// including chunks of encodings Strata cannot decode, which are reported.
+    private static func copiedChunks(_ parts: [(BlockReader, BlockSeries)],
+                                     _ onUnsupported: (ULID, Labels, UInt8) -> Void) throws -> [EncodedChunk] {
         var list: [EncodedChunk] = []
         for (block, series) in parts {
             for c in series.chunks {
                 let (enc, data) = try block.chunks.chunk(c.ref)
                 guard let e = ChunkEncoding(rawValue: enc) else {
-                    throw TSDBError.corrupt(path: block.dir + "/chunks", offset: Int(c.ref & 0xFFFF_FFFF), "cannot compact chunk encoding \(enc)")
+                    onUnsupported(block.meta.ulid, series.labels, enc)
+                    list.append(.opaque(encoding: enc, data: Array(data), minTime: c.minTime, maxTime: c.maxTime))
+                    continue
                 }
                 // Histogram chunks are copied as they are, like XOR ones; both start with the sample count.
                 let n = e == .aggr ? try AggrChunk(decoding: data).numSamples

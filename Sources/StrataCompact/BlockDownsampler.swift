@@ -36,6 +36,10 @@ public enum BlockDownsampler {
                             let ag = try e.data.withUnsafeBytes { try AggrChunk(decoding: $0) }
                             aggs.append((ag, ChunkMeta(ref: 0, minTime: e.minTime, maxTime: e.maxTime)))
                         }
+                    } else if enc != ChunkEncoding.xor.rawValue {
+                        // Histogram or undecodable chunks: refused rather than left out of
+                        // the 1h block (the caller keeps the block at 5m with a mark).
+                        throw TSDBError.unsupportedEncoding(block: blockDir, series: s.labels, encoding: enc)
                     }
                 }
                 out = Downsample.aggregates(aggs, inResolution: inRes, resolution: resolution)

@@ -121,8 +121,9 @@ public final class Compactor: Sendable {
         }
 
         if config.downsampling {
-            // Blocks quarantined in this pass carry no-downsample marks the snapshot predates.
-            let skip = Set(snap.noDownsampleMarks.keys).union(await ledger.report.quarantined.keys)
+            // Blocks quarantined or kept raw in this pass carry no-downsample marks the snapshot predates.
+            let report = await ledger.report
+            let skip = Set(snap.noDownsampleMarks.keys).union(report.quarantined.keys).union(report.notDownsampled.keys)
             try await downsampleAll(afterCompaction, skip: skip, ledger: ledger)
         }
 

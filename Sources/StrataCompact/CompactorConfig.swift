@@ -43,6 +43,11 @@ public struct PassReport: Sendable, CustomStringConvertible {
     public var samplesCompacted: UInt64 = 0
     /// Blocks given a no-compact mark in this pass, with the reason.
     public var quarantined: [ULID: String] = [:]
+    /// Blocks given only a no-downsample mark in this pass (chunks that cannot be decoded),
+    /// with the reason; they are still compacted, so the pass counts as completed.
+    public var notDownsampled: [ULID: String] = [:]
+    /// Undecodable chunks met (`strata_compact_unsupported_chunks_total`).
+    public var unsupportedChunks = 0
     /// Jobs that failed for reasons outside the blocks (bucket errors); retried next pass.
     public var failures: [String] = []
 
@@ -52,6 +57,6 @@ public struct PassReport: Sendable, CustomStringConvertible {
     public var completed: Bool { failures.isEmpty && quarantined.isEmpty }
 
     public var description: String {
-        "compactions=\(compactions) samples_compacted=\(samplesCompacted) downsamplings=\(downsamplings) marked_for_deletion=\(markedForDeletion) deleted=\(deleted) partial_uploads_removed=\(partialsRemoved) quarantined=\(quarantined.count) failures=\(failures.count)"
+        "compactions=\(compactions) samples_compacted=\(samplesCompacted) downsamplings=\(downsamplings) marked_for_deletion=\(markedForDeletion) deleted=\(deleted) partial_uploads_removed=\(partialsRemoved) quarantined=\(quarantined.count) not_downsampled=\(notDownsampled.count) unsupported_chunks=\(unsupportedChunks) failures=\(failures.count)"
     }
 }

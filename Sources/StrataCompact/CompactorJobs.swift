@@ -12,6 +12,13 @@ struct GroupResult: Sendable {
     var marked: [BlockMarker]
 }
 
+/// A chunk compaction copied through without decoding it, or that stopped a downsampling.
+struct UndecodableChunk: Sendable {
+    var block: ULID
+    var series: Labels
+    var encoding: UInt8
+}
+
 /// The outcome of downloading and checking a job's input blocks.
 private enum Inputs {
     case ready([String])
@@ -52,14 +59,20 @@ extension Compactor {
             case .ready(let dirs):
                 let id = ULID()
                 let made: BlockMeta
+                var undecodable: [UndecodableChunk] = []
                 do {
-                    made = try BlockCompactor.compact(blockDirs: dirs, outParentDir: dir, replicaLabels: config.replicaLabels, ulid: id)
+                    made = try BlockCompactor.compact(blockDirs: dirs, outParentDir: dir, replicaLabels: config.replicaLabels, ulid: id) {
+                        undecodable.append(UndecodableChunk(block: $0, series: $1, encoding: $2))
+                    }
                 } catch {
                     guard let bad = try await quarantineCulprit(of: error, among: plan, dirs: dirs, ledger: ledger) else { throw error }
                     blocks.removeAll { $0.ulid == bad }
                     continue
                 }
                 let uploaded = try await upload(dir + "/" + id.description, made)
+                if !undecodable.isEmpty {
+                    try await keepUndownsampled(id, undecodable, ledger: ledger)
+                }
                 for b in plan {
                     result.marked.append(try await markForDeletion(b.ulid, reason: "compacted", details: "compacted into \(id)", now: now, ledger: ledger))
                 }
@@ -91,6 +104,11 @@ extension Compactor {
                 let made: BlockMeta
                 do {
                     made = try BlockDownsampler.downsample(blockDir: dirs[0], outParentDir: dir, resolution: res, ulid: id)
+                } catch TSDBError.unsupportedEncoding(_, let series, let enc) {
+                    // Not damage: the block stays raw (and compactable) instead of being quarantined.
+                    try await keepUndownsampled(b.ulid, [UndecodableChunk(block: b.ulid, series: series, encoding: enc)], ledger: ledger)
+                    try? FileManager.default.removeItem(atPath: dir)
+                    continue
                 } catch {
                     guard try await quarantineCulprit(of: error, among: [b], dirs: dirs, ledger: ledger) != nil else { throw error }
                     continue
@@ -159,8 +177,11 @@ extension Compactor {
         let path: String, reason: String
         switch error {
         case TSDBError.corrupt(let p, _, _): (path, reason) = (p, "corrupt-block")
-        // Native histogram chunks: readable, but compaction only merges float samples so far.
-        case TSDBError.unsupportedEncoding(let p, _, _): (path, reason) = (p, "unsupported-encoding")
+        // A series with chunks Strata cannot decode, in blocks that overlap: it could only be
+        // merged by decoding it, so the block stays out of its group (and raw).
+        case TSDBError.unsupportedEncoding(let p, _, let enc):
+            (path, reason) = (p, "unsupported-encoding")
+            if ChunkEncoding(rawValue: enc) == nil { await ledger.unsupported(chunks: 1) }
         default: return nil
         }
         for b in plan {
@@ -169,6 +190,31 @@ extension Compactor {
             return b.ulid
         }
         return nil
+    }
+
+    /// A block that holds chunks downsampling cannot read — encodings Strata cannot decode
+    /// (copied through by compaction), or native histograms, whose downsampling is not
+    /// implemented yet — gets a no-downsample mark with reason `unsupported-encoding` and a
+    /// warning per series; it stays in compaction. Undecodable chunks are counted in
+    /// `strata_compact_unsupported_chunks_total`.
+    func keepUndownsampled(_ id: ULID, _ chunks: [UndecodableChunk], ledger: PassLedger) async throws {
+        try await lock?.verify()
+        for c in chunks {
+            logger.warning("chunk encoding cannot be downsampled; the block is kept raw (no-downsample mark)",
+                           metadata: ["block": "\(id)", "input_block": "\(c.block)", "series": "\(c.series)",
+                                      "encoding": "\(c.encoding) (\(ChunkEncoding.name(c.encoding)))"])
+        }
+        let undecodable = chunks.filter { ChunkEncoding(rawValue: $0.encoding) == nil }.count
+        if undecodable > 0 { await ledger.unsupported(chunks: undecodable) }
+        let first = chunks[0]
+        let why = "series \(first.series) holds \(ChunkEncoding.name(first.encoding)) chunks (encoding \(first.encoding))"
+            + (chunks.count > 1 ? " and \(chunks.count - 1) more chunk(s) cannot be downsampled" : ", which cannot be downsampled")
+        do {
+            try await BlockMarkers(bucket: bucket).mark(id, .noDownsample, details: why, reason: "unsupported-encoding")
+        } catch BlockBucketError.partialBlock {
+            // meta.json vanished meanwhile: nothing left to protect.
+        }
+        await ledger.notDownsampled(id, "unsupported-encoding: \(why)")
     }
 
     /// Takes a block out of compaction and downsampling: no-compact and no-downsample marks

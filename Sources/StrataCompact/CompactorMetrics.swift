@@ -18,6 +18,9 @@ public struct CompactorMetrics: Sendable {
     /// Blocks given a no-compact mark because they cannot be read or overlap unexpectedly.
     public let quarantined: Counter
     public let samplesCompacted: Counter
+    /// Chunks of an encoding Strata cannot decode (XOR2, start-timestamp histograms, an
+    /// unknown byte) met by compaction or downsampling; their blocks stay un-downsampled.
+    public let unsupportedChunks: Counter
     public let passes: Counter
     public let passFailures: Counter
     public let lastSuccessfulPass: Gauge
@@ -41,6 +44,7 @@ public struct CompactorMetrics: Sendable {
         partialsRemoved = c("strata_compact_aborted_partial_uploads_deleted_total")
         quarantined = c("strata_compact_quarantined_blocks_total")
         samplesCompacted = c("strata_compact_samples_total")
+        unsupportedChunks = c("strata_compact_unsupported_chunks_total")
         passes = c("strata_compact_iterations_total")
         passFailures = c("strata_compact_iteration_failures_total")
         lastSuccessfulPass = g("strata_compact_last_successful_run_timestamp_seconds")

@@ -65,6 +65,15 @@ actor PassLedger {
         metrics.quarantined.increment()
     }
 
+    func unsupported(chunks n: Int) {
+        report.unsupportedChunks += n
+        metrics.unsupportedChunks.increment(by: Int64(n))
+    }
+
+    func notDownsampled(_ id: ULID, _ why: String) {
+        report.notDownsampled[id] = why
+    }
+
     func failed(_ what: String, compaction: Bool) {
         report.failures.append(what)
         (compaction ? metrics.compactionFailures : metrics.downsampleFailures).increment()

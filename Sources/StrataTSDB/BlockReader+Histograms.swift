@@ -52,7 +52,9 @@ extension BlockReader {
                     }
                 }
             default:
-                throw TSDBError.corrupt(path: segmentPath(c.ref), offset: Int(c.ref & 0xFFFF_FFFF), "unknown chunk encoding \(enc)")
+                // XOR2, start-timestamp histograms or a newer byte: intact (its CRC held) but
+                // not decodable here; callers skip or copy the series.
+                throw TSDBError.unsupportedEncoding(block: dir, series: series.labels, encoding: enc)
             }
         }
     }

@@ -79,7 +79,8 @@ public final class BlockReader: @unchecked Sendable {
     /// Appends the samples of `series` in `[minTime, maxTime]` to `ts`/`vs`, dropping samples
     /// at or past the block's maxTime and those deleted by tombstones. Downsampled chunks
     /// yield the `aggregate` sub-chunk (an error when none is given). Histogram chunks throw
-    /// `TSDBError.unsupportedEncoding` (read them with `forEachSample` or `histogramSamples`).
+    /// `TSDBError.unsupportedEncoding` (read them with `forEachSample` or `histogramSamples`),
+    /// as do chunks of encodings Strata cannot decode.
     public func samples(of series: BlockSeries, minTime: Int64 = .min, maxTime: Int64 = .max,
                         aggregate: AggrType? = nil, into ts: inout [Int64], _ vs: inout [Double]) throws {
         let hi = min(maxTime, meta.maxTime &- 1)
@@ -96,11 +97,10 @@ public final class BlockReader: @unchecked Sendable {
                 let ag = try AggrChunk(decoding: data)
                 guard let part = ag[aggregate] else { continue }
                 try part.withUnsafeBytes { try appendXOR($0, ref: c.ref, minTime, hi, deleted, &ts, &vs) }
-            case ChunkEncoding.histogram.rawValue, ChunkEncoding.floatHistogram.rawValue:
-                throw TSDBError.unsupportedEncoding(block: dir, series: series.labels, encoding: enc)
             default:
-                throw TSDBError.corrupt(path: dir + "/chunks/" + SegmentFormat.name(Int(c.ref >> 32)), offset: Int(c.ref & 0xFFFF_FFFF),
-                                        "unknown chunk encoding \(enc)")
+                // Histogram chunks, and encodings Strata cannot decode (the chunk's CRC held,
+                // so the byte is a newer Prometheus's, not damage).
+                throw TSDBError.unsupportedEncoding(block: dir, series: series.labels, encoding: enc)
             }
         }
     }

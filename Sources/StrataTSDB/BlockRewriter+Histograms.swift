@@ -6,38 +6,12 @@ extension BlockRewriter {
     /// Prometheus's append rules (so counter-reset headers are recomputed from the kept
     /// samples, as a compaction in Prometheus would).
     static func rechunk(_ src: BlockReader, _ s: BlockSeries, dropping cut: [TimeInterval]) throws -> [EncodedChunk] {
-        var out: [EncodedChunk] = []
-        var ft: [Int64] = [], fv: [Double] = []
-        var ints = HistogramChunkSequence(), floats = FloatHistogramChunkSequence()
-        var kind = 0  // 1 float, 2 histogram, 3 float histogram: the run being collected
-        func flush() {
-            switch kind {
-            case 1:
-                out += EncodedChunk.xorChunks(timestamps: ft, values: fv)
-                ft.removeAll(keepingCapacity: true)
-                fv.removeAll(keepingCapacity: true)
-            case 2: out += ints.finish()
-            case 3: out += floats.finish()
-            default: break
-            }
-        }
+        var chunker = MixedSampleChunker()
         try src.forEachSample(of: s) { t, v in
             if cut.contains(where: { $0.contains(t) }) { return }
-            let k: Int
-            switch v {
-            case .float: k = 1
-            case .histogram: k = 2
-            case .floatHistogram: k = 3
-            }
-            if k != kind { flush(); kind = k }
-            switch v {
-            case .float(let x): ft.append(t); fv.append(x)
-            case .histogram(let h): try ints.append(t, h)
-            case .floatHistogram(let h): try floats.append(t, h)
-            }
+            try chunker.append(t, v)
         }
-        flush()
-        return out
+        return chunker.finish()
     }
 
     static func hasHistogramChunks(_ src: BlockReader, _ s: BlockSeries) throws -> Bool {

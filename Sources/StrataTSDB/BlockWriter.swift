@@ -10,6 +10,18 @@ public struct EncodedChunk: Sendable {
     public var minTime: Int64
     public var maxTime: Int64
     public var numSamples: Int
+    /// Set for a chunk copied through whose encoding Strata cannot decode (XOR2, histograms
+    /// with start timestamps, a byte from a newer Prometheus): the chunk is written with this
+    /// encoding byte and its data untouched, and `encoding` is ignored. `numSamples` is 0 for
+    /// such a chunk — nothing here can count them — so the block's stats undercount.
+    public var opaqueEncoding: UInt8?
+
+    /// A chunk of an undecodable encoding, to be written byte for byte.
+    public static func opaque(encoding: UInt8, data: [UInt8], minTime: Int64, maxTime: Int64) -> EncodedChunk {
+        var c = EncodedChunk(encoding: .xor, data: data, minTime: minTime, maxTime: maxTime, numSamples: 0)
+        c.opaqueEncoding = encoding
+        return c
+    }
 
     public init(encoding: ChunkEncoding, data: [UInt8], minTime: Int64, maxTime: Int64, numSamples: Int) {
         self.encoding = encoding
@@ -124,7 +136,7 @@ public final class BlockWriter {
         var metas: [ChunkMeta] = []
         metas.reserveCapacity(list.count)
         for c in list {
-            let ref = try chunks.write(encoding: c.encoding, data: c.data)
+            let ref = try chunks.write(encodingByte: c.opaqueEncoding ?? c.encoding.rawValue, data: c.data)
             metas.append(ChunkMeta(ref: ref, minTime: c.minTime, maxTime: c.maxTime))
         }
         return metas

@@ -47,6 +47,11 @@ public final class ChunkSegmentWriter {
 
     /// Appends one chunk record and returns its ref. A chunk never spans two segments.
     public func write(encoding: ChunkEncoding, data: [UInt8]) throws -> ChunkRef {
+        try write(encodingByte: encoding.rawValue, data: data)
+    }
+
+    /// Appends one chunk record with any encoding byte (a chunk copied through unread).
+    public func write(encodingByte: UInt8, data: [UInt8]) throws -> ChunkRef {
         let need = 5 + 1 + data.count + 4
         if file == nil || (file!.offset + need > maxSize && file!.offset > SegmentFormat.headerSize) {
             try cut()
@@ -56,7 +61,7 @@ public final class ChunkSegmentWriter {
         var w = ByteWriter(capacity: data.count + 16)
         w.uvarint(UInt64(data.count))
         let crcStart = w.count
-        w.u8(encoding.rawValue)
+        w.u8(encodingByte)
         w.append(data)
         w.be32(w.crc32(from: crcStart, to: w.count))
         try f.write(w.bytes)

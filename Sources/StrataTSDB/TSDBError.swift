@@ -12,8 +12,10 @@ public enum TSDBError: Error, CustomStringConvertible {
     case corrupt(path: String, offset: Int, String)
     case notABlock(path: String, String)
     case invalidArgument(String)
-    /// A chunk of `series` in `block` has an encoding the call cannot return (histogram
-    /// chunks asked for as floats). The block is fine: callers fail or skip that series only.
+    /// A chunk of `series` in `block` has an encoding the call cannot return: histogram
+    /// chunks asked for as floats, or an encoding Strata cannot decode at all (XOR2,
+    /// start-timestamp histograms, an unknown byte whose CRC holds). The block is fine:
+    /// callers fail, skip or copy through that series only.
     case unsupportedEncoding(block: String, series: Labels, encoding: UInt8)
 
     public var description: String {
@@ -23,8 +25,7 @@ public enum TSDBError: Error, CustomStringConvertible {
         case .notABlock(let p, let m): return "\(p): not a TSDB block: \(m)"
         case .invalidArgument(let m): return m
         case .unsupportedEncoding(let b, let s, let e):
-            let what = ChunkEncoding(rawValue: e).map { "\($0)" } ?? "unknown"
-            return "\(b): series \(s) holds \(what) chunks (encoding \(e)), which are not float samples"
+            return "\(b): series \(s) holds \(ChunkEncoding.name(e)) chunks (encoding \(e)), which this reader cannot return"
         }
     }
 

@@ -74,6 +74,7 @@ public struct BlockCommand: ParsableCommand {
         public func run() throws {
             var v = BlockVerifier(dir: blockDir)
             let problems = v.run()
+            for u in v.unsupportedChunks { printError("warning: " + u.description) }
             if problems.isEmpty {
                 print("\(blockDir): ok (\(v.series) series, \(v.chunks) chunks, \(v.samples) samples)")
                 return
