@@ -5,6 +5,7 @@ import Metrics
 import NIOCore
 import NIOHTTP1
 import StrataCore
+import Synchronization
 
 /// The querier behind the frontend (`--query-frontend.downstream-url`), over one pooled
 /// HTTP client. Connection failures and 5xx answers are retried up to `maxRetries` times in
@@ -22,6 +23,9 @@ public final class Downstream: Sendable {
     let timeout: Duration
     let logger: Logger
     static let maxBody = 512 << 20
+    /// The querier's semantics as last read, and when.
+    let semanticsSeen = Mutex<(version: String, at: ContinuousClock.Instant)?>(nil)
+    static let semanticsTTL: Duration = .seconds(30)
 
     public init(url: String, maxRetries: Int, timeout: Duration = .seconds(300), logger: Logger) {
         baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
@@ -34,6 +38,20 @@ public final class Downstream: Sendable {
     }
 
     public func shutdown() async throws { try await client.shutdown() }
+
+    /// The Prometheus release whose PromQL the querier follows (its buildinfo `version`:
+    /// 3.14.0, or 2.42.0 under `--query.promql-compat=2.42`), re-read every 30 s. Part of every
+    /// cache key, so an answer computed under one semantics is never served under the other
+    /// when the querier's flag changes. Empty (and not remembered) when the querier is
+    /// unreachable.
+    public func semantics() async -> String {
+        if let seen = semanticsSeen.withLock({ $0 }), ContinuousClock.now - seen.at < Self.semanticsTTL { return seen.version }
+        let r = await send(method: "GET", "/api/v1/status/buildinfo")
+        guard r.status == 200, let doc = try? JSONValue(parsing: String(decoding: r.body, as: UTF8.self)),
+              let version = doc["data"]?["version"]?.stringValue else { return "" }
+        semanticsSeen.withLock { $0 = (version, ContinuousClock.now) }
+        return version
+    }
 
     /// `pathAndQuery` starts with `/`; `method` is the HTTP method's name.
     public func send(method: String, _ pathAndQuery: String, body: [UInt8]? = nil, contentType: String? = nil) async -> Response {

@@ -55,7 +55,8 @@ public final class MetadataCache: Sendable {
             return await downstream.send(method: "GET", path + "?" + form.encoded())
         }
         let parts = Self.parts(start, end, interval: config.splitInterval)
-        let keys = parts.map { key(path, form, $0.0, $0.1) }
+        let semantics = cache == nil ? "" : await downstream.semantics()
+        let keys = parts.map { key(path, form, $0.0, $0.1, semantics: semantics) }
         let cached = cache == nil ? [:] : await cache!.fetch(keys)
         let gate = AsyncSemaphore(limit: config.maxQueryParallelism)
         let cutoff = now - config.maxFreshness
@@ -148,9 +149,10 @@ public final class MetadataCache: Sendable {
         return out
     }
 
-    func key(_ path: String, _ form: FormValues, _ s: Int64, _ e: Int64) -> String {
+    /// Per path, parameters, part and querier semantics (selectors parse differently).
+    func key(_ path: String, _ form: FormValues, _ s: Int64, _ e: Int64, semantics: String) -> String {
         var h = SHA256()
-        h.update(data: Array(path.utf8) + [0])
+        h.update(data: Array(path.utf8) + [0] + Array(semantics.utf8) + [0])
         for (k, v) in form.items.sorted(by: { $0.0 == $1.0 ? $0.1 < $1.1 : $0.0 < $1.0 }) where k != "start" && k != "end" {
             h.update(data: Array(k.utf8) + [0] + Array(v.utf8) + [0])
         }

@@ -62,7 +62,8 @@ public final class QueryRangeCache: Sendable {
         let cacheable = cache != nil && (form["dedup"].map { !["0", "f", "F", "false", "FALSE", "False"].contains($0) } ?? true)
         let parts = RangeSplit.split(start: start, end: end, step: step, interval: config.splitInterval)
         Counter(label: "strata_frontend_split_queries_total").increment(by: parts.count)
-        let keys = parts.map { cacheKey(form, step: step, partStart: $0.start) }
+        let semantics = cacheable ? await downstream.semantics() : ""
+        let keys = parts.map { cacheKey(form, step: step, partStart: $0.start, semantics: semantics) }
         let cached = cacheable ? await cache!.fetch(Array(Set(keys))) : [:]
 
         // Work out, per part, what the cache has and which gaps must be fetched.
@@ -171,10 +172,11 @@ public final class QueryRangeCache: Sendable {
     }
 
     /// One cache entry per query, parameters, step, grid phase and split interval — and per
-    /// Strata version, so an upgrade never serves results an older querier computed.
-    func cacheKey(_ form: FormValues, step: Int64, partStart: Int64) -> String {
+    /// Strata version and querier semantics (`Downstream.semantics`), so an upgrade or a
+    /// change of `--query.promql-compat` never serves results computed the other way.
+    func cacheKey(_ form: FormValues, step: Int64, partStart: Int64, semantics: String) -> String {
         var h = SHA256()
-        h.update(data: Array(StrataVersion.version.utf8) + [0])
+        h.update(data: Array(StrataVersion.version.utf8) + [0] + Array(semantics.utf8) + [0])
         for (k, v) in form.items.sorted(by: { $0.0 == $1.0 ? $0.1 < $1.1 : $0.0 < $1.0 }) where k != "start" && k != "end" && k != "time" {
             h.update(data: Array(k.utf8) + [0] + Array(v.utf8) + [0])
         }

@@ -46,7 +46,8 @@ final class FrontendStack: Sendable {
     let frontendPort: Int
     let service: FrontendService
 
-    static func start(cache: (any ResultsCache)?, configure: (inout FrontendConfig) -> Void = { _ in }) async throws -> FrontendStack {
+    static func start(cache: (any ResultsCache)?, configure: (inout FrontendConfig) -> Void = { _ in },
+                      querier: (inout QuerierService.Config) -> Void = { _ in }) async throws -> FrontendStack {
         let store = try LocalBlockStore(directory: blocks)
         let server = GRPCStoreServer(store: store, host: "127.0.0.1", port: 0)
         Task { try await server.serve() }
@@ -57,8 +58,9 @@ final class FrontendStack: Sendable {
         qc.grpcAddress = "127.0.0.1:0"
         qc.endpoints = ["127.0.0.1:\(storePort)"]
         qc.endpointInterval = .milliseconds(500)
-        let querier = QuerierService(config: qc, registry: PrometheusCollectorRegistry(), logger: Logger(label: "q"))
-        let qt = Task { try await querier.run() }
+        querier(&qc)
+        let querierService = QuerierService(config: qc, registry: PrometheusCollectorRegistry(), logger: Logger(label: "q"))
+        let qt = Task { try await querierService.run() }
         var fc = FrontendConfig()
         fc.downstreamURL = "http://127.0.0.1:\(qport)"
         configure(&fc)
@@ -208,6 +210,34 @@ struct FrontendTestError: Error, CustomStringConvertible {
         #expect(try await second.viaFrontend(q) == answer)
         #expect(second.downstreamQueries == 0, "answered from the SQLite file")
         await second.stop()
+    }
+
+    /// Answers cached under one PromQL semantics are not served when the querier behind
+    /// runs the other (`--query.promql-compat`): the semantics are part of the cache key.
+    @Test func cacheKeyFollowsTheQuerierSemantics() async throws {
+        let path = TestEnv.tempDir("fe-compat") + "/c.sqlite"
+        let t0 = FrontendStack.t0
+        let q = Self.range("sum by (job) (rate(req_total[10m]))", t0, t0 + 47 * 3_600_000, step: 900)
+        let lq = "/api/v1/labels?start=\(Double(t0) / 1000)&end=\(Double(t0 + 47 * 3_600_000) / 1000)"
+        let v3 = try await FrontendStack.start(cache: try SQLiteCache(path: path, maxBytes: 1 << 30, logger: Logger(label: "c")))
+        _ = try await v3.viaFrontend(q)
+        _ = try await v3.viaFrontend(lq)
+        await v3.stop()
+        let v2 = try await FrontendStack.start(cache: try SQLiteCache(path: path, maxBytes: 1 << 30, logger: Logger(label: "c")),
+                                               querier: { $0.api.promqlCompat = .v2_42 })
+        #expect(try await v2.viaFrontend(q) == (try await v2.direct(q)))
+        #expect(v2.downstreamQueries > 0, "a 2.42 querier's answers are not the 3.14 ones in the cache")
+        _ = try await v2.viaFrontend(lq)
+        #expect(v2.service.metadata.downstreamQueries.load(ordering: .relaxed) > 0)
+        let n = v2.downstreamQueries
+        _ = try await v2.viaFrontend(q)
+        #expect(v2.downstreamQueries == n, "warm under its own semantics")
+        await v2.stop()
+        // Back to 3.14: the first answers are still there.
+        let again = try await FrontendStack.start(cache: try SQLiteCache(path: path, maxBytes: 1 << 30, logger: Logger(label: "c")))
+        _ = try await again.viaFrontend(q)
+        #expect(again.downstreamQueries == 0)
+        await again.stop()
     }
 
     @Test func inMemoryCacheIsBounded() async {
