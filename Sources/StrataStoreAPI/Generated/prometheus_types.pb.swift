@@ -334,6 +334,8 @@ public nonisolated struct Prometheus_Chunk: Sendable {
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
+  /// Matches the TSDB chunk encoding byte (Prometheus 3.x adds float histograms, XOR2 and the
+  /// start-timestamp variants).
   public nonisolated enum Encoding: SwiftProtobuf.Enum, Swift.CaseIterable {
     public typealias RawValue = Int
     case unknown // = 0
