@@ -70,12 +70,9 @@ enum RangeFunctions {
         },
     ]
 
-    /// rate/increase/delta: the increase over the window, extrapolated towards the window's
-    /// edges when the samples end near them (never below zero for counters).
-    static func extrapolatedRate(_ p: [Point], _ w: RangeWindow, isCounter: Bool, isRate: Bool) -> Double? {
-        if p.count < 2 { return nil }
-        let rangeStart = w.ts - (w.range + w.offset)
-        let rangeEnd = w.ts - w.offset
+    /// Last minus first value; for counters each reset adds back the value before it. Shared
+    /// by the 2.42 and 3.x extrapolations, which differ only in how they extend it.
+    static func rawIncrease(_ p: [Point], isCounter: Bool) -> Double {
         var result = p[p.count - 1].v - p[0].v
         if isCounter {
             var prev = p[0].v
@@ -84,6 +81,16 @@ enum RangeFunctions {
                 prev = x.v
             }
         }
+        return result
+    }
+
+    /// rate/increase/delta: the increase over the window, extrapolated towards the window's
+    /// edges when the samples end near them (never below zero for counters).
+    static func extrapolatedRate(_ p: [Point], _ w: RangeWindow, isCounter: Bool, isRate: Bool) -> Double? {
+        if p.count < 2 { return nil }
+        let rangeStart = w.ts - (w.range + w.offset)
+        let rangeEnd = w.ts - w.offset
+        let result = rawIncrease(p, isCounter: isCounter)
         var durationToStart = Double(p[0].t - rangeStart) / 1000
         let durationToEnd = Double(rangeEnd - p[p.count - 1].t) / 1000
         let sampledInterval = Double(p[p.count - 1].t - p[0].t) / 1000

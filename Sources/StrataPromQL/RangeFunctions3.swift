@@ -36,14 +36,7 @@ enum RangeFunctions3 {
         if p.count < 2 { return nil }
         let rangeStart = w.ts - (w.range + w.offset)
         let rangeEnd = w.ts - w.offset
-        var result = p[p.count - 1].v - p[0].v
-        if isCounter {
-            var prev = p[0].v
-            for x in p.dropFirst() {
-                if x.v < prev { result += prev }
-                prev = x.v
-            }
-        }
+        let result = RangeFunctions.rawIncrease(p, isCounter: isCounter)
         var durationToStart = Double(p[0].t - rangeStart) / 1000
         var durationToEnd = Double(rangeEnd - p[p.count - 1].t) / 1000
         let sampledInterval = Double(p[p.count - 1].t - p[0].t) / 1000

@@ -44,12 +44,18 @@ public struct TestScript: Sendable {
 
     public var commands: [Command]
 
-    public init(parsing text: String) throws {
-        commands = []
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { raw -> String in
+    /// The script's lines, trimmed, comments blanked (line numbers stay as in the file);
+    /// shared by the 2.42 and 3.x script parsers.
+    static func scriptLines(_ text: String) -> [String] {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { raw -> String in
             let t = raw.trimmingSpaces()
             return t.hasPrefix("#") ? "" : t
         }
+    }
+
+    public init(parsing text: String) throws {
+        commands = []
+        let lines = TestScript.scriptLines(text)
         var i = 0
         while i < lines.count {
             let l = lines[i]

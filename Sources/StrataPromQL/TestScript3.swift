@@ -83,10 +83,7 @@ public struct TestScript3: Sendable {
     public var commands: [Command] = []
 
     public init(parsing text: String) throws {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { raw -> String in
-            let t = raw.trimmingSpaces()
-            return t.hasPrefix("#") ? "" : t
-        }
+        let lines = TestScript.scriptLines(text)
         var i = 0
         while i < lines.count {
             let l = lines[i]
