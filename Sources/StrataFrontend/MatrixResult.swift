@@ -3,6 +3,8 @@ import StrataCore
 /// A range query's result as the frontend keeps it: series with their label set (for
 /// ordering), the metric object exactly as the querier wrote it, and points whose values keep
 /// the querier's text — so a merged answer is byte-identical to the querier's own.
+/// Native histogram points are kept in the same columns as their JSON object text (which
+/// starts with `{`, where a float's text never does), so cache entries need no new format.
 public struct MatrixResult: Sendable, Equatable {
     public struct Series: Sendable, Equatable {
         public var labels: Labels
@@ -10,6 +12,8 @@ public struct MatrixResult: Sendable, Equatable {
         public var timestamps: [Int64]
         public var values: [String]
     }
+
+    static func isHistogram(_ value: String) -> Bool { value.utf8.first == UInt8(ascii: "{") }
 
     public var series: [Series] = []
 
@@ -29,7 +33,8 @@ public struct MatrixResult: Sendable, Equatable {
         var out = MatrixResult()
         out.series.reserveCapacity(result.count)
         for s in result {
-            guard let metric = s["metric"]?.objectValue, let values = s["values"]?.arrayValue else {
+            let values = s["values"]?.arrayValue, histograms = s["histograms"]?.arrayValue
+            guard let metric = s["metric"]?.objectValue, values != nil || histograms != nil else {
                 throw Malformed(description: "series without metric or values")
             }
             var pairs: [Label] = []
@@ -44,26 +49,38 @@ public struct MatrixResult: Sendable, Equatable {
                 w.string(v)
             }
             w.byte(UInt8(ascii: "}"))
-            var ts: [Int64] = [], vs: [String] = []
-            ts.reserveCapacity(values.count)
-            vs.reserveCapacity(values.count)
-            for p in values {
+            var points: [(Int64, String)] = []
+            points.reserveCapacity((values?.count ?? 0) + (histograms?.count ?? 0))
+            for p in values ?? [] {
                 guard let pair = p.arrayValue, pair.count == 2, let v = pair[1].stringValue else {
                     throw Malformed(description: "point is not [time, \"value\"]")
                 }
-                let t: Double
-                switch pair[0] {
-                case .int(let i): t = Double(i)
-                case .double(let d): t = d
-                default: throw Malformed(description: "point time is not a number")
-                }
-                ts.append(Int64((t * 1000).rounded()))
-                vs.append(v)
+                points.append((try time(pair[0]), v))
             }
-            out.series.append(Series(labels: Labels(pairs), metricJSON: w.string, timestamps: ts, values: vs))
+            for p in histograms ?? [] {
+                guard let pair = p.arrayValue, pair.count == 2, case .object = pair[1] else {
+                    throw Malformed(description: "histogram point is not [time, {…}]")
+                }
+                points.append((try time(pair[0]), pair[1].serialized()))
+            }
+            if values != nil && histograms != nil { points.sort { $0.0 < $1.0 } }
+            out.series.append(Series(labels: Labels(pairs), metricJSON: w.string, timestamps: points.map(\.0), values: points.map(\.1)))
         }
         let warnings = (doc["warnings"]?.arrayValue ?? []).compactMap(\.stringValue)
+            + (doc["infos"]?.arrayValue ?? []).compactMap { $0.stringValue.map { infoPrefix + $0 } }
         return (out, warnings)
+    }
+
+    /// Infos travel with the warnings (marked by this prefix) and are split off again when
+    /// the answer is written.
+    static let infoPrefix = "\u{1}info:"
+
+    static func time(_ v: JSONValue) throws -> Int64 {
+        switch v {
+        case .int(let i): return i * 1000
+        case .double(let d): return Int64((d * 1000).rounded())
+        default: throw Malformed(description: "point time is not a number")
+        }
     }
 
     /// Only the points in [start, end].
@@ -116,21 +133,45 @@ public struct MatrixResult: Sendable, Equatable {
             if i > 0 { w.byte(UInt8(ascii: ",")) }
             w.append("{\"metric\":")
             w.append(s.metricJSON)
-            w.append(",\"values\":[")
-            for j in 0..<s.timestamps.count {
-                if j > 0 { w.byte(UInt8(ascii: ",")) }
-                w.byte(UInt8(ascii: "["))
-                w.timestamp(s.timestamps[j])
-                w.append(",\"")
-                w.append(s.values[j])
-                w.append("\"]")
+            let hists = s.values.indices.filter { Self.isHistogram(s.values[$0]) }
+            if hists.count < s.values.count || hists.isEmpty {
+                w.append(",\"values\":[")
+                var first = true
+                for j in 0..<s.timestamps.count where !Self.isHistogram(s.values[j]) {
+                    if !first { w.byte(UInt8(ascii: ",")) }
+                    first = false
+                    w.byte(UInt8(ascii: "["))
+                    w.timestamp(s.timestamps[j])
+                    w.append(",\"")
+                    w.append(s.values[j])
+                    w.append("\"]")
+                }
+                w.byte(UInt8(ascii: "]"))
             }
-            w.append("]}")
+            if !hists.isEmpty {
+                w.append(",\"histograms\":[")
+                for (k, j) in hists.enumerated() {
+                    if k > 0 { w.byte(UInt8(ascii: ",")) }
+                    w.byte(UInt8(ascii: "["))
+                    w.timestamp(s.timestamps[j])
+                    w.byte(UInt8(ascii: ","))
+                    w.append(s.values[j])
+                    w.byte(UInt8(ascii: "]"))
+                }
+                w.byte(UInt8(ascii: "]"))
+            }
+            w.byte(UInt8(ascii: "}"))
         }
         w.append("]}")
-        if !warnings.isEmpty {
+        let infos = warnings.filter { $0.hasPrefix(Self.infoPrefix) }.map { String($0.dropFirst(Self.infoPrefix.count)) }
+        let plain = warnings.filter { !$0.hasPrefix(Self.infoPrefix) }
+        if !plain.isEmpty {
             w.append(",\"warnings\":")
-            w.stringArray(warnings)
+            w.stringArray(plain)
+        }
+        if !infos.isEmpty {
+            w.append(",\"infos\":")
+            w.stringArray(infos)
         }
         w.byte(UInt8(ascii: "}"))
         return w.bytes

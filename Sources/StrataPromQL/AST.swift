@@ -112,6 +112,8 @@ public struct BinaryExpr: Sendable {
     /// Set when both sides are instant vectors.
     public var matching: VectorMatching?
     public var returnBool: Bool
+    /// Where the expression (its left-hand side) starts, for annotations.
+    public var pos: SourcePos? = nil
 }
 
 public enum AggregateOp: String, Sendable, CaseIterable {
@@ -137,11 +139,20 @@ public struct AggregateExpr: Sendable {
     public var param: Expr?
     public var grouping: [String]
     public var without: Bool
+    /// Where the aggregation, its vector argument and its parameter start, for annotations.
+    public var pos: SourcePos? = nil
+    public var exprPos: SourcePos? = nil
+    public var paramPos: SourcePos? = nil
 }
 
 public struct Call: Sendable {
     public var function: FunctionSignature
     public var args: [Expr]
+    /// Where the call and each argument start, for annotations.
+    public var pos: SourcePos? = nil
+    public var argPos: [SourcePos] = []
+
+    func argPosition(_ i: Int) -> SourcePos? { i < argPos.count ? argPos[i] : nil }
 }
 
 public enum UnaryOp: String, Sendable { case plus = "+", minus = "-" }

@@ -42,7 +42,15 @@ public struct Engine: Sendable {
 
     public func instantQuery(_ queryable: any Queryable, _ expr: Expr, time: Int64,
                              lookbackDelta: Int64? = nil) async throws -> QueryResult {
-        try await exec(queryable, expr, start: time, end: time, interval: 0, lookbackDelta: lookbackDelta)
+        try await exec(queryable, expr, start: time, end: time, interval: 0, lookbackDelta: lookbackDelta).result
+    }
+
+    /// An instant (`step` 0) or range query, with the warnings and infos it produced.
+    public func query(_ queryable: any Queryable, _ expr: Expr, start: Int64, end: Int64, step: Int64,
+                      lookbackDelta: Int64? = nil) async throws -> QueryOutput {
+        if step == 0 { return try await exec(queryable, expr, start: start, end: start, interval: 0, lookbackDelta: lookbackDelta) }
+        try Self.checkRange(expr, start: start, end: end, step: step)
+        return try await exec(queryable, expr, start: start, end: end, interval: step, lookbackDelta: lookbackDelta)
     }
 
     /// A range query from `start` to `end` (inclusive, Unix ms) every `step` ms.
@@ -54,16 +62,20 @@ public struct Engine: Sendable {
 
     public func rangeQuery(_ queryable: any Queryable, _ expr: Expr, start: Int64, end: Int64, step: Int64,
                            lookbackDelta: Int64? = nil) async throws -> QueryResult {
+        try Self.checkRange(expr, start: start, end: end, step: step)
+        return try await exec(queryable, expr, start: start, end: end, interval: step, lookbackDelta: lookbackDelta).result
+    }
+
+    static func checkRange(_ expr: Expr, start: Int64, end: Int64, step: Int64) throws {
         guard expr.type == .vector || expr.type == .scalar else {
             throw QueryError.badQuery("invalid expression type \"\(expr.type.documented)\" for range query, must be Scalar or instant Vector")
         }
         guard step > 0 else { throw QueryError.badQuery("zero or negative query resolution step widths are not accepted") }
         guard end >= start else { throw QueryError.badQuery("end timestamp must not be before start time") }
-        return try await exec(queryable, expr, start: start, end: end, interval: step, lookbackDelta: lookbackDelta)
     }
 
     func exec(_ queryable: any Queryable, _ expr0: Expr, start: Int64, end: Int64, interval: Int64,
-              lookbackDelta: Int64?) async throws -> QueryResult {
+              lookbackDelta: Int64?) async throws -> QueryOutput {
         let lookback = lookbackDelta ?? options.lookbackDelta
         let deadline = ContinuousClock.now.advanced(by: options.timeout)
         var folded = expr0
@@ -82,16 +94,19 @@ public struct Engine: Sendable {
         if interval == 0 {
             let ev = Evaluator(start: start, end: start, interval: 1, shared: shared)
             let val = try ev.eval(expr)
+            let annotations = shared.annotations
             switch val {
-            case .string(let s): return .string(t: start, v: s)
+            case .string(let s): return QueryOutput(result: .string(t: start, v: s), annotations: annotations)
             case .matrix(let mat):
                 switch expr.type {
                 case .vector:
-                    return .vector(mat.map { Sample(labels: $0.labels, t: start, v: $0.points[0].v) })
+                    return QueryOutput(result: .vector(mat.map {
+                        Sample(labels: $0.labels, t: start, v: $0.points.first?.v ?? 0, h: $0.histograms.first?.h)
+                    }), annotations: annotations)
                 case .scalar:
-                    return .scalar(t: start, v: mat.first?.points.first?.v ?? .nan)
+                    return QueryOutput(result: .scalar(t: start, v: mat.first?.points.first?.v ?? .nan), annotations: annotations)
                 default:
-                    return .matrix(mat)
+                    return QueryOutput(result: .matrix(mat), annotations: annotations)
                 }
             }
         }
@@ -101,7 +116,7 @@ public struct Engine: Sendable {
         }
         try shared.checkDeadline("expression evaluation")
         mat.sort { $0.labels < $1.labels }
-        return .matrix(mat)
+        return QueryOutput(result: .matrix(mat), annotations: shared.annotations)
     }
 
     /// Selects every selector's series concurrently (remote stores answer in parallel);

@@ -9,12 +9,12 @@ extension Evaluator {
         var groupLabels: [Int: Labels] = [:]
         if let p = a.param, case .string(let label) = p.unwrapped {
             return try rangeEval([nil, a.expr], prep: keyFn) { inp in
-                try aggregate(a.op, grouping, a.without, .string(label), &inp, &groupLabels)
+                try aggregate(a, grouping, a.without, .string(label), &inp, &groupLabels)
             }
         }
         return try rangeEval([a.param, a.expr], prep: keyFn) { inp in
             let param: Double = a.param != nil ? (inp.vectors[0].first?.v ?? .nan) : 0
-            return try aggregate(a.op, grouping, a.without, .number(param), &inp, &groupLabels)
+            return try aggregate(a, grouping, a.without, .number(param), &inp, &groupLabels)
         }
     }
 
@@ -43,6 +43,10 @@ extension Evaluator {
         var kahanC = 0.0
         /// 3.x avg: switched from sum/count to the incremental mean when the sum overflowed.
         var incremental = false
+        /// sum/avg: native histograms seen, floats seen.
+        var hist = HistogramAggregate()
+        var hasFloat = false
+        var hasHistogram = false
 
         init(labels: Labels, value: Double) {
             self.labels = labels
@@ -55,8 +59,9 @@ extension Evaluator {
     /// One step of an aggregation over `inp.vectors[1]`, grouped by `inp.keys[1]`. Group
     /// labels are built once per group for the whole query (`groupLabels`); operators with
     /// one output per group report the group ids as `inp.outputIDs`.
-    func aggregate(_ op: AggregateOp, _ grouping0: [String], _ without: Bool, _ param: AggParam,
+    func aggregate(_ a: AggregateExpr, _ grouping0: [String], _ without: Bool, _ param: AggParam,
                    _ inp: inout StepInput, _ groupLabels: inout [Int: Labels]) throws -> [Sample] {
+        let op = a.op
         let vec = inp.vectors[1], keys = inp.keys[1], ts = inp.ts
         var grouping = grouping0
         var k = 0
@@ -113,6 +118,10 @@ extension Evaluator {
             } else {
                 key = keys[si]
             }
+            if s.h != nil, Self.ignoresHistograms(op) {
+                shared.annotations.info(AnnotationText.ignoredInAggregation(op.rawValue), op == .topk || op == .bottomk ? a.pos : a.exprPos)
+                continue
+            }
             guard let g = groups[key] else {
                 let m: Labels
                 if recompute {
@@ -124,6 +133,15 @@ extension Evaluator {
                     groupLabels[key] = m
                 }
                 let g = Group(labels: m, value: s.v)
+                if let h = s.h, op == .sum || op == .avg {
+                    g.value = 0
+                    g.mean = 0
+                    g.hasHistogram = true
+                    g.hist.value = h
+                    g.hist.noteHint(h)
+                } else {
+                    g.hasFloat = s.h == nil
+                }
                 switch op {
                 case .stddev, .stdvar: g.value = v3 && !s.v.isFinite ? .nan : 0
                 case .topk, .quantile, .bottomk:
@@ -136,10 +154,18 @@ extension Evaluator {
                 orderedIDs.append(key)
                 continue
             }
+            if g.hist.incompatible { continue }
+            if let h = s.h, op == .sum || op == .avg {
+                if op == .avg { g.count += 1 }
+                g.hasHistogram = true
+                addHistogram(op, &g.hist, h, count: Double(g.count), metric: s.labels.metricName, pos: a.exprPos)
+                continue
+            }
+            if op == .sum || op == .avg { g.hasFloat = true }
             switch op {
             case .sum:
                 if v3 {
-                    (g.value, g.kahanC) = kahanSumInc3(s.v, g.value, g.kahanC)
+                    (g.value, g.kahanC) = KahanSum.inc(s.v, g.value, g.kahanC)
                 } else {
                     g.value += s.v
                 }
@@ -148,7 +174,7 @@ extension Evaluator {
                 g.count += 1
                 let n = Double(g.count)
                 if !g.incremental {
-                    let (sum, c) = kahanSumInc3(s.v, g.value, g.kahanC)
+                    let (sum, c) = KahanSum.inc(s.v, g.value, g.kahanC)
                     if !sum.isInfinite {
                         (g.value, g.kahanC) = (sum, c)
                         break
@@ -158,7 +184,7 @@ extension Evaluator {
                     g.kahanC /= n - 1
                 }
                 let q = (n - 1) / n
-                (g.mean, g.kahanC) = kahanSumInc3(s.v / n, q * g.mean, q * g.kahanC)
+                (g.mean, g.kahanC) = KahanSum.inc(s.v / n, q * g.mean, q * g.kahanC)
             case .avg:
                 g.count += 1
                 if g.mean.isInfinite {
@@ -212,6 +238,16 @@ extension Evaluator {
 
         var out: [Sample] = []
         for g in ordered {
+            if op == .sum || op == .avg, g.hasHistogram {
+                if g.hasFloat {
+                    shared.annotations.warn(AnnotationText.mixedFloatsHistogramsAggregation, a.exprPos)
+                    continue
+                }
+                if let h = finishHistogram(op, g.hist, count: Double(g.count), pos: a.exprPos) {
+                    out.append(Sample(labels: g.labels, t: ts, v: 0, h: h))
+                }
+                continue
+            }
             switch op {
             case .avg where v3:
                 g.value = g.incremental ? g.mean + g.kahanC : g.value / Double(g.count) + g.kahanC / Double(g.count)

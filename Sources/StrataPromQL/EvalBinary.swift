@@ -20,17 +20,17 @@ extension Evaluator {
                 case .and: return vectorAnd(inp)
                 case .or: return vectorOr(inp)
                 case .unless: return vectorUnless(inp)
-                default: return try vectorBinop(b.op, inp, matching, b.returnBool, &cache)
+                default: return try vectorBinop(b, inp, matching, &cache)
                 }
             }
         case (.vector, .scalar):
             let vec = try eval(b.lhs).matrix
             let scalars = try scalarValues(b.rhs)
-            return try vectorScalarSeries(b.op, vec, scalars, swap: false, returnBool: b.returnBool)
+            return try vectorScalarSeries(b, vec, scalars, swap: false)
         default:
             let scalars = try scalarValues(b.lhs)
             let vec = try eval(b.rhs).matrix
-            return try vectorScalarSeries(b.op, vec, scalars, swap: true, returnBool: b.returnBool)
+            return try vectorScalarSeries(b, vec, scalars, swap: true)
         }
     }
 
@@ -73,8 +73,9 @@ extension Evaluator {
         return out
     }
 
-    func vectorBinop(_ op: BinaryOp, _ inp: StepInput, _ matching: VectorMatching, _ returnBool: Bool,
+    func vectorBinop(_ b: BinaryExpr, _ inp: StepInput, _ matching: VectorMatching,
                      _ cache: inout ResultMetricCache) throws -> [Sample] {
+        let op = b.op, returnBool = b.returnBool
         var lhs = inp.vectors[0], rhs = inp.vectors[1]
         var lkeys = inp.keys[0], rkeys = inp.keys[1]
         let fills = matching.fillLeft != nil || matching.fillRight != nil
@@ -103,10 +104,24 @@ extension Evaluator {
             guard let j = rightSigs[sig] else { continue }
             let rs = rhs[j]
             var vl = ls.v, vr = rs.v
-            if matching.card == .oneToMany { swap(&vl, &vr) }
-            var (value, keep) = vectorElemBinop(op, vl, vr)
+            var hl = ls.h, hr = rs.h
+            if matching.card == .oneToMany {
+                swap(&vl, &vr)
+                swap(&hl, &hr)
+            }
+            var value: Double, keep: Bool
+            var hvalue: FloatHistogram?
+            if hl != nil || hr != nil {
+                let r = histogramElemBinop(op, vl, vr, hl, hr)
+                noteBinop(r, b)
+                if r.incompatible { continue }
+                (value, hvalue, keep) = (r.v, r.h, r.keep)
+            } else {
+                (value, keep) = vectorElemBinop(op, vl, vr)
+            }
             if returnBool {
                 value = keep ? 1 : 0
+                hvalue = nil
             } else if !keep {
                 continue
             }
@@ -122,7 +137,7 @@ extension Evaluator {
                     throw fail("multiple matches for labels: grouping labels must ensure unique matches")
                 }
             }
-            out.append(Sample(labels: metric, t: inp.ts, v: value))
+            out.append(Sample(labels: metric, t: inp.ts, v: value, h: hvalue))
         }
         return out
     }
@@ -133,10 +148,19 @@ extension Evaluator {
     }
 
     /// Vector/scalar operators series by series (Prometheus's VectorscalarBinop per step).
-    func vectorScalarSeries(_ op: BinaryOp, _ vec: [Series], _ scalars: [Double], swap: Bool,
-                            returnBool: Bool) throws -> [Series] {
+    func vectorScalarSeries(_ b: BinaryExpr, _ vec: [Series], _ scalars: [Double], swap: Bool) throws -> [Series] {
+        let op = b.op, returnBool = b.returnBool
         let dropName = op.dropsMetricName(shared.compat) || returnBool
-        return try mapSeries(vec, labels: { dropName ? $0.droppingName(self.shared.compat) : $0 }) { v, step in
+        // Histogram samples: only × and ÷ keep them; the rest is dropped without an annotation
+        // (Prometheus's VectorscalarBinop ignores the info), or 0 with `bool`.
+        let hf: (FloatHistogram, Int) -> (Double, FloatHistogram?)? = { h, step in
+            let s = scalars[step]
+            let r = swap ? histogramElemBinop(op, s, 0, nil, h) : histogramElemBinop(op, 0, s, h, nil)
+            if returnBool { return (r.keep ? 1 : 0, nil) }
+            if !r.keep { return nil }
+            return op.isComparison && swap ? (0, h) : (r.v, r.h)
+        }
+        return try mapSeries(vec, labels: { dropName ? $0.droppingName(self.shared.compat) : $0 }, histograms: hf) { v, step in
             var lv = v, rv = scalars[step]
             if swap { Swift.swap(&lv, &rv) }
             var (value, keep) = vectorElemBinop(op, lv, rv)
@@ -147,27 +171,6 @@ extension Evaluator {
             }
             return keep ? value : nil
         }
-    }
-
-    func vectorScalarBinop(_ op: BinaryOp, _ lhs: [Sample], _ scalar: Double, swap: Bool, returnBool: Bool) -> [Sample] {
-        var out: [Sample] = []
-        out.reserveCapacity(lhs.count)
-        for var s in lhs {
-            var lv = s.v, rv = scalar
-            if swap { Swift.swap(&lv, &rv) }
-            var (value, keep) = vectorElemBinop(op, lv, rv)
-            if op.isComparison && swap { value = rv }
-            if returnBool {
-                value = keep ? 1 : 0
-                keep = true
-            }
-            if keep {
-                s.v = value
-                if op.dropsMetricName(shared.compat) || returnBool { s.labels = s.labels.droppingName(shared.compat) }
-                out.append(s)
-            }
-        }
-        return out
     }
 }
 

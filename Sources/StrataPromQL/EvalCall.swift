@@ -6,6 +6,7 @@ extension Evaluator {
     func evalCall(_ c: Call) throws -> [Series] {
         let name = c.function.name
         var st = FunctionState(compat: shared.compat)
+        defer { shared.annotations.merge(st.annotations) }
         if name == "timestamp", case .vectorSelector(let vs) = c.args[0].unwrapped {
             return try rangeEval([]) { inp in
                 var offset = effectiveOffset(vs.offset, nil)
@@ -43,7 +44,8 @@ extension Evaluator {
         case .subquery(let sq):
             let mat = try evalSubquery(sq)
             input = mat.map { s in
-                StorageSeries(labels: s.labels, samples: SampleColumns(timestamps: s.points.map(\.t), values: s.points.map(\.v)))
+                StorageSeries(labels: s.labels, samples: SampleColumns(timestamps: s.points.map(\.t), values: s.points.map(\.v)),
+                              histograms: HistogramColumns(timestamps: s.histograms.map(\.t), histograms: s.histograms.map(\.h)))
             }
             range = sq.range
             offset = effectiveOffset(sq.offset, sq.at)
@@ -51,7 +53,7 @@ extension Evaluator {
         default:
             preconditionFailure("matrix argument checked above")
         }
-        let subquerySamples = fromSubquery ? input.reduce(0) { $0 + $1.samples.count } : 0
+        let subquerySamples = fromSubquery ? input.reduce(0) { $0 + $1.sampleCount } : 0
         defer { shared.currentSamples -= subquerySamples }
 
         // Scalar arguments, one value per step.
@@ -68,6 +70,16 @@ extension Evaluator {
         for s in input {
             try shared.checkDeadline("expression evaluation")
             let labels = keepName ? s.labels : s.labels.droppingName(shared.compat)
+            if !s.histograms.isEmpty {
+                let out = try mixedRangeSeries(s, labels: labels, name: name, fn: fn, scalarArgs: scalarArgs, matrixIndex: mi,
+                                               range: range, offset: offset,
+                                               HistogramWindowContext(metric: s.labels.metricName, pos: c.argPosition(mi)))
+                if out.sampleCount > 0 {
+                    try shared.add(out.sampleCount)
+                    mat.append(out)
+                }
+                continue
+            }
             var pts: [Point] = []
             var ts = start
             var step = 0

@@ -6,8 +6,11 @@ import StrataCore
 /// instead of rebuilding a vector per step. The result is what rangeEval would produce,
 /// including the "same labelset" error when two series collide at a step.
 extension Evaluator {
-    /// `f(value, stepIndex)` returns the output value or nil to drop the sample.
+    /// `f(value, stepIndex)` returns the output value or nil to drop the sample. Native
+    /// histogram samples go through `hf` (a float or a histogram, nil to drop); without
+    /// one they are dropped, as float functions do.
     func mapSeries(_ input: [Series], labels transform: (Labels) -> Labels,
+                   histograms hf: ((FloatHistogram, Int) -> (Double, FloatHistogram?)?)? = nil,
                    _ f: (Double, Int) -> Double?) throws -> [Series] {
         var out: [Series] = []
         out.reserveCapacity(input.count)
@@ -20,11 +23,22 @@ extension Evaluator {
                 let step = Int((p.t - start) / interval)
                 if let v = f(p.v, step) { pts.append(Point(t: p.t, v: v)) }
             }
-            if pts.isEmpty { continue }
-            total += pts.count
-            out.append(Series(labels: transform(s.labels), points: pts))
+            var hists: [HPoint] = []
+            if let hf, !s.histograms.isEmpty {
+                var floats: [Point] = []
+                for p in s.histograms {
+                    guard let (v, h) = hf(p.h, Int((p.t - start) / interval)) else { continue }
+                    if let h { hists.append(HPoint(t: p.t, h: h)) } else { floats.append(Point(t: p.t, v: v)) }
+                }
+                if !floats.isEmpty {
+                    pts = (pts + floats).sorted { $0.t < $1.t }
+                }
+            }
+            if pts.isEmpty && hists.isEmpty { continue }
+            total += pts.count + hists.count
+            out.append(Series(labels: transform(s.labels), points: pts, histograms: hists))
         }
-        let inputSamples = input.reduce(0) { $0 + $1.points.count }
+        let inputSamples = input.reduce(0) { $0 + $1.sampleCount }
         shared.currentSamples -= inputSamples
         try shared.add(total)
         return try mergeCollisions(out)
@@ -41,6 +55,7 @@ extension Evaluator {
             if let i = index[s.labels] {
                 if start == end { throw fail("vector cannot contain metrics with the same labelset") }
                 out[i].points.append(contentsOf: s.points)
+                out[i].histograms.append(contentsOf: s.histograms)
                 merged.insert(i)
             } else {
                 index[s.labels] = out.count
@@ -49,9 +64,10 @@ extension Evaluator {
         }
         for i in merged {
             out[i].points.sort { $0.t < $1.t }
-            for k in 1..<out[i].points.count where out[i].points[k].t == out[i].points[k - 1].t {
-                throw fail("vector cannot contain metrics with the same labelset")
-            }
+            out[i].histograms.sort { $0.t < $1.t }
+            var times = Set<Int64>()
+            for p in out[i].points where !times.insert(p.t).inserted { throw fail("vector cannot contain metrics with the same labelset") }
+            for p in out[i].histograms where !times.insert(p.t).inserted { throw fail("vector cannot contain metrics with the same labelset") }
         }
         return out
     }

@@ -17,6 +17,8 @@ final class EvalShared {
     let windowStartShift: Int64
     var currentSamples = 0
     private var checks = 0
+    /// Warnings and infos of the query so far (Prometheus's annotations).
+    var annotations = Annotations()
 
     init(series: [Int: [StorageSeries]], maxSamples: Int, lookbackDelta: Int64, deadline: ContinuousClock.Instant,
          noStepSubqueryInterval: @escaping @Sendable (Int64) -> Int64, compat: PromQLCompat) {
@@ -105,6 +107,7 @@ final class Evaluator {
                 for k in mat.indices {
                     mat[k].labels = mat[k].labels.droppingName(shared.compat)
                     for j in mat[k].points.indices { mat[k].points[j].v = -mat[k].points[j].v }
+                    for j in mat[k].histograms.indices { mat[k].histograms[j].h.mul(-1) }
                 }
                 try checkNoDuplicateLabelsets(mat)
             }
@@ -149,12 +152,22 @@ final class Evaluator {
         guard case .matrix(var mat) = res else { return res }
         if end == start { return .matrix(mat) }
         for k in mat.indices {
-            guard let first = mat[k].points.first else { continue }
-            var ts = start + interval
-            mat[k].points.reserveCapacity(numSteps)
-            while ts <= end {
-                mat[k].points.append(Point(t: ts, v: first.v))
-                ts += interval
+            if let first = mat[k].points.first {
+                var ts = start + interval
+                mat[k].points.reserveCapacity(numSteps)
+                while ts <= end {
+                    mat[k].points.append(Point(t: ts, v: first.v))
+                    ts += interval
+                }
+            } else if let first = mat[k].histograms.first {
+                var ts = start + interval
+                mat[k].histograms.reserveCapacity(numSteps)
+                while ts <= end {
+                    mat[k].histograms.append(HPoint(t: ts, h: first.h))
+                    ts += interval
+                }
+            } else {
+                continue
             }
             try shared.add(numSteps - 1)
         }
@@ -180,11 +193,49 @@ final class Evaluator {
         return (t, v)
     }
 
+    /// The latest sample of a series holding native histograms at or before `refTime` within
+    /// the lookback delta: a float, a histogram, or nothing when the latest is a stale marker.
+    /// Both cursors move forward only.
+    func mixedSampleAt(_ s: StorageSeries, _ refTime: Int64, _ fc: inout Int, _ hc: inout Int) -> (t: Int64, v: Double, h: FloatHistogram?)? {
+        let fts = s.samples.timestamps, hts = s.histograms.timestamps
+        while fc < fts.count, fts[fc] <= refTime { fc += 1 }
+        while hc < hts.count, hts[hc] <= refTime { hc += 1 }
+        let ft = fc > 0 ? fts[fc - 1] : Int64.min
+        let ht = hc > 0 ? hts[hc - 1] : Int64.min
+        if ft == Int64.min && ht == Int64.min { return nil }
+        if ht > ft {
+            if ht <= refTime - shared.lookbackCut { return nil }
+            let h = s.histograms.histograms[hc - 1]
+            if isStaleNaN(h.sum) { return nil }
+            return (ht, 0, h)
+        }
+        if ft <= refTime - shared.lookbackCut { return nil }
+        let v = s.samples.values[fc - 1]
+        if isStaleNaN(v) { return nil }
+        return (ft, v, nil)
+    }
+
     func evalVectorSelector(_ vs: VectorSelector) throws -> [Series] {
         let offset = effectiveOffset(vs.offset, vs.at)
         var mat: [Series] = []
         for s in seriesFor(vs) {
             try shared.checkDeadline("expression evaluation")
+            if !s.histograms.isEmpty {
+                var out = Series(labels: s.labels, points: [])
+                var fc = 0, hc = 0
+                var ts = start
+                while ts <= end {
+                    if let x = mixedSampleAt(s, ts - offset, &fc, &hc) {
+                        if let h = x.h { out.histograms.append(HPoint(t: ts, h: h)) } else { out.points.append(Point(t: ts, v: x.v)) }
+                    }
+                    ts += interval
+                }
+                if out.sampleCount > 0 {
+                    try shared.add(out.sampleCount)
+                    mat.append(out)
+                }
+                continue
+            }
             var pts: [Point] = []
             var cursor = 0
             var ts = start
@@ -207,6 +258,11 @@ final class Evaluator {
     func vectorSelectorAt(_ vs: VectorSelector, _ ts: Int64, offset: Int64) -> [Sample] {
         var out: [Sample] = []
         for s in seriesFor(vs) {
+            if !s.histograms.isEmpty {
+                var fc = 0, hc = 0
+                if let x = mixedSampleAt(s, ts - offset, &fc, &hc) { out.append(Sample(labels: s.labels, t: x.t, v: x.v, h: x.h)) }
+                continue
+            }
             var cursor = s.samples.firstIndex(atOrAfter: ts - offset)
             if let (t, v) = sampleAt(s.samples, ts - offset, &cursor) {
                 out.append(Sample(labels: s.labels, t: t, v: v))
@@ -227,17 +283,28 @@ final class Evaluator {
         }
     }
 
+    /// Appends the histograms of `cols` within [mint, maxt] to `out`.
+    func histogramWindow(_ cols: HistogramColumns, _ mint: Int64, _ maxt: Int64, _ out: inout [HPoint]) {
+        var k = cols.firstIndex(atOrAfter: mint)
+        while k < cols.timestamps.count, cols.timestamps[k] <= maxt {
+            let h = cols.histograms[k]
+            if !isStaleNaN(h.sum) { out.append(HPoint(t: cols.timestamps[k], h: h)) }
+            k += 1
+        }
+    }
+
     func evalMatrixSelector(_ vs: VectorSelector, range: Int64) throws -> [Series] {
         let offset = effectiveOffset(vs.offset, vs.at)
         let maxt = start - offset, mint = maxt - range + shared.windowStartShift
         var mat: [Series] = []
         for s in seriesFor(vs) {
             try shared.checkDeadline("expression evaluation")
-            var pts: [Point] = []
-            window(s.samples, mint, maxt, &pts)
-            if !pts.isEmpty {
-                try shared.add(pts.count)
-                mat.append(Series(labels: s.labels, points: pts))
+            var out = Series(labels: s.labels, points: [])
+            window(s.samples, mint, maxt, &out.points)
+            if !s.histograms.isEmpty { histogramWindow(s.histograms, mint, maxt, &out.histograms) }
+            if out.sampleCount > 0 {
+                try shared.add(out.sampleCount)
+                mat.append(out)
             }
         }
         return mat
@@ -298,13 +365,14 @@ final class Evaluator {
             }
         }
         var cursors = mats.map { [Int](repeating: 0, count: $0.count) }
+        var hcursors = mats.map { [Int](repeating: 0, count: $0.count) }
         var input = StepInput(vectors: mats.map { _ in [] }, sources: mats.map { _ in [] }, keys: mats.map { _ in [] })
         for k in mats.indices {
             input.vectors[k].reserveCapacity(mats[k].count)
             input.sources[k].reserveCapacity(mats[k].count)
         }
         // The inputs are released when this node is done; give their budget back.
-        let inputSamples = mats.reduce(0) { $0 + $1.reduce(0) { $0 + $1.points.count } }
+        let inputSamples = mats.reduce(0) { $0 + $1.reduce(0) { $0 + $1.sampleCount } }
         defer { shared.currentSamples -= inputSamples }
         var outIndex: [Labels: Int] = [:]
         var outIndexByID: [Int: Int] = [:]
@@ -324,6 +392,11 @@ final class Evaluator {
                         input.sources[k].append(si)
                         if prep != nil { input.keys[k].append(seriesKeys[k][si]) }
                         cursors[k][si] = c + 1
+                    } else if !s.histograms.isEmpty, hcursors[k][si] < s.histograms.count, s.histograms[hcursors[k][si]].t == ts {
+                        input.vectors[k].append(Sample(labels: s.labels, t: ts, v: 0, h: s.histograms[hcursors[k][si]].h))
+                        input.sources[k].append(si)
+                        if prep != nil { input.keys[k].append(seriesKeys[k][si]) }
+                        hcursors[k][si] += 1
                     }
                 }
             }
@@ -339,19 +412,16 @@ final class Evaluator {
             }
             if start == end {
                 try shared.add(result.count)
-                return result.map { Series(labels: $0.labels, points: [Point(t: ts, v: $0.v)]) }
+                return result.map { Series(sample: $0, at: ts) }
             }
             try shared.add(result.count)
             if let ids {
                 for (i, r) in result.enumerated() {
                     if let idx = outIndexByID[ids[i]] {
-                        out[idx].points.append(Point(t: ts, v: r.v))
+                        out[idx].append(r, at: ts)
                     } else {
                         outIndexByID[ids[i]] = out.count
-                        var pts: [Point] = []
-                        pts.reserveCapacity(steps)
-                        pts.append(Point(t: ts, v: r.v))
-                        out.append(Series(labels: r.labels, points: pts))
+                        out.append(Series(sample: r, at: ts, capacity: steps))
                     }
                 }
                 ts += interval
@@ -359,17 +429,33 @@ final class Evaluator {
             }
             for r in result {
                 if let idx = outIndex[r.labels] {
-                    out[idx].points.append(Point(t: ts, v: r.v))
+                    out[idx].append(r, at: ts)
                 } else {
                     outIndex[r.labels] = out.count
-                    var pts: [Point] = []
-                    pts.reserveCapacity(steps)
-                    pts.append(Point(t: ts, v: r.v))
-                    out.append(Series(labels: r.labels, points: pts))
+                    out.append(Series(sample: r, at: ts, capacity: steps))
                 }
             }
             ts += interval
         }
         return out
+    }
+}
+
+extension Series {
+    /// A series holding one step's output sample (float or histogram) at `t`.
+    init(sample r: Sample, at t: Int64, capacity: Int = 1) {
+        self.init(labels: r.labels, points: [])
+        append(r, at: t, capacity: capacity)
+    }
+
+    @inline(__always)
+    mutating func append(_ r: Sample, at t: Int64, capacity: Int = 0) {
+        if let h = r.h {
+            if histograms.isEmpty && capacity > 1 { histograms.reserveCapacity(capacity) }
+            histograms.append(HPoint(t: t, h: h))
+        } else {
+            if points.isEmpty && capacity > 1 { points.reserveCapacity(capacity) }
+            points.append(Point(t: t, v: r.v))
+        }
     }
 }

@@ -13,6 +13,8 @@ struct FunctionState {
     var bucketOf: [Int: (group: Int, upper: Double)?] = [:]
     var bucketGroups: [String: Int] = [:]
     var bucketGroupLabels: [Labels] = []
+    /// Warnings and infos of this node, merged into the query's when the node is done.
+    var annotations = Annotations()
 
     mutating func dropName(_ l: Labels) -> Labels {
         if let hit = dropNameCache[l] { return hit }
@@ -67,9 +69,11 @@ enum InstantFunctions {
         let ts = inp.ts
         func arg(_ i: Int) -> [Sample] { inp.vectors[i] }
         func scalarArg(_ i: Int) -> Double { inp.vectors[i].first?.v ?? .nan }
+        // Float functions leave native histograms out (Prometheus's simpleFloatFunc).
         func simple(_ f: (Double) -> Double) -> [Sample] {
-            arg(0).map { Sample(labels: st.dropName($0.labels), t: ts, v: f($0.v)) }
+            arg(0).compactMap { $0.h != nil ? nil : Sample(labels: st.dropName($0.labels), t: ts, v: f($0.v)) }
         }
+        func floatsOnly(_ v: [Sample]) -> [Sample] { v.filter { $0.h == nil } }
         if let f = math[name] { return simple(f) }
         if let f = date[name] {
             if c.args.isEmpty {
@@ -82,7 +86,7 @@ enum InstantFunctions {
         case "pi": return [Sample(labels: Labels(), t: ts, v: Double.pi)]
         case "vector": return [Sample(labels: Labels(), t: ts, v: scalarArg(0))]
         case "scalar":
-            let v = arg(0)
+            let v = floatsOnly(arg(0))
             return [Sample(labels: Labels(), t: ts, v: v.count == 1 ? v[0].v : .nan)]
         case "timestamp":
             return arg(0).map { Sample(labels: st.dropName($0.labels), t: ts, v: Double($0.t) / 1000) }
@@ -101,11 +105,11 @@ enum InstantFunctions {
             let inverse = 1.0 / toNearest
             return simple { Foundation.floor($0 * inverse + 0.5) / inverse }
         case "sort":
-            var v = arg(0)
+            var v = floatsOnly(arg(0))
             goSortReverse(&v, less: bottomkLess)
             return v
         case "sort_desc":
-            var v = arg(0)
+            var v = floatsOnly(arg(0))
             goSortReverse(&v, less: topkLess)
             return v
         case "sort_by_label", "sort_by_label_desc":
@@ -115,14 +119,9 @@ enum InstantFunctions {
         case "absent":
             if !arg(0).isEmpty { return [] }
             return [Sample(labels: absentLabels(c.args[0]), t: ts, v: 1)]
-        case "histogram_quantile":
-            return histogramQuantile(scalarArg(0), arg(1), inp.sources[1], ts, &st)
-        case "histogram_fraction" where st.compat == .v3_14:
-            let lower = scalarArg(0), upper = scalarArg(1)
-            return classicHistograms(arg(2), inp.sources[2], ts, &st) { bucketFraction(lower, upper, $0) }
-        case "histogram_count", "histogram_sum", "histogram_fraction":
-            // Native histograms only; float samples never contribute (as in Prometheus).
-            return []
+        case "histogram_quantile", "histogram_fraction", "histogram_count", "histogram_sum", "histogram_avg",
+             "histogram_stddev", "histogram_stdvar":
+            return try histogramFunction(c, inp, &st)
         case "label_replace":
             return try labelReplace(c, arg(0), ts, &st)
         case "label_join":
@@ -175,19 +174,16 @@ enum InstantFunctions {
         return Labels(out)
     }
 
-    /// Buckets grouped by their labels without `le`. What a series contributes (its group
-    /// and bound) is worked out once per series and kept in `st` for the following steps.
-    static func histogramQuantile(_ q: Double, _ vec: [Sample], _ sources: [Int], _ ts: Int64,
-                                  _ st: inout FunctionState) -> [Sample] {
-        classicHistograms(vec, sources, ts, &st) { bucketQuantile(q, $0) }
-    }
-
-    /// Applies `f` to the buckets of each classic histogram in `vec`.
+    /// Applies `f` to the buckets of each classic histogram in `vec`: buckets grouped by
+    /// their labels without `le`. What a series contributes (its group and bound) is worked
+    /// out once per series and kept in `st` for the following steps. Native histogram
+    /// samples are left out; `badBucket` is called for buckets without a valid `le`.
     static func classicHistograms(_ vec: [Sample], _ sources: [Int], _ ts: Int64, _ st: inout FunctionState,
+                                  badBucket: (Sample) -> Void = { _ in },
                                   _ f: ([Bucket]) -> Double) -> [Sample] {
         var order: [Int] = []
         var buckets: [Int: [Bucket]] = [:]
-        for (i, s) in vec.enumerated() {
+        for (i, s) in vec.enumerated() where s.h == nil {
             let si = i < sources.count ? sources[i] : -1
             let entry: (group: Int, upper: Double)?
             if si >= 0, let cached = st.bucketOf[si] {
@@ -209,7 +205,10 @@ enum InstantFunctions {
                 }
                 if si >= 0 { st.bucketOf[si] = .some(entry) }
             }
-            guard let (g, upper) = entry else { continue }
+            guard let (g, upper) = entry else {
+                badBucket(s)
+                continue
+            }
             if buckets[g] == nil { order.append(g) }
             buckets[g, default: []].append(Bucket(upperBound: upper, count: s.v))
         }
@@ -251,7 +250,7 @@ enum InstantFunctions {
                 }
                 st.labelCache[el.labels] = metric
             }
-            out.append(Sample(labels: metric, t: ts, v: el.v))
+            out.append(Sample(labels: metric, t: ts, v: el.v, h: el.h))
         }
         return out
     }
@@ -275,7 +274,7 @@ enum InstantFunctions {
                 metric = el.labels.setting(dst, joined)
                 st.labelCache[el.labels] = metric
             }
-            out.append(Sample(labels: metric, t: ts, v: el.v))
+            out.append(Sample(labels: metric, t: ts, v: el.v, h: el.h))
         }
         return out
     }

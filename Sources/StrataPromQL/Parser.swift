@@ -52,6 +52,9 @@ struct Parser {
 
     func error(_ pos: Int, _ msg: String) -> ParseError { ParseError(position: pos, message: msg, query: query) }
 
+    /// The line:column of byte `offset`, as annotations print it.
+    func sourcePos(_ offset: Int) -> SourcePos { SourcePos(offset: offset, in: Array(query.utf8)) }
+
     func unexpected(_ context: String, expected: String = "") -> ParseError {
         var msg = "unexpected \(cur.describe)"
         if !context.isEmpty { msg += " in \(context)" }
@@ -159,7 +162,8 @@ struct Parser {
         if (lt == .scalar || rt == .scalar) && op.isSetOperator {
             throw error(start, "set operator \"\(op.rawValue)\" not allowed in binary scalar expression")
         }
-        return .binary(BinaryExpr(op: op, lhs: lhs, rhs: rhs, matching: finalMatching, returnBool: returnBool))
+        return .binary(BinaryExpr(op: op, lhs: lhs, rhs: rhs, matching: finalMatching, returnBool: returnBool,
+                                  pos: sourcePos(start)))
     }
 
     /// `fill(v)`, `fill_left(v)`, `fill_right(v)`, or `fill_left(v) fill_right(w)` in either

@@ -202,7 +202,7 @@ extension Parser {
             }
             try expectType(arg, fn.argTypes[idx], "call to function \(goQuote(fn.name))", argsWithPos[k].1)
         }
-        return .call(Call(function: fn, args: args))
+        return .call(Call(function: fn, args: args, pos: sourcePos(nameTok.start), argPos: argsWithPos.map { sourcePos($0.1) }))
     }
 
     func expectType(_ e: Expr, _ want: ValueType, _ context: String, _ pos: Int) throws {
@@ -243,6 +243,8 @@ extension Parser {
             param = args[0]
             try expectType(args[0], op == .countValues ? .string : .scalar, "aggregation parameter", argsWithPos[0].1)
         }
-        return .aggregate(AggregateExpr(op: op, expr: expr, param: param, grouping: grouping, without: without))
+        return .aggregate(AggregateExpr(op: op, expr: expr, param: param, grouping: grouping, without: without,
+                                        pos: sourcePos(opTok.start), exprPos: sourcePos(argsWithPos[desired - 1].1),
+                                        paramPos: hasParam ? sourcePos(argsWithPos[0].1) : nil))
     }
 }

@@ -71,16 +71,71 @@ public struct SampleColumns: Sendable {
     }
 }
 
+/// The native histogram samples of one series, in time order. Kept beside the float
+/// columns (a series may switch between floats and histograms over time); stale markers
+/// are floats and live in the float columns.
+public struct HistogramColumns: Sendable {
+    public var timestamps: [Int64]
+    public var histograms: [FloatHistogram]
+
+    public init(timestamps: [Int64] = [], histograms: [FloatHistogram] = []) {
+        precondition(timestamps.count == histograms.count, "timestamps and histograms must have the same length")
+        self.timestamps = timestamps
+        self.histograms = histograms
+    }
+
+    public var count: Int { timestamps.count }
+    public var isEmpty: Bool { timestamps.isEmpty }
+
+    /// Adds a sample, keeping time order; a sample at an existing timestamp replaces it.
+    public mutating func insert(_ t: Int64, _ h: FloatHistogram) {
+        let i = firstIndex(atOrAfter: t)
+        if i < timestamps.count, timestamps[i] == t {
+            histograms[i] = h
+        } else if i == timestamps.count {
+            timestamps.append(t)
+            histograms.append(h)
+        } else {
+            timestamps.insert(t, at: i)
+            histograms.insert(h, at: i)
+        }
+    }
+
+    /// First index with timestamp >= t (binary search).
+    public func firstIndex(atOrAfter t: Int64) -> Int {
+        var lo = 0, hi = timestamps.count
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if timestamps[mid] < t { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    /// The samples within [lo, hi] (inclusive).
+    public func slice(_ lo: Int64, _ hi: Int64) -> HistogramColumns {
+        let a = firstIndex(atOrAfter: lo)
+        let b = hi == Int64.max ? count : firstIndex(atOrAfter: hi &+ 1)
+        if a >= b { return HistogramColumns() }
+        if a == 0 && b == count { return self }
+        return HistogramColumns(timestamps: Array(timestamps[a..<b]), histograms: Array(histograms[a..<b]))
+    }
+}
+
 /// A series as storage yields it: its labels and its samples within the selected range
 /// (storage may return more; the engine bounds every read itself).
 public struct StorageSeries: Sendable {
     public var labels: Labels
     public var samples: SampleColumns
+    /// Native histogram samples; empty for float series.
+    public var histograms: HistogramColumns
 
-    public init(labels: Labels, samples: SampleColumns) {
+    public init(labels: Labels, samples: SampleColumns, histograms: HistogramColumns = HistogramColumns()) {
         self.labels = labels
         self.samples = samples
+        self.histograms = histograms
     }
+
+    public var sampleCount: Int { samples.count + histograms.count }
 }
 
 /// The seam between the PromQL engine and any storage (in-memory, TSDB blocks, Store API

@@ -1,3 +1,5 @@
+import StrataCore
+
 /// Range-vector functions whose Prometheus 3.14 behaviour differs from 2.42's, and those added
 /// since. The evaluator looks names up here first in 3.14 mode, then in `RangeFunctions`.
 enum RangeFunctions3 {
@@ -63,7 +65,7 @@ enum RangeFunctions3 {
         for x in p.dropFirst() {
             count += 1
             if !incremental {
-                let (newSum, newC) = kahanSumInc3(x.v, sum, c)
+                let (newSum, newC) = KahanSum.inc(x.v, sum, c)
                 if !newSum.isInfinite {
                     (sum, c) = (newSum, newC)
                     continue
@@ -73,25 +75,9 @@ enum RangeFunctions3 {
                 c /= count - 1
             }
             let q = (count - 1) / count
-            (mean, c) = kahanSumInc3(x.v / count, q * mean, q * c)
+            (mean, c) = KahanSum.inc(x.v / count, q * mean, q * c)
         }
         if incremental { return mean + c }
         return sum / count + c / count
     }
-}
-
-/// Kahan–Neumaier increment as Prometheus 3.14's kahansum.Inc: the compensation is dropped
-/// once the sum overflows, so an infinite sum is not turned into NaN by `c`.
-@inline(__always)
-func kahanSumInc3(_ inc: Double, _ sum: Double, _ c: Double) -> (Double, Double) {
-    let t = sum + inc
-    var c = c
-    if t.isInfinite {
-        c = 0
-    } else if abs(sum) >= abs(inc) {
-        c += (sum - t) + inc
-    } else {
-        c += (inc - t) + sum
-    }
-    return (t, c)
 }

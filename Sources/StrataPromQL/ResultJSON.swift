@@ -30,8 +30,13 @@ public enum ResultJSON {
                 if i > 0 { w.byte(UInt8(ascii: ",")) }
                 w.append("{\"metric\":")
                 w.metric(s.labels)
-                w.append(",\"value\":")
-                w.point(s.t, s.v)
+                if let h = s.h {
+                    w.append(",\"histogram\":")
+                    w.histogramPoint(s.t, h)
+                } else {
+                    w.append(",\"value\":")
+                    w.point(s.t, s.v)
+                }
                 w.byte(UInt8(ascii: "}"))
             }
             w.byte(UInt8(ascii: "]"))
@@ -41,12 +46,24 @@ public enum ResultJSON {
                 if i > 0 { w.byte(UInt8(ascii: ",")) }
                 w.append("{\"metric\":")
                 w.metric(s.labels)
-                w.append(",\"values\":[")
-                for (j, p) in s.points.enumerated() {
-                    if j > 0 { w.byte(UInt8(ascii: ",")) }
-                    w.point(p.t, p.v)
+                // Like Prometheus: each of the two arrays only when the series has such samples.
+                if !s.points.isEmpty || s.histograms.isEmpty {
+                    w.append(",\"values\":[")
+                    for (j, p) in s.points.enumerated() {
+                        if j > 0 { w.byte(UInt8(ascii: ",")) }
+                        w.point(p.t, p.v)
+                    }
+                    w.byte(UInt8(ascii: "]"))
                 }
-                w.append("]}")
+                if !s.histograms.isEmpty {
+                    w.append(",\"histograms\":[")
+                    for (j, p) in s.histograms.enumerated() {
+                        if j > 0 { w.byte(UInt8(ascii: ",")) }
+                        w.histogramPoint(p.t, p.h)
+                    }
+                    w.byte(UInt8(ascii: "]"))
+                }
+                w.byte(UInt8(ascii: "}"))
             }
             w.byte(UInt8(ascii: "]"))
         }
@@ -91,6 +108,34 @@ extension JSONBytes {
         apiFloat(v)
         byte(UInt8(ascii: "\""))
         byte(UInt8(ascii: "]"))
+    }
+
+    /// `[<ts>,{"count":"…","sum":"…","buckets":[[rule,"lower","upper","count"],…]}]`, as
+    /// Prometheus's MarshalHistogram writes it: empty buckets are left out, and so is
+    /// `buckets` when none is left.
+    public mutating func histogramPoint(_ t: Int64, _ h: FloatHistogram) {
+        byte(UInt8(ascii: "["))
+        timestamp(t)
+        append(",{\"count\":\"")
+        apiFloat(h.count)
+        append("\",\"sum\":\"")
+        apiFloat(h.sum)
+        byte(UInt8(ascii: "\""))
+        var first = true
+        for b in h.allBuckets() where b.count != 0 {
+            append(first ? ",\"buckets\":[[" : ",[")
+            first = false
+            integer(UInt64(b.boundaryRule))
+            append(",\"")
+            apiFloat(b.lower)
+            append("\",\"")
+            apiFloat(b.upper)
+            append("\",\"")
+            apiFloat(b.count)
+            append("\"]")
+        }
+        if !first { byte(UInt8(ascii: "]")) }
+        append("}]")
     }
 
     /// `formatAPIFloat`, without intermediate strings for the common cases: integral values

@@ -3,13 +3,19 @@ import StrataCore
 /// The series notation of Prometheus 3.x test scripts: everything `SeriesDescription` reads,
 /// plus quoted UTF-8 names (`{"http.server.duration", "service.name"="api"}`) and native
 /// histogram values (`{{schema:1 sum:3 count:22 buckets:[5 10 7]}}`, also `{{…}}x3` and
-/// `{{…}}+{{…}}x3`). Histogram values are recognised and counted, not decoded: the engine has
-/// no histogram model yet, and the runner reports evals that need one instead of guessing.
+/// `{{…}}+{{…}}x3`, `{{…}}-{{…}}x3`).
 public enum SeriesLine3 {
     public enum Value: Sendable, Equatable {
         case float(Double)
         case omitted
-        case histogram
+        /// A native histogram; `hintGiven` when the notation wrote `counter_reset_hint`
+        /// (expected results compare the hint only then).
+        case histogram(FloatHistogram, hintGiven: Bool)
+
+        public var isHistogram: Bool {
+            if case .histogram = self { return true }
+            return false
+        }
     }
 
     public static func parse(_ line: String) throws -> (Labels, [Value]) {
@@ -22,22 +28,7 @@ public enum SeriesLine3 {
             if i >= b.count { break }
             let s = i
             if i + 1 < b.count, b[i] == 123, b[i + 1] == 123 {
-                // A histogram item runs to the `}}` closing it, then up to the next blank
-                // (`+{{…}}x3` continues the same item).
-                var depth = 0
-                while i < b.count {
-                    if b[i] == 123 { depth += 1 } else if b[i] == 125 { depth -= 1 }
-                    i += 1
-                    if depth == 0, i < b.count, b[i] == 32 || b[i] == 9 { break }
-                }
-                if depth != 0 { throw SeriesDescription.Error(description: "unterminated histogram in \(goQuote(line))") }
-                let item = String(decoding: b[s..<i], as: UTF8.self)
-                var count = 1
-                if let x = item.lastIndex(of: "x"), let close = item.range(of: "}}", options: .backwards),
-                   x > close.lowerBound, let n = Int(item[item.index(after: x)...]) {
-                    count = n + 1
-                }
-                values.append(contentsOf: Array(repeating: .histogram, count: count))
+                values.append(contentsOf: try histogramItem(b, &i, line))
                 continue
             }
             while i < b.count, b[i] != 32, b[i] != 9 { i += 1 }
@@ -46,6 +37,56 @@ public enum SeriesLine3 {
             }
         }
         return (labels, values)
+    }
+
+    /// One histogram item: `{{…}}`, `{{…}}x3` (4 copies) or `{{base}}+{{inc}}x3` /
+    /// `{{base}}-{{inc}}x3` (base, then 3 times the previous plus or minus inc), as
+    /// Prometheus's series grammar expands them.
+    static func histogramItem(_ b: [UInt8], _ i: inout Int, _ line: String) throws -> [Value] {
+        func fail(_ m: String) -> SeriesDescription.Error { SeriesDescription.Error(description: "\(m) in \(goQuote(line))") }
+        func times() throws -> Int {
+            guard i < b.count, b[i] == UInt8(ascii: "x") else { throw fail("expected x<n> after histogram increment") }
+            i += 1
+            let s = i
+            while i < b.count, b[i] >= 48, b[i] <= 57 { i += 1 }
+            guard i > s, let n = Int(String(decoding: b[s..<i], as: UTF8.self)) else { throw fail("expected repetition count") }
+            return n
+        }
+        func histogram() throws -> HistogramNotationParser.Result {
+            var p = HistogramNotationParser(b, at: i)
+            do {
+                let r = try p.parseHistogram()
+                i = p.pos
+                return r
+            } catch {
+                throw fail("\(error)")
+            }
+        }
+        let base = try histogram()
+        let value = Value.histogram(base.histogram, hintGiven: base.counterResetHintGiven)
+        guard i < b.count, b[i] != 32, b[i] != 9 else { return [value] }
+        if b[i] == UInt8(ascii: "x") {
+            return Array(repeating: value, count: try times() + 1)
+        }
+        guard b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") else { throw fail("unexpected character after histogram") }
+        let add = b[i] == UInt8(ascii: "+")
+        i += 1
+        let inc = try histogram()
+        let n = try times()
+        var out = [value]
+        var cur = base.histogram
+        for _ in 0..<n {
+            if cur.schema > inc.histogram.schema {
+                throw fail("error combining histograms: cannot merge from schema \(inc.histogram.schema) to \(cur.schema)")
+            }
+            do {
+                if add { try cur.add(inc.histogram) } else { try cur.sub(inc.histogram) }
+            } catch {
+                throw fail("error combining histograms: \(error)")
+            }
+            out.append(.histogram(cur, hintGiven: inc.counterResetHintGiven))
+        }
+        return out
     }
 
     /// `name{label="v", "quoted.label"="v", "quoted.name"}`; leaves `i` after the labels.

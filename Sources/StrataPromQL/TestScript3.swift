@@ -73,9 +73,6 @@ public struct TestScript3: Sendable {
         func expecting(_ k: Expectation.Kind) -> [Expectation] { expectations.filter { $0.kind == k } }
         var isFail: Bool { expectations.contains { $0.kind == .fail } }
         var isOrdered: Bool { expectations.contains { $0.kind == .ordered } }
-        var expectsHistogram: Bool {
-            scalar == .histogram || expected.values.contains { $0.values.contains(.histogram) }
-        }
     }
 
     public typealias SyntaxError = TestScript.SyntaxError

@@ -16,15 +16,21 @@ extension TestScript3 {
             var seen = Set<Labels>()
             for (pos, s) in vec.enumerated() {
                 guard let exp = ev.expected[s.labels] else {
-                    return "unexpected metric \(s.labels) in result, has value \(formatGoFloat(s.v))"
+                    return "unexpected metric \(s.labels) in result, has value \(describe(s))"
                 }
                 if ev.isOrdered && exp.pos != pos + 1 {
                     return "expected metric \(s.labels) at position \(exp.pos) but was at \(pos + 1)"
                 }
-                guard case .float(let v)? = exp.values.first else {
-                    return "expected no value for \(s.labels) but got \(formatGoFloat(s.v))"
+                switch (exp.values.first, s.h) {
+                case (.float(let v)?, nil):
+                    if !almostEqual(v, s.v) { return "expected \(formatGoFloat(v)) for \(s.labels) but got \(formatGoFloat(s.v))" }
+                case (.histogram(let want, let hintGiven)?, let got?):
+                    if !histogramsMatch(want, got, hintGiven: hintGiven) {
+                        return "expected \(want.testNotation) for \(s.labels) but got \(got.testNotation)"
+                    }
+                default:
+                    return "expected \(exp.values.first.map(describe) ?? "no value") for \(s.labels) but got \(describe(s))"
                 }
-                if !almostEqual(v, s.v) { return "expected \(formatGoFloat(v)) for \(s.labels) but got \(formatGoFloat(s.v))" }
                 seen.insert(s.labels)
             }
             for labels in ev.expected.keys where !seen.contains(labels) { return "expected metric \(labels) not found" }
@@ -38,19 +44,30 @@ extension TestScript3 {
             var seen = Set<Labels>()
             for s in mat {
                 guard let exp = ev.expected[s.labels] else {
-                    return "unexpected metric \(s.labels) in result, has \(s.points.count) float points"
+                    return "unexpected metric \(s.labels) in result, has \(s.points.count) float points and \(s.histograms.count) histogram points"
                 }
                 seen.insert(s.labels)
                 var want: [Point] = []
+                var wantH: [(t: Int64, h: FloatHistogram, hintGiven: Bool)] = []
                 for (i, v) in exp.values.enumerated() {
                     let t = ev.start + Int64(i) * ev.step
                     if t > ev.end {
                         return "expected \(exp.values.count) points for \(s.labels), but query time range cannot return this many points"
                     }
-                    if case .float(let f) = v { want.append(Point(t: t, v: f)) }
+                    switch v {
+                    case .float(let f): want.append(Point(t: t, v: f))
+                    case .histogram(let h, let hintGiven): wantH.append((t, h, hintGiven))
+                    case .omitted: break
+                    }
                 }
-                if want.count != s.points.count {
-                    return "expected \(want.count) float points for \(s.labels), but got \(s.points.count): \(describe(s.points))"
+                if want.count != s.points.count || wantH.count != s.histograms.count {
+                    return "expected \(want.count) float points and \(wantH.count) histogram points for \(s.labels), but got \(s.points.count) and \(s.histograms.count): \(describe(s.points))"
+                }
+                for (w, got) in zip(wantH, s.histograms) {
+                    if w.t != got.t { return "expected histogram timestamp \(w.t) for \(s.labels), but got \(got.t)" }
+                    if !histogramsMatch(w.h, got.h, hintGiven: w.hintGiven) {
+                        return "expected \(w.h.testNotation) at t=\(w.t) for \(s.labels) but got \(got.h.testNotation)"
+                    }
                 }
                 for (w, got) in zip(want, s.points) {
                     if w.t != got.t { return "expected timestamp \(w.t) for \(s.labels), but got \(got.t): \(describe(s.points))" }
@@ -62,6 +79,45 @@ extension TestScript3 {
             for labels in ev.expected.keys where !seen.contains(labels) { return "expected metric \(labels) not found" }
             return nil
         }
+    }
+
+    static func describe(_ s: Sample) -> String { s.h?.testNotation ?? formatGoFloat(s.v) }
+
+    static func describe(_ v: SeriesLine3.Value) -> String {
+        switch v {
+        case .float(let f): return formatGoFloat(f)
+        case .histogram(let h, _): return h.testNotation
+        case .omitted: return "_"
+        }
+    }
+
+    /// promqltest's compareNativeHistogram on both sides compacted: schema, custom bounds,
+    /// zero threshold and spans exactly (empty spans aside), counts and sum almost equal,
+    /// the counter reset hint only when the expectation wrote one.
+    static func histogramsMatch(_ a0: FloatHistogram, _ b0: FloatHistogram, hintGiven: Bool) -> Bool {
+        var a = a0, b = b0
+        a.compact(maxEmptyBuckets: 0)
+        b.compact(maxEmptyBuckets: 0)
+        func bucketsMatch(_ x: [Double], _ y: [Double]) -> Bool {
+            x.count == y.count && zip(x, y).allSatisfy { almostEqual($0, $1) }
+        }
+        func spans(_ s: [HistogramSpan]) -> [HistogramSpan] {
+            // Zero-length spans only shift the next one.
+            var out: [HistogramSpan] = []
+            var carry: Int32 = 0
+            for sp in s {
+                if sp.length == 0 { carry += sp.offset; continue }
+                out.append(HistogramSpan(offset: sp.offset + carry, length: sp.length))
+                carry = 0
+            }
+            return out
+        }
+        guard a.schema == b.schema, almostEqual(a.count, b.count), almostEqual(a.sum, b.sum) else { return false }
+        if a.usesCustomBuckets && a.customValues != b.customValues { return false }
+        guard a.zeroThreshold == b.zeroThreshold, almostEqual(a.zeroCount, b.zeroCount) else { return false }
+        guard spans(a.negativeSpans) == spans(b.negativeSpans), bucketsMatch(a.negativeBuckets, b.negativeBuckets),
+              spans(a.positiveSpans) == spans(b.positiveSpans), bucketsMatch(a.positiveBuckets, b.positiveBuckets) else { return false }
+        return !hintGiven || a.counterResetHint == b.counterResetHint
     }
 
     static func describe(_ points: [Point]) -> String {

@@ -3,13 +3,11 @@ import StrataCore
 /// Running a `TestScript3` the way Prometheus 3.14's promqltest does: an instant eval runs at
 /// its time, again with every selector pinned by `@` at several times, and as a range query
 /// around the time; a range eval runs once. Results, errors and annotations are compared with
-/// the expectations. Evals that need what the engine lacks (native histograms, start
-/// timestamps) fail with that reason, so the failure list says what is missing.
+/// the expectations. Evals that need what the engine lacks (start timestamps) fail with that
+/// reason, so the failure list says what is missing.
 extension TestScript3 {
     /// Why an eval failed, coarsely: what a known-failures list records beside each eval.
     public enum FailureCategory: String, Sendable, CaseIterable {
-        /// The eval loads or expects native histograms (the engine has no histogram model yet).
-        case histograms = "native-histograms"
         /// The eval reads series with start timestamps (`@st` lines), which the engine ignores.
         case startTimestamps = "start-timestamps"
         /// The expected warn/info annotations were not returned.
@@ -43,27 +41,27 @@ extension TestScript3 {
         maxSamples: 50_000_000, timeout: .seconds(100), lookbackDelta: 300_000, noStepSubqueryInterval: { _ in 60_000 },
         compat: .v3_14, features: .all))
 
-    /// Storage for one script: the float samples, and the series whose samples the engine
+    /// Storage for one script: the samples, and the series whose samples the engine
     /// cannot hold yet, with why.
     struct Store {
         var samples = MemoryQueryable()
         var unsupported: [Labels: FailureCategory] = [:]
 
-        mutating func load(_ load: Load) {
+        mutating func load(_ load: Load) throws {
             for (labels, values) in load.series {
                 var t: Int64 = 0
                 for v in values {
                     switch v {
                     case .float(let f): samples.append(labels, t, f)
-                    case .histogram: unsupported[labels] = .histograms
+                    case .histogram(let h, _): samples.append(labels, t, h)
                     case .omitted: break
                     }
                     t += load.interval
                 }
-                let name = labels.metricName
-                if load.withNHCB, name.hasSuffix("_bucket"), labels.has("le") {
-                    // The custom-bucket histogram series load_with_nhcb would add beside the floats.
-                    unsupported[labels.removing(["le"]).setting(metricNameLabel, String(name.dropLast(7)))] = .histograms
+            }
+            if load.withNHCB {
+                for (labels, t, h) in try ClassicHistogramConversion.convert(load.series, interval: load.interval) {
+                    samples.append(labels, t, h)
                 }
             }
             for labels in load.startTimestamped where unsupported[labels] == nil { unsupported[labels] = .startTimestamps }
@@ -74,9 +72,7 @@ extension TestScript3 {
             if unsupported.isEmpty { return nil }
             var found: FailureCategory?
             TestScript3.forEachSelector(e) { vs in
-                for (labels, cat) in unsupported where labels.matches(vs.matchers) {
-                    if found == nil || cat == .histograms { found = cat }
-                }
+                for (labels, cat) in unsupported where labels.matches(vs.matchers) { found = cat }
             }
             return found
         }
@@ -105,14 +101,15 @@ extension TestScript3 {
         for cmd in commands {
             switch cmd {
             case .clear: store = Store()
-            case .load(let load): store.load(load)
+            case .load(let load):
+                do { try store.load(load) } catch {
+                    outcome.failures.append(Failure(line: load.line, category: .error, message: "load: \(error)"))
+                }
             case .eval(let ev):
                 if var f = await Self.check(ev, store, engine) {
                     // A failure on data the engine cannot hold is reported as that, whatever its symptom.
-                    if ev.expectsHistogram {
-                        f.category = .histograms
-                    } else if f.category != .parse, let expr = try? PromQL.parse(ev.expr, compat: engine.options.compat, features: engine.options.features),
-                              let cat = store.unsupportedCategory(expr) {
+                    if f.category != .parse, let expr = try? PromQL.parse(ev.expr, compat: engine.options.compat, features: engine.options.features),
+                       let cat = store.unsupportedCategory(expr) {
                         f.category = cat
                     }
                     outcome.failures.append(f)
@@ -130,17 +127,16 @@ extension TestScript3 {
         do { expr = try PromQL.parse(ev.expr, compat: engine.options.compat, features: engine.options.features) } catch {
             return failure(.parse, "\(error)")
         }
-        if ev.expectsHistogram { return failure(.histograms, "expects native histogram values") }
         if ev.isRange {
-            let res: QueryResult
+            let out: QueryOutput
             do {
-                res = try await engine.rangeQuery(store.samples, expr, start: ev.start, end: ev.end, step: ev.step)
+                out = try await engine.query(store.samples, expr, start: ev.start, end: ev.end, step: ev.step)
             } catch {
                 return failedQuery(ev, error)
             }
             if ev.isFail { return failure(.error, "expected error evaluating query \(goQuote(ev.expr)) but got none") }
-            if let m = checkAnnotations(ev) { return failure(.annotations, m) }
-            if let m = compare(ev, res) { return failure(.result, "\(ev.expr): \(m)") }
+            if let m = checkAnnotations(ev, out.annotations) { return failure(.annotations, m) }
+            if let m = compare(ev, out.result) { return failure(.result, "\(ev.expr): \(m)") }
             return nil
         }
         var queries: [(Expr, Int64)] = [(expr, ev.evalTime)]
@@ -153,12 +149,15 @@ extension TestScript3 {
             || ev.expr.contains("step()")
         for (q, t) in queries {
             let res: QueryResult
-            do { res = try await engine.instantQuery(store.samples, q, time: t) } catch {
+            do {
+                let out = try await engine.query(store.samples, q, start: t, end: t, step: 0)
+                res = out.result
+                if !ev.isFail, let m = checkAnnotations(ev, out.annotations) { return failure(.annotations, m) }
+            } catch {
                 if let f = failedQuery(ev, error) { return f }
                 continue
             }
             if ev.isFail { return failure(.error, "expected error evaluating query \(goQuote(ev.expr)) at \(t)ms but got none") }
-            if let m = checkAnnotations(ev) { return failure(.annotations, m) }
             if let m = compare(ev, res) { return failure(.result, "\(ev.expr) at \(t)ms: \(m)") }
             if ev.excludeFromRange || contextDependent { continue }
             let rangeRes: QueryResult
@@ -171,7 +170,11 @@ extension TestScript3 {
             guard case .matrix(let mat) = rangeRes else { return failure(.result, "range query did not return a matrix") }
             var vec: [Sample] = []
             for s in mat {
-                if let p = s.points.first(where: { $0.t == t }) { vec.append(Sample(labels: s.labels, t: p.t, v: p.v)) }
+                if let p = s.points.first(where: { $0.t == t }) {
+                    vec.append(Sample(labels: s.labels, t: p.t, v: p.v))
+                } else if let p = s.histograms.first(where: { $0.t == t }) {
+                    vec.append(Sample(labels: s.labels, t: p.t, v: 0, h: p.h))
+                }
             }
             let asResult: QueryResult
             if case .scalar = res {
@@ -195,11 +198,26 @@ extension TestScript3 {
                        message: "expected error matching \(exp.describe) evaluating query \(goQuote(ev.expr)), but got: \(text)")
     }
 
-    /// The engine returns no annotations yet: `warn`/`info` expectations fail, the `no_`
-    /// forms hold.
-    static func checkAnnotations(_ ev: Eval) -> String? {
-        for kind in [Expectation.Kind.warn, .info] where !ev.expecting(kind).isEmpty {
-            return "expected \(kind.rawValue) annotations but none were found for query \(goQuote(ev.expr))"
+    /// The query's warnings and infos against the `expect warn/info/no_warn/no_info` lines,
+    /// as promqltest's checkAnnotations: with any `warn` line, every warning must match one
+    /// and every line must match a warning (infos alike).
+    static func checkAnnotations(_ ev: Eval, _ annotations: Annotations) -> String? {
+        for (kind, actual) in [(Expectation.Kind.warn, annotations.warnings), (.info, annotations.infos)] {
+            let expected = ev.expecting(kind)
+            if expected.isEmpty { continue }
+            if actual.isEmpty { return "expected \(kind.rawValue) annotations but none were found for query \(goQuote(ev.expr))" }
+            for e in expected where !actual.contains(where: e.matches) {
+                return "expected \(kind.rawValue) annotation matching \(e.describe) but no matching annotation was found for query \(goQuote(ev.expr)), found: \(actual)"
+            }
+            for a in actual where !expected.contains(where: { $0.matches(a) }) {
+                return "unexpected \(kind.rawValue) annotation \(goQuote(a)) found for query \(goQuote(ev.expr))"
+            }
+        }
+        if !ev.expecting(.noWarn).isEmpty && !annotations.warnings.isEmpty {
+            return "unexpected warning annotations evaluating query \(goQuote(ev.expr)): \(annotations.warnings)"
+        }
+        if !ev.expecting(.noInfo).isEmpty && !annotations.infos.isEmpty {
+            return "unexpected info annotations evaluating query \(goQuote(ev.expr)): \(annotations.infos)"
         }
         return nil
     }

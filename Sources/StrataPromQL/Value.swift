@@ -10,25 +10,44 @@ public struct Point: Sendable, Equatable {
     }
 }
 
-/// A labelled series of points in time order (query results and intermediate matrices).
-public struct Series: Sendable {
-    public var labels: Labels
-    public var points: [Point]
-    public init(labels: Labels, points: [Point]) {
-        self.labels = labels
-        self.points = points
+/// One native histogram sample of a series (Prometheus's HPoint).
+public struct HPoint: Sendable, Equatable {
+    public var t: Int64
+    public var h: FloatHistogram
+    public init(t: Int64, h: FloatHistogram) {
+        self.t = t
+        self.h = h
     }
 }
 
-/// One element of an instant vector.
+/// A labelled series in time order (query results and intermediate matrices). Floats and
+/// native histograms are kept apart, as Prometheus does, so float-only queries pay nothing
+/// for histograms; a timestamp has at most one of the two.
+public struct Series: Sendable {
+    public var labels: Labels
+    public var points: [Point]
+    public var histograms: [HPoint]
+    public init(labels: Labels, points: [Point], histograms: [HPoint] = []) {
+        self.labels = labels
+        self.points = points
+        self.histograms = histograms
+    }
+
+    /// Floats plus histograms.
+    public var sampleCount: Int { points.count + histograms.count }
+}
+
+/// One element of an instant vector: a float `v`, or a native histogram `h` (then `v` is 0).
 public struct Sample: Sendable {
     public var labels: Labels
     public var t: Int64
     public var v: Double
-    public init(labels: Labels, t: Int64, v: Double) {
+    public var h: FloatHistogram?
+    public init(labels: Labels, t: Int64, v: Double, h: FloatHistogram? = nil) {
         self.labels = labels
         self.t = t
         self.v = v
+        self.h = h
     }
 }
 
@@ -47,6 +66,12 @@ public enum QueryResult: Sendable {
         case .string: return "string"
         }
     }
+}
+
+/// A query's result with the warnings and infos evaluating it produced.
+public struct QueryOutput: Sendable {
+    public var result: QueryResult
+    public var annotations: Annotations
 }
 
 /// The bit pattern Prometheus writes to mark a series stale; distinct from the ordinary NaN

@@ -23,13 +23,18 @@ public enum Dedup {
         for (labels, members) in groups {
             let ordered = members.sorted { $0.labels < $1.labels }
             var merged = ordered[0].samples
+            var hists = ordered[0].histograms
             for m in ordered.dropFirst() {
                 switch algorithm {
-                case .penalty: merged = penalty(merged, m.samples, counter: counter)
-                case .chain: merged = SeriesMerge.chain(merged, m.samples)
+                case .penalty:
+                    merged = penalty(merged, m.samples, counter: counter)
+                    hists = penalty(hists, m.histograms)
+                case .chain:
+                    merged = SeriesMerge.chain(merged, m.samples)
+                    hists = SeriesMerge.chain(hists, m.histograms)
                 }
             }
-            out.append(StorageSeries(labels: labels, samples: merged))
+            out.append(StorageSeries(labels: labels, samples: merged, histograms: hists))
         }
         out.sort { $0.labels < $1.labels }
         return out
@@ -54,14 +59,41 @@ public enum Dedup {
         if a.count == 0 { return b }
         if b.count == 0 { return a }
         let reps = [a, b]
-        var pos = [0, 0]
-        var pen: [Int64] = [0, 0]
-        var alive = [true, true]
-        var lastT = Int64.min
         var ts: [Int64] = [], vs: [Double] = []
         ts.reserveCapacity(max(a.count, b.count))
         vs.reserveCapacity(max(a.count, b.count))
         var adjust = CounterAdjust()
+        penaltySelect(a.timestamps, b.timestamps) { use, i, previousT in
+            let rep = reps[use]
+            ts.append(rep.timestamps[i])
+            vs.append(counter ? adjust.next(replica: use, rep, i, previousT: previousT) : rep.values[i])
+        }
+        return SampleColumns(timestamps: ts, values: vs)
+    }
+
+    /// The penalty merge of two replicas of a native histogram series. Histogram counters
+    /// are not lifted across a switch: a histogram's reset is judged bucket by bucket, and
+    /// the samples are taken as they are.
+    public static func penalty(_ a: HistogramColumns, _ b: HistogramColumns) -> HistogramColumns {
+        if a.isEmpty { return b }
+        if b.isEmpty { return a }
+        let reps = [a, b]
+        var out = HistogramColumns()
+        penaltySelect(a.timestamps, b.timestamps) { use, i, _ in
+            out.timestamps.append(reps[use].timestamps[i])
+            out.histograms.append(reps[use].histograms[i])
+        }
+        return out
+    }
+
+    /// The sample choice of the penalty algorithm over two replicas' timestamps: calls
+    /// `take(replica, index, previousT)` for each sample of the merged series in order.
+    static func penaltySelect(_ a: [Int64], _ b: [Int64], _ take: (Int, Int, Int64) -> Void) {
+        let reps = [a, b]
+        var pos = [0, 0]
+        var pen: [Int64] = [0, 0]
+        var alive = [true, true]
+        var lastT = Int64.min
         var lastInterval: Int64 = 0
         // First sample after lastT of each replica, ignoring penalties.
         var next = [0, 0]
@@ -90,26 +122,24 @@ public enum Dedup {
                 use = 0
                 pen[0] = 0
             } else {
-                let ta = reps[0].timestamps[pos[0]], tb = reps[1].timestamps[pos[1]]
+                let ta = reps[0][pos[0]], tb = reps[1][pos[1]]
                 use = ta <= tb ? 0 : 1
                 let t = use == 0 ? ta : tb
                 pen[1 - use] = lastT != .min ? 2 * (t - lastT) : initialPenalty
                 pen[use] = 0
             }
-            let rep = reps[use], i = pos[use]
+            let i = pos[use]
             let previousT = lastT
-            lastT = rep.timestamps[i]
+            lastT = reps[use][i]
             if previousT != .min { lastInterval = lastT - previousT }
-            ts.append(lastT)
-            vs.append(counter ? adjust.next(replica: use, rep, i, previousT: previousT) : rep.values[i])
+            take(use, i, previousT)
         }
-        return SampleColumns(timestamps: ts, values: vs)
     }
 
     /// First index ≥ `from` whose timestamp is ≥ `t`.
-    static func seek(_ s: SampleColumns, from: Int, _ t: Int64) -> Int {
+    static func seek(_ s: [Int64], from: Int, _ t: Int64) -> Int {
         var i = from
-        while i < s.count && s.timestamps[i] < t { i += 1 }
+        while i < s.count && s[i] < t { i += 1 }
         return i
     }
 

@@ -7,10 +7,17 @@ public struct APIResponse: Sendable {
     public var status: Int
     public var body: String
 
-    public static func success(_ data: String, warnings: [String] = []) -> APIResponse {
+    public static func success(_ data: String, warnings: [String] = [], infos: [String] = []) -> APIResponse {
         var body = "{\"status\":\"success\",\"data\":" + data
         if !warnings.isEmpty { body += ",\"warnings\":" + jsonArray(warnings) }
+        if !infos.isEmpty { body += ",\"infos\":" + jsonArray(infos) }
         return APIResponse(status: 200, body: body + "}")
+    }
+
+    /// A query's answer: its result, the stores' warnings and the engine's warnings and infos
+    /// (Prometheus 3 returns the latter as `infos`).
+    static func success(_ out: QueryOutput, storeWarnings: [String]) -> APIResponse {
+        success(ResultJSON.data(out.result), warnings: storeWarnings + out.annotations.warnings, infos: out.annotations.infos)
     }
 
     public static func failure(_ e: APIError) -> APIResponse { APIResponse(status: e.httpStatus, body: e.json) }
@@ -107,7 +114,7 @@ public final class QueryAPI: Sendable {
     }
 
     /// Evaluates under the concurrency gate and the query's time limit.
-    func evaluate(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> QueryResult) async throws -> QueryResult {
+    func evaluate(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> QueryOutput) async throws -> QueryOutput {
         try await queryGate.with {
             do { return try await withTimeout(timeout, body) } catch is TimeoutError {
                 throw APIError(.timeout, "query timed out in query execution")
@@ -135,10 +142,10 @@ public final class QueryAPI: Sendable {
             let (engine, timeout) = try engine(form)
             let expr = try parse(form, instant: true)
             let (queryable, fan, lb) = try await storage(form, autoResolution: config.instantDefaultMaxSourceResolution)
-            let result = try await evaluate(timeout) {
-                try await engine.instantQuery(queryable, expr, time: time, lookbackDelta: lb)
+            let out = try await evaluate(timeout) {
+                try await engine.query(queryable, expr, start: time, end: time, step: 0, lookbackDelta: lb)
             }
-            return .success(ResultJSON.data(result), warnings: fan.warnings)
+            return .success(out, storeWarnings: fan.warnings)
         }
     }
 
@@ -161,10 +168,10 @@ public final class QueryAPI: Sendable {
             }
             let (engine, timeout) = try engine(form)
             let (queryable, fan, lb) = try await storage(form, autoResolution: step / 5)
-            let result = try await evaluate(timeout) {
-                try await engine.rangeQuery(queryable, expr, start: start, end: end, step: step, lookbackDelta: lb)
+            let out = try await evaluate(timeout) {
+                try await engine.query(queryable, expr, start: start, end: end, step: step, lookbackDelta: lb)
             }
-            return .success(ResultJSON.data(result), warnings: fan.warnings)
+            return .success(out, storeWarnings: fan.warnings)
         }
     }
 

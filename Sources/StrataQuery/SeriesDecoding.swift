@@ -15,12 +15,72 @@ public enum SeriesDecoding {
         public let description: String
     }
 
-    /// The series holds chunks the engine cannot evaluate yet (native histograms) or that
-    /// this querier cannot decode: the querier leaves out this one series with a warning
-    /// instead of failing the query.
+    /// The series holds chunks this querier cannot decode (an unknown encoding, or native
+    /// histograms in downsampled chunks): the querier leaves out this one series with a
+    /// warning instead of failing the query.
     public struct Unsupported: Error, CustomStringConvertible, Sendable {
         public let encoding: Thanos_Chunk.Encoding
         public let description: String
+    }
+
+    /// The float samples and native histogram samples of the series within [minTime, maxTime].
+    public static func decodeSeries(_ chunks: [Thanos_AggrChunk], aggregates: [Thanos_Aggr], labels: Labels,
+                                    minTime: Int64 = .min, maxTime: Int64 = .max) throws -> StorageSeries {
+        var histogramChunks: [Thanos_AggrChunk] = []
+        var floatChunks: [Thanos_AggrChunk] = []
+        for c in chunks {
+            if c.hasRaw, c.raw.type == .histogram || c.raw.type == .floatHistogram {
+                histogramChunks.append(c)
+            } else {
+                floatChunks.append(c)
+            }
+        }
+        let floats = try decode(floatChunks, aggregates: aggregates, labels: labels, minTime: minTime, maxTime: maxTime)
+        var hists = HistogramColumns()
+        for c in histogramChunks.sorted(by: { $0.minTime < $1.minTime }) {
+            if c.maxTime < minTime || c.minTime > maxTime { continue }
+            let decoded = try histograms(c.raw, labels, minTime: minTime, maxTime: maxTime)
+            hists = hists.isEmpty ? decoded : SeriesMerge.chain(hists, decoded)
+        }
+        return StorageSeries(labels: labels, samples: floats, histograms: hists)
+    }
+
+    /// Decodes a histogram (encoding 2) or float histogram (encoding 3) chunk: counts as
+    /// floats, the counter-reset hint from the chunk header as Prometheus's iterators set it.
+    static func histograms(_ chunk: Thanos_Chunk, _ labels: Labels, minTime: Int64, maxTime: Int64) throws -> HistogramColumns {
+        let result: Result<HistogramColumns, any Error> = chunk.data.withUnsafeBytes { raw in
+            Result { try histogramSamples(raw, float: chunk.type == .floatHistogram, minTime: minTime, maxTime: maxTime) }
+        }
+        do {
+            return try result.get()
+        } catch {
+            throw Failure(description: "series \(labels): corrupt \(chunk.type) chunk (\(chunk.data.count) bytes): \(error)")
+        }
+    }
+
+    static func histogramSamples(_ raw: UnsafeRawBufferPointer, float: Bool, minTime: Int64, maxTime: Int64) throws -> HistogramColumns {
+        var out = HistogramColumns()
+        var h = FloatHistogram()
+        if float {
+            var it = try FloatHistogramChunkIterator(raw)
+            while try it.next() {
+                if it.t > maxTime { break }
+                if it.t < minTime { continue }
+                it.read(into: &h)
+                out.timestamps.append(it.t)
+                out.histograms.append(h)
+            }
+        } else {
+            var it = try HistogramChunkIterator(raw)
+            while try it.next() {
+                if it.t > maxTime { break }
+                if it.t < minTime { continue }
+                it.read(into: &h)
+                out.timestamps.append(it.t)
+                out.histograms.append(h)
+            }
+        }
+        return out
     }
 
     public static func decode(_ chunks: [Thanos_AggrChunk], aggregates: [Thanos_Aggr], labels: Labels,

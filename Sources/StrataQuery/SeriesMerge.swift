@@ -6,31 +6,39 @@ public enum SeriesMerge {
     /// Used for the same series answered by several stores (e.g. a sidecar and a store
     /// gateway both holding the last uploaded block) and for overlapping chunks.
     public static func chain(_ a: SampleColumns, _ b: SampleColumns) -> SampleColumns {
-        if b.count == 0 { return a }
-        if a.count == 0 { return b }
-        if a.timestamps[a.count - 1] < b.timestamps[0] {
-            return SampleColumns(timestamps: a.timestamps + b.timestamps, values: a.values + b.values)
-        }
-        if b.timestamps[b.count - 1] < a.timestamps[0] {
-            return SampleColumns(timestamps: b.timestamps + a.timestamps, values: b.values + a.values)
-        }
+        let (ts, vs) = union(a.timestamps, a.values, b.timestamps, b.values)
+        return SampleColumns(timestamps: ts, values: vs)
+    }
+
+    /// The same union for native histogram samples.
+    public static func chain(_ a: HistogramColumns, _ b: HistogramColumns) -> HistogramColumns {
+        let (ts, hs) = union(a.timestamps, a.histograms, b.timestamps, b.histograms)
+        return HistogramColumns(timestamps: ts, histograms: hs)
+    }
+
+    @inline(__always)
+    static func union<V>(_ at: [Int64], _ av: [V], _ bt: [Int64], _ bv: [V]) -> ([Int64], [V]) {
+        if bt.isEmpty { return (at, av) }
+        if at.isEmpty { return (bt, bv) }
+        if at[at.count - 1] < bt[0] { return (at + bt, av + bv) }
+        if bt[bt.count - 1] < at[0] { return (bt + at, bv + av) }
         var ts: [Int64] = []
-        var vs: [Double] = []
-        ts.reserveCapacity(a.count + b.count)
-        vs.reserveCapacity(a.count + b.count)
+        var vs: [V] = []
+        ts.reserveCapacity(at.count + bt.count)
+        vs.reserveCapacity(at.count + bt.count)
         var i = 0, j = 0
-        while i < a.count || j < b.count {
-            if j >= b.count || (i < a.count && a.timestamps[i] <= b.timestamps[j]) {
-                if j < b.count && a.timestamps[i] == b.timestamps[j] { j += 1 }
-                ts.append(a.timestamps[i])
-                vs.append(a.values[i])
+        while i < at.count || j < bt.count {
+            if j >= bt.count || (i < at.count && at[i] <= bt[j]) {
+                if j < bt.count && at[i] == bt[j] { j += 1 }
+                ts.append(at[i])
+                vs.append(av[i])
                 i += 1
             } else {
-                ts.append(b.timestamps[j])
-                vs.append(b.values[j])
+                ts.append(bt[j])
+                vs.append(bv[j])
                 j += 1
             }
         }
-        return SampleColumns(timestamps: ts, values: vs)
+        return (ts, vs)
     }
 }

@@ -46,9 +46,8 @@ public struct StoreQueryable: Queryable {
         series.reserveCapacity(found.count)
         for f in found {
             do {
-                let samples = try SeriesDecoding.decode(f.chunks, aggregates: aggregates, labels: f.labels,
-                                                        minTime: hints.start, maxTime: hints.end)
-                series.append(StorageSeries(labels: f.labels, samples: samples))
+                series.append(try SeriesDecoding.decodeSeries(f.chunks, aggregates: aggregates, labels: f.labels,
+                                                              minTime: hints.start, maxTime: hints.end))
             } catch let e as SeriesDecoding.Failure {
                 throw QueryError.storage(e.description)
             } catch let e as SeriesDecoding.Unsupported {

@@ -116,7 +116,7 @@ struct FrontendTestError: Error, CustomStringConvertible {
     }
 
     static let queries = ["sum by (job) (rate(req_total[10m]))", "temp", "max_over_time(temp[1h])",
-                          "histogram_quantile(0.9, sum by (le) (rate(req_total[5m])))", "count(temp) by (job)"]
+                          "histogram_quantile(0.9, sum by (le) (label_replace(rate(req_total[5m]), \"le\", \"$1\", \"pod\", \"p(.*)\")))", "count(temp) by (job)"]
 
     /// The same JSON through the frontend as from the querier: cold, warm, after a partial
     /// hit, with an unaligned start (the frontend aligns it to the step, as the querier

@@ -37,4 +37,21 @@ import Testing
         #expect(Extents(decoding: ext.encoded) == ext)
         #expect(Extents(decoding: Array(ext.encoded.dropLast())) == nil)
     }
+
+    /// Native histogram points and infos survive parsing, caching and merging byte for byte,
+    /// including a series that switches from floats to histograms.
+    @Test func histogramsAndInfosRoundTrip() throws {
+        let h1 = #"{"count":"3","sum":"0.5","buckets":[[0,"0.5","1","2"],[3,"-0.001","0.001","1"]]}"#
+        let h2 = #"{"count":"0","sum":"0"}"#
+        let body = #"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__name__":"h"},"histograms":[[1700000000,"#
+            + h1 + #"],[1700000060,"# + h2 + #"]]},{"metric":{"__name__":"m"},"values":[[1700000000,"1"]],"histograms":[[1700000060,"#
+            + h2 + #"]]}]},"warnings":["w"],"infos":["PromQL info: i (1:1)"]}"#
+        let (m, w) = try MatrixResult.parse(Array(body.utf8))
+        #expect(w.count == 2)
+        #expect(String(decoding: m.responseBody(warnings: w), as: UTF8.self) == body)
+        let ext = Extents(extents: [.init(start: 1, end: 2, result: m)])
+        #expect(Extents(decoding: ext.encoded) == ext)
+        let halves = [m.trimmed(1_700_000_000_000, 1_700_000_000_000), m.trimmed(1_700_000_060_000, 1_700_000_060_000)]
+        #expect(MatrixResult.merge(halves) == m)
+    }
 }

@@ -1,0 +1,85 @@
+import StrataCore
+
+/// The histogram functions of an instant vector (`histogram_count`, `_sum`, `_avg`,
+/// `_stddev`, `_stdvar`, `_fraction`, `_quantile`): native histogram samples are read
+/// directly; `histogram_quantile` and `histogram_fraction` also read classic `le` buckets,
+/// and where a classic and a native histogram of the same series meet, neither is used and
+/// a warning says so (Prometheus's resetHistograms).
+extension InstantFunctions {
+    static func histogramFunction(_ c: Call, _ inp: Evaluator.StepInput, _ st: inout FunctionState) throws -> [Sample] {
+        let name = c.function.name, ts = inp.ts
+        func native(_ vec: [Sample], _ f: (FloatHistogram) -> Double) -> [Sample] {
+            vec.compactMap { s in s.h.map { Sample(labels: st.dropName(s.labels), t: ts, v: f($0)) } }
+        }
+        switch name {
+        case "histogram_count": return native(inp.vectors[0]) { $0.count }
+        case "histogram_sum": return native(inp.vectors[0]) { $0.sum }
+        case "histogram_avg": return native(inp.vectors[0]) { $0.sum / $0.count }
+        case "histogram_stddev": return native(inp.vectors[0]) { nativeHistogramStdDev($0) }
+        case "histogram_stdvar": return native(inp.vectors[0]) { nativeHistogramStdVar($0) }
+        default: break
+        }
+        let quantile = name == "histogram_quantile"
+        let vi = quantile ? 1 : 2
+        guard let first = inp.vectors[0].first else { return [] }
+        if !quantile && inp.vectors[1].isEmpty { return [] }
+        let q = first.v, upper = quantile ? 0 : inp.vectors[1].first?.v ?? .nan
+        let argPos = c.argPosition(vi)
+        if quantile, q.isNaN || q < 0 || q > 1 {
+            st.annotations.warn("quantile value should be between 0 and 1, got \(formatGoFloat(q))", c.argPosition(0))
+        }
+        var vec = inp.vectors[vi], sources = inp.sources[vi]
+        var natives = vec.filter { $0.h != nil }
+        if !natives.isEmpty {
+            // A native histogram and classic buckets of the same series at one step: neither counts.
+            let nativeKeys = Set(natives.map { labelsKey($0.labels.pairs) })
+            var conflicts = Set<String>()
+            for s in vec where s.h == nil && parseGoFloat(s.labels["le"]) != nil {
+                let k = labelsKey(s.labels.pairs.filter { $0.name != "le" })
+                if nativeKeys.contains(k) { conflicts.insert(k) }
+            }
+            if !conflicts.isEmpty {
+                var keep: [Int] = []
+                for (i, s) in vec.enumerated() {
+                    let k = labelsKey(s.h != nil ? s.labels.pairs : s.labels.pairs.filter { $0.name != "le" })
+                    if conflicts.contains(k) {
+                        if s.h != nil { st.annotations.warn(mixedClassicNative(s.labels.metricName), argPos) }
+                    } else {
+                        keep.append(i)
+                    }
+                }
+                vec = keep.map { vec[$0] }
+                sources = keep.map { sources[$0] }
+                natives = vec.filter { $0.h != nil }
+            }
+        }
+        var out: [Sample] = []
+        for s in natives {
+            guard let h = s.h else { continue }
+            let (v, info) = quantile ? nativeHistogramQuantile(q, h) : nativeHistogramFraction(q, upper, h)
+            if let info {
+                let metric = s.labels.metricName
+                let text: String
+                switch info {
+                case .quantileNaNResult: text = "input to histogram_quantile has NaN observations, result is NaN"
+                case .quantileNaNSkew: text = "input to histogram_quantile has NaN observations, result is skewed higher"
+                case .fractionNaNs: text = "input to histogram_fraction has NaN observations, which are excluded from all fractions"
+                }
+                st.annotations.info(AnnotationText.forMetric(text, metric), argPos)
+            }
+            out.append(Sample(labels: st.dropName(s.labels), t: ts, v: v))
+        }
+        var annotations = st.annotations
+        out += classicHistograms(vec, sources, ts, &st, badBucket: { s in
+            let metric = s.labels.metricName
+            annotations.warn("bucket label \"le\" is missing or has a malformed value of \(goQuote(s.labels["le"]))"
+                + (metric.isEmpty ? "" : " for metric name \(goQuote(metric))"), argPos)
+        }) { buckets in quantile ? bucketQuantile(q, buckets) : bucketFraction(q, upper, buckets) }
+        st.annotations = annotations
+        return out
+    }
+
+    static func mixedClassicNative(_ metric: String) -> String {
+        "vector contains a mix of classic and native histograms" + (metric.isEmpty ? "" : " for metric name \(goQuote(metric))")
+    }
+}
