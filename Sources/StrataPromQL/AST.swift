@@ -55,6 +55,8 @@ public enum BinaryOp: String, Sendable, CaseIterable {
     case add = "+", sub = "-", mul = "*", div = "/", mod = "%", pow = "^"
     case eql = "==", neq = "!=", gtr = ">", lss = "<", gte = ">=", lte = "<="
     case and, or, unless, atan2
+    /// 3.x: `h </ x` keeps a histogram's observations below x, `h >/ x` those above.
+    case trimUpper = "</", trimLower = ">/"
 
     public var isComparison: Bool {
         switch self {
@@ -65,12 +67,14 @@ public enum BinaryOp: String, Sendable, CaseIterable {
 
     public var isSetOperator: Bool { self == .and || self == .or || self == .unless }
 
+    public var isTrim: Bool { self == .trimUpper || self == .trimLower }
+
     /// Binding strength (higher binds tighter), per Prometheus's yacc precedence table.
     var precedence: Int {
         switch self {
         case .or: return 1
         case .and, .unless: return 2
-        case .eql, .neq, .gtr, .lss, .gte, .lte: return 3
+        case .eql, .neq, .gtr, .lss, .gte, .lte, .trimUpper, .trimLower: return 3
         case .add, .sub: return 4
         case .mul, .div, .mod, .atan2: return 5
         case .pow: return 6

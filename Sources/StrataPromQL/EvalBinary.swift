@@ -111,7 +111,7 @@ extension Evaluator {
             }
             var value: Double, keep: Bool
             var hvalue: FloatHistogram?
-            if hl != nil || hr != nil {
+            if hl != nil || hr != nil || op.isTrim {
                 let r = histogramElemBinop(op, vl, vr, hl, hr)
                 noteBinop(r, b)
                 if r.incompatible { continue }
@@ -244,7 +244,7 @@ func scalarBinop(_ op: BinaryOp, _ l: Double, _ r: Double) -> Double {
     case .gte: return btos(l >= r)
     case .lte: return btos(l <= r)
     case .atan2: return atan2Go(l, r)
-    case .and, .or, .unless: return .nan
+    case .and, .or, .unless, .trimUpper, .trimLower: return .nan
     }
 }
 
@@ -263,6 +263,6 @@ func vectorElemBinop(_ op: BinaryOp, _ l: Double, _ r: Double) -> (Double, Bool)
     case .gte: return (l, l >= r)
     case .lte: return (l, l <= r)
     case .atan2: return (atan2Go(l, r), true)
-    case .and, .or, .unless: return (.nan, false)
+    case .and, .or, .unless, .trimUpper, .trimLower: return (.nan, false)
     }
 }

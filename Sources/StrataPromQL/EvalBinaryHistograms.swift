@@ -27,6 +27,7 @@ func histogramElemBinop(_ op: BinaryOp, _ lv: Double, _ rv: Double, _ lh: FloatH
         h.compact(maxEmptyBuckets: 0)
         return HistogramElemResult(h: h, keep: true)
     case (let l?, nil):
+        if op.isTrim { return HistogramElemResult(h: l.trimBuckets(rv, upper: op == .trimUpper), keep: true) }
         guard op == .mul || op == .div else { return incompatibleTypes() }
         var h = l
         if op == .mul { h.mul(rv) } else { h.div(rv) }
@@ -53,7 +54,8 @@ func histogramElemBinop(_ op: BinaryOp, _ lv: Double, _ rv: Double, _ lh: FloatH
         default: return incompatibleTypes()
         }
     case (nil, nil):
-        preconditionFailure("histogramElemBinop needs a histogram")
+        // Only the trim operators come here with two floats: they apply to histograms only.
+        return incompatibleTypes()
     }
 }
 

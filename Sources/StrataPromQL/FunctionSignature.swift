@@ -64,6 +64,12 @@ public struct FunctionSignature: Sendable, Hashable {
             t[name] = sig
         }
         f("first_over_time", [m])
+        for name in ["histogram_avg", "histogram_stddev", "histogram_stdvar"] { f(name, [v]) }
+        do {
+            var sig = FunctionSignature(name: "histogram_quantiles", argTypes: [v, str, .scalar, .scalar], variadic: 9, returnType: .vector)
+            sig.experimental = true
+            t[sig.name] = sig
+        }
         f("double_exponential_smoothing", [m, .scalar, .scalar], experimental: true)
         for name in ["mad_over_time", "ts_of_first_over_time", "ts_of_last_over_time", "ts_of_max_over_time",
                      "ts_of_min_over_time"] {

@@ -119,8 +119,8 @@ enum InstantFunctions {
         case "absent":
             if !arg(0).isEmpty { return [] }
             return [Sample(labels: absentLabels(c.args[0]), t: ts, v: 1)]
-        case "histogram_quantile", "histogram_fraction", "histogram_count", "histogram_sum", "histogram_avg",
-             "histogram_stddev", "histogram_stdvar":
+        case "histogram_quantile", "histogram_quantiles", "histogram_fraction", "histogram_count", "histogram_sum",
+             "histogram_avg", "histogram_stddev", "histogram_stdvar":
             return try histogramFunction(c, inp, &st)
         case "label_replace":
             return try labelReplace(c, arg(0), ts, &st)

@@ -1,7 +1,7 @@
 import StrataCore
 
 /// The histogram functions of an instant vector (`histogram_count`, `_sum`, `_avg`,
-/// `_stddev`, `_stdvar`, `_fraction`, `_quantile`): native histogram samples are read
+/// `_stddev`, `_stdvar`, `_fraction`, `_quantile`, `_quantiles`): native histogram samples are read
 /// directly; `histogram_quantile` and `histogram_fraction` also read classic `le` buckets,
 /// and where a classic and a native histogram of the same series meet, neither is used and
 /// a warning says so (Prometheus's resetHistograms).
@@ -19,14 +19,29 @@ extension InstantFunctions {
         case "histogram_stdvar": return native(inp.vectors[0]) { nativeHistogramStdVar($0) }
         default: break
         }
-        let quantile = name == "histogram_quantile"
-        let vi = quantile ? 1 : 2
-        guard let first = inp.vectors[0].first else { return [] }
-        if !quantile && inp.vectors[1].isEmpty { return [] }
-        let q = first.v, upper = quantile ? 0 : inp.vectors[1].first?.v ?? .nan
+        let quantiles = name == "histogram_quantiles", fraction = name == "histogram_fraction"
+        let vi = quantiles ? 0 : fraction ? 2 : 1
+        // histogram_quantile(q, v), histogram_quantiles(v, "label", q1, q2…), histogram_fraction(lo, hi, v).
+        var qs: [Double] = []
+        var qPositions: [SourcePos?] = []
+        if quantiles {
+            for k in 2..<inp.vectors.count {
+                qs.append(inp.vectors[k].first?.v ?? .nan)
+                qPositions.append(c.argPosition(k))
+            }
+        } else {
+            guard let first = inp.vectors[0].first else { return [] }
+            if fraction && inp.vectors[1].isEmpty { return [] }
+            qs = [first.v]
+            qPositions = [c.argPosition(0)]
+        }
+        let upper = fraction ? inp.vectors[1].first?.v ?? .nan : 0
+        let quantileLabel = quantiles ? stringArg(c.args[1]) : ""
         let argPos = c.argPosition(vi)
-        if quantile, q.isNaN || q < 0 || q > 1 {
-            st.annotations.warn("quantile value should be between 0 and 1, got \(formatGoFloat(q))", c.argPosition(0))
+        if !fraction {
+            for (q, pos) in zip(qs, qPositions) where q.isNaN || q < 0 || q > 1 {
+                st.annotations.warn("quantile value should be between 0 and 1, got \(formatGoFloat(q))", pos)
+            }
         }
         var vec = inp.vectors[vi], sources = inp.sources[vi]
         var natives = vec.filter { $0.h != nil }
@@ -53,33 +68,47 @@ extension InstantFunctions {
                 natives = vec.filter { $0.h != nil }
             }
         }
-        var out: [Sample] = []
-        for s in natives {
-            guard let h = s.h else { continue }
-            let (v, info) = quantile ? nativeHistogramQuantile(q, h) : nativeHistogramFraction(q, upper, h)
-            if let info {
-                let metric = s.labels.metricName
-                let text: String
-                switch info {
-                case .quantileNaNResult: text = "input to histogram_quantile has NaN observations, result is NaN"
-                case .quantileNaNSkew: text = "input to histogram_quantile has NaN observations, result is skewed higher"
-                case .fractionNaNs: text = "input to histogram_fraction has NaN observations, which are excluded from all fractions"
-                }
-                st.annotations.info(AnnotationText.forMetric(text, metric), argPos)
-            }
-            out.append(Sample(labels: st.dropName(s.labels), t: ts, v: v))
+        func labeled(_ l: Labels, _ q: Double) -> Labels {
+            quantiles ? l.setting(quantileLabel, formatOpenMetricsFloat(q)) : l
         }
-        var annotations = st.annotations
-        out += classicHistograms(vec, sources, ts, &st, badBucket: { s in
-            let metric = s.labels.metricName
-            annotations.warn("bucket label \"le\" is missing or has a malformed value of \(goQuote(s.labels["le"]))"
-                + (metric.isEmpty ? "" : " for metric name \(goQuote(metric))"), argPos)
-        }) { buckets in quantile ? bucketQuantile(q, buckets) : bucketFraction(q, upper, buckets) }
-        st.annotations = annotations
+        var out: [Sample] = []
+        for q in qs {
+            for s in natives {
+                guard let h = s.h else { continue }
+                let (v, info) = fraction ? nativeHistogramFraction(q, upper, h) : nativeHistogramQuantile(q, h)
+                if let info {
+                    let text: String
+                    switch info {
+                    case .quantileNaNResult: text = "input to histogram_quantile has NaN observations, result is NaN"
+                    case .quantileNaNSkew: text = "input to histogram_quantile has NaN observations, result is skewed higher"
+                    case .fractionNaNs: text = "input to histogram_fraction has NaN observations, which are excluded from all fractions"
+                    }
+                    st.annotations.info(AnnotationText.forMetric(text, s.labels.metricName), argPos)
+                }
+                out.append(Sample(labels: labeled(st.dropName(s.labels), q), t: ts, v: v))
+            }
+            var annotations = st.annotations
+            let classic = classicHistograms(vec, sources, ts, &st, badBucket: { s in
+                annotations.warn(AnnotationText.forMetric("bucket label \"le\" is missing or has a malformed value of \(goQuote(s.labels["le"]))",
+                                                          s.labels.metricName), argPos)
+            }) { buckets in fraction ? bucketFraction(q, upper, buckets) : bucketQuantile(q, buckets) }
+            st.annotations = annotations
+            out += classic.map { Sample(labels: labeled($0.labels, q), t: ts, v: $0.v) }
+        }
         return out
     }
 
     static func mixedClassicNative(_ metric: String) -> String {
         "vector contains a mix of classic and native histograms" + (metric.isEmpty ? "" : " for metric name \(goQuote(metric))")
     }
+}
+
+/// Prometheus's labels.FormatOpenMetricsFloat: `+Inf`/`-Inf`/`NaN`, and whole numbers with
+/// `.0` (the `quantile` label of histogram_quantiles).
+func formatOpenMetricsFloat(_ f: Double) -> String {
+    if f.isNaN { return "NaN" }
+    if f.isInfinite { return f > 0 ? "+Inf" : "-Inf" }
+    let s = formatGoFloat(f)
+    if f == f.rounded(.down), !s.contains("e"), !s.contains(".") { return s + ".0" }
+    return s
 }

@@ -39,6 +39,8 @@ enum Keyword: String, CaseIterable {
 enum TokenKind: Equatable {
     case eof, comma, leftParen, rightParen, leftBrace, rightBrace, leftBracket, rightBracket, colon, at
     case add, sub, mul, div, mod, pow, eqlc, neq, lss, lte, gtr, gte, eql, eqlRegex, neqRegex
+    /// 3.x `</` and `>/`: trim a histogram's buckets above or below a value.
+    case trimUpper, trimLower
     case number, duration, string, identifier, metricIdentifier
     case keyword(Keyword)
 }
@@ -156,9 +158,13 @@ struct Lexer {
                 if peek() == 61 { pos += 1; emit(.neq, start) }
                 else { throw fail(start, "unexpected character after '!': \(describeChar(peek()))") }
             case 60:
-                if peek() == 61 { pos += 1; emit(.lte, start) } else { emit(.lss, start) }
+                if peek() == 61 { pos += 1; emit(.lte, start) }
+                else if peek() == 47, compat == .v3_14 { pos += 1; emit(.trimUpper, start) }
+                else { emit(.lss, start) }
             case 62:
-                if peek() == 61 { pos += 1; emit(.gte, start) } else { emit(.gtr, start) }
+                if peek() == 61 { pos += 1; emit(.gte, start) }
+                else if peek() == 47, compat == .v3_14 { pos += 1; emit(.trimLower, start) }
+                else { emit(.gtr, start) }
             case 34, 39: try lexString(quote: c, start: start)
             case 96: try lexRawString(start: start)
             case 40:

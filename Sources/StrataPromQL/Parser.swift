@@ -83,6 +83,8 @@ struct Parser {
         case .lss: return .lss
         case .gte: return .gte
         case .lte: return .lte
+        case .trimUpper: return .trimUpper
+        case .trimLower: return .trimLower
         case .keyword(.and): return .and
         case .keyword(.or): return .or
         case .keyword(.unless): return .unless
