@@ -113,8 +113,7 @@ extension Evaluator {
             var hvalue: FloatHistogram?
             if hl != nil || hr != nil || op.isTrim {
                 let r = histogramElemBinop(op, vl, vr, hl, hr)
-                noteBinop(r, b)
-                if r.incompatible { continue }
+                if noteBinop(r, b) { continue }
                 (value, hvalue, keep) = (r.v, r.h, r.keep)
             } else {
                 (value, keep) = vectorElemBinop(op, vl, vr)
@@ -151,11 +150,12 @@ extension Evaluator {
     func vectorScalarSeries(_ b: BinaryExpr, _ vec: [Series], _ scalars: [Double], swap: Bool) throws -> [Series] {
         let op = b.op, returnBool = b.returnBool
         let dropName = op.dropsMetricName(shared.compat) || returnBool
-        // Histogram samples: only × and ÷ keep them; the rest is dropped without an annotation
-        // (Prometheus's VectorscalarBinop ignores the info), or 0 with `bool`.
+        // Histogram samples: × and ÷ (and the trim operators) keep them; anything else drops
+        // the sample with an info, even with `bool`.
         let hf: (FloatHistogram, Int) -> (Double, FloatHistogram?)? = { h, step in
             let s = scalars[step]
             let r = swap ? histogramElemBinop(op, s, 0, nil, h) : histogramElemBinop(op, 0, s, h, nil)
+            if self.noteBinop(r, b) { return nil }
             if returnBool { return (r.keep ? 1 : 0, nil) }
             if !r.keep { return nil }
             return op.isComparison && swap ? (0, h) : (r.v, r.h)
@@ -163,6 +163,11 @@ extension Evaluator {
         return try mapSeries(vec, labels: { dropName ? $0.droppingName(self.shared.compat) : $0 }, histograms: hf) { v, step in
             var lv = v, rv = scalars[step]
             if swap { Swift.swap(&lv, &rv) }
+            if op.isTrim {
+                // Trimming applies to histograms only: a float is dropped with an info.
+                _ = self.noteBinop(histogramElemBinop(op, lv, rv, nil, nil), b)
+                return nil
+            }
             var (value, keep) = vectorElemBinop(op, lv, rv)
             if op.isComparison && swap { value = rv }
             if returnBool {

@@ -8,16 +8,17 @@ struct HistogramElemResult {
     var v: Double = 0
     var h: FloatHistogram?
     var keep: Bool
+    /// The operation failed: no sample, whatever `bool` says, and this annotation
+    /// (Prometheus returns these as the error of vectorElemBinop).
+    var failure: (warning: Bool, text: String)?
+    /// Mismatched custom bounds were reconciled (the sample is kept).
     var info: String?
-    /// The histograms could not be combined (exponential and custom buckets).
-    var incompatible = false
-    var warning: String?
 }
 
 func histogramElemBinop(_ op: BinaryOp, _ lv: Double, _ rv: Double, _ lh: FloatHistogram?, _ rh: FloatHistogram?) -> HistogramElemResult {
     func incompatibleTypes() -> HistogramElemResult {
-        HistogramElemResult(keep: false, info: AnnotationText.incompatibleTypes(lh == nil ? "float" : "histogram", op.rawValue,
-                                                                                rh == nil ? "float" : "histogram"))
+        HistogramElemResult(keep: false, failure: (false, AnnotationText.incompatibleTypes(lh == nil ? "float" : "histogram", op.rawValue,
+                                                                                          rh == nil ? "float" : "histogram")))
     }
     switch (lh, rh) {
     case (nil, let r?):
@@ -41,14 +42,16 @@ func histogramElemBinop(_ op: BinaryOp, _ lv: Double, _ rv: Double, _ lh: FloatH
             do {
                 info = op == .add ? try h.add(r) : try h.sub(r)
             } catch {
-                return HistogramElemResult(keep: false, incompatible: true)
+                return HistogramElemResult(keep: false, failure: (true, AnnotationText.incompatibleBucketLayout(op.rawValue)))
+            }
+            let operation = op == .add ? "addition" : "subtraction"
+            if info.counterResetCollision {
+                return HistogramElemResult(keep: false, failure: (true, AnnotationText.counterResetCollision(operation)))
             }
             if op == .sub { h.counterResetHint = .gauge }
             h.compact(maxEmptyBuckets: 0)
-            let operation = op == .add ? "addition" : "subtraction"
             return HistogramElemResult(h: h, keep: true,
-                                       info: info.nhcbBoundsReconciled ? AnnotationText.mismatchedCustomBuckets(operation) : nil,
-                                       warning: info.counterResetCollision ? AnnotationText.counterResetCollision(operation) : nil)
+                                       info: info.nhcbBoundsReconciled ? AnnotationText.mismatchedCustomBuckets(operation) : nil)
         case .eql: return HistogramElemResult(h: l, keep: l.equals(r))
         case .neq: return HistogramElemResult(h: l, keep: !l.equals(r))
         default: return incompatibleTypes()
@@ -60,11 +63,11 @@ func histogramElemBinop(_ op: BinaryOp, _ lv: Double, _ rv: Double, _ lh: FloatH
 }
 
 extension Evaluator {
-    /// Records what a vector/vector element operation reported and returns whether it produced
-    /// a sample (the annotations of Prometheus's handleVectorBinopError).
-    func noteBinop(_ r: HistogramElemResult, _ b: BinaryExpr) {
-        if r.incompatible { shared.annotations.warn(AnnotationText.incompatibleBucketLayout(b.op.rawValue), b.pos) }
-        if let w = r.warning { shared.annotations.warn(w, b.pos) }
+    /// Records what an element operation reported; true when it produced no sample.
+    func noteBinop(_ r: HistogramElemResult, _ b: BinaryExpr) -> Bool {
         if let i = r.info { shared.annotations.info(i, b.pos) }
+        guard let f = r.failure else { return false }
+        if f.warning { shared.annotations.warn(f.text, b.pos) } else { shared.annotations.info(f.text, b.pos) }
+        return true
     }
 }
