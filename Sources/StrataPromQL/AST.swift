@@ -36,6 +36,13 @@ public struct VectorSelector: Sendable {
     /// `range()`, resolved before evaluation; `range`/`offset` hold placeholders until then.
     public var deferredRange: DurationTerm? = nil
     public var deferredOffset: DurationTerm? = nil
+    /// 3.x extended range selectors (experimental): `anchored` takes the last sample before a
+    /// range's start as its baseline; `smoothed` interpolates values at the range's (or an
+    /// instant selector's) edges from the samples around them.
+    public var anchored = false
+    public var smoothed = false
+    /// Where the selector starts, for annotations.
+    public var pos: SourcePos? = nil
 }
 
 /// `expr[range:step] offset d @ t`. `step` is 0 when omitted (the engine's default applies).

@@ -27,6 +27,9 @@ extension Evaluator {
             if let mapped = try evalElementwise(c) { return mapped }
             return try rangeEval(c.args) { inp in try InstantFunctions.call(c, inp, &st) }
         }
+        if case .matrixSelector(let vs, let r) = c.args[mi].unwrapped, vs.anchored || vs.smoothed {
+            return try evalExtendedRangeCall(c, vs, range: r, matrixIndex: mi)
+        }
         let fn3 = shared.compat == .v3_14 ? RangeFunctions3.table[name] : nil
         guard let fn = fn3 ?? RangeFunctions.table[name] else {
             throw fail("function \(goQuote(name)) does not take a range vector")

@@ -113,9 +113,11 @@ final class Evaluator {
             }
             return .matrix(mat)
         case .vectorSelector(let vs):
+            if vs.smoothed { return .matrix(try evalSmoothedSelector(vs, pos: vs.pos)) }
             return .matrix(try evalVectorSelector(vs))
         case .matrixSelector(let vs, let range):
             guard start == end else { throw fail("cannot do range evaluation of matrix selector") }
+            if vs.anchored || vs.smoothed { return .matrix(try evalExtendedMatrixSelector(vs, range: range)) }
             return .matrix(try evalMatrixSelector(vs, range: range))
         case .subquery(let sq):
             return .matrix(try evalSubquery(sq))

@@ -305,6 +305,8 @@ struct Parser {
                     at = .timestamp(Int64((ts * 1000).rounded()))
                 }
                 try setAt(&e, at, start)
+            case .identifier where compat == .v3_14 && (cur.text == "anchored" || cur.text == "smoothed"):
+                try setExtendedRange(&e, anchored: advance().text == "anchored", start)
             default:
                 return
             }
@@ -347,6 +349,28 @@ struct Parser {
             sq.deferredOffset = t
             e = .subquery(sq)
         default: break
+        }
+    }
+
+    /// `anchored` / `smoothed` after a selector (Prometheus's setAnchored/setSmoothed).
+    func setExtendedRange(_ e: inout Expr, anchored: Bool, _ pos: Int) throws {
+        let name = anchored ? "anchored" : "smoothed"
+        guard features.contains(.extendedRangeSelectors) else { throw error(pos, "\(name) modifier is experimental and not enabled") }
+        func set(_ vs: inout VectorSelector) throws {
+            if anchored { vs.anchored = true } else { vs.smoothed = true }
+            if vs.anchored && vs.smoothed { throw error(pos, "anchored and smoothed modifiers cannot be used together") }
+        }
+        switch e {
+        case .vectorSelector(var vs):
+            try set(&vs)
+            e = .vectorSelector(vs)
+        case .matrixSelector(var vs, let r):
+            try set(&vs)
+            e = .matrixSelector(vs, range: r)
+        case .subquery:
+            throw error(pos, "\(name) modifier is not supported for subqueries")
+        default:
+            throw error(pos, "\(name) modifier not implemented")
         }
     }
 

@@ -129,7 +129,9 @@ extension Parser {
         let id = nextSelectorID
         nextSelectorID += 1
         let selectorName = name ?? (compat.quotedNames ? matchers.first { $0.name == metricNameLabel && $0.type == .equal }?.value : nil)
-        return .vectorSelector(VectorSelector(name: selectorName ?? "", matchers: matchers, offset: 0, at: nil, id: id))
+        var vs = VectorSelector(name: selectorName ?? "", matchers: matchers, offset: 0, at: nil, id: id)
+        vs.pos = sourcePos(nameTok.start)
+        return .vectorSelector(vs)
     }
 
     mutating func parseGroupingLabels() throws -> [String] {

@@ -91,6 +91,10 @@ struct SeriesPrefetch {
             e = e - ctx.subqOffset
         }
         s -= range == 0 ? lookbackDelta : range
+        // Extended range selectors read a lookback delta further back (anchored, smoothed)
+        // and ahead (smoothed), as Prometheus's getTimeRangesForSelector does.
+        if range > 0 && (vs.anchored || vs.smoothed) { s -= lookbackDelta }
+        if vs.smoothed { e += lookbackDelta }
         s -= vs.offset
         e -= vs.offset
         let hints = SelectHints(start: s, end: e, step: ctx.subqStep ?? interval, range: range,

@@ -14,11 +14,18 @@ import StrataCore
         "-http_requests ^ 2 % 3", "holt_winters(http_requests[10m], 0.5, 0.5)", "predict_linear(http_requests[5m] @ 300, 60)",
         "time() - timestamp(http_requests)", "clamp(http_requests, 1, 5) unless http_requests{job=\"a\"}",
         "sort_desc(stddev by (job) (http_requests))", "year(vector(1e9))", "scalar(sum(http_requests)) * 2",
+        // 3.x grammar and native histograms.
+        "increase(http_requests[5m] anchored)", "rate(nh[2m] smoothed offset 1m)", "nh smoothed", "changes(nh[3m] anchored)",
+        "{\"http_requests\", \"job\"=\"a\"} + on(\"job\") group_left http_requests",
+        "http_requests + fill(0) http_requests{job=\"b\"}", "rate(http_requests[step() * 2])", "http_requests offset -(1m + 30s)",
+        "histogram_quantile(0.9, sum(rate(nh[5m])))", "histogram_fraction(0, 0.5, nh) * 2", "nh </ 0.5",
+        "histogram_count(nh) / histogram_sum(nh)", "sum by (job) (nh) - nh", "avg_over_time(nh[5m]) >/ 0.1",
     ]
 
     static let fragments = [
         "(", ")", "[5m]", "[1m:]", " offset 1m", " @ 100", " + ", " and ", " by (job)", "sum(", "rate(", ",", "{",
         "}", "\"", "1e", "0x", "Inf", "-", "^", " bool ", "on()", "group_left", "[", "]", ":", "@ start()", "x",
+        " anchored", " smoothed", " fill(1) ", "step()", "</", ">/", "{{",
     ]
 
     static func store() -> MemoryQueryable {
@@ -32,13 +39,18 @@ import StrataCore
                 }
             }
             if i % 7 == 3 { s.append(Labels(["__name__": "http_requests", "job": "d"]), t, staleNaN) }
+            let h = FloatHistogram(counterResetHint: i == 20 ? .counterReset : .unknown, schema: Int32(i % 3), zeroThreshold: 0.001,
+                                   zeroCount: Double(i % 5), count: Double(i % 20) * 3 + Double(i % 5), sum: Double(i),
+                                   positiveSpans: [HistogramSpan(offset: Int32(i % 4) - 2, length: 2)],
+                                   positiveBuckets: [Double(i % 20), Double(i % 20) * 2])
+            s.append(Labels(["__name__": "nh", "job": i % 2 == 0 ? "a" : "b"]), t, h)
         }
         return s
     }
 
     @Test func randomAndMutatedQueriesNeverCrash() async throws {
         var rng = SplitMix(state: 42)
-        let engine = Engine(options: EngineOptions(maxSamples: 200_000, timeout: .seconds(5)))
+        let engine = Engine(options: EngineOptions(maxSamples: 200_000, timeout: .seconds(5), features: .all))
         let store = Self.store()
         var parsed = 0
         for round in 0..<400 {
@@ -57,7 +69,7 @@ import StrataCore
                 }
                 q = String(chars)
             }
-            guard let expr = try? PromQL.parse(q) else { continue }
+            guard let expr = try? PromQL.parse(q, features: .all) else { continue }
             parsed += 1
             _ = try? await engine.instantQuery(store, expr, time: Int64(rng.next() % 1_200_000))
             if expr.type == .vector || expr.type == .scalar {
