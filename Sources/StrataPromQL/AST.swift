@@ -43,6 +43,8 @@ public struct VectorSelector: Sendable {
     public var smoothed = false
     /// Where the selector starts, for annotations.
     public var pos: SourcePos? = nil
+    /// `name` comes from a `__name__` matcher, not from a name written before the braces.
+    public var nameFromMatcher = false
 }
 
 /// `expr[range:step] offset d @ t`. `step` is 0 when omitted (the engine's default applies).
@@ -162,6 +164,8 @@ public struct Call: Sendable {
     /// Where the call and each argument start, for annotations.
     public var pos: SourcePos? = nil
     public var argPos: [SourcePos] = []
+    /// info(): the id under which the info series it joins are selected.
+    public var infoSeriesID: Int? = nil
 
     func argPosition(_ i: Int) -> SourcePos? { i < argPos.count ? argPos[i] : nil }
 }

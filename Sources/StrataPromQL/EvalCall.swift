@@ -7,6 +7,7 @@ extension Evaluator {
         let name = c.function.name
         var st = FunctionState(compat: shared.compat)
         defer { shared.annotations.merge(st.annotations) }
+        if name == "info" { return try evalInfo(c) }
         if name == "timestamp", case .vectorSelector(let vs) = c.args[0].unwrapped {
             return try rangeEval([]) { inp in
                 var offset = effectiveOffset(vs.offset, nil)

@@ -80,6 +80,7 @@ public struct FunctionSignature: Sendable, Hashable {
             sig.experimental = true
             t[name] = sig
         }
+        f("info", [v, v], 1, experimental: true)
         f("sort_by_label", [v, str], -1, experimental: true)
         f("sort_by_label_desc", [v, str], -1, experimental: true)
         return t

@@ -33,6 +33,8 @@ struct Parser {
     let features: PromQLFeatures
     var i = 0
     var nextSelectorID = 0
+    /// Set while parsing info()'s data-label selector, which may match empty values only.
+    var bypassEmptyMatcherCheck = false
 
     init(query: String, tokens: [Token], compat: PromQLCompat, features: PromQLFeatures) {
         self.query = query

@@ -123,7 +123,7 @@ extension Parser {
             }
             matchers.append(try Matcher(.equal, metricNameLabel, name))
         }
-        if !matchers.contains(where: { !$0.matchesEmpty }) {
+        if !bypassEmptyMatcherCheck && !matchers.contains(where: { !$0.matchesEmpty }) {
             throw error(nameTok.start, "vector selector must contain at least one non-empty matcher")
         }
         let id = nextSelectorID
@@ -131,6 +131,7 @@ extension Parser {
         let selectorName = name ?? (compat.quotedNames ? matchers.first { $0.name == metricNameLabel && $0.type == .equal }?.value : nil)
         var vs = VectorSelector(name: selectorName ?? "", matchers: matchers, offset: 0, at: nil, id: id)
         vs.pos = sourcePos(nameTok.start)
+        vs.nameFromMatcher = name == nil
         return .vectorSelector(vs)
     }
 
@@ -158,10 +159,12 @@ extension Parser {
         return labels
     }
 
-    mutating func parseArgs() throws -> [(Expr, Int)] {
+    mutating func parseArgs(labelSelectorArg: Int? = nil) throws -> [(Expr, Int)] {
         _ = try expect(.leftParen, "function call", "\"(\"")
         var args: [(Expr, Int)] = []
         while cur.kind != .rightParen {
+            bypassEmptyMatcherCheck = args.count == labelSelectorArg
+            defer { bypassEmptyMatcherCheck = false }
             args.append(try parseExpr(0))
             if cur.kind == .comma {
                 let comma = advance()
@@ -181,7 +184,7 @@ extension Parser {
         if fn.experimental && !features.contains(.experimentalFunctions) {
             throw error(nameTok.start, "function \(goQuote(nameTok.text)) is not enabled")
         }
-        let argsWithPos = try parseArgs()
+        let argsWithPos = try parseArgs(labelSelectorArg: fn.name == "info" ? 1 : nil)
         let args = argsWithPos.map(\.0)
         let nargs = fn.argTypes.count
         if fn.variadic == 0 {
@@ -204,7 +207,17 @@ extension Parser {
             }
             try expectType(arg, fn.argTypes[idx], "call to function \(goQuote(fn.name))", argsWithPos[k].1)
         }
-        return .call(Call(function: fn, args: args, pos: sourcePos(nameTok.start), argPos: argsWithPos.map { sourcePos($0.1) }))
+        var call = Call(function: fn, args: args, pos: sourcePos(nameTok.start), argPos: argsWithPos.map { sourcePos($0.1) })
+        if fn.name == "info" {
+            if args.count > 1 {
+                // Only label matchers: the data labels to add (Prometheus's checkAST).
+                guard case .vectorSelector(let vs) = args[1] else { throw error(argsWithPos[1].1, "expected label selectors only") }
+                if !vs.nameFromMatcher { throw error(argsWithPos[1].1, "expected label selectors only, got vector selector instead") }
+            }
+            call.infoSeriesID = nextSelectorID
+            nextSelectorID += 1
+        }
+        return .call(call)
     }
 
     func expectType(_ e: Expr, _ want: ValueType, _ context: String, _ pos: Int) throws {

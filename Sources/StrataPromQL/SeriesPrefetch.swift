@@ -64,6 +64,21 @@ struct SeriesPrefetch {
             c.function = call.function.name
             c.grouping = []
             c.by = false
+            if let id = call.infoSeriesID {
+                // info(): the base vector as usual; the info series over the time range of the
+                // base vector's first selector, by name and data-label matchers only (the
+                // identifying labels are only known during evaluation).
+                let before = out.count
+                walk(call.args[0], c, &out)
+                guard out.count > before else { return }
+                var r = out[before]
+                r.id = id
+                r.matchers = InfoFunction.infoMatchers(call)
+                r.hints.function = "info"
+                r.hints.range = 0
+                out.append(r)
+                return
+            }
             for a in call.args { walk(a, c, &out) }
         case .aggregate(let a):
             var c = ctx
