@@ -94,6 +94,10 @@ enum AnnotationText {
     /// `operation`: "addition", "subtraction" or "aggregation".
     static func counterResetCollision(_ operation: String) -> String { "conflicting counter resets during histogram \(operation)" }
     static func mismatchedCustomBuckets(_ operation: String) -> String { "mismatched custom buckets were reconciled during \(operation)" }
+    static func invalidQuantile(_ q: Double) -> String { "quantile value should be between 0 and 1, got \(formatGoFloat(q))" }
+    static func invalidRatio(_ r: Double, cappedTo: Double) -> String {
+        "ratio value should be between -1 and 1, got \(formatGoFloat(r)), capping to \(formatGoFloat(cappedTo))"
+    }
     static func possibleNonCounter(_ metric: String) -> String {
         "metric might not be a counter, name does not end in _total/_sum/_count/_bucket: \(goQuote(metric))"
     }

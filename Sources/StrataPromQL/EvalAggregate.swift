@@ -82,7 +82,10 @@ extension Evaluator {
             if k < 1 { return [] }
         }
         var q = 0.0
-        if op == .quantile, case .number(let f) = param { q = f }
+        if op == .quantile, case .number(let f) = param {
+            q = f
+            if v3, q.isNaN || q < 0 || q > 1 { shared.annotations.warn(AnnotationText.invalidQuantile(q), a.paramPos) }
+        }
         var valueLabel = ""
         var recompute = false
         if op == .countValues {
@@ -110,7 +113,7 @@ extension Evaluator {
         }
         for (si, s) in vec.enumerated() {
             var metric = s.labels
-            if op == .countValues { metric = metric.setting(valueLabel, formatGoFloat(s.v)) }
+            if op == .countValues { metric = metric.setting(valueLabel, s.h.map(histogramString) ?? formatGoFloat(s.v)) }
             let key: Int
             if let keyFn {
                 let k = keyFn(metric)

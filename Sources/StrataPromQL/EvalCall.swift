@@ -8,6 +8,9 @@ extension Evaluator {
         var st = FunctionState(compat: shared.compat)
         defer { shared.annotations.merge(st.annotations) }
         if name == "info" { return try evalInfo(c) }
+        if name.hasPrefix("sort"), start != end, shared.compat == .v3_14 {
+            shared.annotations.warn("sort is ineffective for range queries since results are always ordered by labels", c.pos)
+        }
         if name == "timestamp", case .vectorSelector(let vs) = c.args[0].unwrapped {
             return try rangeEval([]) { inp in
                 var offset = effectiveOffset(vs.offset, nil)
@@ -70,6 +73,7 @@ extension Evaluator {
         var window: [Point] = []
         window.reserveCapacity(16)
         let keepName = name == "last_over_time" || name == "first_over_time"
+        let checkQuantile = name == "quantile_over_time" && shared.compat == .v3_14
         let shift = shared.windowStartShift
         for s in input {
             try shared.checkDeadline("expression evaluation")
@@ -103,6 +107,9 @@ extension Evaluator {
                         while k < tb.count, tb[k] <= maxt {
                             if !isStaleNaN(vb[k]) { window.append(Point(t: tb[k], v: vb[k])) }
                             k += 1
+                        }
+                        if checkQuantile, !window.isEmpty, let q = scalars.first, q.isNaN || q < 0 || q > 1 {
+                            shared.annotations.warn(AnnotationText.invalidQuantile(q), c.argPosition(0))
                         }
                         if !window.isEmpty, let v = try fn(window, scalars, RangeWindow(ts: ts, range: range, offset: offset)) {
                             pts.append(Point(t: ts, v: v))

@@ -18,6 +18,8 @@ extension Evaluator {
                 k = Int(Swift.min(param, Double(Int.max / 2)))
             } else {
                 if param.isNaN { throw fail("Ratio value is NaN") }
+                if param > 1 { shared.annotations.warn(AnnotationText.invalidRatio(param, cappedTo: 1), a.paramPos) }
+                if param < -1 { shared.annotations.warn(AnnotationText.invalidRatio(param, cappedTo: -1), a.paramPos) }
                 if param == 0 { return [] }
                 ratio = Swift.max(-1, Swift.min(1, param))
             }

@@ -81,6 +81,11 @@ public struct FunctionSignature: Sendable, Hashable {
             t[name] = sig
         }
         f("info", [v, v], 1, experimental: true)
+        for name in ["min_of", "max_of"] {
+            var sig = FunctionSignature(name: name, argTypes: [.scalar, .scalar], variadic: 0, returnType: .scalar)
+            sig.experimental = true
+            t[name] = sig
+        }
         f("sort_by_label", [v, str], -1, experimental: true)
         f("sort_by_label_desc", [v, str], -1, experimental: true)
         return t

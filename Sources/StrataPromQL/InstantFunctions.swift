@@ -83,6 +83,8 @@ enum InstantFunctions {
         }
         switch name {
         case "time": return [Sample(labels: Labels(), t: ts, v: Double(ts) / 1000)]
+        case "min_of": return [Sample(labels: Labels(), t: ts, v: goMin(scalarArg(0), scalarArg(1)))]
+        case "max_of": return [Sample(labels: Labels(), t: ts, v: goMax(scalarArg(0), scalarArg(1)))]
         case "pi": return [Sample(labels: Labels(), t: ts, v: Double.pi)]
         case "vector": return [Sample(labels: Labels(), t: ts, v: scalarArg(0))]
         case "scalar":

@@ -40,7 +40,7 @@ extension InstantFunctions {
         let argPos = c.argPosition(vi)
         if !fraction {
             for (q, pos) in zip(qs, qPositions) where q.isNaN || q < 0 || q > 1 {
-                st.annotations.warn("quantile value should be between 0 and 1, got \(formatGoFloat(q))", pos)
+                st.annotations.warn(AnnotationText.invalidQuantile(q), pos)
             }
         }
         var vec = inp.vectors[vi], sources = inp.sources[vi]
@@ -111,4 +111,15 @@ func formatOpenMetricsFloat(_ f: Double) -> String {
     let s = formatGoFloat(f)
     if f == f.rounded(.down), !s.contains("e"), !s.contains(".") { return s + ".0" }
     return s
+}
+
+/// A histogram as Go's FloatHistogram.String() prints it (count_values labels):
+/// `{count:20, sum:10, [-2,-1):2, [-0.001,0.001]:2, (1,2]:2}`, empty buckets left out.
+func histogramString(_ h: FloatHistogram) -> String {
+    var s = "{count:\(formatGoFloat(h.count)), sum:\(formatGoFloat(h.sum))"
+    for b in h.allBuckets() where b.count != 0 {
+        s += ", " + (b.lowerInclusive ? "[" : "(") + formatGoFloat(b.lower) + "," + formatGoFloat(b.upper)
+            + (b.upperInclusive ? "]" : ")") + ":" + formatGoFloat(b.count)
+    }
+    return s + "}"
 }
