@@ -51,8 +51,14 @@ extension Evaluator {
         case .subquery(let sq):
             let mat = try evalSubquery(sq)
             input = mat.map { s in
+                // Counter-reset hints say nothing about the subquery's sparser (or denser) samples:
+                // reset and not-reset become unknown, as Prometheus does.
                 StorageSeries(labels: s.labels, samples: SampleColumns(timestamps: s.points.map(\.t), values: s.points.map(\.v)),
-                              histograms: HistogramColumns(timestamps: s.histograms.map(\.t), histograms: s.histograms.map(\.h)))
+                              histograms: HistogramColumns(timestamps: s.histograms.map(\.t), histograms: s.histograms.map { p in
+                                  var h = p.h
+                                  if h.counterResetHint == .counterReset || h.counterResetHint == .notCounterReset { h.counterResetHint = .unknown }
+                                  return h
+                              }))
             }
             range = sq.range
             offset = effectiveOffset(sq.offset, sq.at)

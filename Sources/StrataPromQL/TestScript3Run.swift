@@ -46,14 +46,17 @@ extension TestScript3 {
     struct Store {
         var samples = MemoryQueryable()
         var unsupported: [Labels: FailureCategory] = [:]
+        var hints = HeadHistogramHints()
 
         mutating func load(_ load: Load) throws {
             for (labels, values) in load.series {
                 var t: Int64 = 0
                 for v in values {
                     switch v {
-                    case .float(let f): samples.append(labels, t, f)
-                    case .histogram(let h, _): samples.append(labels, t, h)
+                    case .float(let f):
+                        samples.append(labels, t, f)
+                        hints.float(labels)
+                    case .histogram(let h, _): samples.append(labels, t, hints.histogram(labels, h))
                     case .omitted: break
                     }
                     t += load.interval
@@ -61,7 +64,7 @@ extension TestScript3 {
             }
             if load.withNHCB {
                 for (labels, t, h) in try ClassicHistogramConversion.convert(load.series, interval: load.interval) {
-                    samples.append(labels, t, h)
+                    samples.append(labels, t, hints.histogram(labels, h))
                 }
             }
             for labels in load.startTimestamped where unsupported[labels] == nil { unsupported[labels] = .startTimestamps }

@@ -82,7 +82,7 @@ public struct HistogramBucket: Sendable, Hashable {
     }
 
     /// (bucket index, count) for each bucket the spans cover (spans and counts must agree).
-    static func walk(_ spans: [HistogramSpan], _ counts: [Double]) -> [(Int32, Double)] {
+    public static func walk(_ spans: [HistogramSpan], _ counts: [Double]) -> [(Int32, Double)] {
         var out: [(Int32, Double)] = []
         var idx: Int32 = 0
         var k = 0
