@@ -1,3 +1,4 @@
+import Foundation
 import StrataCore
 
 /// Where an expression starts in the query text, as Prometheus prints it after an
@@ -32,10 +33,40 @@ public struct Annotations: Sendable, Equatable {
         var kind: Kind
         var text: String
         var pos: SourcePos?
+        var monotonicity: MonotonicityDetails?
         var rendered: String {
             let prefix = kind == .warning ? "PromQL warning: " : "PromQL info: "
-            guard let pos else { return prefix + text }
-            return prefix + text + " (\(pos.line):\(pos.col))"
+            let details = monotonicity?.rendered ?? ""
+            guard let pos else { return prefix + text + details }
+            return prefix + text + details + " (\(pos.line):\(pos.col))"
+        }
+    }
+
+    /// histogram_quantile's "fixed for monotonicity" info, merged over every step it occurred
+    /// at, as Prometheus merges it.
+    struct MonotonicityDetails: Sendable, Equatable {
+        var minT: Int64, maxT: Int64
+        var minBucket: Double, maxBucket: Double, maxDiff: Double
+        var count: Int
+
+        mutating func merge(_ o: MonotonicityDetails) {
+            minT = min(minT, o.minT)
+            maxT = max(maxT, o.maxT)
+            minBucket = min(minBucket, o.minBucket)
+            maxBucket = max(maxBucket, o.maxBucket)
+            maxDiff = max(maxDiff, o.maxDiff)
+            count += o.count
+        }
+
+        var rendered: String {
+            ", from buckets \(formatGoFloat(minBucket)) to \(formatGoFloat(maxBucket)), with a max diff of "
+                + String(format: "%.2g", maxDiff) + ", over \(count) samples from \(rfc3339(minT)) to \(rfc3339(maxT))"
+        }
+
+        func rfc3339(_ ms: Int64) -> String {
+            let t = GoTime(unixSeconds: ms / 1000), d = t.date
+            func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+            return "\(d.year)-\(two(d.month))-\(two(d.day))T\(two(t.hour)):\(two(t.minute)):\(two(Int((ms / 1000) % 60)))Z"
         }
     }
 
@@ -57,9 +88,23 @@ public struct Annotations: Sendable, Equatable {
         for e in other.entries { add(e) }
     }
 
+    /// Classic buckets of `metric` (empty without delayed name removal) needed their counts
+    /// forced monotonic at time `t`.
+    mutating func forcedMonotonicity(_ fix: MonotonicityFix, at t: Int64, metric: String, _ pos: SourcePos?) {
+        let text = AnnotationText.forMetric("input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile)", metric)
+        add(Entry(kind: .info, text: text, pos: pos,
+                  monotonicity: MonotonicityDetails(minT: t, maxT: t, minBucket: fix.minBucket, maxBucket: fix.maxBucket,
+                                                    maxDiff: fix.maxDiff, count: 1)))
+    }
+
     private mutating func add(_ e: Entry) {
         let key = (e.kind == .warning ? "w" : "i") + e.text
         if let i = index[key] {
+            var e = e
+            if let old = entries[i].monotonicity, var new = e.monotonicity {
+                new.merge(old)
+                e.monotonicity = new
+            }
             entries[i] = e
         } else {
             index[key] = entries.count

@@ -88,10 +88,16 @@ extension InstantFunctions {
                 out.append(Sample(labels: labeled(st.dropName(s.labels), q), t: ts, v: v))
             }
             var annotations = st.annotations
+            let tolerance = st.compat == .v3_14 ? 1e-12 : 0
             let classic = classicHistograms(vec, sources, ts, &st, badBucket: { s in
                 annotations.warn(AnnotationText.forMetric("bucket label \"le\" is missing or has a malformed value of \(goQuote(s.labels["le"]))",
                                                           s.labels.metricName), argPos)
-            }) { buckets in fraction ? bucketFraction(q, upper, buckets) : bucketQuantile(q, buckets) }
+            }) { buckets in
+                if fraction { return bucketFraction(q, upper, buckets) }
+                let (v, fix) = bucketQuantileReporting(q, buckets, tolerance: tolerance)
+                if let fix { annotations.forcedMonotonicity(fix, at: ts, metric: "", argPos) }
+                return v
+            }
             st.annotations = annotations
             out += classic.map { Sample(labels: labeled($0.labels, q), t: ts, v: $0.v) }
         }

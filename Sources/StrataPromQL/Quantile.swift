@@ -21,15 +21,30 @@ struct Bucket {
     var count: Double
 }
 
+/// What forcing classic bucket counts monotonic changed (for the 3.x info annotation).
+struct MonotonicityFix {
+    var minBucket: Double
+    var maxBucket: Double
+    var maxDiff: Double
+}
+
 /// `histogram_quantile` over classic buckets (Prometheus's bucketQuantile): sorted by bound,
 /// duplicates merged, counts forced monotonic, linear interpolation inside the bucket.
 func bucketQuantile(_ q: Double, _ buckets0: [Bucket]) -> Double {
-    if q.isNaN { return .nan }
-    if q < 0 { return -.infinity }
-    if q > 1 { return .infinity }
+    bucketQuantileReporting(q, buckets0).value
+}
+
+/// As `bucketQuantile`, also saying whether and where counts were forced monotonic. With a
+/// `tolerance` (3.x: 1e-12) differences that small are evened out silently first.
+func bucketQuantileReporting(_ q: Double, _ buckets0: [Bucket], tolerance: Double = 0) -> (value: Double, fix: MonotonicityFix?) {
+    var fix: MonotonicityFix?
+    func done(_ v: Double) -> (value: Double, fix: MonotonicityFix?) { (v, fix) }
+    if q.isNaN { return done(.nan) }
+    if q < 0 { return done(-.infinity) }
+    if q > 1 { return done(.infinity) }
     var buckets = buckets0
     goSort(&buckets) { $0.upperBound < $1.upperBound }
-    guard let last = buckets.last, last.upperBound == .infinity else { return .nan }
+    guard let last = buckets.last, last.upperBound == .infinity else { return done(.nan) }
     // Coalesce equal bounds.
     var merged: [Bucket] = []
     for b in buckets {
@@ -40,18 +55,29 @@ func bucketQuantile(_ q: Double, _ buckets0: [Bucket]) -> Double {
         }
     }
     buckets = merged
-    // Ensure monotonic counts.
-    var maxCount = buckets[0].count
+    // Ensure monotonic counts (Prometheus's ensureMonotonicAndIgnoreSmallDeltas).
+    var prev = buckets[0].count
     for i in 1..<buckets.count {
-        if buckets[i].count > maxCount {
-            maxCount = buckets[i].count
-        } else if buckets[i].count < maxCount {
-            buckets[i].count = maxCount
+        let curr = buckets[i].count
+        if curr == prev { continue }
+        if tolerance > 0, goAlmostEqual(prev, curr, tolerance) {
+            buckets[i].count = prev
+            continue
         }
+        if curr < prev {
+            buckets[i].count = prev
+            var f = fix ?? MonotonicityFix(minBucket: .infinity, maxBucket: -.infinity, maxDiff: 0)
+            f.minBucket = Swift.min(f.minBucket, buckets[i].upperBound)
+            f.maxBucket = Swift.max(f.maxBucket, buckets[i].upperBound)
+            f.maxDiff = Swift.max(f.maxDiff, prev - curr)
+            fix = f
+            continue
+        }
+        prev = curr
     }
-    if buckets.count < 2 { return .nan }
+    if buckets.count < 2 { return done(.nan) }
     let observations = buckets[buckets.count - 1].count
-    if observations == 0 { return .nan }
+    if observations == 0 { return done(.nan) }
     var rank = q * observations
     // sort.Search over the first n-1 buckets for count >= rank.
     var lo = 0, hi = buckets.count - 1
@@ -60,8 +86,8 @@ func bucketQuantile(_ q: Double, _ buckets0: [Bucket]) -> Double {
         if buckets[mid].count >= rank { hi = mid } else { lo = mid + 1 }
     }
     let b = lo
-    if b == buckets.count - 1 { return buckets[buckets.count - 2].upperBound }
-    if b == 0 && buckets[0].upperBound <= 0 { return buckets[0].upperBound }
+    if b == buckets.count - 1 { return done(buckets[buckets.count - 2].upperBound) }
+    if b == 0 && buckets[0].upperBound <= 0 { return done(buckets[0].upperBound) }
     var bucketStart = 0.0
     let bucketEnd = buckets[b].upperBound
     var count = buckets[b].count
@@ -70,5 +96,17 @@ func bucketQuantile(_ q: Double, _ buckets0: [Bucket]) -> Double {
         count -= buckets[b - 1].count
         rank -= buckets[b - 1].count
     }
-    return bucketStart + (bucketEnd - bucketStart) * (rank / count)
+    return done(bucketStart + (bucketEnd - bucketStart) * (rank / count))
+}
+
+/// Prometheus's almost.Equal: stale markers equal only stale markers, any other NaN equals
+/// NaN, else a relative difference below `epsilon` (absolute near zero).
+func goAlmostEqual(_ a: Double, _ b: Double, _ epsilon: Double) -> Bool {
+    if isStaleNaN(a) || isStaleNaN(b) { return isStaleNaN(a) && isStaleNaN(b) }
+    if a.isNaN && b.isNaN { return true }
+    if a == b { return true }
+    let minNormal = Double(bitPattern: 0x0010_0000_0000_0000)
+    let absSum = abs(a) + abs(b), diff = abs(a - b)
+    if a == 0 || b == 0 || absSum < minNormal { return diff < epsilon * minNormal }
+    return diff / min(absSum, .greatestFiniteMagnitude) < epsilon
 }

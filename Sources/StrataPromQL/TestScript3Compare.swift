@@ -126,13 +126,5 @@ extension TestScript3 {
 
     /// almost.Equal of Prometheus 3: stale markers equal only stale markers, any other NaN
     /// equals NaN, else a relative difference below 1e-6.
-    static func almostEqual(_ a: Double, _ b: Double) -> Bool {
-        if isStaleNaN(a) || isStaleNaN(b) { return isStaleNaN(a) && isStaleNaN(b) }
-        if a.isNaN && b.isNaN { return true }
-        if a == b { return true }
-        let minNormal = Double(bitPattern: 0x0010_0000_0000_0000)
-        let absSum = abs(a) + abs(b), diff = abs(a - b)
-        if a == 0 || b == 0 || absSum < minNormal { return diff < 0.000001 * minNormal }
-        return diff / min(absSum, .greatestFiniteMagnitude) < 0.000001
-    }
+    static func almostEqual(_ a: Double, _ b: Double) -> Bool { goAlmostEqual(a, b, 0.000001) }
 }

@@ -27,6 +27,8 @@ public struct BenchPromQL: ParsableCommand, Sendable {
     /// 2.42 by default: the answers are compared with the Prometheus 2.42 the scripts start.
     @Option(name: .customLong("promql-compat"), help: "PromQL semantics of Strata's engine: 2.42 (default, as the Prometheus compared with) or 3.14.")
     var promqlCompat = "2.42"
+    @Option(name: .customLong("query"), help: "A query to time instead of the standard set (repeatable).")
+    var queries: [String] = []
     public init() {}
 
     public static let standardSet = [
@@ -56,7 +58,7 @@ public struct BenchPromQL: ParsableCommand, Sendable {
         print("| query | Prometheus ms | Strata engine ms | ratio |" + (strataURL == nil ? "" : " strata-query ms | ratio |") + " same answer |")
         print("|---|---|---|---|" + (strataURL == nil ? "" : "---|---|") + "---|")
         var ratios: [Double] = [], queryRatios: [Double] = []
-        for q in Self.standardSet {
+        for q in queries.isEmpty ? Self.standardSet : queries {
             let params = "query=\(Self.encode(q))&start=\(Double(startMs) / 1000)&end=\(Double(endMs) / 1000)&step=\(Double(stepMs) / 1000)"
             var theirs = "", ours = "", viaQuery = ""
             let tProm = try await Self.median(rounds) { theirs = try await Self.get(prometheus + "/api/v1/query_range?" + params) }
