@@ -14,35 +14,51 @@ public enum BlockDownsampler {
         let w = try BlockWriter(parentDir: outParentDir, ulid: ulid, minTime: src.meta.minTime, maxTime: src.meta.maxTime,
                                 symbols: BlockCompactor.unionOfSymbols([src.index.symbols]))
         var ts: [Int64] = [], vs: [Double] = []
+        var hs: [Downsample.HistogramSample] = []
         try src.forEachSeries(matching: []) { s in
-            let out: [EncodedChunk]
-            if inRes == 0 {
-                ts.removeAll(keepingCapacity: true)
-                vs.removeAll(keepingCapacity: true)
-                try src.samples(of: s, into: &ts, &vs)
-                out = Downsample.raw(timestamps: ts, values: vs, resolution: resolution)
-            } else {
-                var aggs: [(AggrChunk, ChunkMeta)] = []
-                for c in s.chunks {
-                    let (enc, data) = try src.chunks.chunk(c.ref)
-                    if enc == ChunkEncoding.aggr.rawValue {
-                        aggs.append((try AggrChunk(decoding: data), c))
-                    } else if enc == ChunkEncoding.xor.rawValue, XORBulkDecoder.sampleCount(data) > 0 {
-                        // A plain chunk in a 5m block is first brought to 5m itself.
-                        ts.removeAll(keepingCapacity: true)
-                        vs.removeAll(keepingCapacity: true)
-                        try decodeXOR(data, into: &ts, &vs)
-                        for e in Downsample.raw(timestamps: ts, values: vs, resolution: inRes) {
+            var out: [EncodedChunk] = []
+            do {
+                if inRes == 0 {
+                    out = try raw(src, s, resolution, &ts, &vs, &hs)
+                } else {
+                    var aggs: [(AggrChunk, ChunkMeta)] = []
+                    for c in s.chunks {
+                        let (enc, data) = try src.chunks.chunk(c.ref)
+                        if enc == ChunkEncoding.aggr.rawValue {
+                            aggs.append((try AggrChunk(decoding: data), c))
+                            continue
+                        }
+                        // A plain chunk in a 5m block is first brought to 5m itself (empty ones skipped).
+                        var plain: [EncodedChunk] = []
+                        switch enc {
+                        case ChunkEncoding.xor.rawValue:
+                            guard XORBulkDecoder.sampleCount(data) > 0 else { continue }
+                            ts.removeAll(keepingCapacity: true)
+                            vs.removeAll(keepingCapacity: true)
+                            try decodeXOR(data, into: &ts, &vs)
+                            plain = Downsample.raw(timestamps: ts, values: vs, resolution: inRes)
+                        case ChunkEncoding.histogram.rawValue, ChunkEncoding.floatHistogram.rawValue:
+                            guard XORBulkDecoder.sampleCount(data) > 0 else { continue }
+                            hs.removeAll(keepingCapacity: true)
+                            try Downsample.expandHistogramChunk(Array(data), encoding: enc, into: &hs)
+                            plain = try Downsample.rawHistograms(hs, resolution: inRes)
+                        default:
+                            // Undecodable chunks: refused rather than left out of the 1h block
+                            // (the caller keeps the block at 5m with a mark).
+                            throw TSDBError.unsupportedEncoding(block: blockDir, series: s.labels, encoding: enc)
+                        }
+                        for e in plain {
                             let ag = try e.data.withUnsafeBytes { try AggrChunk(decoding: $0) }
                             aggs.append((ag, ChunkMeta(ref: 0, minTime: e.minTime, maxTime: e.maxTime)))
                         }
-                    } else if enc != ChunkEncoding.xor.rawValue {
-                        // Histogram or undecodable chunks: refused rather than left out of
-                        // the 1h block (the caller keeps the block at 5m with a mark).
-                        throw TSDBError.unsupportedEncoding(block: blockDir, series: s.labels, encoding: enc)
                     }
+                    out = try Downsample.aggregateSeries(aggs, inResolution: inRes, resolution: resolution)
                 }
-                out = Downsample.aggregates(aggs, inResolution: inRes, resolution: resolution)
+            } catch let e as Downsample.HistogramAggregationError {
+                // Thanos panics on these (mixed exponential and custom-bucket histograms): the
+                // block is kept at its resolution with a no-downsample mark instead.
+                throw TSDBError.unsupportedEncoding(block: blockDir + " (\(e.description))", series: s.labels,
+                                                    encoding: ChunkEncoding.floatHistogram.rawValue)
             }
             try w.add(s.labels, chunks: out.filter { $0.numSamples > 0 })
         }
@@ -55,5 +71,60 @@ public enum BlockDownsampler {
             th.segmentFiles = []
             m.thanos = th
         }
+    }
+
+    /// One raw series → AggrChunks: runs of float chunks and of histogram chunks are
+    /// downsampled separately (Thanos `cutNewChunk`: integer and float histogram chunks form
+    /// one run). Float runs keep the float path (tombstones and the block end applied by
+    /// `samples(of:)`); histogram chunks are expanded one by one like Thanos's
+    /// `expandHistogramChunkIterator` (stale markers and samples going back in time dropped).
+    static func raw(_ src: BlockReader, _ s: BlockSeries, _ resolution: Int64,
+                    _ ts: inout [Int64], _ vs: inout [Double], _ hs: inout [Downsample.HistogramSample]) throws -> [EncodedChunk] {
+        ts.removeAll(keepingCapacity: true)
+        vs.removeAll(keepingCapacity: true)
+        hs.removeAll(keepingCapacity: true)
+        var encs: [UInt8] = []
+        for c in s.chunks { encs.append(try src.chunks.chunk(c.ref).encoding) }
+        let isHist = { (e: UInt8) in e == ChunkEncoding.histogram.rawValue || e == ChunkEncoding.floatHistogram.rawValue }
+        if !encs.contains(where: isHist) {
+            try src.samples(of: s, into: &ts, &vs)
+            return Downsample.raw(timestamps: ts, values: vs, resolution: resolution)
+        }
+        var out: [EncodedChunk] = []
+        var prevHist = isHist(encs[0])
+        var chunkTs: [Int64] = [], chunkHs: [FloatHistogram] = []
+        for (i, c) in s.chunks.enumerated() {
+            let hist = isHist(encs[i])
+            if hist != prevHist {
+                if prevHist {
+                    out += try Downsample.rawHistograms(hs, resolution: resolution)
+                } else {
+                    out += Downsample.raw(timestamps: ts, values: vs, resolution: resolution)
+                }
+                ts.removeAll(keepingCapacity: true)
+                vs.removeAll(keepingCapacity: true)
+                hs.removeAll(keepingCapacity: true)
+                prevHist = hist
+            }
+            let one = BlockSeries(ref: s.ref, labels: s.labels, chunks: [c])
+            if hist {
+                chunkTs.removeAll(keepingCapacity: true)
+                chunkHs.removeAll(keepingCapacity: true)
+                try src.histogramSamples(of: one, into: &chunkTs, &chunkHs)
+                var lastT: Int64 = 0
+                for k in chunkTs.indices where !isStaleNaN(chunkHs[k].sum) && chunkTs[k] >= lastT {
+                    hs.append(Downsample.HistogramSample(t: chunkTs[k], h: chunkHs[k]))
+                    lastT = chunkTs[k]
+                }
+            } else {
+                try src.samples(of: one, into: &ts, &vs)
+            }
+        }
+        if prevHist {
+            out += try Downsample.rawHistograms(hs, resolution: resolution)
+        } else {
+            out += Downsample.raw(timestamps: ts, values: vs, resolution: resolution)
+        }
+        return out
     }
 }

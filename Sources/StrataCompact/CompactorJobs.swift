@@ -193,8 +193,8 @@ extension Compactor {
     }
 
     /// A block that holds chunks downsampling cannot read — encodings Strata cannot decode
-    /// (copied through by compaction), or native histograms, whose downsampling is not
-    /// implemented yet — gets a no-downsample mark with reason `unsupported-encoding` and a
+    /// (copied through by compaction), or histograms that cannot be added (exponential and
+    /// custom buckets in one batch) — gets a no-downsample mark with reason `unsupported-encoding` and a
     /// warning per series; it stays in compaction. Undecodable chunks are counted in
     /// `strata_compact_unsupported_chunks_total`.
     func keepUndownsampled(_ id: ULID, _ chunks: [UndecodableChunk], ledger: PassLedger) async throws {

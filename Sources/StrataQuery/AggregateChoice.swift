@@ -2,7 +2,10 @@ import StrataStoreAPI
 
 /// Which aggregates of downsampled chunks a selector needs, from the PromQL function around
 /// it (chunk-encodings.md §5, as Thanos's querier decides): `min_over_time` needs only MIN,
-/// `rate` only the reset-corrected COUNTER, anything else COUNT and SUM (averages).
+/// `rate` only the reset-corrected COUNTER, anything else COUNT and SUM (averages). Native
+/// histogram series get the same choice, as in Thanos's `aggrsFromFunc`: COUNTER (running
+/// counter histograms) for rate/increase, SUM histograms, COUNT floats, averages otherwise;
+/// MIN/MAX do not exist for them.
 public enum AggregateChoice {
     public static func aggregates(forFunction f: String) -> [Thanos_Aggr] {
         if f == "min" || f.hasPrefix("min_") { return [.min] }

@@ -15,8 +15,7 @@ public enum SeriesDecoding {
         public let description: String
     }
 
-    /// The series holds chunks this querier cannot decode (an unknown encoding, or native
-    /// histograms in downsampled chunks): the querier leaves out this one series with a
+    /// The series holds chunks this querier cannot decode (an unknown encoding): the querier leaves out this one series with a
     /// warning instead of failing the query.
     public struct Unsupported: Error, CustomStringConvertible, Sendable {
         public let encoding: Thanos_Chunk.Encoding
@@ -31,6 +30,8 @@ public enum SeriesDecoding {
         for c in chunks {
             if c.hasRaw, c.raw.type == .histogram || c.raw.type == .floatHistogram {
                 histogramChunks.append(c)
+            } else if !c.hasRaw, isHistogramAggregate(c, aggregates) {
+                histogramChunks.append(c)
             } else {
                 floatChunks.append(c)
             }
@@ -39,10 +40,53 @@ public enum SeriesDecoding {
         var hists = HistogramColumns()
         for c in histogramChunks.sorted(by: { $0.minTime < $1.minTime }) {
             if c.maxTime < minTime || c.minTime > maxTime { continue }
-            let decoded = try histograms(c.raw, labels, minTime: minTime, maxTime: maxTime)
+            let decoded = c.hasRaw ? try histograms(c.raw, labels, minTime: minTime, maxTime: maxTime)
+                : try histogramAggregate(c, aggregates: aggregates, labels: labels, minTime: minTime, maxTime: maxTime)
             hists = hists.isEmpty ? decoded : SeriesMerge.chain(hists, decoded)
         }
         return StorageSeries(labels: labels, samples: floats, histograms: hists)
+    }
+
+    /// Whether a downsampled chunk aggregates native histograms: a requested sub-chunk is a
+    /// histogram chunk (sum and counter of histogram series are; Thanos
+    /// `isHistogramAggrChunk`). COUNT alone (always XOR) is read as floats, as in Thanos.
+    static func isHistogramAggregate(_ c: Thanos_AggrChunk, _ aggregates: [Thanos_Aggr]) -> Bool {
+        let wanted = aggregates.isEmpty ? [.count, .sum] : aggregates
+        return wanted.contains { a in
+            guard let x = c.chunk(for: a) else { return false }
+            return x.type == .histogram || x.type == .floatHistogram
+        }
+    }
+
+    /// The histogram samples of a downsampled native histogram chunk, as Thanos's querier
+    /// reads them (pkg/query/iter.go `chunkSeries.Iterator`): COUNTER gives the running
+    /// counter histograms as stored (Thanos's counter-reset applier passes histograms through;
+    /// the engine detects resets between them), SUM the window sums, and COUNT+SUM (every
+    /// other function) the window averages `sum / count` (Thanos `AverageChunkIterator`).
+    static func histogramAggregate(_ c: Thanos_AggrChunk, aggregates: [Thanos_Aggr], labels: Labels,
+                                   minTime: Int64, maxTime: Int64) throws -> HistogramColumns {
+        if aggregates.count == 1, let only = aggregates.first {
+            guard let sub = c.chunk(for: only) else { throw missing(only, labels) }
+            guard sub.type == .histogram || sub.type == .floatHistogram else {
+                throw Failure(description: "series \(labels): \(only) aggregate of a downsampled histogram chunk is \(sub.type)")
+            }
+            return try histograms(sub, labels, minTime: minTime, maxTime: maxTime)
+        }
+        guard c.hasCount else { throw missing(.count, labels) }
+        guard c.hasSum else { throw missing(.sum, labels) }
+        var ct: [Int64] = [], cv: [Double] = []
+        try xor(c.count, labels, &ct, &cv)
+        var sums = try histograms(c.sum, labels, minTime: .min, maxTime: .max)
+        guard sums.timestamps == ct else {
+            throw Failure(description: "series \(labels): count and sum aggregates of a downsampled chunk have different timestamps")
+        }
+        var out = HistogramColumns()
+        for k in ct.indices where ct[k] >= minTime && ct[k] <= maxTime {
+            sums.histograms[k].div(cv[k])
+            out.timestamps.append(ct[k])
+            out.histograms.append(sums.histograms[k])
+        }
+        return out
     }
 
     /// Decodes a histogram (encoding 2) or float histogram (encoding 3) chunk: counts as

@@ -38,15 +38,26 @@ enum ChunkConversion {
                 guard let t = want.aggrType else {
                     throw StoreError.invalidArgument("aggregate \(want) requested from downsampled block \(block)")
                 }
-                guard let part = ag[t] else {
-                    throw StoreError.internal("block \(block): chunk has no \(t) aggregate")
+                guard let part = ag[t], let partEnc = ag.encoding(t) else {
+                    // Like Thanos's store gateway (`populateChunk`): a requested aggregate the
+                    // chunk lacks fails the request. Native histogram chunks have no min/max.
+                    throw StoreError.internal("block \(block): chunk has no \(t) aggregate"
+                        + (ag.isHistogram ? " (native histogram series are downsampled to count, sum and counter only)" : ""))
                 }
+                // Sum and counter of native histogram series are (float) histogram chunks;
+                // the wire carries each sub-chunk with its own encoding, as Thanos does.
+                let type: Thanos_Chunk.Encoding = switch partEnc {
+                case ChunkEncoding.histogram.rawValue: .histogram
+                case ChunkEncoding.floatHistogram.rawValue: .floatHistogram
+                default: .xor
+                }
+                let chunk = part.withUnsafeBytes { Thanos_Chunk(type, $0) }
                 switch t {
-                case .count: a.count = .xor(part)
-                case .sum: a.sum = .xor(part)
-                case .min: a.min = .xor(part)
-                case .max: a.max = .xor(part)
-                case .counter: a.counter = .xor(part)
+                case .count: a.count = chunk
+                case .sum: a.sum = chunk
+                case .min: a.min = chunk
+                case .max: a.max = chunk
+                case .counter: a.counter = chunk
                 }
             }
         default:

@@ -26,30 +26,51 @@ public enum ChunkEncoding: UInt8, Sendable {
     }
 }
 
-/// A Thanos AggrChunk (encoding 0xFF): five optional XOR sub-chunks concatenated, each
-/// prefixed by `uvarint len` and, when present, the sub-chunk's encoding byte.
+/// A Thanos AggrChunk (encoding 0xFF): five optional sub-chunks concatenated, each prefixed
+/// by `uvarint len` and, when present, the sub-chunk's encoding byte. Float series hold five
+/// XOR sub-chunks; native histogram series (Thanos ≥ 0.32) hold count as XOR and sum and
+/// counter as float histogram chunks (encoding 3), with min and max absent.
 public struct AggrChunk: Sendable, Equatable {
-    /// Raw XOR bytes per aggregate (nil = absent), indexed by `AggrType.rawValue`.
+    /// Raw sub-chunk bytes per aggregate (nil = absent), indexed by `AggrType.rawValue`.
     public var parts: [[UInt8]?]
+    /// Encoding byte of each sub-chunk (`ChunkEncoding` raw values; meaningless when absent).
+    public var encodings: [UInt8]
 
     public init(parts: [[UInt8]?]) {
         precondition(parts.count == 5)
         self.parts = parts
+        encodings = Array(repeating: ChunkEncoding.xor.rawValue, count: 5)
+    }
+
+    public init(parts: [[UInt8]?], encodings: [UInt8]) {
+        precondition(parts.count == 5 && encodings.count == 5)
+        self.parts = parts
+        self.encodings = encodings
     }
 
     public init(count: [UInt8]?, sum: [UInt8]?, min: [UInt8]?, max: [UInt8]?, counter: [UInt8]?) {
-        parts = [count, sum, min, max, counter]
+        self.init(parts: [count, sum, min, max, counter])
     }
 
     public subscript(_ t: AggrType) -> [UInt8]? { parts[t.rawValue] }
 
+    /// Encoding byte of aggregate `t`, nil when it is absent.
+    public func encoding(_ t: AggrType) -> UInt8? { parts[t.rawValue] == nil ? nil : encodings[t.rawValue] }
+
+    /// Whether this chunk aggregates native histograms (Thanos `isHistogramAggrChunk`: the
+    /// counter sub-chunk is a histogram or float histogram chunk).
+    public var isHistogram: Bool {
+        guard let e = encoding(.counter) else { return false }
+        return e == ChunkEncoding.histogram.rawValue || e == ChunkEncoding.floatHistogram.rawValue
+    }
+
     /// The chunk `data` as stored after the 0xFF encoding byte.
     public var encoded: [UInt8] {
         var w = ByteWriter()
-        for p in parts {
+        for (i, p) in parts.enumerated() {
             if let p {
                 w.uvarint(UInt64(p.count))
-                w.u8(ChunkEncoding.xor.rawValue)
+                w.u8(encodings[i])
                 w.append(p)
             } else {
                 w.uvarint(0)
@@ -59,24 +80,29 @@ public struct AggrChunk: Sendable, Equatable {
     }
 
     /// Parses AggrChunk data. Unlike Thanos's reader this accepts an absent aggregate in the
-    /// last position; a present one must be XOR and fit in the data.
+    /// last position; a present one must be XOR, histogram or float histogram and fit in the data.
     public init(decoding data: UnsafeRawBufferPointer) throws {
         var r = ByteReader(data)
         var parts: [[UInt8]?] = []
+        var encodings: [UInt8] = []
         for i in 0..<5 {
             let at = r.pos
             let n = try r.uvarintInt()
             if n == 0 {
                 parts.append(nil)
+                encodings.append(ChunkEncoding.xor.rawValue)
                 continue
             }
             let enc = try r.u8()
-            guard enc == ChunkEncoding.xor.rawValue else {
+            guard enc == ChunkEncoding.xor.rawValue || enc == ChunkEncoding.histogram.rawValue
+                    || enc == ChunkEncoding.floatHistogram.rawValue else {
                 throw DecodeError.invalid(offset: at, "aggregate \(i) has unsupported encoding \(enc)")
             }
             parts.append(Array(try r.bytes(n)))
+            encodings.append(enc)
         }
         self.parts = parts
+        self.encodings = encodings
     }
 
     /// Samples in the count sub-chunk (Thanos's `NumSamples`).

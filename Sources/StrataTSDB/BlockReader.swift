@@ -96,6 +96,10 @@ public final class BlockReader: @unchecked Sendable {
                 }
                 let ag = try AggrChunk(decoding: data)
                 guard let part = ag[aggregate] else { continue }
+                // Sum and counter of a native histogram series are histogram chunks.
+                if let e = ag.encoding(aggregate), e != ChunkEncoding.xor.rawValue {
+                    throw TSDBError.unsupportedEncoding(block: dir, series: series.labels, encoding: e)
+                }
                 try part.withUnsafeBytes { try appendXOR($0, ref: c.ref, minTime, hi, deleted, &ts, &vs) }
             default:
                 // Histogram chunks, and encodings Strata cannot decode (the chunk's CRC held,

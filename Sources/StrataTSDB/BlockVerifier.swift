@@ -161,6 +161,11 @@ public struct BlockVerifier {
                     let ag = try AggrChunk(decoding: data)
                     for t in AggrType.allCases {
                         guard let part = ag[t] else { continue }
+                        if let e = ag.encoding(t), e != ChunkEncoding.xor.rawValue {
+                            // Sum and counter of a native histogram series: one sample per window.
+                            _ = part.withUnsafeBytes { countHistograms($0, float: e == ChunkEncoding.floatHistogram.rawValue, segFile, chunkOff, c, labels) }
+                            continue
+                        }
                         // The counter aggregate repeats its last timestamp (the true last raw value).
                         let n = part.withUnsafeBytes { countXOR($0, segFile, chunkOff, t == .counter ? nil : c, labels, strict: t != .counter) }
                         if t == .count { samples += n }

@@ -115,9 +115,9 @@ import Testing
         #expect(mark?.reason == "unsupported-encoding")
     }
 
-    /// A 5m block holding a histogram (or undecodable) chunk is refused by the 1h
-    /// downsampler instead of losing that series in the 1h block.
-    @Test func fiveMinuteBlockWithHistogramChunksIsRefused() throws {
+    /// A 5m block holding a plain histogram chunk has it brought to 5m first (as Thanos does);
+    /// an undecodable chunk is refused by the 1h downsampler instead of losing that series.
+    @Test func fiveMinuteBlockWithPlainChunks() throws {
         let root = TestEnv.tempDir("undecodable-5m")
         defer { try? FileManager.default.removeItem(atPath: root) }
         let w = try BlockWriter(parentDir: root, minTime: 0, maxTime: 7_200_000)
@@ -125,15 +125,25 @@ import Testing
         try w.add(Labels(["__name__": "nh"]), timestamps: [0, 600_000], histograms: [Histogram(count: 1, sum: 1, positiveSpans: [HistogramSpan(offset: 0, length: 1)], positiveBuckets: [1]),
                                                                                       Histogram(count: 2, sum: 2, positiveSpans: [HistogramSpan(offset: 0, length: 1)], positiveBuckets: [2])])
         let m = try w.commit { $0.thanos = ThanosMeta(labels: ["cluster": "c1"], source: "compactor", resolution: Downsample.resolution5m) }
+        let out = try BlockDownsampler.downsample(blockDir: root + "/" + m.ulid.description, outParentDir: root + "/out", resolution: Downsample.resolution1h)
+        let b = try BlockReader(dir: root + "/out/" + out.ulid.description)
+        let s = try #require(try b.series(matching: [try Matcher(.equal, "__name__", "nh")]).first)
+        let ag = try AggrChunk(decoding: try b.chunks.chunk(s.chunks[0].ref).data)
+        #expect(ag.isHistogram && ag.encoding(.sum) == ChunkEncoding.floatHistogram.rawValue)
+
+        let w2 = try BlockWriter(parentDir: root, minTime: 0, maxTime: 7_200_000)
+        try w2.add(Self.x2, chunks: [.opaque(encoding: 4, data: Self.opaqueBytes, minTime: 1000, maxTime: 61_000)])
+        let m2 = try w2.commit { $0.thanos = ThanosMeta(labels: ["cluster": "c1"], source: "compactor", resolution: Downsample.resolution5m) }
         let e = #expect(throws: TSDBError.self) {
-            try BlockDownsampler.downsample(blockDir: root + "/" + m.ulid.description, outParentDir: root + "/out", resolution: Downsample.resolution1h)
+            try BlockDownsampler.downsample(blockDir: root + "/" + m2.ulid.description, outParentDir: root + "/out2", resolution: Downsample.resolution1h)
         }
-        guard case .unsupportedEncoding(_, let l, 2)? = e else { Issue.record("\(String(describing: e))"); return }
-        #expect(l == Labels(["__name__": "nh"]))
+        guard case .unsupportedEncoding(_, let l, 4)? = e else { Issue.record("\(String(describing: e))"); return }
+        #expect(l == Self.x2)
     }
 
-    /// Downsampling a ≥ 40h block with an undecodable chunk or with native histograms
-    /// (not downsampled yet) leaves it raw with a no-downsample mark instead of quarantining it.
+    /// Downsampling a ≥ 40h block with an undecodable chunk leaves it raw with a
+    /// no-downsample mark instead of quarantining it (its native histograms alone would be
+    /// downsampled: see `histogramBlockIsDownsampled`).
     @Test func downsamplingLeavesBlockRawWithMark() async throws {
         let t0 = Fixture.dayZero
         let local = TestEnv.tempDir("undecodable-ds")
@@ -146,5 +156,18 @@ import Testing
         let markers = BlockMarkers(bucket: bucket)
         #expect(try await markers.read(metas[0].ulid, .noDownsample)?.reason == "unsupported-encoding")
         #expect(try await markers.read(metas[0].ulid, .noCompact) == nil)
+    }
+
+    /// A ≥ 40h block with native histograms (and no undecodable chunk) is downsampled to 5m
+    /// like any other: no no-downsample mark; the histogram series gets histogram AggrChunks.
+    @Test func histogramBlockIsDownsampled() async throws {
+        let t0 = Fixture.dayZero
+        let local = TestEnv.tempDir("hist-ds")
+        let (bucket, _) = try Fixture.fsBucket("hist-dsbucket")
+        let d = try Self.block(local, t0, t0 + 48 * Fixture.hour, opaque: false)
+        let metas = try await Fixture.upload([d], to: bucket)
+        let r = try await Compactor(bucket: bucket, config: Fixture.config(TestEnv.tempDir("hist-dsdata")), lock: nil, showProgress: false).runPass()
+        #expect(r.completed && r.downsamplings == 1 && r.notDownsampled.isEmpty && r.quarantined.isEmpty, "\(r)")
+        #expect(try await BlockMarkers(bucket: bucket).read(metas[0].ulid, .noDownsample) == nil)
     }
 }
