@@ -58,13 +58,15 @@ public struct SidecarService: Sendable {
         }
     }
 
-    /// Oldest sample time among the blocks in the TSDB dir (for Info).
+    /// Oldest sample time among the blocks in the TSDB dir (for Info). Without blocks every
+    /// sample is in Prometheus's head, whose start the directory does not tell: no lower bound
+    /// then (answering "now" hid the head's first hours from every query of the recent past).
     static func oldestBlockTime(_ tsdbPath: String) -> Int64 {
         var oldest = Int64.max
         for n in (try? listDirectory(tsdbPath)) ?? [] where n.count == 26 {
             if let m = try? BlockMeta.read(dir: tsdbPath + "/" + n) { oldest = min(oldest, m.minTime) }
         }
-        return oldest == .max ? currentTimeMillis() : oldest
+        return oldest == .max ? .min : oldest
     }
 
     public func run() async throws {
