@@ -23,6 +23,12 @@ extension Downsample {
     /// AggrChunks of one series at a finer resolution → AggrChunks at `resolution` (5m → 1h).
     /// Groups whole input chunks so the true first and last raw counter values survive.
     public static func aggregates(_ chunks: [(AggrChunk, ChunkMeta)], inResolution: Int64, resolution: Int64) -> [EncodedChunk] {
+        inBatches(chunks, inResolution: inResolution, resolution: resolution) { aggregateBatch($0, resolution) }
+    }
+
+    /// Whole input chunks in batches sized so each output chunk holds about 140 samples.
+    static func inBatches(_ chunks: [(AggrChunk, ChunkMeta)], inResolution: Int64, resolution: Int64,
+                          _ batchBody: ([AggrChunk]) throws -> EncodedChunk) rethrows -> [EncodedChunk] {
         guard let first = chunks.first, let last = chunks.last else { return [] }
         let count = chunks.reduce(0) { $0 + $1.0.numSamples }
         let n = targetChunkCount(first.1.minTime, last.1.maxTime, inRes: inResolution, outRes: resolution, count: count)
@@ -31,7 +37,7 @@ extension Downsample {
         var i = 0
         while i < chunks.count {
             let j = min(i + batch, chunks.count)
-            out.append(aggregateBatch(chunks[i..<j].map(\.0), resolution))
+            out.append(try batchBody(chunks[i..<j].map(\.0)))
             i = j
         }
         return out

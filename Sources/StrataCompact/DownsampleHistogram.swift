@@ -288,17 +288,6 @@ extension Downsample {
     }
 
     static func histogramAggregates(_ chunks: [(AggrChunk, ChunkMeta)], inResolution: Int64, resolution: Int64) throws -> [EncodedChunk] {
-        guard let first = chunks.first, let last = chunks.last else { return [] }
-        let count = chunks.reduce(0) { $0 + $1.0.numSamples }
-        let n = targetChunkCount(first.1.minTime, last.1.maxTime, inRes: inResolution, outRes: resolution, count: count)
-        let batch = max(1, chunks.count / n)
-        var out: [EncodedChunk] = []
-        var i = 0
-        while i < chunks.count {
-            let j = min(i + batch, chunks.count)
-            out.append(try histogramAggregateBatch(chunks[i..<j].map(\.0), resolution))
-            i = j
-        }
-        return out
+        try inBatches(chunks, inResolution: inResolution, resolution: resolution) { try histogramAggregateBatch($0, resolution) }
     }
 }

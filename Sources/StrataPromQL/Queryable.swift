@@ -28,6 +28,17 @@ public struct SelectHints: Sendable, Hashable {
     }
 }
 
+/// First index of `timestamps` (ascending) at or after `t`, by binary search.
+@inlinable
+public func timeIndex(_ timestamps: [Int64], atOrAfter t: Int64) -> Int {
+    var lo = 0, hi = timestamps.count
+    while lo < hi {
+        let mid = (lo + hi) >> 1
+        if timestamps[mid] < t { lo = mid + 1 } else { hi = mid }
+    }
+    return lo
+}
+
 /// The samples of one series as two contiguous arrays in time order. The engine walks them
 /// with indices; no per-sample allocation, no existential iterators in the hot loop.
 public struct SampleColumns: Sendable {
@@ -61,14 +72,7 @@ public struct SampleColumns: Sendable {
 
     /// First index with timestamp >= t (binary search).
     @inlinable
-    public func firstIndex(atOrAfter t: Int64) -> Int {
-        var lo = 0, hi = timestamps.count
-        while lo < hi {
-            let mid = (lo + hi) >> 1
-            if timestamps[mid] < t { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
-    }
+    public func firstIndex(atOrAfter t: Int64) -> Int { timeIndex(timestamps, atOrAfter: t) }
 }
 
 /// The native histogram samples of one series, in time order. Kept beside the float
@@ -102,14 +106,7 @@ public struct HistogramColumns: Sendable {
     }
 
     /// First index with timestamp >= t (binary search).
-    public func firstIndex(atOrAfter t: Int64) -> Int {
-        var lo = 0, hi = timestamps.count
-        while lo < hi {
-            let mid = (lo + hi) >> 1
-            if timestamps[mid] < t { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
-    }
+    public func firstIndex(atOrAfter t: Int64) -> Int { timeIndex(timestamps, atOrAfter: t) }
 
     /// The samples within [lo, hi] (inclusive).
     public func slice(_ lo: Int64, _ hi: Int64) -> HistogramColumns {

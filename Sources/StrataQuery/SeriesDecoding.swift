@@ -103,28 +103,24 @@ public enum SeriesDecoding {
     }
 
     static func histogramSamples(_ raw: UnsafeRawBufferPointer, float: Bool, minTime: Int64, maxTime: Int64) throws -> HistogramColumns {
-        var out = HistogramColumns()
-        var h = FloatHistogram()
+        func collect<R: FloatHistogramSampleReader>(_ it: inout R) throws -> HistogramColumns {
+            var out = HistogramColumns()
+            var h = FloatHistogram()
+            while try it.next() {
+                if it.t > maxTime { break }
+                if it.t < minTime { continue }
+                it.read(into: &h)
+                out.timestamps.append(it.t)
+                out.histograms.append(h)
+            }
+            return out
+        }
         if float {
             var it = try FloatHistogramChunkIterator(raw)
-            while try it.next() {
-                if it.t > maxTime { break }
-                if it.t < minTime { continue }
-                it.read(into: &h)
-                out.timestamps.append(it.t)
-                out.histograms.append(h)
-            }
-        } else {
-            var it = try HistogramChunkIterator(raw)
-            while try it.next() {
-                if it.t > maxTime { break }
-                if it.t < minTime { continue }
-                it.read(into: &h)
-                out.timestamps.append(it.t)
-                out.histograms.append(h)
-            }
+            return try collect(&it)
         }
-        return out
+        var it = try HistogramChunkIterator(raw)
+        return try collect(&it)
     }
 
     public static func decode(_ chunks: [Thanos_AggrChunk], aggregates: [Thanos_Aggr], labels: Labels,

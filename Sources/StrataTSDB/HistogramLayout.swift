@@ -163,3 +163,14 @@ extension BitReader {
         return spans
     }
 }
+
+/// What histogram (encoding 2) and float histogram (encoding 3) chunk iterators share, so
+/// readers that want float counts walk either with one loop.
+public protocol FloatHistogramSampleReader {
+    var t: Int64 { get }
+    mutating func next() throws(DecodeError) -> Bool
+    func read(into f: inout FloatHistogram)
+}
+
+extension HistogramChunkIterator: FloatHistogramSampleReader {}
+extension FloatHistogramChunkIterator: FloatHistogramSampleReader {}
