@@ -121,6 +121,18 @@ extension FloatHistogram {
         let kahan = comp != nil
         var info = HistogramCombineInfo(counterResetCollision: adjustCounterReset(other))
         let sign: Double = negate ? -1 : 1
+        // The same layout on both sides (consecutive samples of one series, most sums): add
+        // bucket by bucket in place, leaving the spans as they are, as Go's addBuckets does.
+        let sameLayout = schema == other.schema && zeroThreshold == other.zeroThreshold
+            && positiveSpans == other.positiveSpans && negativeSpans == other.negativeSpans
+            && (!usesCustomBuckets || customValues == other.customValues)
+            && positiveBuckets.count == other.positiveBuckets.count && negativeBuckets.count == other.negativeBuckets.count
+            && (comp.map { $0.positiveSpans == positiveSpans && $0.negativeSpans == negativeSpans
+                && $0.positiveBuckets.count == positiveBuckets.count && $0.negativeBuckets.count == negativeBuckets.count } ?? true)
+        if sameLayout {
+            addInPlace(other, sign: sign, comp: &comp)
+            return info
+        }
         if !usesCustomBuckets {
             let (otherZero, otherCZero) = reconcileZeroBuckets(with: other, comp: &comp)
             if kahan {
@@ -180,6 +192,30 @@ extension FloatHistogram {
         comp?.schema = schema
         comp?.zeroThreshold = zeroThreshold
         return info
+    }
+
+    /// `combine` for two histograms of the same layout: counts, zero bucket and buckets
+    /// element by element (Kahan-compensated when `comp` is given).
+    mutating func addInPlace(_ other: FloatHistogram, sign: Double, comp: inout FloatHistogram?) {
+        guard var c = comp else {
+            zeroCount += sign * other.zeroCount
+            count += sign * other.count
+            sum += sign * other.sum
+            for i in positiveBuckets.indices { positiveBuckets[i] += sign * other.positiveBuckets[i] }
+            for i in negativeBuckets.indices { negativeBuckets[i] += sign * other.negativeBuckets[i] }
+            return
+        }
+        comp = nil  // c is now the only reference, so its arrays are updated in place
+        if !usesCustomBuckets { (zeroCount, c.zeroCount) = KahanSum.inc(other.zeroCount, zeroCount, c.zeroCount) }
+        (count, c.count) = KahanSum.inc(other.count, count, c.count)
+        (sum, c.sum) = KahanSum.inc(other.sum, sum, c.sum)
+        for i in positiveBuckets.indices {
+            (positiveBuckets[i], c.positiveBuckets[i]) = KahanSum.inc(other.positiveBuckets[i], positiveBuckets[i], c.positiveBuckets[i])
+        }
+        for i in negativeBuckets.indices {
+            (negativeBuckets[i], c.negativeBuckets[i]) = KahanSum.inc(other.negativeBuckets[i], negativeBuckets[i], c.negativeBuckets[i])
+        }
+        comp = c
     }
 
     /// Counter-reset hint of a sum or difference (Go `adjustCounterReset`): equal hints stay,
