@@ -96,6 +96,15 @@ extension FloatHistogram {
         }
         if schema > previous.schema { return true }
         if zeroThreshold < previous.zeroThreshold { return true }
+        if schema == previous.schema && zeroThreshold == previous.zeroThreshold && positiveSpans == previous.positiveSpans
+            && negativeSpans == previous.negativeSpans && positiveBuckets.count == previous.positiveBuckets.count
+            && negativeBuckets.count == previous.negativeBuckets.count && bucketsClearOfZeroBucket {
+            // The same layout (most consecutive samples): compare bucket by bucket.
+            if zeroCount < previous.zeroCount { return true }
+            for i in positiveBuckets.indices where positiveBuckets[i] < previous.positiveBuckets[i] { return true }
+            for i in negativeBuckets.indices where negativeBuckets[i] < previous.negativeBuckets[i] { return true }
+            return false
+        }
         let (previousZero, threshold, _) = previous.zeroCountForLargerThreshold(zeroThreshold, comp: nil)
         if threshold != zeroThreshold { return true }
         if zeroCount < previousZero { return true }
@@ -105,6 +114,23 @@ extension FloatHistogram {
             if FloatHistogram.bucketsShrank(current, before) { return true }
         }
         return false
+    }
+
+    /// No bucket lies at or inside the zero bucket's threshold (those are left out of reset
+    /// detection), so buckets can be compared one by one.
+    var bucketsClearOfZeroBucket: Bool {
+        guard !usesCustomBuckets, zeroThreshold != 0 else { return true }
+        for spans in [positiveSpans, negativeSpans] {
+            var idx: Int32 = 0
+            for (k, span) in spans.enumerated() {
+                idx = k == 0 ? span.offset : idx &+ span.offset
+                if span.length > 0 {
+                    if HistogramBounds.exponential(idx, schema: schema) <= zeroThreshold { return false }
+                    break
+                }
+            }
+        }
+        return true
     }
 
     /// One side's buckets merged to `target` schema, without the leading exponential buckets
