@@ -78,10 +78,12 @@ extension Parser {
         }
     }
 
-    mutating func parseDurationUnary() throws -> DurationTerm {
+    /// `offsetOperand`: after `offset` a sign applies to the literal, parenthesised expression
+    /// or min_of/max_of that follows only (`x offset -2 ^ 2` is `(x offset -2) ^ 2`).
+    mutating func parseDurationUnary(offsetOperand: Bool = false) throws -> DurationTerm {
         if cur.kind == .sub || cur.kind == .add {
             let neg = advance().kind == .sub
-            let v = try parseDurationTerm(3)
+            let v = offsetOperand ? try parseDurationUnary(offsetOperand: true) : try parseDurationTerm(3)
             if case .value(let x) = v { return .value(neg ? -x : x) }
             return neg ? .neg(v) : v
         }

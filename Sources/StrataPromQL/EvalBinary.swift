@@ -75,7 +75,7 @@ extension Evaluator {
 
     func vectorBinop(_ b: BinaryExpr, _ inp: StepInput, _ matching: VectorMatching,
                      _ cache: inout ResultMetricCache) throws -> [Sample] {
-        let op = b.op, returnBool = b.returnBool
+        let op = b.op, returnBool = b.returnBool, v3 = shared.compat == .v3_14
         var lhs = inp.vectors[0], rhs = inp.vectors[1]
         var lkeys = inp.keys[0], rkeys = inp.keys[1]
         let fills = matching.fillLeft != nil || matching.fillRight != nil
@@ -92,7 +92,10 @@ extension Evaluator {
             if let dup = rightSigs[rkeys[j]] {
                 let side = matching.card == .oneToMany ? "left" : "right"
                 let matched = matchLabels(rs.labels, matching)
-                throw fail("found duplicate series for the match group \(matched) on the \(side) hand-side of the operation: [\(rs.labels), \(rhs[dup].labels)];many-to-many matching not allowed: matching labels must be unique on one side")
+                var pair = ["\(rs.labels)", "\(rhs[dup].labels)"]
+                // 3.x orders the two so the message is the same on every run.
+                if v3 && pair[0] > pair[1] { pair.swapAt(0, 1) }
+                throw fail("found duplicate series for the match group \(matched) on the \(side) hand-side of the operation: [\(pair[0]), \(pair[1])];many-to-many matching not allowed: matching labels must be unique on one side")
             }
             rightSigs[rkeys[j]] = j
         }
@@ -121,7 +124,8 @@ extension Evaluator {
             if returnBool {
                 value = keep ? 1 : 0
                 hvalue = nil
-            } else if !keep {
+            } else if !keep && !v3 {
+                // 2.42 filters before checking the match; 3.x checks every match first.
                 continue
             }
             var metric = cache.resultMetric(ls.labels, rs.labels, op, matching)
@@ -136,6 +140,7 @@ extension Evaluator {
                     throw fail("multiple matches for labels: grouping labels must ensure unique matches")
                 }
             }
+            if !keep && !returnBool { continue }
             out.append(Sample(labels: metric, t: inp.ts, v: value, h: hvalue))
         }
         return out

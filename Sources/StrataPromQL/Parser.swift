@@ -269,7 +269,7 @@ struct Parser {
                     // A number, duration, parenthesised duration expression or min_of/max_of,
                     // optionally signed (3.x).
                     let p = cur.start
-                    let term = try parseDurationUnary()
+                    let term = try parseDurationUnary(offsetOperand: true)
                     if term.isConstant {
                         try setOffset(&e, try durationMillis(try term.eval(step: 0, range: 0), p), start)
                     } else {
