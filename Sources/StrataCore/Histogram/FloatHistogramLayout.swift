@@ -5,8 +5,17 @@ extension FloatHistogram {
     /// and splits spans at longer runs of empty buckets (Prometheus `Compact`). PromQL
     /// compacts every histogram result with 0.
     public mutating func compact(maxEmptyBuckets: Int) {
+        // Already compact (no empty bucket, no empty or touching spans): nothing to rebuild.
+        if maxEmptyBuckets == 0 && Self.isCompact(positiveSpans, positiveBuckets) && Self.isCompact(negativeSpans, negativeBuckets) {
+            return
+        }
         var none: FloatHistogram? = nil
         compact(maxEmptyBuckets: maxEmptyBuckets, comp: &none)
+    }
+
+    static func isCompact(_ spans: [HistogramSpan], _ buckets: [Double]) -> Bool {
+        for (i, span) in spans.enumerated() where span.length == 0 || (i > 0 && span.offset <= 0) { return false }
+        return !buckets.contains(0)
     }
 
     /// Merges buckets down to the lower-resolution `target` schema (Prometheus
