@@ -29,6 +29,47 @@ public enum NativeHistogramData {
         return try JSONValue(parsing: r.stdout)
     }
 
+    /// How an API answer to `{__name__=~"nh.*"}[1h]` at the block's last millisecond differs
+    /// from the oracle (every float and histogram sample, count, sum and bucket as printed);
+    /// empty when it is the same.
+    public static func differences(fromAnswer doc: JSONValue) throws -> [String] {
+        let oracle = try oracle()
+        var out: [String] = []
+        if doc["status"]?.stringValue != "success" { out.append("status \(doc["status"]?.stringValue ?? "?")") }
+        if let w = doc["warnings"] { out.append("warnings \(w.serialized())") }
+        let result = doc["data"]?["result"]?.arrayValue ?? []
+        if result.count != oracle.count { out.append("\(result.count) series, Prometheus has \(oracle.count)") }
+        func ms(_ v: JSONValue?) -> Int64 {
+            switch v {
+            case .int(let i)?: i * 1000
+            case .double(let d)?: Int64((d * 1000).rounded())
+            default: .min
+            }
+        }
+        for want in oracle {
+            guard let got = result.first(where: { r in
+                Labels((r["metric"]?.objectValue ?? []).map { Label($0.key, $0.value.stringValue ?? "") }) == want.labels
+            }) else {
+                out.append("missing \(want.labels)")
+                continue
+            }
+            let floats = (got["values"]?.arrayValue ?? []).map { (ms($0.arrayValue?.first), Double($0.arrayValue?.last?.stringValue ?? "") ?? .nan) }
+            if floats.map(\.0) != want.floats.map(\.t) || floats.map(\.1) != want.floats.map(\.v) { out.append("floats of \(want.labels)") }
+            let hists = got["histograms"]?.arrayValue ?? []
+            if hists.map({ ms($0.arrayValue?.first) }) != want.histograms.map(\.t) { out.append("histogram times of \(want.labels)") }
+            for (h, w) in zip(hists, want.histograms) {
+                let obj = h.arrayValue?.last
+                let buckets = (obj?["buckets"]?.arrayValue ?? []).map { b in
+                    (b.arrayValue ?? []).map { $0.stringValue ?? ($0.int64Value.map { String($0) } ?? "") }
+                }
+                if Double(obj?["count"]?.stringValue ?? "") != w.count || Double(obj?["sum"]?.stringValue ?? "") != w.sum || buckets != w.buckets {
+                    out.append("histogram of \(want.labels) @\(w.t): \(obj?.serialized() ?? "")")
+                }
+            }
+        }
+        return out
+    }
+
     /// The oracle, series in label order.
     public static func oracle() throws -> [Series] {
         func ms(_ v: JSONValue?) -> Int64 {

@@ -68,4 +68,33 @@ import Testing
         let raw = try await PromQLDifferential.get(query + "/api/v1/query?query=nh_request_duration_seconds&time=\(now)")
         #expect(raw.contains("\"histogram\":[") && raw.contains("\"buckets\":[["), "\(raw.prefix(300))")
     }
+
+    /// The block a real Prometheus 2.42 wrote with native histograms, in a FILESYSTEM bucket
+    /// served by the strata-store process, queried through the strata-query process: every
+    /// series, floats and histograms, as Prometheus answered over the same data.
+    @Test func storeGatewayOverABucketAnswersLikePrometheus() async throws {
+        let bucket = TestEnv.tempDir("nh-bucket")
+        let r = try TestEnv.run("/bin/cp", ["-r", NativeHistogramData.blockDir, bucket + "/" + NativeHistogramData.blockID])
+        #expect(r.status == 0, "\(r.stderr)")
+        var processes: [(Process, String)] = []
+        defer {
+            for (p, _) in processes where p.isRunning { p.terminate() }
+            for (p, _) in processes { p.waitUntilExit() }
+        }
+        let grpc = "127.0.0.1:\(try freePort())", queryHTTP = try freePort()
+        processes.append(try startService("strata-store", ["--objstore.config", "type: FILESYSTEM\nconfig:\n  directory: \(bucket)",
+                                                          "--data-dir", TestEnv.tempDir("nh-store"), "--grpc-address", grpc,
+                                                          "--http-address", "127.0.0.1:\(try freePort())"]))
+        processes.append(try startService("strata-query", ["--endpoint", grpc, "--http-address", "127.0.0.1:\(queryHTTP)",
+                                                          "--grpc-address", "127.0.0.1:\(try freePort())", "--store.sd-interval", "1s"]))
+        let query = "http://127.0.0.1:\(queryHTTP)"
+        let ready = await waitForAsync(60) {
+            ((try? await PromQLDifferential.get(query + "/api/v1/stores")) ?? "").contains("\"healthy\":true")
+        }
+        #expect(ready, "\(processes.map { (try? String(contentsOfFile: $0.1, encoding: .utf8)) ?? "" })")
+        let meta = try JSONValue(parsing: String(contentsOfFile: NativeHistogramData.blockDir + "/meta.json", encoding: .utf8))
+        let t = Double((meta["maxTime"]?.int64Value ?? 0) - 1) / 1000
+        let body = try await PromQLDifferential.get(query + "/api/v1/query?query=\(PromQLDifferential.encode(#"{__name__=~"nh.*"}[1h]"#))&time=\(t)")
+        #expect(try NativeHistogramData.differences(fromAnswer: JSONValue(parsing: body)) == [])
+    }
 }
