@@ -43,11 +43,15 @@ extension Evaluator {
         var input: [StorageSeries]
         let range: Int64, offset: Int64
         var fromSubquery = false
+        // 3.x: with `@` the range is read once, at the first step, and reused at every step
+        // (only arguments without `@` vary); 2.42 moved the window with each step.
+        var fixedWindow = false
         switch c.args[mi].unwrapped {
         case .matrixSelector(let vs, let r):
             input = seriesFor(vs)
             range = r
             offset = effectiveOffset(vs.offset, vs.at)
+            fixedWindow = vs.at != nil && shared.compat == .v3_14
         case .subquery(let sq):
             let mat = try evalSubquery(sq)
             input = mat.map { s in
@@ -62,6 +66,7 @@ extension Evaluator {
             }
             range = sq.range
             offset = effectiveOffset(sq.offset, sq.at)
+            fixedWindow = sq.at != nil && shared.compat == .v3_14
             fromSubquery = true
         default:
             preconditionFailure("matrix argument checked above")
@@ -86,7 +91,7 @@ extension Evaluator {
             let labels = keepName ? s.labels : s.labels.droppingName(shared.compat)
             if !s.histograms.isEmpty {
                 let out = try mixedRangeSeries(s, labels: labels, name: name, fn: fn, scalarArgs: scalarArgs, matrixIndex: mi,
-                                               range: range, offset: offset,
+                                               range: range, offset: offset, fixedWindow: fixedWindow,
                                                HistogramWindowContext(metric: s.labels.metricName, pos: c.argPosition(mi)))
                 if out.sampleCount > 0 {
                     try shared.add(out.sampleCount)
@@ -106,7 +111,7 @@ extension Evaluator {
                         for j in scalarArgs.indices where j != mi {
                             scalars[j] = scalarArgs[j].first.map { step < $0.points.count ? $0.points[step].v : .nan } ?? .nan
                         }
-                        let maxt = ts - offset, mint = maxt - range + shift
+                        let maxt = (fixedWindow ? start : ts) - offset, mint = maxt - range + shift
                         while lo < tb.count && tb[lo] < mint { lo += 1 }
                         window.removeAll(keepingCapacity: true)
                         var k = lo

@@ -20,7 +20,8 @@ extension Evaluator {
     /// A range function over one series holding native histograms, step by step: windows
     /// with histograms go through `histogramRangeFunction`, float-only ones through `fn`.
     func mixedRangeSeries(_ s: StorageSeries, labels: Labels, name: String, fn: RangeFunctions.Fn, scalarArgs: [[Series]],
-                          matrixIndex mi: Int, range: Int64, offset: Int64, _ ctx: HistogramWindowContext) throws -> Series {
+                          matrixIndex mi: Int, range: Int64, offset: Int64, fixedWindow: Bool,
+                          _ ctx: HistogramWindowContext) throws -> Series {
         var out = Series(labels: labels, points: [])
         var scalars = [Double](repeating: .nan, count: scalarArgs.count)
         var floats: [Point] = [], hists: [HPoint] = []
@@ -30,7 +31,7 @@ extension Evaluator {
             for j in scalarArgs.indices where j != mi {
                 scalars[j] = scalarArgs[j].first.map { step < $0.points.count ? $0.points[step].v : .nan } ?? .nan
             }
-            let maxt = ts - offset, mint = maxt - range + shared.windowStartShift
+            let maxt = (fixedWindow ? start : ts) - offset, mint = maxt - range + shared.windowStartShift
             floats.removeAll(keepingCapacity: true)
             hists.removeAll(keepingCapacity: true)
             window(s.samples, mint, maxt, &floats)
