@@ -11,6 +11,16 @@ public enum ResultJSON {
         "{\"status\":\"success\",\"data\":" + data(result) + "}"
     }
 
+    /// The same with the query's annotations as Prometheus 3 returns them: `warnings`
+    /// (`extraWarnings`, e.g. partial-response ones, first) and `infos`, each only when present.
+    public static func success(_ out: QueryOutput, extraWarnings: [String] = []) -> String {
+        var body = "{\"status\":\"success\",\"data\":" + data(out.result)
+        let warnings = extraWarnings + out.annotations.warnings, infos = out.annotations.infos
+        if !warnings.isEmpty { body += ",\"warnings\":[" + warnings.map(goJSONString).joined(separator: ",") + "]" }
+        if !infos.isEmpty { body += ",\"infos\":[" + infos.map(goJSONString).joined(separator: ",") + "]" }
+        return body + "}"
+    }
+
     /// `{"resultType":...,"result":...}`.
     public static func data(_ result: QueryResult) -> String {
         var w = JSONBytes()

@@ -7,17 +7,16 @@ public struct APIResponse: Sendable {
     public var status: Int
     public var body: String
 
-    public static func success(_ data: String, warnings: [String] = [], infos: [String] = []) -> APIResponse {
+    public static func success(_ data: String, warnings: [String] = []) -> APIResponse {
         var body = "{\"status\":\"success\",\"data\":" + data
         if !warnings.isEmpty { body += ",\"warnings\":" + jsonArray(warnings) }
-        if !infos.isEmpty { body += ",\"infos\":" + jsonArray(infos) }
         return APIResponse(status: 200, body: body + "}")
     }
 
     /// A query's answer: its result, the stores' warnings and the engine's warnings and infos
     /// (Prometheus 3 returns the latter as `infos`).
     static func success(_ out: QueryOutput, storeWarnings: [String]) -> APIResponse {
-        success(ResultJSON.data(out.result), warnings: storeWarnings + out.annotations.warnings, infos: out.annotations.infos)
+        APIResponse(status: 200, body: ResultJSON.success(out, extraWarnings: storeWarnings))
     }
 
     public static func failure(_ e: APIError) -> APIResponse { APIResponse(status: e.httpStatus, body: e.json) }

@@ -174,13 +174,14 @@ public struct PromQLEvalCommand: ParsableCommand {
         let json = try runBlocking { () async throws -> String in
             let engine = Engine(options: EngineOptions(lookbackDelta: lookback, compat: compat, features: enabled))
             do {
-                let res: QueryResult
+                let out: QueryOutput
+                let parsed = try PromQL.parse(expr, compat: compat, features: enabled)
                 if let (s, e, st) = rangeQ {
-                    res = try await engine.rangeQuery(storage, expr, start: s, end: e, step: st)
+                    out = try await engine.query(storage, parsed, start: s, end: e, step: st)
                 } else {
-                    res = try await engine.instantQuery(storage, expr, time: instantTime)
+                    out = try await engine.query(storage, parsed, start: instantTime, end: instantTime, step: 0)
                 }
-                return ResultJSON.success(res)
+                return ResultJSON.success(out)
             } catch let e as ParseError {
                 // Prometheus's API prefixes parse errors of instant queries only.
                 return ResultJSON.error(type: "bad_data", message: rangeQ == nil ? "invalid parameter \"query\": \(e)" : "\(e)")
