@@ -96,6 +96,7 @@ extension Evaluator {
                 if out.sampleCount > 0 {
                     try shared.add(out.sampleCount)
                     mat.append(out)
+                    if !out.points.isEmpty { notePossibleNonCounter(name, s.labels, c) }
                 }
                 continue
             }
@@ -133,6 +134,7 @@ extension Evaluator {
             if !pts.isEmpty {
                 try shared.add(pts.count)
                 mat.append(Series(labels: labels, points: pts))
+                notePossibleNonCounter(name, s.labels, c)
             }
         }
 
@@ -153,6 +155,15 @@ extension Evaluator {
         }
         try checkNoDuplicateLabelsets(mat)
         return mat
+    }
+
+    /// 3.x: `rate`/`increase` of a float series whose name does not look like a counter's
+    /// gets an info (Prometheus's PossibleNonCounterInfo, by name suffix).
+    func notePossibleNonCounter(_ function: String, _ labels: Labels, _ c: Call) {
+        guard shared.compat == .v3_14, function == "rate" || function == "increase" else { return }
+        let metric = labels.metricName
+        guard !metric.isEmpty, !["_total", "_sum", "_count", "_bucket"].contains(where: { metric.hasSuffix($0) }) else { return }
+        shared.annotations.info(AnnotationText.possibleNonCounter(metric), c.argPosition(0))
     }
 
     /// Element-wise functions of one vector (and scalar parameters) via the per-series fast

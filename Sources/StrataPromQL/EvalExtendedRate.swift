@@ -48,6 +48,7 @@ extension Evaluator {
             if out.sampleCount > 0 {
                 try shared.add(out.sampleCount)
                 mat.append(out)
+                if !out.points.isEmpty { notePossibleNonCounter(name, s.labels, c) }
             }
         }
         try checkNoDuplicateLabelsets(mat)
