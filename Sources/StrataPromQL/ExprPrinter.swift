@@ -1,0 +1,218 @@
+import StrataCore
+
+/// PromQL text of an expression tree, as Prometheus's `Node.String()` (promql/parser/printer.go)
+/// writes it. The two releases differ: 3.14 quotes label names that are not legacy names,
+/// prints numbers in fixed notation (`1048576`, 2.42 writes `1.048576e+06`) and keeps an
+/// empty `ignoring ()` when `group_left/right` follows it.
+extension Expr {
+    /// The expression as Prometheus 3.14 prints it.
+    public var promQLString: String { promQLString(compat: .v3_14) }
+
+    public func promQLString(compat: PromQLCompat) -> String {
+        ExprPrinter(compat: compat).string(self)
+    }
+}
+
+struct ExprPrinter {
+    let compat: PromQLCompat
+
+    func string(_ e: Expr) -> String {
+        switch e {
+        case .number(let v): return number(v)
+        case .string(let s): return goQuote(s)
+        case .vectorSelector(let vs): return selector(vs) + at(vs.at) + extended(vs) + offset(vs.offset, vs.deferredOffset)
+        case .matrixSelector(let vs, let range):
+            let r = vs.deferredRange.map(durationTerm) ?? modelDuration(range)
+            return selector(vs) + "[" + r + "]" + extended(vs) + at(vs.at) + offset(vs.offset, vs.deferredOffset)
+        case .subquery(let sq): return string(sq.expr) + subquerySuffix(sq)
+        case .paren(let x): return "(" + string(x) + ")"
+        case .unary(let op, let x): return op.rawValue + string(x)
+        case .binary(let b): return string(b.lhs) + " " + binaryOpString(b) + " " + string(b.rhs)
+        case .call(let c): return c.function.name + "(" + c.args.map(string).joined(separator: ", ") + ")"
+        case .aggregate(let a):
+            var s = aggregateOpString(a) + "("
+            if a.op.hasParam, let p = a.param { s += string(p) + ", " }
+            return s + string(a.expr) + ")"
+        case .stepInvariant(let x): return string(x)
+        }
+    }
+
+    // MARK: numbers and durations
+
+    /// 3.14: `strconv.FormatFloat(v, 'f', -1, 64)`; 2.42: `fmt.Sprint(v)` (`%g`, shortest).
+    func number(_ v: Double) -> String {
+        compat == .v3_14 ? formatGoFloat(v) : formatGoG(v)
+    }
+
+    /// `model.Duration.String()`: `1h30m`, `5m`, `1ms`, `0s`; years and weeks only when exact.
+    func modelDuration(_ ms0: Int64) -> String {
+        if ms0 == 0 { return "0s" }
+        var ms = ms0
+        var out = ""
+        let units: [(String, Int64, Bool)] = [
+            ("y", 1000 * 60 * 60 * 24 * 365, true), ("w", 1000 * 60 * 60 * 24 * 7, true),
+            ("d", 1000 * 60 * 60 * 24, false), ("h", 1000 * 60 * 60, false), ("m", 1000 * 60, false),
+            ("s", 1000, false), ("ms", 1, false),
+        ]
+        for (unit, mult, exact) in units {
+            if exact && ms % mult != 0 { continue }
+            let v = ms / mult
+            if v > 0 {
+                out += "\(v)\(unit)"
+                ms -= v * mult
+            }
+        }
+        return out
+    }
+
+    /// A `step()`/`range()` duration expression. Constant parts were folded by the parser, so
+    /// they print as their value (Prometheus keeps the text as written).
+    func durationTerm(_ t: DurationTerm) -> String {
+        switch t {
+        case .value(let seconds):
+            let ms = Int64((seconds * 1000).rounded())
+            return ms < 0 ? "-" + modelDuration(-ms) : modelDuration(ms)
+        case .step: return "step()"
+        case .range: return "range()"
+        case .neg(let x): return "-" + durationTerm(x)
+        case .binary(let op, let a, let b): return durationTerm(a) + " " + op.rawValue + " " + durationTerm(b)
+        case .minOf(let a, let b): return "min_of(" + durationTerm(a) + ", " + durationTerm(b) + ")"
+        case .maxOf(let a, let b): return "max_of(" + durationTerm(a) + ", " + durationTerm(b) + ")"
+        }
+    }
+
+    func offset(_ ms: Int64, _ deferred: DurationTerm?) -> String {
+        if let deferred { return " offset " + durationTerm(deferred) }
+        if ms > 0 { return " offset " + modelDuration(ms) }
+        if ms < 0 { return " offset -" + modelDuration(-ms) }
+        return ""
+    }
+
+    func at(_ at: AtModifier?) -> String {
+        switch at {
+        case nil: return ""
+        case .start: return " @ start()"
+        case .end: return " @ end()"
+        case .timestamp(let ms): return " @ " + goFixed3(Double(ms) / 1000)
+        }
+    }
+
+    func extended(_ vs: VectorSelector) -> String {
+        vs.anchored ? " anchored" : vs.smoothed ? " smoothed" : ""
+    }
+
+    func subquerySuffix(_ sq: SubqueryExpr) -> String {
+        let range = sq.deferredRange.map(durationTerm) ?? modelDuration(sq.range)
+        var step = ""
+        if sq.step != 0 && sq.deferredStep == nil { step = modelDuration(sq.step) } else if let d = sq.deferredStep { step = durationTerm(d) }
+        return "[" + range + ":" + step + "]" + at(sq.at) + offset(sq.offset, sq.deferredOffset)
+    }
+
+    // MARK: selectors
+
+    func selector(_ vs: VectorSelector) -> String {
+        // Prometheus has no name for `{__name__="x"}`/`{"x"}`; it prints the matcher.
+        let name = vs.nameFromMatcher ? "" : vs.name
+        var parts: [String] = []
+        for m in vs.matchers {
+            if m.name == metricNameLabel && m.type == .equal && m.value == name && (compat == .v2_42 || !m.value.isEmpty) { continue }
+            parts.append(matcher(m))
+        }
+        if parts.isEmpty { return name }
+        parts.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        return name + "{" + parts.joined(separator: ",") + "}"
+    }
+
+    func matcher(_ m: Matcher) -> String {
+        labelName(m.name) + m.type.rawValue + goQuote(matcherValue(m))
+    }
+
+    /// The value as written: the parser wraps 3.x regexes containing `.` in `(?s:…)` so `.`
+    /// matches newlines, which Prometheus does inside its regex engine instead.
+    func matcherValue(_ m: Matcher) -> String {
+        let value = m.value
+        if compat.regexDotMatchesNewline, m.regex != nil, value.hasPrefix("(?s:"), value.hasSuffix(")") {
+            let inner = String(value.dropFirst(4).dropLast())
+            if inner.contains(".") { return inner }
+        }
+        return value
+    }
+
+    /// 3.14 quotes names that are not legacy label names (`"service.name"`); 2.42 has none.
+    func labelName(_ s: String) -> String {
+        guard compat == .v3_14 else { return s }
+        return isLegacyLabelName(s) ? s : goQuote(s)
+    }
+
+    func isLegacyLabelName(_ s: String) -> Bool {
+        if s.isEmpty { return false }
+        for (i, c) in s.unicodeScalars.enumerated() {
+            let ok = c == "_" || ("a"..."z").contains(c) || ("A"..."Z").contains(c) || (i > 0 && ("0"..."9").contains(c))
+            if !ok { return false }
+        }
+        return true
+    }
+
+    func labelList(_ labels: [String]) -> String { labels.map(labelName).joined(separator: ", ") }
+
+    // MARK: operators
+
+    /// `sum`, `sum by (a) `, `sum without () ` (with the trailing space before the arguments).
+    func aggregateOpString(_ a: AggregateExpr) -> String {
+        if a.without { return a.op.rawValue + " without (" + labelList(a.grouping) + ") " }
+        if !a.grouping.isEmpty { return a.op.rawValue + " by (" + labelList(a.grouping) + ") " }
+        return a.op.rawValue
+    }
+
+    /// `+`, `> bool`, `/ on (a) group_left (b) fill (0)`.
+    func binaryOpString(_ b: BinaryExpr) -> String {
+        b.op.rawValue + (b.returnBool ? " bool" : "") + matchingString(b.matching)
+    }
+
+    func matchingString(_ vm: VectorMatching?) -> String {
+        guard let vm else { return "" }
+        var s = ""
+        let grouped = vm.card == .manyToOne || vm.card == .oneToMany
+        let showMatching = compat == .v3_14 ? (!vm.matchingLabels.isEmpty || vm.on || grouped) : (!vm.matchingLabels.isEmpty || vm.on)
+        if showMatching {
+            s += (vm.on ? " on (" : " ignoring (") + labelList(vm.matchingLabels) + ")"
+            if grouped {
+                s += (vm.card == .manyToOne ? " group_left (" : " group_right (") + labelList(vm.include) + ")"
+            }
+        }
+        if vm.fillLeft != nil || vm.fillRight != nil {
+            if let l = vm.fillLeft, let r = vm.fillRight, l == r {
+                s += " fill (" + formatGoG(l) + ")"
+            } else {
+                if let l = vm.fillLeft { s += " fill_left (" + formatGoG(l) + ")" }
+                if let r = vm.fillRight { s += " fill_right (" + formatGoG(r) + ")" }
+            }
+        }
+        return s
+    }
+}
+
+/// Go's `%.3f`.
+func goFixed3(_ v: Double) -> String {
+    if v.isNaN { return "NaN" }
+    if v.isInfinite { return v > 0 ? "+Inf" : "-Inf" }
+    let scaled = (abs(v) * 1000).rounded(.toNearestOrEven)
+    let neg = v < 0 && scaled != 0
+    let whole = UInt64(scaled) / 1000, frac = UInt64(scaled) % 1000
+    let f = String(frac)
+    return (neg ? "-" : "") + "\(whole)." + String(repeating: "0", count: 3 - f.count) + f
+}
+
+/// Go's `fmt.Sprint(float64)` / `%v`, i.e. `strconv.FormatFloat(v, 'g', -1, 64)`: the shortest
+/// digits, in exponent form when the decimal exponent is below -4 or at least 6
+/// (`1.048576e+06`, `100000`, `1e-05`).
+public func formatGoG(_ v: Double) -> String {
+    if v.isNaN { return "NaN" }
+    if v.isInfinite { return v > 0 ? "+Inf" : "-Inf" }
+    if v == 0 { return v.sign == .minus ? "-0" : "0" }
+    let e = formatGoExponent(v)  // d.ddde±XX
+    guard let ePos = e.firstIndex(of: "e") else { return e }
+    let exp = Int(e[e.index(after: ePos)...])!
+    if exp < -4 || exp >= 6 { return e }
+    return formatGoFloat(v)
+}
