@@ -53,16 +53,20 @@ struct ExprJSON {
         case .matrixSelector(let vs, let range):
             return object(selectorMembers(vs) + [
                 ("type", .string("matrixSelector")),
-                ("range", .int(vs.deferredRange == nil ? range : 0)), ("rangeExpr", vs.deferredRange.map(duration) ?? .null),
+                ("range", .int(vs.deferredRange == nil && vs.rangeSyntax == nil ? range : 0)),
+                ("rangeExpr", durationJSON(vs.deferredRange, vs.rangeSyntax)),
             ])
         case .vectorSelector(let vs):
             return object(selectorMembers(vs) + [("type", .string("vectorSelector"))])
         case .subquery(let sq):
             return object([
                 ("type", .string("subquery")), ("expr", translate(sq.expr)),
-                ("range", .int(sq.deferredRange == nil ? sq.range : 0)), ("rangeExpr", sq.deferredRange.map(duration) ?? .null),
-                ("offset", .int(sq.deferredOffset == nil ? sq.offset : 0)), ("offsetExpr", sq.deferredOffset.map(duration) ?? .null),
-                ("step", .int(sq.deferredStep == nil ? sq.step : 0)), ("stepExpr", sq.deferredStep.map(duration) ?? .null),
+                ("range", .int(sq.deferredRange == nil && sq.rangeSyntax == nil ? sq.range : 0)),
+                ("rangeExpr", durationJSON(sq.deferredRange, sq.rangeSyntax)),
+                ("offset", .int(sq.deferredOffset == nil && sq.offsetSyntax == nil ? sq.offset : 0)),
+                ("offsetExpr", durationJSON(sq.deferredOffset, sq.offsetSyntax)),
+                ("step", .int(sq.deferredStep == nil && sq.stepSyntax == nil ? sq.step : 0)),
+                ("stepExpr", durationJSON(sq.deferredStep, sq.stepSyntax)),
                 ("timestamp", timestamp(sq.at)), ("startOrEnd", startOrEnd(sq.at)),
             ])
         case .number(let v):
@@ -85,14 +89,31 @@ struct ExprJSON {
         }
         return [
             ("name", .string(vs.nameFromMatcher ? "" : vs.name)),
-            ("offset", .int(vs.deferredOffset == nil ? vs.offset : 0)), ("offsetExpr", vs.deferredOffset.map(duration) ?? .null),
+            ("offset", .int(vs.deferredOffset == nil && vs.offsetSyntax == nil ? vs.offset : 0)),
+            ("offsetExpr", durationJSON(vs.deferredOffset, vs.offsetSyntax)),
             ("matchers", .array(matchers)), ("timestamp", timestamp(vs.at)), ("startOrEnd", startOrEnd(vs.at)),
             ("anchored", .bool(vs.anchored)), ("smoothed", .bool(vs.smoothed)),
         ]
     }
 
-    /// A `step()`/`range()` duration expression; the parser folded its constant parts, which
-    /// appear as duration literals of their value.
+    /// A duration expression as written; null for a plain duration.
+    func durationJSON(_ deferred: DurationTerm?, _ syntax: DurationSyntax?) -> JSONValue {
+        if let syntax { return self.syntax(syntax) }
+        return deferred.map(duration) ?? .null
+    }
+
+    func syntax(_ s: DurationSyntax) -> JSONValue {
+        switch s {
+        case .number(let v, let isDuration):
+            return object([("type", .string("numberLiteral")), ("val", .string(formatGoFloat(v))), ("duration", .bool(isDuration))])
+        case .expr(let op, let lhs, let rhs, let wrapped):
+            return object([("type", .string("durationExpr")), ("op", .string(op)), ("lhs", lhs.map(syntax) ?? .null),
+                           ("rhs", rhs.map(syntax) ?? .null), ("wrapped", .bool(wrapped))])
+        }
+    }
+
+    /// A `step()`/`range()` duration expression without its text (trees built by hand);
+    /// constant parts appear as duration literals of their value.
     func duration(_ t: DurationTerm) -> JSONValue {
         func expr(_ op: String, _ lhs: JSONValue, _ rhs: JSONValue) -> JSONValue {
             object([("type", .string("durationExpr")), ("op", .string(op)), ("lhs", lhs), ("rhs", rhs), ("wrapped", .bool(false))])

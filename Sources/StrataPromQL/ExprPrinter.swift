@@ -20,10 +20,10 @@ struct ExprPrinter {
         switch e {
         case .number(let v): return number(v)
         case .string(let s): return goQuote(s)
-        case .vectorSelector(let vs): return selector(vs) + at(vs.at) + extended(vs) + offset(vs.offset, vs.deferredOffset)
+        case .vectorSelector(let vs): return selector(vs) + at(vs.at) + extended(vs) + offset(vs.offset, vs.deferredOffset, vs.offsetSyntax)
         case .matrixSelector(let vs, let range):
-            let r = vs.deferredRange.map(durationTerm) ?? modelDuration(range)
-            return selector(vs) + "[" + r + "]" + extended(vs) + at(vs.at) + offset(vs.offset, vs.deferredOffset)
+            let r = duration(range, vs.deferredRange, vs.rangeSyntax)
+            return selector(vs) + "[" + r + "]" + extended(vs) + at(vs.at) + offset(vs.offset, vs.deferredOffset, vs.offsetSyntax)
         case .subquery(let sq): return string(sq.expr) + subquerySuffix(sq)
         case .paren(let x): return "(" + string(x) + ")"
         case .unary(let op, let x): return op.rawValue + string(x)
@@ -81,7 +81,34 @@ struct ExprPrinter {
         }
     }
 
-    func offset(_ ms: Int64, _ deferred: DurationTerm?) -> String {
+    /// A range or step: as written when it is a duration expression, else its value.
+    func duration(_ ms: Int64, _ deferred: DurationTerm?, _ syntax: DurationSyntax?) -> String {
+        if let syntax { return durationSyntax(syntax) }
+        if let deferred { return durationTerm(deferred) }
+        return modelDuration(ms)
+    }
+
+    /// Prometheus's DurationExpr.String and, inside one, NumberLiteral.String.
+    func durationSyntax(_ s: DurationSyntax) -> String {
+        switch s {
+        case .number(let v, let isDuration):
+            guard isDuration else { return formatGoFloat(v) }
+            let ms = Int64(abs(v) * 1e9) / 1_000_000
+            return (v < 0 ? "-" : "") + modelDuration(ms)
+        case .expr(let op, let lhs, let rhs, let wrapped):
+            let l = lhs.map(durationSyntax) ?? "", r = rhs.map(durationSyntax) ?? ""
+            var out: String
+            switch op {
+            case "step", "range": out = op + "()"
+            case "min_of", "max_of": out = op + "(" + l + ", " + r + ")"
+            default: out = lhs == nil ? (op == "-" ? "-" + r : r) : l + " " + op + " " + r
+            }
+            return wrapped ? "(" + out + ")" : out
+        }
+    }
+
+    func offset(_ ms: Int64, _ deferred: DurationTerm?, _ syntax: DurationSyntax?) -> String {
+        if let syntax { return " offset " + durationSyntax(syntax) }
         if let deferred { return " offset " + durationTerm(deferred) }
         if ms > 0 { return " offset " + modelDuration(ms) }
         if ms < 0 { return " offset -" + modelDuration(-ms) }
@@ -102,10 +129,9 @@ struct ExprPrinter {
     }
 
     func subquerySuffix(_ sq: SubqueryExpr) -> String {
-        let range = sq.deferredRange.map(durationTerm) ?? modelDuration(sq.range)
-        var step = ""
-        if sq.step != 0 && sq.deferredStep == nil { step = modelDuration(sq.step) } else if let d = sq.deferredStep { step = durationTerm(d) }
-        return "[" + range + ":" + step + "]" + at(sq.at) + offset(sq.offset, sq.deferredOffset)
+        let range = duration(sq.range, sq.deferredRange, sq.rangeSyntax)
+        let step = sq.step == 0 && sq.deferredStep == nil && sq.stepSyntax == nil ? "" : duration(sq.step, sq.deferredStep, sq.stepSyntax)
+        return "[" + range + ":" + step + "]" + at(sq.at) + offset(sq.offset, sq.deferredOffset, sq.offsetSyntax)
     }
 
     // MARK: selectors

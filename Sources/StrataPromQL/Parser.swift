@@ -233,8 +233,11 @@ struct Parser {
                 let open = advance()
                 var range: Int64
                 var deferredRange: DurationTerm?, deferredStep: DurationTerm?
+                var rangeSyntax: DurationSyntax?, stepSyntax: DurationSyntax?
                 if compat == .v3_14 {
+                    let from = i
                     (range, deferredRange) = try positiveDurationOrDeferred()
+                    rangeSyntax = durationSyntax(from: from, to: i)
                 } else {
                     range = try durationValue(try expect(.duration, "", "duration"))
                 }
@@ -242,7 +245,11 @@ struct Parser {
                     _ = advance()
                     var step: Int64 = 0
                     if compat == .v3_14 {
-                        if cur.kind != .rightBracket { (step, deferredStep) = try positiveDurationOrDeferred() }
+                        if cur.kind != .rightBracket {
+                            let from = i
+                            (step, deferredStep) = try positiveDurationOrDeferred()
+                            stepSyntax = durationSyntax(from: from, to: i)
+                        }
                     } else if cur.kind == .duration {
                         step = try durationValue(advance())
                     }
@@ -250,8 +257,11 @@ struct Parser {
                     if e.type != .vector {
                         throw error(start, "subquery is only allowed on instant vector, got \(e.type.rawValue) instead")
                     }
-                    e = .subquery(SubqueryExpr(expr: e, range: range, step: step, offset: 0, at: nil,
-                                               deferredRange: deferredRange, deferredStep: deferredStep))
+                    var sq = SubqueryExpr(expr: e, range: range, step: step, offset: 0, at: nil,
+                                          deferredRange: deferredRange, deferredStep: deferredStep)
+                    sq.rangeSyntax = rangeSyntax
+                    sq.stepSyntax = stepSyntax
+                    e = .subquery(sq)
                 } else {
                     _ = try expect(.rightBracket, "matrix selector", "\"]\"")
                     guard case .vectorSelector(let vs) = e else {
@@ -261,6 +271,7 @@ struct Parser {
                     if vs.at != nil { throw error(open.start, "no @ modifiers allowed before range") }
                     var ranged = vs
                     ranged.deferredRange = deferredRange
+                    ranged.rangeSyntax = rangeSyntax
                     e = .matrixSelector(ranged, range: range)
                 }
             case .keyword(.offset):
@@ -268,13 +279,14 @@ struct Parser {
                 if compat == .v3_14 {
                     // A number, duration, parenthesised duration expression or min_of/max_of,
                     // optionally signed (3.x).
-                    let p = cur.start
+                    let p = cur.start, from = i
                     let term = try parseDurationUnary()
                     if term.isConstant {
                         try setOffset(&e, try durationMillis(try term.eval(step: 0, range: 0), p), start)
                     } else {
                         try setDeferredOffset(&e, term, start)
                     }
+                    if let syntax = durationSyntax(from: from, to: i) { setOffsetSyntax(&e, syntax) }
                     continue
                 }
                 var neg = false
@@ -335,6 +347,22 @@ struct Parser {
     }
 
     /// `offset step()` and the like: the offset is resolved with the query (3.x).
+    func setOffsetSyntax(_ e: inout Expr, _ syntax: DurationSyntax) {
+        switch e {
+        case .vectorSelector(var vs):
+            vs.offsetSyntax = syntax
+            e = .vectorSelector(vs)
+        case .matrixSelector(var vs, let r):
+            vs.offsetSyntax = syntax
+            e = .matrixSelector(vs, range: r)
+        case .subquery(var sq):
+            sq.offsetSyntax = syntax
+            e = .subquery(sq)
+        default:
+            break
+        }
+    }
+
     func setDeferredOffset(_ e: inout Expr, _ t: DurationTerm, _ pos: Int) throws {
         try setOffset(&e, 0, pos)
         switch e {

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import StrataStore
 import StrataTestSupport
 import Testing
 
@@ -66,7 +67,7 @@ import Testing
         var seen = Set<String>()
         for q in try Self.scriptQueries() + PromQLDifferential.queries + Self.extra where seen.insert(q).inserted { corpus.append(q) }
         #expect(corpus.count > 500)
-        try await QuerierHarness.with(stores: []) { q in
+        try await QuerierHarness.with(stores: [LocalBlockStore(name: "empty", blocks: [])]) { q in
             var mismatches = 0, successes = 0
             for query in corpus {
                 let path = "/api/v1/format_query?query=" + PromQLDifferential.encode(query)
@@ -86,7 +87,7 @@ import Testing
 
     /// POST with a form body answers like GET; parse_query is routed too.
     @Test func postAndParseQueryRoutes() async throws {
-        try await QuerierHarness.with(stores: []) { q in
+        try await QuerierHarness.with(stores: [LocalBlockStore(name: "empty", blocks: [])]) { q in
             var req = URLRequest(url: URL(string: q.url + "/api/v1/format_query")!)
             req.httpMethod = "POST"
             req.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
