@@ -688,4 +688,39 @@ rate(
             #expect(try Self.parse(input).astJSON.serialized() == expected, "\(input)")
         }
     }
+
+    /// The `eval` queries of Prometheus's 2.42 and 3.14 test scripts (/work/shared): printing
+    /// is a fixed point — the printed and the prettified text parse again and print the same.
+    @Test func printedQueriesParseBackToTheSameText() throws {
+        let shared = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared")
+        let pattern = try Regex(#"^eval\S*\s+(?:instant\s+at\s+\S+|range\s+from\s+\S+\s+to\s+\S+\s+step\s+\S+)\s+(.+)$"#)
+        var checked = 0
+        for (dir, compat) in [("promql-tests", PromQLCompat.v2_42), ("promql-tests-3.14", .v3_14)] {
+            let path = shared.appendingPathComponent(dir).path
+            guard let files = try? FileManager.default.contentsOfDirectory(atPath: path) else {
+                if ProcessInfo.processInfo.environment["CI"] == "true" { Issue.record("\(path) is missing") }
+                continue
+            }
+            for f in files.sorted() where f.hasSuffix(".test") {
+                let text = try String(contentsOfFile: path + "/" + f, encoding: .utf8)
+                for line in text.split(separator: "\n") {
+                    guard let m = try pattern.wholeMatch(in: String(line)), let q = m.output[1].substring else { continue }
+                    guard let e = try? PromQL.parse(String(q), compat: compat, features: .all) else { continue }
+                    let printed = e.promQLString(compat: compat)
+                    let pretty = e.prettified(compat: compat)
+                    for text in [printed, pretty] {
+                        do {
+                            let again = try PromQL.parse(text, compat: compat, features: .all)
+                            #expect(again.promQLString(compat: compat) == printed, "\(f): \(q)")
+                        } catch {
+                            Issue.record("\(f): \(q) printed as \(text) does not parse: \(error)")
+                        }
+                    }
+                    checked += 1
+                }
+            }
+        }
+        if ProcessInfo.processInfo.environment["CI"] == "true" { #expect(checked > 2000) }
+    }
 }
