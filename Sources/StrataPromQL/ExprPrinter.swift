@@ -19,7 +19,7 @@ struct ExprPrinter {
     func string(_ e: Expr) -> String {
         switch e {
         case .number(let v): return number(v)
-        case .string(let s): return goQuote(s)
+        case .string(let s): return strconvQuote(s)
         case .vectorSelector(let vs): return selector(vs) + at(vs.at) + extended(vs) + offset(vs.offset, vs.deferredOffset, vs.offsetSyntax)
         case .matrixSelector(let vs, let range):
             let r = duration(range, vs.deferredRange, vs.rangeSyntax)
@@ -150,7 +150,7 @@ struct ExprPrinter {
     }
 
     func matcher(_ m: Matcher) -> String {
-        labelName(m.name) + m.type.rawValue + goQuote(matcherValue(m))
+        labelName(m.name) + m.type.rawValue + strconvQuote(matcherValue(m))
     }
 
     /// The value as written: the parser wraps 3.x regexes containing `.` in `(?s:…)` so `.`
@@ -167,7 +167,7 @@ struct ExprPrinter {
     /// 3.14 quotes names that are not legacy label names (`"service.name"`); 2.42 has none.
     func labelName(_ s: String) -> String {
         guard compat == .v3_14 else { return s }
-        return isLegacyLabelName(s) ? s : goQuote(s)
+        return isLegacyLabelName(s) ? s : strconvQuote(s)
     }
 
     func isLegacyLabelName(_ s: String) -> Bool {
@@ -216,6 +216,31 @@ struct ExprPrinter {
         }
         return s
     }
+}
+
+/// Go's `strconv.Quote`: like `goQuote`, and non-printable characters beyond ASCII (spaces
+/// other than ' ', format and control characters, unassigned code points) as `\uXXXX` or
+/// `\UXXXXXXXX`, as Go's `unicode.IsPrint` decides.
+func strconvQuote(_ s: String) -> String {
+    var out = "\""
+    for u in s.unicodeScalars {
+        if u.value < 0x80 || u.value == 0xFFFD {
+            out += goQuote(String(u)).dropFirst().dropLast()
+            continue
+        }
+        switch u.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+             .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber, .letterNumber, .otherNumber,
+             .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation, .initialPunctuation,
+             .finalPunctuation, .otherPunctuation, .mathSymbol, .currencySymbol, .modifierSymbol, .otherSymbol:
+            out.unicodeScalars.append(u)
+        default:
+            let hex = String(u.value, radix: 16)
+            let width = u.value < 0x10000 ? 4 : 8
+            out += (width == 4 ? "\\u" : "\\U") + String(repeating: "0", count: width - hex.count) + hex
+        }
+    }
+    return out + "\""
 }
 
 /// Go's `%.3f`.

@@ -649,6 +649,7 @@ rate(
         #expect(try Self.parse(#"{"service.name"="x"}"#).promQLString == #"{"service.name"="x"}"#)
         #expect(try Self.parse(#"{"http.server.duration", job="a"}"#).promQLString == #"{__name__="http.server.duration",job="a"}"#)
         #expect(try Self.parse(#"foo{a=~"x.y"}"#).promQLString == #"foo{a=~"x.y"}"#)
+        #expect(try Self.parse("foo{a=\"\u{200B}\u{A0}ü\u{1F600}\"}").promQLString == #"foo{a="\u200b\u00a0ü😀"}"#)
         #expect(try Self.parse(#"foo / on("äää") group_left("ööö") bar"#).promQLString == #"foo / on ("äää") group_left ("ööö") bar"#)
     }
 

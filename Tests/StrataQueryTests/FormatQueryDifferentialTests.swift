@@ -24,7 +24,7 @@ import Testing
         "1048576", "1e6 + 123456", "0.0001 * 0.00001", "-5", "+5", "- (5)", "0x1F", "Inf", "-inf", "NaN",
         "foo offset 90m", "foo offset -1h30m", "foo[1y]", "foo[52w]", "foo[8d]", "foo[90061001ms]", "foo[1m:]", "foo[5m:30s] @ end() offset 1d",
         "foo @ 1609746000.5", "foo @ -10", "foo[5m] @ start()", "{__name__=\"foo\"}", "{__name__=~\"fo.*\", job!=\"x\", a=\"b\"}",
-        "foo{z=\"1\",a=~\"x|y\",m!~\"q\"}", "foo{a=\"\\\"quoted\\\" \\\\ \\n\"}", "foo{a=\"ünïcode\"}",
+        "foo{z=\"1\",a=~\"x|y\",m!~\"q\"}", "foo{a=\"\\\"quoted\\\" \\\\ \\n\"}", "foo{a=\"ünïcode\"}", "foo{a=\"zero\u{200B}width\u{00A0}nbsp\u{1F600}\u{E000}\"}", "label_replace(a, \"x\u{2028}\", \"\", \"\", \"\")",
         "a and on() b", "a or ignoring(x, y) b", "a * ignoring() group_left b", "a / on(x) group_right(y, z) b",
         "a - ignoring(b) group_left(c) d", "a == bool on(x) b", "sum without() (a)", "sum by() (a)",
         "count without(instance, job) (a)", "(((a)))", "-(-a)", "a ^ b ^ c", "(a + b) * c", "a + b * c",
