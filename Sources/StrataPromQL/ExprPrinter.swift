@@ -11,29 +11,73 @@ extension Expr {
     public func promQLString(compat: PromQLCompat) -> String {
         ExprPrinter(compat: compat).string(self)
     }
+
+    /// Number literals in the tree (in pre-order, which is their order in the query text).
+    var numberLiteralCount: Int {
+        switch self {
+        case .number: return 1
+        case .string, .vectorSelector, .matrixSelector: return 0
+        case .subquery(let sq): return sq.expr.numberLiteralCount
+        case .paren(let x), .unary(_, let x), .stepInvariant(let x): return x.numberLiteralCount
+        case .binary(let b): return b.lhs.numberLiteralCount + b.rhs.numberLiteralCount
+        case .call(let c): return c.args.reduce(0) { $0 + $1.numberLiteralCount }
+        case .aggregate(let a): return (a.param?.numberLiteralCount ?? 0) + a.expr.numberLiteralCount
+        }
+    }
+}
+
+/// A parsed query with what the printer needs beyond the tree.
+public struct ParsedQuery: Sendable {
+    public let expr: Expr
+    public let compat: PromQLCompat
+    /// For each number literal, in the tree's pre-order: written as a duration?
+    public let durationLiterals: [Bool]
+
+    /// One line, as Prometheus's `String()`.
+    public var promQLString: String { ExprPrinter(compat: compat, durationLiterals: durationLiterals).string(expr) }
+
+    /// As `/api/v1/format_query` answers (Prometheus's `Prettify`).
+    public var prettified: String {
+        ExprPrettier(printer: ExprPrinter(compat: compat, durationLiterals: durationLiterals)).pretty(expr, 0, base: 0)
+    }
 }
 
 struct ExprPrinter {
     let compat: PromQLCompat
+    /// See ParsedQuery; empty when unknown (all numbers print as numbers).
+    var durationLiterals: [Bool] = []
 
-    func string(_ e: Expr) -> String {
+    /// `e`, whose first number literal is the query's `base`-th.
+    func string(_ e: Expr, base: Int = 0) -> String {
+        var i = base
+        return write(e, &i)
+    }
+
+    func write(_ e: Expr, _ i: inout Int) -> String {
         switch e {
-        case .number(let v): return number(v)
+        case .number(let v):
+            defer { i += 1 }
+            return i < durationLiterals.count && durationLiterals[i] ? durationNumber(v) : number(v)
         case .string(let s): return strconvQuote(s)
         case .vectorSelector(let vs): return selector(vs) + at(vs.at) + extended(vs) + offset(vs.offset, vs.deferredOffset, vs.offsetSyntax)
         case .matrixSelector(let vs, let range):
             let r = duration(range, vs.deferredRange, vs.rangeSyntax)
             return selector(vs) + "[" + r + "]" + extended(vs) + at(vs.at) + offset(vs.offset, vs.deferredOffset, vs.offsetSyntax)
-        case .subquery(let sq): return string(sq.expr) + subquerySuffix(sq)
-        case .paren(let x): return "(" + string(x) + ")"
-        case .unary(let op, let x): return op.rawValue + string(x)
-        case .binary(let b): return string(b.lhs) + " " + binaryOpString(b) + " " + string(b.rhs)
-        case .call(let c): return c.function.name + "(" + c.args.map(string).joined(separator: ", ") + ")"
+        case .subquery(let sq): return write(sq.expr, &i) + subquerySuffix(sq)
+        case .paren(let x): return "(" + write(x, &i) + ")"
+        case .unary(let op, let x): return op.rawValue + write(x, &i)
+        case .binary(let b):
+            let l = write(b.lhs, &i)
+            return l + " " + binaryOpString(b) + " " + write(b.rhs, &i)
+        case .call(let c):
+            var args: [String] = []
+            for a in c.args { args.append(write(a, &i)) }
+            return c.function.name + "(" + args.joined(separator: ", ") + ")"
         case .aggregate(let a):
             var s = aggregateOpString(a) + "("
-            if a.op.hasParam, let p = a.param { s += string(p) + ", " }
-            return s + string(a.expr) + ")"
-        case .stepInvariant(let x): return string(x)
+            if a.op.hasParam, let p = a.param { s += write(p, &i) + ", " }
+            return s + write(a.expr, &i) + ")"
+        case .stepInvariant(let x): return write(x, &i)
         }
     }
 
@@ -42,6 +86,13 @@ struct ExprPrinter {
     /// 3.14: `strconv.FormatFloat(v, 'f', -1, 64)`; 2.42: `fmt.Sprint(v)` (`%g`, shortest).
     func number(_ v: Double) -> String {
         compat == .v3_14 ? formatGoFloat(v) : formatGoG(v)
+    }
+
+    /// A number literal written as a duration (3.x), as Prometheus prints it: `5m`, `-1h`.
+    func durationNumber(_ v: Double) -> String {
+        guard v.isFinite else { return number(v) }
+        let ms = Int64(abs(v) * 1e9) / 1_000_000
+        return (v < 0 ? "-" : "") + modelDuration(ms)
     }
 
     /// `model.Duration.String()`: `1h30m`, `5m`, `1ms`, `0s`; years and weeks only when exact.

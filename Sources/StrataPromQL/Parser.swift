@@ -7,12 +7,18 @@ public enum PromQL {
     /// Parses and type-checks `query` as the `compat` release does. Errors are `ParseError`
     /// with Prometheus's positions.
     public static func parse(_ query: String, compat: PromQLCompat = .v3_14, features: PromQLFeatures = []) throws -> Expr {
+        try parseForPrinting(query, compat: compat, features: features).expr
+    }
+
+    /// Parses like `parse`, also noting which number literals were written as durations
+    /// (3.x `foo + 5m`), which Prometheus prints as durations.
+    public static func parseForPrinting(_ query: String, compat: PromQLCompat = .v3_14, features: PromQLFeatures = []) throws -> ParsedQuery {
         var p = Parser(query: query, tokens: try Lexer.tokenize(query, compat: compat), compat: compat,
                        features: compat == .v3_14 ? features : [])
         if p.cur.kind == .eof { throw ParseError(position: 0, message: "no expression found in input", query: query) }
         let (e, _) = try p.parseExpr(0)
         if p.cur.kind != .eof { throw p.unexpected("") }
-        return e
+        return ParsedQuery(expr: e, compat: compat, durationLiterals: p.numberLiteralDurations)
     }
 
     /// A series selector such as `up{job="api"}` (the API's `match[]`), as its matchers with
@@ -35,6 +41,9 @@ struct Parser {
     var nextSelectorID = 0
     /// Set while parsing info()'s data-label selector, which may match empty values only.
     var bypassEmptyMatcherCheck = false
+    /// For each number literal in source order (which is the tree's pre-order): written as a
+    /// duration (`5m`)?
+    var numberLiteralDurations: [Bool] = []
 
     init(query: String, tokens: [Token], compat: PromQLCompat, features: PromQLFeatures) {
         self.query = query

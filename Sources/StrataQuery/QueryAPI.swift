@@ -152,8 +152,13 @@ public final class QueryAPI: Sendable {
     /// `/api/v1/format_query`: the query prettified as Prometheus's `parser.Prettify` writes it.
     public func formatQuery(_ form: FormValues) async -> APIResponse {
         await respond("format_query") {
-            let expr = try parse(form, instant: true)
-            return .success(goJSONString(expr.prettified(compat: config.promqlCompat)))
+            let parsed: ParsedQuery
+            do {
+                parsed = try PromQL.parseForPrinting(form["query"] ?? "", compat: config.promqlCompat, features: config.promqlFeatures)
+            } catch {
+                throw APIError(.badData, "invalid parameter \"query\": \(error)")
+            }
+            return .success(goJSONString(parsed.prettified))
         }
     }
 

@@ -600,16 +600,17 @@ rate(
     @Test func printerMatchesPrometheusTable() throws {
         #expect(Self.printerCases.count >= 80)
         for (input, expected) in Self.printerCases where !Self.knownPrinterDifferences.contains(input) {
-            let e = try Self.parse(input)
-            #expect(e.promQLString == expected, "\(input)")
+            let q = try PromQL.parseForPrinting(input, compat: .v3_14, features: .all)
+            #expect(q.promQLString == expected, "\(input)")
         }
     }
 
     @Test func prettifierMatchesPrometheusTable() throws {
         #expect(Self.prettierCases.count >= 60)
         for (input, expected) in Self.prettierCases where !Self.knownPrettierDifferences.contains(input) {
-            let e = try Self.parse(input)
-            #expect(e.prettified(compat: .v3_14, maxLineLength: 10) == expected, "\(input)")
+            let q = try PromQL.parseForPrinting(input, compat: .v3_14, features: .all)
+            let printer = ExprPrinter(compat: .v3_14, durationLiterals: q.durationLiterals)
+            #expect(ExprPrettier(printer: printer, maxLineLength: 10).pretty(q.expr, 0, base: 0) == expected, "\(input)")
         }
     }
 
@@ -631,6 +632,29 @@ rate(
             let e = try PromQL.parse(input, compat: .v2_42)
             #expect(e.promQLString(compat: .v2_42) == expected, "\(input)")
         }
+    }
+
+    /// 3.x: a duration where a number is expected prints as the duration, wherever it is.
+    @Test func durationNumberLiterals() throws {
+        let cases: [(String, String)] = [
+            ("foo + 5m", "foo + 5m"),
+            ("time() - -1h30m", "time() - -1h30m"),
+            ("clamp(foo, 1m, 3600) + (2h)", "clamp(foo, 1m, 3600) + (2h)"),
+            ("topk(1, foo) > bool 1ms", "topk(1, foo) > bool 1ms"),
+            ("-1d", "-1d"),
+        ]
+        for (input, expected) in cases {
+            #expect(try PromQL.parseForPrinting(input, compat: .v3_14, features: .all).promQLString == expected, "\(input)")
+        }
+        let long = "sum by (job) (rate(some_metric_with_a_long_name_total{job=\"x\"}[5m])) * 60 + clamp_min(other_metric_name{job=\"y\"}, 90s) - 1h"
+        let got = try PromQL.parseForPrinting(long, compat: .v3_14, features: .all).prettified
+        #expect(got == """
+                sum by (job) (rate(some_metric_with_a_long_name_total{job="x"}[5m])) * 60
+              +
+                clamp_min(other_metric_name{job="y"}, 1m30s)
+            -
+              1h
+            """, "\(got)")
     }
 
     @Test func modelDurations() {
@@ -707,13 +731,13 @@ rate(
                 let text = try String(contentsOfFile: path + "/" + f, encoding: .utf8)
                 for line in text.split(separator: "\n") {
                     guard let m = try pattern.wholeMatch(in: String(line)), let q = m.output[1].substring else { continue }
-                    guard let e = try? PromQL.parse(String(q), compat: compat, features: .all) else { continue }
-                    let printed = e.promQLString(compat: compat)
-                    let pretty = e.prettified(compat: compat)
+                    guard let parsed = try? PromQL.parseForPrinting(String(q), compat: compat, features: .all) else { continue }
+                    let printed = parsed.promQLString
+                    let pretty = parsed.prettified
                     for text in [printed, pretty] {
                         do {
-                            let again = try PromQL.parse(text, compat: compat, features: .all)
-                            #expect(again.promQLString(compat: compat) == printed, "\(f): \(q)")
+                            let again = try PromQL.parseForPrinting(text, compat: compat, features: .all)
+                            #expect(again.promQLString == printed, "\(f): \(q)")
                         } catch {
                             Issue.record("\(f): \(q) printed as \(text) does not parse: \(error)")
                         }
