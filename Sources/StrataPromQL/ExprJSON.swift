@@ -9,10 +9,32 @@ extension Expr {
     public func astJSON(compat: PromQLCompat) -> JSONValue {
         ExprJSON(printer: ExprPrinter(compat: compat)).translate(self)
     }
+
+    /// The tree's JSON text, floats (fill values) written as Go's encoding/json writes them.
+    public func astJSONText(compat: PromQLCompat) -> String {
+        ExprJSON.text(astJSON(compat: compat))
+    }
 }
 
 struct ExprJSON {
     let printer: ExprPrinter
+
+    /// Compact JSON as Go's encoding/json writes it: floats in fixed notation from 1e-6 to
+    /// below 1e21, else in exponent form without a leading zero in the exponent (`1e-7`).
+    static func text(_ v: JSONValue) -> String {
+        switch v {
+        case .double(let d):
+            guard d.isFinite else { return "null" }
+            let a = abs(d)
+            guard a != 0 && (a < 1e-6 || a >= 1e21) else { return formatGoFloat(d) }
+            var e = formatGoExponent(d)
+            if let r = e.range(of: "e-0") { e.replaceSubrange(r, with: "e-") }
+            return e
+        case .array(let items): return "[" + items.map(text).joined(separator: ",") + "]"
+        case .object(let members): return "{" + members.map { goJSONString($0.key) + ":" + text($0.value) }.joined(separator: ",") + "}"
+        default: return v.serialized()
+        }
+    }
 
     /// An object with Go's key order (sorted bytewise).
     func object(_ members: [(String, JSONValue)]) -> JSONValue {

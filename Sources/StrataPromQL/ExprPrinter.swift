@@ -5,7 +5,8 @@ import StrataCore
 /// prints numbers in fixed notation (`1048576`, 2.42 writes `1.048576e+06`) and keeps an
 /// empty `ignoring ()` when `group_left/right` follows it.
 extension Expr {
-    /// The expression as Prometheus 3.14 prints it.
+    /// The expression as Prometheus 3.14 prints it. Number literals print as numbers; use
+    /// `PromQL.parseForPrinting` to print those written as durations (`5m`) as Prometheus does.
     public var promQLString: String { promQLString(compat: .v3_14) }
 
     public func promQLString(compat: PromQLCompat) -> String {
@@ -116,8 +117,8 @@ struct ExprPrinter {
         return out
     }
 
-    /// A `step()`/`range()` duration expression. Constant parts were folded by the parser, so
-    /// they print as their value (Prometheus keeps the text as written).
+    /// A `step()`/`range()` duration expression without its DurationSyntax (a tree not made by
+    /// the parser): folded constant parts print as durations of their value.
     func durationTerm(_ t: DurationTerm) -> String {
         switch t {
         case .value(let seconds):

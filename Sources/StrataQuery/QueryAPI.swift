@@ -166,7 +166,7 @@ public final class QueryAPI: Sendable {
     public func parseQuery(_ form: FormValues) async -> APIResponse {
         await respond("parse_query") {
             let expr = try parse(form, instant: true)
-            return .success(expr.astJSON(compat: config.promqlCompat).serialized())
+            return .success(expr.astJSONText(compat: config.promqlCompat))
         }
     }
 
