@@ -45,6 +45,10 @@ public struct VectorSelector: Sendable {
     public var pos: SourcePos? = nil
     /// `name` comes from a `__name__` matcher, not from a name written before the braces.
     public var nameFromMatcher = false
+    /// 3.x: the range (of the matrix selector holding this) and offset as written when they
+    /// are duration expressions, for printing (see DurationSyntax).
+    public var rangeSyntax: DurationSyntax? = nil
+    public var offsetSyntax: DurationSyntax? = nil
 }
 
 /// `expr[range:step] offset d @ t`. `step` is 0 when omitted (the engine's default applies).
@@ -58,6 +62,10 @@ public struct SubqueryExpr: Sendable {
     public var deferredRange: DurationTerm? = nil
     public var deferredStep: DurationTerm? = nil
     public var deferredOffset: DurationTerm? = nil
+    /// 3.x: range, step and offset as written when they are duration expressions.
+    public var rangeSyntax: DurationSyntax? = nil
+    public var stepSyntax: DurationSyntax? = nil
+    public var offsetSyntax: DurationSyntax? = nil
 }
 
 public enum BinaryOp: String, Sendable, CaseIterable {

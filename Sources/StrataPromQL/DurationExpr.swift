@@ -143,3 +143,92 @@ extension Parser {
         return Int64(us) / 1000
     }
 }
+
+/// A 3.x duration expression as written, in the shape of Prometheus's DurationExpr and
+/// NumberLiteral nodes (no folding; parentheses kept as `wrapped`), for the printer and
+/// `/api/v1/parse_query`. The parser keeps one only where Prometheus keeps a DurationExpr:
+/// a plain (possibly signed or parenthesised) number or duration folds to its value there too.
+public indirect enum DurationSyntax: Sendable, Equatable {
+    /// Seconds; `duration` when written with a unit (`5m`), printed as one.
+    case number(Double, duration: Bool)
+    /// `op` as Prometheus names it: `+ - * / % ^`, `step`, `range`, `min_of`, `max_of`;
+    /// unary minus has no `lhs`.
+    case expr(op: String, lhs: DurationSyntax?, rhs: DurationSyntax?, wrapped: Bool)
+}
+
+extension Parser {
+    /// The duration expression in tokens `from..<to` (already parsed and checked by
+    /// `parseDurationTerm`/`parseDurationUnary`), or nil when Prometheus would hold a plain
+    /// number there.
+    func durationSyntax(from: Int, to: Int) -> DurationSyntax? {
+        var r = DurationSyntaxReader(parser: self, pos: from, end: to)
+        guard let s = try? r.expr(0), r.pos == to, case .expr = s else { return nil }
+        return s
+    }
+}
+
+/// Re-reads a duration expression's tokens with Prometheus's grammar (generated_parser.y,
+/// 3.14: `duration_expr`, `paren_duration_expr`, `applyUnaryOpToDurationExpr`).
+struct DurationSyntaxReader {
+    struct Malformed: Error {}
+
+    let parser: Parser
+    var pos: Int
+    let end: Int
+
+    var cur: Token? { pos < end ? parser.tokens[pos] : nil }
+
+    mutating func next() throws -> Token {
+        guard pos < end else { throw Malformed() }
+        defer { pos += 1 }
+        return parser.tokens[pos]
+    }
+
+    mutating func expr(_ minPrec: Int) throws -> DurationSyntax {
+        var lhs = try unary()
+        while let t = cur, let op = parser.durationOp(t.kind), op.prec >= minPrec, let bop = parser.binaryOp(t.kind) {
+            pos += 1
+            let rhs = try expr(op.rightAssoc ? op.prec : op.prec + 1)
+            lhs = .expr(op: bop.rawValue, lhs: lhs, rhs: rhs, wrapped: false)
+        }
+        return lhs
+    }
+
+    mutating func unary() throws -> DurationSyntax {
+        if let t = cur, t.kind == .sub || t.kind == .add {
+            pos += 1
+            let v = try expr(3)
+            guard t.kind == .sub else { return v }
+            switch v {
+            case .number(let x, let d): return .number(-x, duration: d)
+            case .expr: return .expr(op: "-", lhs: nil, rhs: v, wrapped: false)
+            }
+        }
+        let t = try next()
+        switch t.kind {
+        case .number:
+            return .number(try parser.numberValue(t), duration: false)
+        case .duration:
+            return .number(Double(try parser.parseDurationToken(t)) / 1000, duration: true)
+        case .leftParen:
+            let v = try expr(0)
+            _ = try next()
+            if case .expr(let op, let l, let r, _) = v { return .expr(op: op, lhs: l, rhs: r, wrapped: true) }
+            return v
+        case .identifier:
+            let name = t.text.lowercased()
+            _ = try next()  // (
+            if name == "step" || name == "range" {
+                _ = try next()  // )
+                return .expr(op: name, lhs: nil, rhs: nil, wrapped: false)
+            }
+            let a = try expr(0)
+            _ = try next()  // ,
+            let b = try expr(0)
+            _ = try next()  // )
+            return .expr(op: name, lhs: a, rhs: b, wrapped: false)
+        default:
+            throw Malformed()
+        }
+    }
+}

@@ -7,12 +7,18 @@ public enum PromQL {
     /// Parses and type-checks `query` as the `compat` release does. Errors are `ParseError`
     /// with Prometheus's positions.
     public static func parse(_ query: String, compat: PromQLCompat = .v3_14, features: PromQLFeatures = []) throws -> Expr {
+        try parseForPrinting(query, compat: compat, features: features).expr
+    }
+
+    /// Parses like `parse`, also noting which number literals were written as durations
+    /// (3.x `foo + 5m`), which Prometheus prints as durations.
+    public static func parseForPrinting(_ query: String, compat: PromQLCompat = .v3_14, features: PromQLFeatures = []) throws -> ParsedQuery {
         var p = Parser(query: query, tokens: try Lexer.tokenize(query, compat: compat), compat: compat,
                        features: compat == .v3_14 ? features : [])
         if p.cur.kind == .eof { throw ParseError(position: 0, message: "no expression found in input", query: query) }
         let (e, _) = try p.parseExpr(0)
         if p.cur.kind != .eof { throw p.unexpected("") }
-        return e
+        return ParsedQuery(expr: e, compat: compat, durationLiterals: p.numberLiteralDurations)
     }
 
     /// A series selector such as `up{job="api"}` (the API's `match[]`), as its matchers with
@@ -35,6 +41,9 @@ struct Parser {
     var nextSelectorID = 0
     /// Set while parsing info()'s data-label selector, which may match empty values only.
     var bypassEmptyMatcherCheck = false
+    /// For each number literal in source order (which is the tree's pre-order): written as a
+    /// duration (`5m`)?
+    var numberLiteralDurations: [Bool] = []
 
     init(query: String, tokens: [Token], compat: PromQLCompat, features: PromQLFeatures) {
         self.query = query
@@ -233,8 +242,11 @@ struct Parser {
                 let open = advance()
                 var range: Int64
                 var deferredRange: DurationTerm?, deferredStep: DurationTerm?
+                var rangeSyntax: DurationSyntax?, stepSyntax: DurationSyntax?
                 if compat == .v3_14 {
+                    let from = i
                     (range, deferredRange) = try positiveDurationOrDeferred()
+                    rangeSyntax = durationSyntax(from: from, to: i)
                 } else {
                     range = try durationValue(try expect(.duration, "", "duration"))
                 }
@@ -242,7 +254,11 @@ struct Parser {
                     _ = advance()
                     var step: Int64 = 0
                     if compat == .v3_14 {
-                        if cur.kind != .rightBracket { (step, deferredStep) = try positiveDurationOrDeferred() }
+                        if cur.kind != .rightBracket {
+                            let from = i
+                            (step, deferredStep) = try positiveDurationOrDeferred()
+                            stepSyntax = durationSyntax(from: from, to: i)
+                        }
                     } else if cur.kind == .duration {
                         step = try durationValue(advance())
                     }
@@ -250,8 +266,11 @@ struct Parser {
                     if e.type != .vector {
                         throw error(start, "subquery is only allowed on instant vector, got \(e.type.rawValue) instead")
                     }
-                    e = .subquery(SubqueryExpr(expr: e, range: range, step: step, offset: 0, at: nil,
-                                               deferredRange: deferredRange, deferredStep: deferredStep))
+                    var sq = SubqueryExpr(expr: e, range: range, step: step, offset: 0, at: nil,
+                                          deferredRange: deferredRange, deferredStep: deferredStep)
+                    sq.rangeSyntax = rangeSyntax
+                    sq.stepSyntax = stepSyntax
+                    e = .subquery(sq)
                 } else {
                     _ = try expect(.rightBracket, "matrix selector", "\"]\"")
                     guard case .vectorSelector(let vs) = e else {
@@ -261,6 +280,7 @@ struct Parser {
                     if vs.at != nil { throw error(open.start, "no @ modifiers allowed before range") }
                     var ranged = vs
                     ranged.deferredRange = deferredRange
+                    ranged.rangeSyntax = rangeSyntax
                     e = .matrixSelector(ranged, range: range)
                 }
             case .keyword(.offset):
@@ -268,13 +288,14 @@ struct Parser {
                 if compat == .v3_14 {
                     // A number, duration, parenthesised duration expression or min_of/max_of,
                     // optionally signed (3.x).
-                    let p = cur.start
+                    let p = cur.start, from = i
                     let term = try parseDurationUnary(offsetOperand: true)
                     if term.isConstant {
                         try setOffset(&e, try durationMillis(try term.eval(step: 0, range: 0), p), start)
                     } else {
                         try setDeferredOffset(&e, term, start)
                     }
+                    if let syntax = durationSyntax(from: from, to: i) { setOffsetSyntax(&e, syntax) }
                     continue
                 }
                 var neg = false
@@ -335,6 +356,22 @@ struct Parser {
     }
 
     /// `offset step()` and the like: the offset is resolved with the query (3.x).
+    func setOffsetSyntax(_ e: inout Expr, _ syntax: DurationSyntax) {
+        switch e {
+        case .vectorSelector(var vs):
+            vs.offsetSyntax = syntax
+            e = .vectorSelector(vs)
+        case .matrixSelector(var vs, let r):
+            vs.offsetSyntax = syntax
+            e = .matrixSelector(vs, range: r)
+        case .subquery(var sq):
+            sq.offsetSyntax = syntax
+            e = .subquery(sq)
+        default:
+            break
+        }
+    }
+
     func setDeferredOffset(_ e: inout Expr, _ t: DurationTerm, _ pos: Int) throws {
         try setOffset(&e, 0, pos)
         switch e {

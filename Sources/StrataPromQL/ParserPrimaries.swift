@@ -13,6 +13,7 @@ extension Parser {
         switch t.kind {
         case .number:
             _ = advance()
+            numberLiteralDurations.append(false)
             return .number(try numberValue(t))
         case .string:
             _ = advance()
@@ -20,6 +21,7 @@ extension Parser {
         case .duration where compat == .v3_14:
             // 3.x: a duration where a number is expected is its length in seconds.
             _ = advance()
+            numberLiteralDurations.append(true)
             return .number(Double(try parseDurationToken(t)) / 1000)
         case .leftParen:
             _ = advance()

@@ -148,6 +148,27 @@ public final class QueryAPI: Sendable {
         }
     }
 
+    /// `/api/v1/format_query`: the query prettified as Prometheus's `parser.Prettify` writes it.
+    public func formatQuery(_ form: FormValues) async -> APIResponse {
+        await respond("format_query") {
+            let parsed: ParsedQuery
+            do {
+                parsed = try PromQL.parseForPrinting(form["query"] ?? "", compat: config.promqlCompat, features: config.promqlFeatures)
+            } catch {
+                throw APIError(.badData, "invalid parameter \"query\": \(error)")
+            }
+            return .success(goJSONString(parsed.prettified))
+        }
+    }
+
+    /// `/api/v1/parse_query`: the query's syntax tree as Prometheus 3's `translateAST` writes it.
+    public func parseQuery(_ form: FormValues) async -> APIResponse {
+        await respond("parse_query") {
+            let expr = try parse(form, instant: true)
+            return .success(expr.astJSONText(compat: config.promqlCompat))
+        }
+    }
+
     /// `/api/v1/query_range`.
     public func queryRange(_ form: FormValues) async -> APIResponse {
         await respond("query_range") {

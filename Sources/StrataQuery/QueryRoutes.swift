@@ -13,6 +13,8 @@ public enum QueryRoutes {
         }
         both("/api/v1/query") { f, _ in await api.query(f) }
         both("/api/v1/query_range") { f, _ in await api.queryRange(f) }
+        both("/api/v1/format_query") { f, _ in await api.formatQuery(f) }
+        both("/api/v1/parse_query") { f, _ in await api.parseQuery(f) }
         both("/api/v1/series") { f, _ in await api.series(f) }
         both("/api/v1/labels") { f, _ in await api.labelNames(f) }
         router.get("/api/v1/label/:name/values") { req, ctx in
