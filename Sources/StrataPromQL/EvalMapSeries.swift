@@ -35,7 +35,7 @@ extension Evaluator {
                 }
             }
             if pts.isEmpty && hists.isEmpty { continue }
-            total += pts.count + hists.count
+            total += pts.count + hists.reduce(0) { $0 + $1.h.sampleWeight }
             out.append(Series(labels: transform(s.labels), points: pts, histograms: hists))
         }
         let inputSamples = input.reduce(0) { $0 + $1.sampleCount }

@@ -168,6 +168,8 @@ final class Evaluator {
                     mat[k].histograms.append(HPoint(t: ts, h: first.h))
                     ts += interval
                 }
+                try shared.add((numSteps - 1) * first.h.sampleWeight)
+                continue
             } else {
                 continue
             }
@@ -412,11 +414,12 @@ final class Evaluator {
                     throw fail("vector cannot contain metrics with the same labelset")
                 }
             }
+            let weight = result.reduce(0) { $0 + ($1.h?.sampleWeight ?? 1) }
             if start == end {
-                try shared.add(result.count)
+                try shared.add(weight)
                 return result.map { Series(sample: $0, at: ts) }
             }
-            try shared.add(result.count)
+            try shared.add(weight)
             if let ids {
                 for (i, r) in result.enumerated() {
                     if let idx = outIndexByID[ids[i]] {

@@ -132,7 +132,8 @@ public struct StorageSeries: Sendable {
         self.histograms = histograms
     }
 
-    public var sampleCount: Int { samples.count + histograms.count }
+    /// Floats plus histograms weighted by size (see `Series.sampleCount`).
+    public var sampleCount: Int { samples.count + histograms.histograms.reduce(0) { $0 + $1.sampleWeight } }
 }
 
 /// The seam between the PromQL engine and any storage (in-memory, TSDB blocks, Store API

@@ -33,8 +33,18 @@ public struct Series: Sendable {
         self.histograms = histograms
     }
 
-    /// Floats plus histograms.
-    public var sampleCount: Int { points.count + histograms.count }
+    /// What the series costs against the query's sample limit: one per float, a histogram by
+    /// its size (`FloatHistogram.sampleWeight`).
+    public var sampleCount: Int { points.count + histograms.reduce(0) { $0 + $1.h.sampleWeight } }
+}
+
+extension FloatHistogram {
+    /// A histogram's weight against the sample limit, as Prometheus counts it: its size in
+    /// bytes (168 plus 8 per span, bucket and custom bound) in units of 16.
+    public var sampleWeight: Int {
+        (168 + 8 * (positiveSpans.count + negativeSpans.count + positiveBuckets.count + negativeBuckets.count
+                    + customValues.count) + 8) / 16
+    }
 }
 
 /// One element of an instant vector: a float `v`, or a native histogram `h` (then `v` is 0).

@@ -51,6 +51,23 @@ import StrataCore
         }
     }
 
+    /// Native histograms count by size against the limit, as in Prometheus: ten histograms of
+    /// 20 buckets (weight 21 each) exceed 200 where ten floats would not.
+    @Test func histogramsCountBySizeAgainstTheSampleLimit() async throws {
+        var s = MemoryQueryable()
+        let h = FloatHistogram(count: 20, sum: 1, positiveSpans: [HistogramSpan(offset: 0, length: 20)],
+                               positiveBuckets: Array(repeating: 1, count: 20))
+        #expect(h.sampleWeight == 21)
+        for i in 0..<10 {
+            s.append(Labels(["__name__": "h", "i": "\(i)"]), 0, h)
+            s.append(Labels(["__name__": "f", "i": "\(i)"]), 0, 1)
+        }
+        let e = Engine(options: EngineOptions(maxSamples: 200))
+        _ = try await e.instantQuery(s, "f", time: 0)
+        await #expect(throws: QueryError.self) { _ = try await e.instantQuery(s, "h", time: 0) }
+        _ = try await Engine(options: EngineOptions(maxSamples: 220)).instantQuery(s, "h", time: 0)
+    }
+
     @Test func cancellationStopsTheQuery() async throws {
         let e = Engine()
         let task = Task {
