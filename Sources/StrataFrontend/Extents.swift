@@ -8,11 +8,15 @@ public struct Extents: Sendable, Equatable {
         public var start: Int64
         public var end: Int64
         public var result: MatrixResult
+        /// The PromQL warnings and infos the querier gave with this range (infos marked as in
+        /// `MatrixResult.parse`): they depend on the data only, so they are cached with it.
+        public var annotations: [String] = []
     }
 
     public var extents: [Extent] = []
 
-    static let magic: [UInt8] = Array("SFX1".utf8)
+    /// Version 2 carries each extent's annotations; version-1 entries read as misses.
+    static let magic: [UInt8] = Array("SFX2".utf8)
 
     public init(extents: [Extent] = []) { self.extents = extents }
 
@@ -23,7 +27,9 @@ public struct Extents: Sendable, Equatable {
         for x in extents {
             if x.start <= merged.end + step && merged.start <= x.end + step {
                 let parts = x.start <= merged.start ? [x.result, merged.result] : [merged.result, x.result]
-                merged = Extent(start: min(x.start, merged.start), end: max(x.end, merged.end), result: MatrixResult.merge(parts))
+                let annotations = x.annotations + merged.annotations.filter { !x.annotations.contains($0) }
+                merged = Extent(start: min(x.start, merged.start), end: max(x.end, merged.end), result: MatrixResult.merge(parts),
+                                annotations: annotations)
             } else {
                 rest.append(x)
             }
@@ -39,6 +45,8 @@ public struct Extents: Sendable, Equatable {
         for e in extents {
             b.i64(e.start)
             b.i64(e.end)
+            b.u32(UInt32(e.annotations.count))
+            for a in e.annotations { b.string(a) }
             b.u32(UInt32(e.result.series.count))
             for s in e.result.series {
                 b.u32(UInt32(s.labels.count))
@@ -60,7 +68,13 @@ public struct Extents: Sendable, Equatable {
         var r = ByteCursor(data)
         guard r.take(4) == Self.magic, let n = r.u32() else { return nil }
         for _ in 0..<n {
-            guard let start = r.i64(), let end = r.i64(), let ns = r.u32() else { return nil }
+            guard let start = r.i64(), let end = r.i64(), let na = r.u32(), na < 10_000 else { return nil }
+            var annotations: [String] = []
+            for _ in 0..<na {
+                guard let a = r.string() else { return nil }
+                annotations.append(a)
+            }
+            guard let ns = r.u32() else { return nil }
             var result = MatrixResult()
             for _ in 0..<ns {
                 guard let nl = r.u32() else { return nil }
@@ -84,7 +98,7 @@ public struct Extents: Sendable, Equatable {
                 }
                 result.series.append(.init(labels: Labels(sortedPairs: pairs), metricJSON: metric, timestamps: ts, values: vs))
             }
-            extents.append(Extent(start: start, end: end, result: result))
+            extents.append(Extent(start: start, end: end, result: result, annotations: annotations))
         }
         guard r.atEnd else { return nil }
     }

@@ -75,6 +75,12 @@ public struct MatrixResult: Sendable, Equatable {
     /// the answer is written.
     static let infoPrefix = "\u{1}info:"
 
+    /// A warning or info of the PromQL engine (data-dependent, cacheable), as opposed to a
+    /// store's partial-response warning.
+    static func isPromQLAnnotation(_ w: String) -> Bool {
+        w.hasPrefix("PromQL warning: ") || w.hasPrefix(infoPrefix)
+    }
+
     static func time(_ v: JSONValue) throws -> Int64 {
         switch v {
         case .int(let i): return i * 1000

@@ -94,13 +94,16 @@ public final class QueryRangeCache: Sendable {
             return out
         }
         var warnings: [String] = []
-        var fetchedByPart: [Int: [(Int64, Int64, MatrixResult, Bool)]] = [:]
+        var fetchedByPart: [Int: [(start: Int64, end: Int64, result: MatrixResult, annotations: [String], clean: Bool)]] = [:]
         for r in results {
             switch r {
             case .failed(let response): return response
             case .answer(let part, let s, let e, let m, let w):
                 for x in w where !warnings.contains(x) { warnings.append(x) }
-                fetchedByPart[part, default: []].append((s, e, m, w.isEmpty))
+                // PromQL annotations are cached with the data; a store's warning (a partial
+                // answer) keeps the part out of the cache.
+                fetchedByPart[part, default: []].append((s, e, m, w.filter(MatrixResult.isPromQLAnnotation),
+                                                         w.allSatisfy(MatrixResult.isPromQLAnnotation)))
             }
         }
         // Assemble each part from its extents and fetched gaps; store what may be cached.
@@ -109,17 +112,20 @@ public final class QueryRangeCache: Sendable {
         var answers: [MatrixResult] = []
         for (i, p) in parts.enumerated() {
             var ext = plans[i].extents
-            var pieces = ext.extents.filter { $0.end >= p.start && $0.start <= p.end }.map { $0.result.trimmed(p.start, p.end) }
-            let fetched = (fetchedByPart[i] ?? []).sorted { $0.0 < $1.0 }
-            pieces += fetched.map(\.2)
+            let used = ext.extents.filter { $0.end >= p.start && $0.start <= p.end }
+            var pieces = used.map { $0.result.trimmed(p.start, p.end) }
+            for x in used.flatMap(\.annotations) where !warnings.contains(x) { warnings.append(x) }
+            let fetched = (fetchedByPart[i] ?? []).sorted { $0.start < $1.start }
+            pieces += fetched.map(\.result)
             answers.append(MatrixResult.merge(pieces))
             guard cacheable else { continue }
             var changed = false
-            for (s, e, m, clean) in fetched where clean {
+            for f in fetched where f.clean {
                 // Only what is older than the freshness limit, on the query's step grid.
+                let (s, e, m) = (f.start, f.end, f.result)
                 let last = min(e, cutoff - ((cutoff - s) % step + step) % step)
                 guard last >= s else { continue }
-                ext.add(.init(start: s, end: last, result: last == e ? m : m.trimmed(s, last)), step: step)
+                ext.add(.init(start: s, end: last, result: last == e ? m : m.trimmed(s, last), annotations: f.annotations), step: step)
                 changed = true
             }
             if changed { toStore[keys[i]] = ext.encoded }
