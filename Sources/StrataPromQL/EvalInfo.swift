@@ -47,8 +47,9 @@ extension Evaluator {
         }
         var infoSeries: [StorageSeries] = []
         if !idValues.isEmpty, let id = c.infoSeriesID {
+            let matchers = InfoFunction.infoMatchers(c)
             infoSeries = (shared.series[id] ?? []).filter { s in
-                idValues.allSatisfy { $0.value.contains(s.labels[$0.key]) } && s.labels.matches(InfoFunction.infoMatchers(c))
+                idValues.allSatisfy { $0.value.contains(s.labels[$0.key]) } && s.labels.matches(matchers)
             }
         }
         let (at, offset) = infoTimeAndOffset(c.args[0])
