@@ -90,10 +90,12 @@ public struct Engine: Sendable {
 
         let shared = EvalShared(series: series, maxSamples: options.maxSamples, lookbackDelta: lookback,
                                 deadline: deadline, noStepSubqueryInterval: options.noStepSubqueryInterval,
-                                compat: options.compat)
+                                compat: options.compat, delayNameRemoval: options.features.contains(.delayedNameRemoval))
+        if options.compat == .v3_14 { shared.statsOnlySelectors = HistogramStatsDecoding.selectors(expr) }
         if interval == 0 {
             let ev = Evaluator(start: start, end: start, interval: 1, shared: shared)
-            let val = try ev.eval(expr)
+            var val = try ev.eval(expr)
+            if case .matrix(let mat) = val { val = .matrix(try ev.finalNames(mat)) }
             let annotations = shared.annotations
             switch val {
             case .string(let s): return QueryOutput(result: .string(t: start, v: s), annotations: annotations)
@@ -111,9 +113,10 @@ public struct Engine: Sendable {
             }
         }
         let ev = Evaluator(start: start, end: end, interval: interval, shared: shared)
-        guard case .matrix(var mat) = try ev.eval(expr) else {
+        guard case .matrix(let evaluated) = try ev.eval(expr) else {
             throw QueryError.badQuery("invalid expression type \"string\" for range query")
         }
+        var mat = try ev.finalNames(evaluated)
         try shared.checkDeadline("expression evaluation")
         mat.sort { $0.labels < $1.labels }
         return QueryOutput(result: .matrix(mat), annotations: shared.annotations)

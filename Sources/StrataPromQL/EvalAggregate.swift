@@ -47,6 +47,8 @@ extension Evaluator {
         var hist = HistogramAggregate()
         var hasFloat = false
         var hasHistogram = false
+        /// Delayed name removal: a member was marked, so the output is (`by (__name__)`).
+        var dropName = false
 
         init(labels: Labels, value: Double) {
             self.labels = labels
@@ -136,6 +138,7 @@ extension Evaluator {
                     groupLabels[key] = m
                 }
                 let g = Group(labels: m, value: s.v)
+                g.dropName = s.dropName
                 if let h = s.h, op == .sum || op == .avg {
                     g.value = 0
                     g.mean = 0
@@ -148,7 +151,7 @@ extension Evaluator {
                 switch op {
                 case .stddev, .stdvar: g.value = v3 && !s.v.isFinite ? .nan : 0
                 case .topk, .quantile, .bottomk:
-                    g.heap = [Sample(labels: s.labels, t: ts, v: s.v)]
+                    g.heap = [Sample(labels: s.labels, t: ts, v: s.v, dropName: s.dropName)]
                 case .group: g.value = 1
                 default: break
                 }
@@ -157,6 +160,7 @@ extension Evaluator {
                 orderedIDs.append(key)
                 continue
             }
+            if s.dropName { g.dropName = true }
             if g.hist.incompatible { continue }
             if let h = s.h, op == .sum || op == .avg {
                 if op == .avg { g.count += 1 }
@@ -210,7 +214,7 @@ extension Evaluator {
                 g.value += delta * (s.v - g.mean)
             case .topk:
                 if g.heap.count < k || g.heap[0].v < s.v || g.heap[0].v.isNaN {
-                    let item = Sample(labels: s.labels, t: ts, v: s.v)
+                    let item = Sample(labels: s.labels, t: ts, v: s.v, dropName: s.dropName)
                     if g.heap.count == k {
                         if k == 1 {
                             g.heap[0] = item
@@ -222,7 +226,7 @@ extension Evaluator {
                 }
             case .bottomk:
                 if g.heap.count < k || g.heap[0].v > s.v || g.heap[0].v.isNaN {
-                    let item = Sample(labels: s.labels, t: ts, v: s.v)
+                    let item = Sample(labels: s.labels, t: ts, v: s.v, dropName: s.dropName)
                     if g.heap.count == k {
                         if k == 1 {
                             g.heap[0] = item
@@ -247,7 +251,7 @@ extension Evaluator {
                     continue
                 }
                 if let h = finishHistogram(op, g.hist, count: Double(g.count), pos: a.exprPos) {
-                    out.append(Sample(labels: g.labels, t: ts, v: 0, h: h))
+                    out.append(Sample(labels: g.labels, t: ts, v: 0, h: h, dropName: g.dropName))
                 }
                 continue
             }
@@ -262,18 +266,18 @@ extension Evaluator {
             case .topk:
                 var h = g.heap
                 goSortReverse(&h, less: topkLess)
-                out.append(contentsOf: h.map { Sample(labels: $0.labels, t: ts, v: $0.v) })
+                out.append(contentsOf: h.map { Sample(labels: $0.labels, t: ts, v: $0.v, dropName: $0.dropName) })
                 continue
             case .bottomk:
                 var h = g.heap
                 goSortReverse(&h, less: bottomkLess)
-                out.append(contentsOf: h.map { Sample(labels: $0.labels, t: ts, v: $0.v) })
+                out.append(contentsOf: h.map { Sample(labels: $0.labels, t: ts, v: $0.v, dropName: $0.dropName) })
                 continue
             case .quantile:
                 g.value = quantile(q, g.heap.map(\.v))
             default: break
             }
-            out.append(Sample(labels: g.labels, t: ts, v: g.value))
+            out.append(Sample(labels: g.labels, t: ts, v: g.value, dropName: g.dropName))
         }
         if !recompute && op != .topk && op != .bottomk { inp.outputIDs = orderedIDs }
         return out

@@ -129,7 +129,7 @@ extension Evaluator {
                 continue
             }
             var metric = cache.resultMetric(ls.labels, rs.labels, op, matching)
-            if returnBool { metric = metric.droppingName(shared.compat) }
+            if returnBool { metric = nameDropped(metric) }
             if matching.card == .oneToOne {
                 if matchedOne.contains(sig) {
                     throw fail("multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)")
@@ -141,7 +141,7 @@ extension Evaluator {
                 }
             }
             if !keep && !returnBool { continue }
-            out.append(Sample(labels: metric, t: inp.ts, v: value, h: hvalue))
+            out.append(Sample(labels: metric, t: inp.ts, v: value, h: hvalue, dropName: returnBool))
         }
         return out
     }
@@ -165,7 +165,7 @@ extension Evaluator {
             if !r.keep { return nil }
             return op.isComparison && swap ? (0, h) : (r.v, r.h)
         }
-        return try mapSeries(vec, labels: { dropName ? $0.droppingName(self.shared.compat) : $0 }, histograms: hf) { v, step in
+        return try mapSeries(vec, dropsName: dropName, histograms: hf) { v, step in
             var lv = v, rv = scalars[step]
             if swap { Swift.swap(&lv, &rv) }
             if op.isTrim {

@@ -31,7 +31,7 @@ extension Evaluator {
             var (value, keep) = vectorElemBinop(op, vl, vr)
             if returnBool { value = keep ? 1 : 0 }
             var metric = cache.resultMetric(ls.labels, rs.labels, op, matching)
-            if returnBool { metric = metric.droppingName(shared.compat) }
+            if returnBool { metric = nameDropped(metric) }
             if matching.card == .oneToOne {
                 if !matchedOne.insert(sig).inserted {
                     throw fail("multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)")
@@ -39,7 +39,7 @@ extension Evaluator {
             } else if matchedMany[sig, default: []].insert(metric).inserted == false {
                 throw fail("multiple matches for labels: grouping labels must ensure unique matches")
             }
-            if keep || returnBool { out.append(Sample(labels: metric, t: inp.ts, v: value)) }
+            if keep || returnBool { out.append(Sample(labels: metric, t: inp.ts, v: value, dropName: returnBool)) }
         }
         for (i, ls) in lhs.enumerated() {
             let sig = lkeys[i]

@@ -5,7 +5,7 @@ import StrataCore
 extension Evaluator {
     func evalCall(_ c: Call) throws -> [Series] {
         let name = c.function.name
-        var st = FunctionState(compat: shared.compat)
+        var st = FunctionState(compat: shared.compat, delayNameRemoval: shared.delayNameRemoval)
         defer { shared.annotations.merge(st.annotations) }
         if name == "info" { return try evalInfo(c) }
         if name.hasPrefix("sort"), start != end, shared.compat == .v3_14 {
@@ -43,17 +43,20 @@ extension Evaluator {
         var input: [StorageSeries]
         let range: Int64, offset: Int64
         var fromSubquery = false
+        // Marks of a subquery's series (a name-dropping function inside it still counts).
+        var inputDropName: [Bool] = []
         // 3.x: with `@` the range is read once, at the first step, and reused at every step
         // (only arguments without `@` vary); 2.42 moved the window with each step.
         var fixedWindow = false
         switch c.args[mi].unwrapped {
         case .matrixSelector(let vs, let r):
-            input = seriesFor(vs)
             range = r
             offset = effectiveOffset(vs.offset, vs.at)
             fixedWindow = vs.at != nil && shared.compat == .v3_14
+            input = selectedSeries(vs, delta: r, offset: offset, fixedAt: fixedWindow)
         case .subquery(let sq):
             let mat = try evalSubquery(sq)
+            inputDropName = mat.map(\.dropName)
             input = mat.map { s in
                 // Counter-reset hints say nothing about the subquery's sparser (or denser) samples:
                 // reset and not-reset become unknown, as Prometheus does.
@@ -86,15 +89,17 @@ extension Evaluator {
         let keepName = name == "last_over_time" || name == "first_over_time"
         let checkQuantile = name == "quantile_over_time" && shared.compat == .v3_14
         let shift = shared.windowStartShift
-        for s in input {
+        for (si, s) in input.enumerated() {
             try shared.checkDeadline("expression evaluation")
-            let labels = keepName ? s.labels : s.labels.droppingName(shared.compat)
+            let labels = keepName ? s.labels : nameDropped(s.labels)
+            let dropName = !keepName || (si < inputDropName.count && inputDropName[si])
             if !s.histograms.isEmpty {
-                let out = try mixedRangeSeries(s, labels: labels, name: name, fn: fn, scalarArgs: scalarArgs, matrixIndex: mi,
+                var out = try mixedRangeSeries(s, labels: labels, name: name, fn: fn, scalarArgs: scalarArgs, matrixIndex: mi,
                                                range: range, offset: offset, fixedWindow: fixedWindow,
                                                HistogramWindowContext(metric: s.labels.metricName, pos: c.argPosition(mi)))
                 if out.sampleCount > 0 {
                     try shared.add(out.sampleCount)
+                    out.dropName = dropName
                     mat.append(out)
                     if !out.points.isEmpty { notePossibleNonCounter(name, s.labels, c) }
                 }
@@ -133,7 +138,7 @@ extension Evaluator {
             }
             if !pts.isEmpty {
                 try shared.add(pts.count)
-                mat.append(Series(labels: labels, points: pts))
+                mat.append(Series(labels: labels, points: pts, dropName: dropName))
                 notePossibleNonCounter(name, s.labels, c)
             }
         }
@@ -153,7 +158,7 @@ extension Evaluator {
             let labels = fromSubquery ? Labels() : InstantFunctions.absentLabels(c.args[0])
             return [Series(labels: labels, points: pts)]
         }
-        try checkNoDuplicateLabelsets(mat)
+        if !shared.delayNameRemoval { try checkNoDuplicateLabelsets(mat) }
         return mat
     }
 
@@ -170,13 +175,11 @@ extension Evaluator {
     /// path; nil for every other function.
     func evalElementwise(_ c: Call) throws -> [Series]? {
         let name = c.function.name
-        let compat = shared.compat
-        let dropName: (Labels) -> Labels = { $0.droppingName(compat) }
         if let f = InstantFunctions.math[name] {
-            return try mapSeries(try eval(c.args[0]).matrix, labels: dropName) { v, _ in f(v) }
+            return try mapSeries(try eval(c.args[0]).matrix, dropsName: true) { v, _ in f(v) }
         }
         if let f = InstantFunctions.date[name], !c.args.isEmpty {
-            return try mapSeries(try eval(c.args[0]).matrix, labels: dropName) { v, _ in
+            return try mapSeries(try eval(c.args[0]).matrix, dropsName: true) { v, _ in
                 f(GoTime(unixSeconds: InstantFunctions.goInt64(v)))
             }
         }
@@ -184,21 +187,21 @@ extension Evaluator {
         case "clamp":
             let vec = try eval(c.args[0]).matrix
             let lo = try scalarValues(c.args[1]), hi = try scalarValues(c.args[2])
-            return try mapSeries(vec, labels: dropName) { v, step in
+            return try mapSeries(vec, dropsName: true) { v, step in
                 hi[step] < lo[step] ? nil : goMax(lo[step], goMin(hi[step], v))
             }
         case "clamp_max":
             let vec = try eval(c.args[0]).matrix
             let hi = try scalarValues(c.args[1])
-            return try mapSeries(vec, labels: dropName) { v, step in goMin(hi[step], v) }
+            return try mapSeries(vec, dropsName: true) { v, step in goMin(hi[step], v) }
         case "clamp_min":
             let vec = try eval(c.args[0]).matrix
             let lo = try scalarValues(c.args[1])
-            return try mapSeries(vec, labels: dropName) { v, step in goMax(lo[step], v) }
+            return try mapSeries(vec, dropsName: true) { v, step in goMax(lo[step], v) }
         case "round":
             let vec = try eval(c.args[0]).matrix
             let toNearest = c.args.count >= 2 ? try scalarValues(c.args[1]) : [Double](repeating: 1, count: numSteps)
-            return try mapSeries(vec, labels: dropName) { v, step in
+            return try mapSeries(vec, dropsName: true) { v, step in
                 let inverse = 1.0 / toNearest[step]
                 return (v * inverse + 0.5).rounded(.down) / inverse
             }

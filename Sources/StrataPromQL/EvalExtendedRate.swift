@@ -15,7 +15,7 @@ extension Evaluator {
         var mat: [Series] = []
         for s in seriesFor(vs) {
             try shared.checkDeadline("expression evaluation")
-            var out = Series(labels: s.labels.droppingName(shared.compat), points: [])
+            var out = Series(labels: nameDropped(s.labels), points: [], dropName: true)
             let metric = s.labels.metricName
             var ts = start
             while ts <= end {

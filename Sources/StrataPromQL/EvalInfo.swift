@@ -88,10 +88,10 @@ extension Evaluator {
             for (i, s) in mat.enumerated() {
                 var sample: Sample?
                 if cursors[i] < s.points.count, s.points[cursors[i]].t == ts {
-                    sample = Sample(labels: s.labels, t: ts, v: s.points[cursors[i]].v)
+                    sample = Sample(labels: s.labels, t: ts, v: s.points[cursors[i]].v, dropName: s.dropName)
                     cursors[i] += 1
                 } else if hcursors[i] < s.histograms.count, s.histograms[hcursors[i]].t == ts {
-                    sample = Sample(labels: s.labels, t: ts, v: 0, h: s.histograms[hcursors[i]].h)
+                    sample = Sample(labels: s.labels, t: ts, v: 0, h: s.histograms[hcursors[i]].h, dropName: s.dropName)
                     hcursors[i] += 1
                 }
                 guard var sample else { continue }

@@ -8,8 +8,9 @@ import StrataCore
 extension Evaluator {
     /// `f(value, stepIndex)` returns the output value or nil to drop the sample. Native
     /// histogram samples go through `hf` (a float or a histogram, nil to drop); without
-    /// one they are dropped, as float functions do.
-    func mapSeries(_ input: [Series], labels transform: (Labels) -> Labels,
+    /// one they are dropped, as float functions do. `dropsName`: the operation changes the
+    /// metric's meaning (see `nameDropped`).
+    func mapSeries(_ input: [Series], dropsName: Bool,
                    histograms hf: ((FloatHistogram, Int) -> (Double, FloatHistogram?)?)? = nil,
                    _ f: (Double, Int) -> Double?) throws -> [Series] {
         var out: [Series] = []
@@ -36,7 +37,8 @@ extension Evaluator {
             }
             if pts.isEmpty && hists.isEmpty { continue }
             total += pts.count + hists.reduce(0) { $0 + $1.h.sampleWeight }
-            out.append(Series(labels: transform(s.labels), points: pts, histograms: hists))
+            out.append(Series(labels: dropsName ? nameDropped(s.labels) : s.labels, points: pts, histograms: hists,
+                              dropName: dropsName || s.dropName))
         }
         let inputSamples = input.reduce(0) { $0 + $1.sampleCount }
         shared.currentSamples -= inputSamples
@@ -54,6 +56,7 @@ extension Evaluator {
         for s in series {
             if let i = index[s.labels] {
                 if start == end { throw fail("vector cannot contain metrics with the same labelset") }
+                out[i].dropName = out[i].dropName || s.dropName
                 out[i].points.append(contentsOf: s.points)
                 out[i].histograms.append(contentsOf: s.histograms)
                 merged.insert(i)

@@ -9,6 +9,8 @@ final class EvalShared {
     let deadline: ContinuousClock.Instant
     let noStepSubqueryInterval: @Sendable (Int64) -> Int64
     let compat: PromQLCompat
+    /// `promql-delayed-name-removal` (3.x only): names are marked for removal, removed at the end.
+    let delayNameRemoval: Bool
     /// A sample at `t` is older than the lookback window at `ref` when `t <= ref - lookbackCut`:
     /// 2.42's window includes `ref - lookbackDelta`, 3.x's excludes it.
     let lookbackCut: Int64
@@ -19,11 +21,14 @@ final class EvalShared {
     private var checks = 0
     /// Warnings and infos of the query so far (Prometheus's annotations).
     var annotations = Annotations()
+    /// 3.x: selectors whose histograms are read as count and sum only (HistogramStatsDecoding).
+    var statsOnlySelectors = Set<Int>()
 
     init(series: [Int: [StorageSeries]], maxSamples: Int, lookbackDelta: Int64, deadline: ContinuousClock.Instant,
-         noStepSubqueryInterval: @escaping @Sendable (Int64) -> Int64, compat: PromQLCompat) {
+         noStepSubqueryInterval: @escaping @Sendable (Int64) -> Int64, compat: PromQLCompat, delayNameRemoval: Bool = false) {
         self.series = series
         self.compat = compat
+        self.delayNameRemoval = delayNameRemoval && compat == .v3_14
         lookbackCut = compat.leftOpenWindows ? lookbackDelta : lookbackDelta + 1
         windowStartShift = compat.leftOpenWindows ? 1 : 0
         self.maxSamples = maxSamples
@@ -105,11 +110,17 @@ final class Evaluator {
             var mat = try eval(inner).matrix
             if op == .minus {
                 for k in mat.indices {
-                    mat[k].labels = mat[k].labels.droppingName(shared.compat)
+                    mat[k].labels = nameDropped(mat[k].labels)
+                    mat[k].dropName = true
                     for j in mat[k].points.indices { mat[k].points[j].v = -mat[k].points[j].v }
                     for j in mat[k].histograms.indices { mat[k].histograms[j].h.mul(-1) }
                 }
-                try checkNoDuplicateLabelsets(mat)
+                // 3.x merges series whose names differed if they never meet at a step.
+                switch (shared.delayNameRemoval, shared.compat) {
+                case (true, _): break
+                case (false, .v3_14): mat = try mergeCollisions(mat)
+                case (false, .v2_42): try checkNoDuplicateLabelsets(mat)
+                }
             }
             return .matrix(mat)
         case .vectorSelector(let vs):
@@ -130,6 +141,26 @@ final class Evaluator {
         case .stepInvariant(let inner):
             return try evalStepInvariant(inner)
         }
+    }
+
+    /// The labels of a series an operation changed the meaning of: without its name (and
+    /// `__type__`, `__unit__` in 3.x), or unchanged under delayed name removal, where the
+    /// series' `dropName` mark has the name removed at the end (`finalNames`).
+    func nameDropped(_ l: Labels) -> Labels {
+        shared.delayNameRemoval ? l : l.droppingName(shared.compat)
+    }
+
+    /// The end of delayed name removal: marked series lose their name; series that now share
+    /// a labelset become one, or fail the query where they meet at a step (Prometheus's
+    /// cleanupMetricLabels).
+    func finalNames(_ mat: [Series]) throws -> [Series] {
+        guard shared.delayNameRemoval, mat.contains(where: \.dropName) else { return mat }
+        var out = mat
+        for i in out.indices where out[i].dropName {
+            out[i].labels = out[i].labels.removing(metricMetadataLabels)
+            out[i].dropName = false
+        }
+        return try mergeCollisions(out)
     }
 
     func checkNoDuplicateLabelsets(_ mat: [Series]) throws {
@@ -222,7 +253,7 @@ final class Evaluator {
     func evalVectorSelector(_ vs: VectorSelector) throws -> [Series] {
         let offset = effectiveOffset(vs.offset, vs.at)
         var mat: [Series] = []
-        for s in seriesFor(vs) {
+        for s in selectedSeries(vs, delta: shared.lookbackDelta, offset: offset) {
             try shared.checkDeadline("expression evaluation")
             if !s.histograms.isEmpty {
                 var out = Series(labels: s.labels, points: [])
@@ -392,12 +423,12 @@ final class Evaluator {
                 for (si, s) in mats[k].enumerated() {
                     let c = cursors[k][si]
                     if c < s.points.count, s.points[c].t == ts {
-                        input.vectors[k].append(Sample(labels: s.labels, t: ts, v: s.points[c].v))
+                        input.vectors[k].append(Sample(labels: s.labels, t: ts, v: s.points[c].v, dropName: s.dropName))
                         input.sources[k].append(si)
                         if prep != nil { input.keys[k].append(seriesKeys[k][si]) }
                         cursors[k][si] = c + 1
                     } else if !s.histograms.isEmpty, hcursors[k][si] < s.histograms.count, s.histograms[hcursors[k][si]].t == ts {
-                        input.vectors[k].append(Sample(labels: s.labels, t: ts, v: 0, h: s.histograms[hcursors[k][si]].h))
+                        input.vectors[k].append(Sample(labels: s.labels, t: ts, v: 0, h: s.histograms[hcursors[k][si]].h, dropName: s.dropName))
                         input.sources[k].append(si)
                         if prep != nil { input.keys[k].append(seriesKeys[k][si]) }
                         hcursors[k][si] += 1
@@ -449,12 +480,14 @@ final class Evaluator {
 extension Series {
     /// A series holding one step's output sample (float or histogram) at `t`.
     init(sample r: Sample, at t: Int64, capacity: Int = 1) {
-        self.init(labels: r.labels, points: [])
+        self.init(labels: r.labels, points: [], dropName: r.dropName)
         append(r, at: t, capacity: capacity)
     }
 
     @inline(__always)
     mutating func append(_ r: Sample, at t: Int64, capacity: Int = 0) {
+        // A group's output is marked if any of its steps was (Prometheus marks the group).
+        if r.dropName { dropName = true }
         if let h = r.h {
             if histograms.isEmpty && capacity > 1 { histograms.reserveCapacity(capacity) }
             histograms.append(HPoint(t: t, h: h))

@@ -5,8 +5,11 @@ import StrataCore
 struct FunctionState {
     /// Which label names are valid (label_replace, label_join).
     var compat = PromQLCompat.v3_14
+    /// Delayed name removal: `dropName` keeps the name; the samples are marked instead.
+    var delayNameRemoval = false
     var labelRegex: CaptureRegex?
-    var labelCache: [Labels: Labels] = [:]
+    /// label_replace, label_join: output labels per input labels, and whether the regex matched.
+    var labelCache: [Labels: (labels: Labels, matched: Bool)] = [:]
     var dropNameCache: [Labels: Labels] = [:]
     /// histogram_quantile: per input series, its bucket group and upper bound (nil: no
     /// valid `le`); the groups' keys and output labels.
@@ -16,7 +19,10 @@ struct FunctionState {
     /// Warnings and infos of this node, merged into the query's when the node is done.
     var annotations = Annotations()
 
+    /// The labels of a function's output sample whose meaning changed (see
+    /// `Evaluator.nameDropped`); the sample is marked `dropName` as well.
     mutating func dropName(_ l: Labels) -> Labels {
+        if delayNameRemoval { return l }
         if let hit = dropNameCache[l] { return hit }
         let d = l.droppingName(compat)
         dropNameCache[l] = d
@@ -71,7 +77,7 @@ enum InstantFunctions {
         func scalarArg(_ i: Int) -> Double { inp.vectors[i].first?.v ?? .nan }
         // Float functions leave native histograms out (Prometheus's simpleFloatFunc).
         func simple(_ f: (Double) -> Double) -> [Sample] {
-            arg(0).compactMap { $0.h != nil ? nil : Sample(labels: st.dropName($0.labels), t: ts, v: f($0.v)) }
+            arg(0).compactMap { $0.h != nil ? nil : Sample(labels: st.dropName($0.labels), t: ts, v: f($0.v), dropName: true) }
         }
         func floatsOnly(_ v: [Sample]) -> [Sample] { v.filter { $0.h == nil } }
         if let f = math[name] { return simple(f) }
@@ -91,7 +97,7 @@ enum InstantFunctions {
             let v = floatsOnly(arg(0))
             return [Sample(labels: Labels(), t: ts, v: v.count == 1 ? v[0].v : .nan)]
         case "timestamp":
-            return arg(0).map { Sample(labels: st.dropName($0.labels), t: ts, v: Double($0.t) / 1000) }
+            return arg(0).map { Sample(labels: st.dropName($0.labels), t: ts, v: Double($0.t) / 1000, dropName: true) }
         case "clamp":
             let lo = scalarArg(1), hi = scalarArg(2)
             if hi < lo { return [] }
@@ -199,7 +205,7 @@ enum InstantFunctions {
                     } else {
                         g = st.bucketGroupLabels.count
                         st.bucketGroups[key] = g
-                        st.bucketGroupLabels.append(s.labels.removing([metricNameLabel, "le"]))
+                        st.bucketGroupLabels.append(st.dropName(s.labels.removing(["le"])))
                     }
                     entry = (g, upper)
                 } else {
@@ -214,7 +220,7 @@ enum InstantFunctions {
             if buckets[g] == nil { order.append(g) }
             buckets[g, default: []].append(Bucket(upperBound: upper, count: s.v))
         }
-        return order.map { g in Sample(labels: st.bucketGroupLabels[g], t: ts, v: f(buckets[g]!)) }
+        return order.map { g in Sample(labels: st.bucketGroupLabels[g], t: ts, v: f(buckets[g]!), dropName: true) }
     }
 
     static func stringArg(_ e: Expr) -> String {
@@ -239,20 +245,22 @@ enum InstantFunctions {
         var out: [Sample] = []
         out.reserveCapacity(vec.count)
         for el in vec {
-            let metric: Labels
+            let metric: Labels, matched: Bool
             if let hit = st.labelCache[el.labels] {
-                metric = hit
+                (metric, matched) = hit
             } else {
                 let srcVal = el.labels[src]
                 if let m = re.match(srcVal) {
                     let res = re.expand(repl, srcVal, m)
-                    metric = el.labels.setting(dst, res)
+                    (metric, matched) = (el.labels.setting(dst, res), true)
                 } else {
-                    metric = el.labels
+                    (metric, matched) = (el.labels, false)
                 }
-                st.labelCache[el.labels] = metric
+                st.labelCache[el.labels] = (metric, matched)
             }
-            out.append(Sample(labels: metric, t: ts, v: el.v, h: el.h))
+            // A name written by label_replace is kept (only when the regex matched).
+            let keepsName = matched && dst == metricNameLabel
+            out.append(Sample(labels: metric, t: ts, v: el.v, h: el.h, dropName: el.dropName && !keepsName))
         }
         return out
     }
@@ -270,13 +278,13 @@ enum InstantFunctions {
         for el in vec {
             let metric: Labels
             if let hit = st.labelCache[el.labels] {
-                metric = hit
+                metric = hit.labels
             } else {
                 let joined = srcLabels.map { el.labels[$0] }.joined(separator: sep)
                 metric = el.labels.setting(dst, joined)
-                st.labelCache[el.labels] = metric
+                st.labelCache[el.labels] = (metric, true)
             }
-            out.append(Sample(labels: metric, t: ts, v: el.v, h: el.h))
+            out.append(Sample(labels: metric, t: ts, v: el.v, h: el.h, dropName: el.dropName && dst != metricNameLabel))
         }
         return out
     }

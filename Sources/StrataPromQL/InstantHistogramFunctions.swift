@@ -9,7 +9,7 @@ extension InstantFunctions {
     static func histogramFunction(_ c: Call, _ inp: Evaluator.StepInput, _ st: inout FunctionState) throws -> [Sample] {
         let name = c.function.name, ts = inp.ts
         func native(_ vec: [Sample], _ f: (FloatHistogram) -> Double) -> [Sample] {
-            vec.compactMap { s in s.h.map { Sample(labels: st.dropName(s.labels), t: ts, v: f($0)) } }
+            vec.compactMap { s in s.h.map { Sample(labels: st.dropName(s.labels), t: ts, v: f($0), dropName: true) } }
         }
         switch name {
         case "histogram_count": return native(inp.vectors[0]) { $0.count }
@@ -85,7 +85,7 @@ extension InstantFunctions {
                     }
                     st.annotations.info(AnnotationText.forMetric(text, s.labels.metricName), argPos)
                 }
-                out.append(Sample(labels: labeled(st.dropName(s.labels), q), t: ts, v: v))
+                out.append(Sample(labels: labeled(st.dropName(s.labels), q), t: ts, v: v, dropName: true))
             }
             var annotations = st.annotations
             let tolerance = st.compat == .v3_14 ? 1e-12 : 0
@@ -99,7 +99,7 @@ extension InstantFunctions {
                 return v
             }
             st.annotations = annotations
-            out += classic.map { Sample(labels: labeled($0.labels, q), t: ts, v: $0.v) }
+            out += classic.map { Sample(labels: labeled($0.labels, q), t: ts, v: $0.v, dropName: true) }
         }
         return out
     }

@@ -15,13 +15,19 @@ public struct PromQLFeatures: OptionSet, Sendable, Hashable {
     /// `promql-binop-fill-modifiers`: `fill`, `fill_left`, `fill_right` on binary operators.
     public static let binopFillModifiers = PromQLFeatures(rawValue: 1 << 2)
 
-    public static let all: PromQLFeatures = [.experimentalFunctions, .extendedRangeSelectors, .binopFillModifiers]
+    /// `promql-delayed-name-removal`: an operation that changes a metric's meaning only marks
+    /// its series; the name goes at the end of the query, so `label_replace` can still read it
+    /// and `sum by (__name__)` still groups by it.
+    public static let delayedNameRemoval = PromQLFeatures(rawValue: 1 << 3)
+
+    public static let all: PromQLFeatures = [.experimentalFunctions, .extendedRangeSelectors, .binopFillModifiers, .delayedNameRemoval]
 
     /// `--enable-feature` names; `promql-duration-expr` is accepted and always on, as in 3.14.
     public static let byName: [String: PromQLFeatures] = [
         "promql-experimental-functions": .experimentalFunctions,
         "promql-extended-range-selectors": .extendedRangeSelectors,
         "promql-binop-fill-modifiers": .binopFillModifiers,
+        "promql-delayed-name-removal": .delayedNameRemoval,
         "promql-duration-expr": [],
     ]
 

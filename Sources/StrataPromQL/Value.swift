@@ -27,10 +27,15 @@ public struct Series: Sendable {
     public var labels: Labels
     public var points: [Point]
     public var histograms: [HPoint]
-    public init(labels: Labels, points: [Point], histograms: [HPoint] = []) {
+    /// With delayed name removal: an operation that changes the metric's meaning touched this
+    /// series, so its name (and `__type__`, `__unit__`) goes when the query's result is
+    /// final, not before (`label_replace` onto `__name__` can still keep it).
+    public var dropName: Bool
+    public init(labels: Labels, points: [Point], histograms: [HPoint] = [], dropName: Bool = false) {
         self.labels = labels
         self.points = points
         self.histograms = histograms
+        self.dropName = dropName
     }
 
     /// What the series costs against the query's sample limit: one per float, a histogram by
@@ -53,11 +58,14 @@ public struct Sample: Sendable {
     public var t: Int64
     public var v: Double
     public var h: FloatHistogram?
-    public init(labels: Labels, t: Int64, v: Double, h: FloatHistogram? = nil) {
+    /// See `Series.dropName`.
+    public var dropName: Bool
+    public init(labels: Labels, t: Int64, v: Double, h: FloatHistogram? = nil, dropName: Bool = false) {
         self.labels = labels
         self.t = t
         self.v = v
         self.h = h
+        self.dropName = dropName
     }
 }
 

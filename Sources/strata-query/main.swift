@@ -30,7 +30,7 @@ struct QueryCommand: AsyncParsableCommand {
     @Option(name: .customLong("query.partial-response"), help: "Default of partial_response: answer with warnings when a store fails.") var partialResponse = true
     @Option(name: .customLong("query.default-step"), help: "Step of range queries given without one.") var defaultStep = "1s"
     @Option(name: .customLong("query.promql-compat"), help: "PromQL semantics: 3.14 (default) or 2.42 (that release exactly).") var promqlCompat = "3.14"
-    @Option(name: .customLong("enable-feature"), help: "Experimental PromQL features of 3.14 mode, Prometheus's names (promql-experimental-functions, promql-extended-range-selectors, promql-binop-fill-modifiers); repeatable or comma-separated.") var features: [String] = []
+    @Option(name: .customLong("enable-feature"), help: "Experimental PromQL features of 3.14 mode, Prometheus's names (promql-experimental-functions, promql-extended-range-selectors, promql-binop-fill-modifiers, promql-delayed-name-removal); repeatable or comma-separated.") var features: [String] = []
     @Option(name: .customLong("log.level"), help: "debug, info, warn or error.") var logLevel = "info"
     @Option(name: .customLong("log.format"), help: "logfmt or json.") var logFormat = "logfmt"
 

@@ -68,6 +68,32 @@ import StrataCore
         _ = try await Engine(options: EngineOptions(maxSamples: 220)).instantQuery(s, "h", time: 0)
     }
 
+    /// `promql-delayed-name-removal` changes only when a name goes: off, `rate` drops it at
+    /// once; on, it goes at the end, so `label_replace` can keep it and `by (__name__)` splits.
+    @Test func delayedNameRemovalIsAFeature() async throws {
+        let off = Engine(options: EngineOptions(compat: .v3_14))
+        let on = Engine(options: EngineOptions(compat: .v3_14, features: .delayedNameRemoval))
+        let keep = #"label_replace(rate(up[5m]), "__name__", "rate_$1", "__name__", "(.+)")"#
+        guard case .vector(let v1) = try await off.instantQuery(Self.store(), keep, time: 600_000),
+              case .vector(let v2) = try await on.instantQuery(Self.store(), keep, time: 600_000) else {
+            Issue.record("not vectors"); return
+        }
+        #expect(Set(v1.map(\.labels)) == [Labels(["job": "a"]), Labels(["job": "b"])])
+        #expect(Set(v2.map(\.labels)) == [Labels(["__name__": "rate_up", "job": "a"]), Labels(["__name__": "rate_up", "job": "b"])])
+        // Two metrics whose rates are alike but for the name: a collision at once, or not at all.
+        var s = Self.store()
+        s.append(Labels(["__name__": "down", "job": "a"]), 0, 1)
+        s.append(Labels(["__name__": "down", "job": "a"]), 15_000, 2)
+        let q = "sum by (job) (rate({job=\"a\"}[5m]))"
+        await #expect(throws: QueryError.self) { _ = try await off.instantQuery(s, q, time: 60_000) }
+        guard case .vector(let v3) = try await on.instantQuery(s, q, time: 60_000) else { Issue.record("not a vector"); return }
+        #expect(v3.count == 1 && v3[0].labels == Labels(["job": "a"]))
+        // In 2.42 mode the feature does not exist.
+        let old = Engine(options: EngineOptions(compat: .v2_42, features: .delayedNameRemoval))
+        guard case .vector(let v4) = try await old.instantQuery(Self.store(), keep, time: 600_000) else { Issue.record("not a vector"); return }
+        #expect(v4.allSatisfy { $0.labels.metricName.isEmpty })
+    }
+
     @Test func cancellationStopsTheQuery() async throws {
         let e = Engine()
         let task = Task {
