@@ -100,11 +100,17 @@ public actor EndpointSet {
         refreshed = true
     }
 
-    /// Refreshes every `interval` until cancelled.
+    /// Refreshes every `interval` until cancelled. While an endpoint has never answered (the
+    /// querier and its stores started together), probes come sooner: 50 ms, doubling up to
+    /// `interval`, so the first answer does not wait a whole interval for a store that was
+    /// ready a moment after the first probe.
     public func run(interval: Duration) async {
+        var pause = Duration.milliseconds(50)
         while !Task.isCancelled {
             await refresh()
-            try? await Task.sleep(for: interval)
+            let waiting = endpoints.values.contains { $0.lastHealthy == 0 }
+            try? await Task.sleep(for: waiting ? min(pause, interval) : interval)
+            pause = waiting ? pause * 2 : .milliseconds(50)
         }
     }
 

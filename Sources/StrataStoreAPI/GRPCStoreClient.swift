@@ -16,7 +16,13 @@ public final class GRPCStoreClient: StoreClient {
             throw StoreError.invalidArgument("store address must be host:port, got \"\(target)\"")
         }
         let host = String(target[..<colon])
-        let transport = try HTTP2ClientTransport.Posix(target: .dns(host: host, port: port), transportSecurity: .plaintext)
+        // Reconnect quickly (50 ms, growing to 5 s) instead of gRPC's 1 s..120 s: a store that
+        // starts a moment after the querier, or restarts, is queried again within a probe.
+        let config = HTTP2ClientTransport.Posix.Config.defaults { c in
+            c.backoff = .init(initial: .milliseconds(50), max: .seconds(5), multiplier: 1.6, jitter: 0.2)
+        }
+        let transport = try HTTP2ClientTransport.Posix(target: .dns(host: host, port: port), transportSecurity: .plaintext,
+                                                       config: config)
         let client = GRPCClient(transport: transport)
         self.client = client
         connections = Task { try? await client.runConnections() }

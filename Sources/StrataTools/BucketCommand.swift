@@ -63,7 +63,9 @@ public struct BucketListCommand: ParsableCommand {
         let prefix = self.prefix, output = self.output
         let entries = try withConfiguredBucket(objstore) { b in
             var list = try await BucketEntry.list(b, prefix: prefix)
-            if output == .wide { try await BucketEntry.describeBlocks(&list, b, prefix: prefix) }
+            // JSON is read by scripts: a block's state must be there, or a partial upload
+            // looks like a complete block.
+            if output != .table { try await BucketEntry.describeBlocks(&list, b, prefix: prefix) }
             return list
         }
         switch output {
@@ -84,7 +86,7 @@ struct BucketEntry: Sendable {
     var size: Int64?
     /// Blocks only: the time encoded in the ULID (block creation), in milliseconds.
     var ulidTimeMs: Int64?
-    /// Blocks, with `-o wide`: meta.json (nil when absent or unreadable) and the state.
+    /// Blocks, with `-o wide` or `-o json`: meta.json (nil when absent or unreadable) and the state.
     var meta: BlockMeta?
     var state = ""
 
@@ -151,6 +153,12 @@ struct BucketEntry: Sendable {
             var fields = ["\"name\":\(jsonString(e.name))", "\"type\":\(jsonString(e.kind.rawValue))"]
             if let s = e.size { fields.append("\"size\":\(s)") }
             if let t = e.ulidTimeMs { fields.append("\"ulid_time\":\(jsonString(formatRFC3339(t)))") }
+            if e.kind == .block { fields.append("\"state\":\(jsonString(e.state))") }
+            if let m = e.meta {
+                fields += ["\"min_time\":\(jsonString(formatRFC3339(m.minTime)))", "\"max_time\":\(jsonString(formatRFC3339(m.maxTime)))",
+                           "\"series\":\(m.stats.numSeries)", "\"samples\":\(m.stats.numSamples)", "\"level\":\(m.compaction.level)",
+                           "\"resolution\":\(jsonString(formatDuration(m.resolution)))"]
+            }
             return "{" + fields.joined(separator: ",") + "}"
         }
         return "[" + items.joined(separator: ",") + "]\n"

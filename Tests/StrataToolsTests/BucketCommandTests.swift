@@ -35,6 +35,9 @@ import Testing
         #expect(rows.first?.contains("SERIES") == true && rows.first?.contains("STATE") == true)
         #expect(rows.filter { $0.contains("complete") && $0.contains("cluster=\"c1\"") }.count == 2, "\(r.stdout)")
         #expect(rows.contains { $0.hasPrefix(partial) && $0.contains("partial") }, "\(r.stdout)")
+        r = try TestEnv.run(strata, ["bucket", "ls", cfg, "-o", "json"])
+        let states = try JSONValue(parsing: Array(r.stdout.utf8)).arrayValue?.compactMap { $0["state"]?.stringValue }
+        #expect(states?.sorted() == ["complete", "complete", "partial"], "\(r.stdout)")
         try FileManager.default.removeItem(atPath: "\(tmp)/bucket/\(partial)")
 
         r = try TestEnv.run(strata, ["bucket", "inspect", cfg, "-l", "cluster=\"c2\""])
