@@ -196,7 +196,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "strata", dependencies: ["StrataTools"]),
+        .executableTarget(name: "strata", dependencies: ["StrataTools", "StrataCore"]),
         .executableTarget(
             name: "strata-sidecar",
             dependencies: ["StrataSidecar", "StrataObjStore", "StrataServer", "StrataCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -239,7 +239,8 @@ let package = Package(
                            .product(name: "GRPCCore", package: "grpc-swift-2"),
                            .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
-        .testTarget(name: "StrataCompactTests", dependencies: ["StrataCompact", "StrataTSDB", "StrataCore", "StrataObjStore", "StrataBucket", "StrataTestSupport"]),
+        .testTarget(name: "StrataCompactTests", dependencies: ["StrataCompact", "StrataTSDB", "StrataCore", "StrataObjStore", "StrataBucket", "StrataTestSupport",
+                                                        .product(name: "MetricsTestKit", package: "swift-metrics")]),
         // The whole system, every component a real process, on moto S3.
         .testTarget(name: "StrataSystemTests", dependencies: ["StrataBucket", "StrataObjStore", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
         .testTarget(name: "StrataSidecarTests", dependencies: ["StrataSidecar", "StrataCompact", "StrataStoreAPI", "StrataObjStore", "StrataBucket", "StrataTSDB", "StrataCore", "StrataTestSupport"]),

@@ -1,151 +1,178 @@
 import Foundation
+import Logging
 import StrataCore
 import StrataObjStore
+import Synchronization
 
 /// Why a compactor may not work on a bucket right now.
 public enum CompactorLockError: Error, CustomStringConvertible, Equatable {
     /// Another compactor holds the bucket lock (its lock object is shown).
     case held(by: CompactorLock.Holder)
-    /// Our lock object was replaced or removed while we held it: stop before doing damage.
+    /// Our lock object was replaced or released while we held it: stop before doing damage.
     case lost(now: CompactorLock.Holder?)
+    /// Our lock expired before a renewal got through: another compactor may take it any moment.
+    case expired(atMs: Int64)
     /// Another process uses the same `--data-dir`.
     case dataDirInUse(String)
+    /// The object store does not honour conditional writes, so no lock can be trusted.
+    case conditionalWritesUnsupported(bucket: String, detail: String)
 
     public var description: String {
         switch self {
         case .held(let h):
             return "bucket is locked by another compactor: owner \(h.owner) on host \(h.host) pid \(h.pid), acquired \(formatRFC3339(h.acquiredMs)), expires \(formatRFC3339(h.expiresMs)) unless renewed (use --lock.wait to wait for it)"
         case .lost(let h):
-            return "lost the bucket lock" + (h.map { ": now held by \($0.owner) on host \($0.host) pid \($0.pid)" } ?? ": the lock object is gone")
+            return "lost the bucket lock" + (h.map { ": now held by \($0.owner) on host \($0.host) pid \($0.pid)" } ?? ": the lock was released or removed")
+        case .expired(let at):
+            return "lost the bucket lock: it expired at \(formatRFC3339(at)) before a renewal got through (the object store failed for longer than --lock.ttl)"
         case .dataDirInUse(let d):
             return "another process uses --data-dir \(d) (flock on \(d)/\(DataDirLock.fileName) is taken)"
+        case .conditionalWritesUnsupported(let b, let detail):
+            return "\(b) does not support conditional writes (\(detail)). strata-compact needs PUT with If-None-Match: * and If-Match to be sure it never runs beside another compactor, so it will not start. Use an object store that supports them (AWS S3, a recent MinIO: see docs/compact.md, \"Object stores\") or upgrade this one."
         }
     }
 }
 
-/// The compactor's singleton lock: one JSON object, `strata-compact.lock`, at the bucket root.
+/// The compactor's singleton lock: one JSON object, `strata-compact.lock`, at the bucket root,
+/// changed only by compare-and-swap.
 ///
-/// Acquiring is a create-only-if-absent write (`If-None-Match: *` on S3, `link(2)` on the
-/// filesystem bucket), so of two compactors starting at once exactly one gets it. The holder
-/// renews `expires` every TTL/3; a lock whose `expires` has passed belongs to a dead holder
-/// and is taken over. Takeover of one dead holder's lock is itself decided by a
-/// create-only-if-absent write of `strata-compact.lock.takeover-<owner>`, so two compactors
-/// finding the same dead lock cannot both take it. Before every destructive step (upload,
-/// deletion mark, deletion) the holder re-reads the lock and stops if it is no longer its own.
+/// Creating it is a create-if-absent write (`If-None-Match: *`); every later change —
+/// renewal, takeover of an expired or unreadable lock, release — replaces exactly the version
+/// that was read (`If-Match: <ETag>`; a `flock`-guarded compare and rename on the filesystem
+/// bucket). Of several contenders exactly one write lands; there is no intermediate object
+/// whose writer could die and wedge the bucket. A write whose answer is lost is recognised
+/// by reading the object back and finding the write's own nonce. Release marks the object
+/// `released` instead of deleting it, so it never removes a lock someone else just took.
+/// Before every destructive step the holder re-reads the lock and stops unless it is still
+/// its own and unexpired.
 public final class CompactorLock: Sendable {
     public static let key = "strata-compact.lock"
-    static let takeoverPrefix = key + ".takeover-"
-
-    /// What the lock object says.
-    public struct Holder: Sendable, Equatable {
-        public var owner: String
-        public var host: String
-        public var pid: Int
-        public var acquiredMs: Int64
-        public var expiresMs: Int64
-
-        var encoded: [UInt8] {
-            let o: [JSONMember] = [
-                JSONMember("owner", .string(owner)), JSONMember("host", .string(host)), JSONMember("pid", .int(Int64(pid))),
-                JSONMember("acquired", .string(formatRFC3339(acquiredMs))), JSONMember("expires", .string(formatRFC3339(expiresMs))),
-                JSONMember("version", .string(StrataVersion.version)),
-            ]
-            return Array((JSONValue.object(o).serialized(indent: "\t") + "\n").utf8)
-        }
-
-        init(owner: String, host: String, pid: Int, acquiredMs: Int64, expiresMs: Int64) {
-            self.owner = owner
-            self.host = host
-            self.pid = pid
-            self.acquiredMs = acquiredMs
-            self.expiresMs = expiresMs
-        }
-
-        init?(json bytes: [UInt8]) {
-            guard let v = try? JSONValue(parsing: bytes), let owner = v["owner"]?.stringValue,
-                  let exp = v["expires"]?.stringValue.flatMap(parseRFC3339) else { return nil }
-            self.init(owner: owner, host: v["host"]?.stringValue ?? "?", pid: Int(v["pid"]?.int64Value ?? 0),
-                      acquiredMs: v["acquired"]?.stringValue.flatMap(parseRFC3339) ?? 0, expiresMs: exp)
-        }
-    }
+    /// Takeover claims written by Strata versions before compare-and-swap; the holder removes them.
+    static let legacyClaimPrefix = key + ".takeover-"
+    /// Scratch objects of the conditional-write check, one per process.
+    static let checkPrefix = key + ".cas-check-"
 
     let bucket: any Bucket
     /// Fresh per process, so a restarted compactor never mistakes its predecessor's lock for its own.
     public let owner: String
     public let ttl: Duration
     private let clock: @Sendable () -> Int64
+    private let metrics: CompactorMetrics?
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    private struct State {
+        var checkedConditionalWrites = false
+        /// Warnings already logged, by holder and kind: one per dead holder, not one per poll.
+        var warned: Set<String> = []
+        /// The lock version seen last and since when (monotonic): a version unchanged for
+        /// longer than its holder's TTL belongs to a dead holder, whatever the clocks say.
+        var lastSeen: (etag: String, since: ContinuousClock.Instant)?
+    }
 
     public init(bucket: any Bucket, ttl: Duration = .seconds(300), owner: String = UUID().uuidString,
+                metrics: CompactorMetrics? = nil, logger: Logger = Logger(label: "compact.lock"),
                 clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
         self.bucket = bucket
         self.ttl = ttl
         self.owner = owner
+        self.metrics = metrics
+        self.logger = logger
         self.clock = clock
     }
 
-    private var ttlMs: Int64 { ttl.components.seconds * 1000 + ttl.components.attoseconds / 1_000_000_000_000_000 }
+    var ttlMs: Int64 { ttl.components.seconds * 1000 + ttl.components.attoseconds / 1_000_000_000_000_000 }
 
     private func fresh(acquiredMs: Int64? = nil) -> Holder {
         let now = clock()
-        return Holder(owner: owner, host: ProcessInfo.processInfo.hostName, pid: Int(getpid()),
-                      acquiredMs: acquiredMs ?? now, expiresMs: now + ttlMs)
+        return Holder(owner: owner, host: ProcessInfo.processInfo.hostName, pid: Int(getpid()), acquiredMs: acquiredMs ?? now,
+                      renewedMs: now, expiresMs: now + ttlMs, nonce: UUID().uuidString)
     }
 
-    /// The current lock object; nil when there is none. An unreadable object counts as a
-    /// holder that expired at time 0 (so it is taken over, not obeyed forever).
+    /// The current holder; nil when the bucket is free (no object, or a released one). An
+    /// unreadable object counts as a holder that expired at time 0 (taken over, not obeyed).
     public func current() async throws -> Holder? {
+        guard let seen = try await observe() else { return nil }
+        guard let h = seen.holder else { return Holder(owner: "unreadable", host: "?", pid: 0, acquiredMs: 0, expiresMs: 0) }
+        return h.released ? nil : h
+    }
+
+    func observe() async throws -> Observed? {
         do {
-            let bytes = try await bucket.getBytes(Self.key)
-            if let h = Holder(json: bytes) { return h }
-            // Named by its write time, so each unreadable object gets its own takeover claim.
-            let written = (try? await bucket.attributes(Self.key)).map { Int64($0.lastModified.timeIntervalSince1970 * 1000) } ?? 0
-            return Holder(owner: "unreadable-\(written)", host: "?", pid: 0, acquiredMs: 0, expiresMs: 0)
+            let v = try await bucket.getVersioned(Self.key)
+            return Observed(etag: v.etag, holder: Holder(json: v.bytes), bytes: v.bytes)
         } catch let e as BucketError where e.isNotFound {
             return nil
         }
     }
 
-    /// Takes the lock or throws `.held` naming the live holder.
+    /// Takes the lock or throws `.held` naming the live holder; then removes leftovers.
     public func acquire() async throws {
-        if try await bucket.putIfAbsent(Self.key, body: .bytes(fresh().encoded)) { return }
-        guard let holder = try await current() else {
-            // Released between our write and our read: one more try, then report.
-            if try await bucket.putIfAbsent(Self.key, body: .bytes(fresh().encoded)) { return }
-            throw CompactorLockError.held(by: try await current() ?? Holder(owner: "?", host: "?", pid: 0, acquiredMs: 0, expiresMs: 0))
-        }
-        guard holder.expiresMs < clock() else { throw CompactorLockError.held(by: holder) }
-        // A dead holder: exactly one contender wins the right to remove its lock.
-        let claim = Self.takeoverPrefix + fileSafeName(holder.owner)
-        guard try await bucket.putIfAbsent(claim, body: .bytes(fresh().encoded)) else {
-            throw CompactorLockError.held(by: try await current() ?? holder)
-        }
-        if try await current() == holder { try await bucket.deleteIfExists(Self.key) }
-        guard try await bucket.putIfAbsent(Self.key, body: .bytes(fresh().encoded)) else {
-            throw CompactorLockError.held(by: try await current() ?? holder)
-        }
+        try await take()
+        await removeLeftovers()
     }
 
-    /// Waits until the lock is ours, polling every `interval` or at the holder's expiry if sooner.
-    public func acquire(waiting interval: Duration, onWait: (Holder) -> Void = { _ in }) async throws {
+    private func take() async throws {
+        try await checkConditionalWrites()
+        // A lost race is decided again from a fresh read: the winner is then a live holder.
+        for _ in 0..<3 {
+            let seen = try await observe()
+            if let seen, let h = seen.holder, !h.released {
+                if h.owner == owner {
+                    // Ours already: an earlier attempt landed but its answer was lost.
+                    if try await commit(fresh(acquiredMs: h.acquiredMs), replacing: seen.etag, takeover: false) { return }
+                    continue
+                }
+                guard isDead(h, etag: seen.etag) else { throw CompactorLockError.held(by: h) }
+            } else if let seen, seen.holder == nil {
+                logger.warning("the bucket lock object is not a lock; treating it as expired and taking it over",
+                               metadata: ["key": "\(Self.key)", "found": "\(seen.garbageSummary)", "etag": "\(seen.etag)"])
+            }
+            let takeover = seen.map { $0.holder?.released != true } ?? false
+            if try await commit(fresh(), replacing: seen?.etag, takeover: takeover) { return }
+        }
+        throw CompactorLockError.held(by: try await current() ?? Holder(owner: "?", host: "?", pid: 0, acquiredMs: 0, expiresMs: 0))
+    }
+
+    /// Waits until the lock is ours, polling every `interval` or at the holder's expiry if
+    /// sooner. Object store failures are reported to `onError` and waited out.
+    public func acquire(waiting interval: Duration, onWait: (Holder) -> Void = { _ in },
+                        onError: (any Error) -> Void = { _ in }) async throws {
         while true {
-            let holder: Holder
-            do { return try await acquire() } catch CompactorLockError.held(let h) { holder = h }
-            onWait(holder)
-            let untilExpiry = Duration.milliseconds(max(100, holder.expiresMs - clock() + 100))
-            try await Task.sleep(for: min(interval, untilExpiry))
+            var pause = interval
+            do {
+                return try await acquire()
+            } catch CompactorLockError.held(let h) {
+                onWait(h)
+                pause = min(interval, .milliseconds(max(100, h.expiresMs - clock() + 100)))
+            } catch let e as CompactorLockError {
+                throw e
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                onError(error)
+            }
+            try await Task.sleep(for: pause)
         }
     }
 
-    /// Throws `.lost` unless the lock object is still ours.
+    /// Throws unless the lock object is still ours and unexpired.
     public func verify() async throws {
         let h = try await current()
-        guard h?.owner == owner else { throw CompactorLockError.lost(now: h) }
+        guard let h, h.owner == owner else { throw CompactorLockError.lost(now: h) }
+        guard h.expiresMs > clock() else { throw CompactorLockError.expired(atMs: h.expiresMs) }
     }
 
-    /// Pushes `expires` one TTL ahead (after checking the lock is still ours).
+    /// Pushes `expires` one TTL ahead, replacing exactly the version we hold.
     public func renew() async throws {
-        guard let h = try await current(), h.owner == owner else { throw CompactorLockError.lost(now: try await current()) }
-        try await bucket.put(Self.key, bytes: fresh(acquiredMs: h.acquiredMs).encoded)
+        guard let seen = try await observe(), let h = seen.holder, h.owner == owner, !h.released else {
+            metrics?.lockHeld.record(0)
+            throw CompactorLockError.lost(now: try await current())
+        }
+        guard try await commit(fresh(acquiredMs: h.acquiredMs), replacing: seen.etag, takeover: false) else {
+            metrics?.lockHeld.record(0)
+            throw CompactorLockError.lost(now: try await current())
+        }
     }
 
     /// Renews every TTL/3 until cancelled; returns (by throwing `.lost`) only when the lock
@@ -158,39 +185,109 @@ public final class CompactorLock: Sendable {
         }
     }
 
-    /// Deletes the lock if it is ours, and takeover claims older than a day.
+    /// Marks the lock released if it is ours (the bucket is free at once, no TTL to wait).
     public func release() async throws {
-        if try await current()?.owner == owner { try await bucket.deleteIfExists(Self.key) }
-        let dayAgo = Date(timeIntervalSince1970: Double(clock()) / 1000 - 86400)
-        for name in try await bucket.list() where name.hasPrefix(Self.takeoverPrefix) {
-            if let a = try? await bucket.attributes(name), a.lastModified < dayAgo { try await bucket.deleteIfExists(name) }
-        }
-    }
-}
-
-/// `s` with everything but letters, digits, `-`, `_` and `=` replaced by `_`: usable as a
-/// file or object name (group keys as scratch directories, lock owners in takeover claims).
-func fileSafeName(_ s: String) -> String {
-    String(s.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "=" ? $0 : "_" })
-}
-
-/// An exclusive `flock(2)` on `<data-dir>/strata-compact.lock`: two compactors on one machine
-/// must not share a scratch directory, whatever bucket they point at. Released by the
-/// kernel when the process dies.
-public final class DataDirLock: Sendable {
-    public static let fileName = "strata-compact.lock"
-    private let fd: Int32
-
-    public init(dataDir: String) throws {
-        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
-        let path = dataDir + "/" + Self.fileName
-        fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ConfigError("cannot open \(path): \(String(cString: strerror(errno)))") }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            close(fd)
-            throw CompactorLockError.dataDirInUse(dataDir)
-        }
+        defer { metrics?.lockHeld.record(0) }
+        guard let seen = try await observe(), let h = seen.holder, h.owner == owner, !h.released else { return }
+        var done = fresh(acquiredMs: h.acquiredMs)
+        done.released = true
+        done.expiresMs = done.renewedMs
+        // False: someone took an expired lock of ours meanwhile; theirs now, not ours to release.
+        _ = try await commit(done, replacing: seen.etag, takeover: false)
     }
 
-    deinit { close(fd) }
+    /// Writes `new` if the lock object is still version `etag` (nil: absent). True when our
+    /// write is the one in the bucket, also when its answer was lost (found by its nonce).
+    /// A failure that leaves the outcome unknown and the object not ours is rethrown.
+    private func commit(_ new: Holder, replacing etag: String?, takeover: Bool) async throws -> Bool {
+        var failure: (any Error)?
+        do {
+            let wrote = if let etag {
+                try await bucket.putIfMatch(Self.key, body: new.encoded, etag: etag)
+            } else {
+                try await bucket.putIfAbsent(Self.key, body: .bytes(new.encoded))
+            }
+            if wrote { return committed(new, takeover: takeover) }
+        } catch BucketError.unsupported(let op, _, let message) {
+            throw CompactorLockError.conditionalWritesUnsupported(bucket: bucket.location, detail: "\(op): \(message)")
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            failure = error
+        }
+        // A retry of a write that landed sees 412; a dropped answer says nothing. Read back.
+        do {
+            if try await observe()?.holder?.nonce == new.nonce { return committed(new, takeover: takeover) }
+        } catch {
+            throw failure ?? error
+        }
+        if let failure { throw failure }
+        return false
+    }
+
+    private func committed(_ h: Holder, takeover: Bool) -> Bool {
+        metrics?.lockHeld.record(h.released ? 0 : 1)
+        metrics?.lockExpiry.record(Double(h.expiresMs) / 1000)
+        if takeover { metrics?.lockTakeovers.increment() }
+        return true
+    }
+
+    /// Whether `h` (not ours, not released) belongs to a dead holder: its `expires` has
+    /// passed by our clock, or this version has stayed unchanged for longer than the
+    /// holder's TTL while we watched (a live holder renews every third of it) — which also
+    /// frees the lock of a dead holder whose clock ran ahead. Warns about what looks wrong.
+    private func isDead(_ h: Holder, etag: String) -> Bool {
+        let now = clock()
+        metrics?.lockExpiry.record(Double(h.expiresMs) / 1000)
+        let holderTTL = h.ttlMs > 0 ? h.ttlMs : ttlMs
+        let unchanged = state.withLock { s -> Duration in
+            let t = ContinuousClock.now
+            if let last = s.lastSeen, last.etag == etag { return t - last.since }
+            s.lastSeen = (etag, t)
+            return .zero
+        }
+        if h.renewedMs > now + ttlMs / 3 {
+            warnOnce(h, "clock", "the lock holder's clock is ahead of ours; compactor clocks must agree to well within a third of --lock.ttl",
+                     ["ahead_by": "\(formatDuration(h.renewedMs - now))"])
+        }
+        if now - h.expiresMs > holderTTL {
+            warnOnce(h, "overdue", "the bucket lock has been expired for longer than its TTL without being taken over; taking it over",
+                     ["expired_for": "\(formatDuration(now - h.expiresMs))"])
+        }
+        return h.expiresMs < now || unchanged > .milliseconds(holderTTL + ttlMs / 10)
+    }
+
+    private func warnOnce(_ h: Holder, _ kind: String, _ message: Logger.Message, _ extra: Logger.Metadata) {
+        guard state.withLock({ $0.warned.insert(h.owner + "/" + kind).inserted }) else { return }
+        logger.warning(message, metadata: extra.merging([
+            "holder": "\(h.owner)", "host": "\(h.host)", "pid": "\(h.pid)", "expires": "\(formatRFC3339(h.expiresMs))",
+        ]) { a, _ in a })
+    }
+
+    /// Once per process: refuse to lock a bucket whose store ignores or rejects conditional writes.
+    private func checkConditionalWrites() async throws {
+        if state.withLock({ $0.checkedConditionalWrites }) { return }
+        do {
+            try await bucket.checkConditionalWrites(scratchKey: Self.checkPrefix + owner)
+        } catch BucketError.unsupported(let op, _, let message) {
+            throw CompactorLockError.conditionalWritesUnsupported(bucket: bucket.location, detail: "\(op): \(message)")
+        }
+        state.withLock { $0.checkedConditionalWrites = true }
+    }
+
+    /// Removes, while we hold the lock, takeover claims of Strata versions before
+    /// compare-and-swap (nothing else ever would) and scratch objects of conditional-write
+    /// checks whose process died mid-check. Best effort: a failure is retried next time.
+    public func removeLeftovers() async {
+        let hourAgo = Date(timeIntervalSince1970: Double(clock()) / 1000 - 3600)
+        do {
+            for name in try await bucket.list() where name.hasPrefix(Self.legacyClaimPrefix) || name.hasPrefix(Self.checkPrefix) {
+                if name.hasPrefix(Self.checkPrefix), (try? await bucket.attributes(name))?.lastModified ?? .distantPast > hourAgo { continue }
+                try await bucket.deleteIfExists(name)
+                logger.info("removed a leftover lock object", metadata: ["key": "\(name)"])
+            }
+        } catch {
+            logger.warning("cannot remove leftover lock objects; tried again at the next acquisition", metadata: ["err": "\(error)"])
+        }
+    }
 }

@@ -26,6 +26,12 @@ public struct CompactorMetrics: Sendable {
     public let lastSuccessfulPass: Gauge
     /// 1 while this process holds the bucket lock.
     public let lockHeld: Gauge
+    /// When the bucket lock expires unless renewed, as this process last saw it: its own
+    /// lock while holding it, the holder's while waiting. Far in the past while waiting
+    /// means a dead holder that nobody takes over.
+    public let lockExpiry: Gauge
+    /// Locks of dead holders (expired or unreadable) this process took over.
+    public let lockTakeovers: Counter
 
     public init(factory: MetricsFactory = MetricsSystem.factory) {
         func c(_ label: String) -> Counter { Counter(label: label, factory: factory) }
@@ -49,5 +55,7 @@ public struct CompactorMetrics: Sendable {
         passFailures = c("strata_compact_iteration_failures_total")
         lastSuccessfulPass = g("strata_compact_last_successful_run_timestamp_seconds")
         lockHeld = g("strata_compact_lock_held")
+        lockExpiry = g("strata_compact_lock_expiry_timestamp_seconds")
+        lockTakeovers = c("strata_compact_lock_takeovers_total")
     }
 }

@@ -96,23 +96,24 @@ public struct CompactorService: Sendable {
 
     private func work(_ state: ReadyState) async throws -> Outcome {
         let metrics = CompactorMetrics()
-        let lock = CompactorLock(bucket: bucket, ttl: options.lockTTL)
+        let lock = CompactorLock(bucket: bucket, ttl: options.lockTTL, metrics: metrics, logger: logger)
         do {
             if options.lockWait {
-                try await lock.acquire(waiting: options.lockPollInterval) { h in
+                try await lock.acquire(waiting: options.lockPollInterval, onWait: { h in
                     logger.info("waiting for the bucket lock", metadata: ["holder": "\(h.owner)", "host": "\(h.host)", "pid": "\(h.pid)",
                                                                           "expires": "\(formatRFC3339(h.expiresMs))"])
-                }
+                }, onError: { logger.warning("cannot read or write the bucket lock; still waiting", metadata: ["err": "\($0)"]) })
             } else {
                 try await lock.acquire()
             }
         } catch let e as CompactorLockError {
             logger.error("\(e)")
+            // Not "someone else holds it" (exit 3, nothing to do): the job cannot run here at all.
+            if case .conditionalWritesUnsupported = e { throw e }
             return .locked(e.description)
         } catch is CancellationError {
             return .stopped
         }
-        metrics.lockHeld.record(1)
         logger.info("acquired the bucket lock", metadata: ["key": "\(CompactorLock.key)", "owner": "\(lock.owner)"])
         await state.setReady()
         let compactor = Compactor(bucket: bucket, config: config, lock: lock, metrics: metrics, logger: logger)
@@ -131,12 +132,10 @@ public struct CompactorService: Sendable {
                 return .stopped
             }
         } catch {
-            metrics.lockHeld.record(0)
             try? await lock.release()
             if error is CancellationError { return .stopped }
             throw error
         }
-        metrics.lockHeld.record(0)
         do { try await lock.release() } catch { logger.warning("cannot release the bucket lock; it expires by itself", metadata: ["err": "\(error)"]) }
         return result
     }

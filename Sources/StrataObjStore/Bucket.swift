@@ -4,10 +4,29 @@ import Foundation
 public struct ObjectAttributes: Sendable, Equatable {
     public var size: Int64
     public var lastModified: Date
+    /// The version tag `putIfMatch` compares against, when the backend knows it without
+    /// reading the object (S3 `HEAD`). nil on the filesystem bucket, whose ETag is a hash of
+    /// the content: use `getVersioned` there.
+    public var etag: String?
 
-    public init(size: Int64, lastModified: Date) {
+    public init(size: Int64, lastModified: Date, etag: String? = nil) {
         self.size = size
         self.lastModified = lastModified
+        self.etag = etag
+    }
+}
+
+/// A whole (small) object and the ETag of exactly that version, for read-modify-write
+/// with `putIfMatch`.
+public struct VersionedObject: Sendable, Equatable {
+    public var bytes: [UInt8]
+    /// Opaque; compare only for equality. S3's own ETag (a quoted MD5 for single-part
+    /// uploads); on the filesystem bucket the quoted MD5 of the content, the same value.
+    public var etag: String
+
+    public init(bytes: [UInt8], etag: String) {
+        self.bytes = bytes
+        self.etag = etag
     }
 }
 
@@ -29,6 +48,10 @@ public protocol Bucket: Sendable {
     /// A short name for logs and metrics labels (`FILESYSTEM`, `S3`).
     var kind: String { get }
 
+    /// Which bucket this is, for messages an operator acts on: `S3 bucket "b" at host:port`,
+    /// `filesystem bucket /dir`. Wrappers forward it; `kind` by default.
+    var location: String { get }
+
     /// Streams the object. Not-found is thrown by this call, before any chunk is read,
     /// so callers can branch on it early (like minio opening the request on `Get`).
     func get(_ key: String) async throws -> ObjectStream
@@ -43,6 +66,16 @@ public protocol Bucket: Sendable {
     /// Creates the object only if it does not exist; returns false when it already exists.
     /// Used for locks (the compactor's), so it is atomic on every implementation.
     func putIfAbsent(_ key: String, body: PutBody) async throws -> Bool
+
+    /// Reads a whole small object together with its ETag, both of one version.
+    func getVersioned(_ key: String) async throws -> VersionedObject
+
+    /// Replaces the object only if its current ETag is `etag` (compare-and-swap; S3
+    /// `If-Match`). Returns false when the object changed or is gone. Throws
+    /// `.unsupported` when the store refuses conditional writes. Like `putIfAbsent`, a
+    /// retried request whose first attempt landed answers false: callers that must know
+    /// put something unique in the body and read it back.
+    func putIfMatch(_ key: String, body: [UInt8], etag: String) async throws -> Bool
 
     /// Deletes the object. Deleting a missing object is not an error on S3; the filesystem
     /// bucket reports `.notFound` like Thanos does, so callers that don't care use `deleteIfExists`.
@@ -65,6 +98,8 @@ public protocol Bucket: Sendable {
 }
 
 extension Bucket {
+    public var location: String { kind }
+
     /// Nothing to release by default (the filesystem bucket holds no open resources).
     public func close() async throws {}
 

@@ -20,6 +20,11 @@ public enum BucketError: Error, Sendable, Equatable, CustomStringConvertible {
     case transport(operation: String, key: String, message: String)
     /// The bucket cannot be used as configured.
     case configuration(String)
+    /// The endpoint cannot be reached at all (connection refused, unknown host): a
+    /// configuration mistake or an outage, worth a clear message rather than long retries.
+    case unreachable(endpoint: String, bucket: String, operation: String, cause: String)
+    /// The store does not implement what was asked (S3 `501 NotImplemented`, e.g. `If-Match`).
+    case unsupported(operation: String, key: String, message: String)
 
     public var description: String {
         switch self {
@@ -35,6 +40,10 @@ public enum BucketError: Error, Sendable, Equatable, CustomStringConvertible {
             let what = k.isEmpty ? op : "\(op) \(k)"
             return "\(what): \(m)"
         case .configuration(let m): return "object storage configuration: \(m)"
+        case .unreachable(let e, let b, let op, let c):
+            return "cannot reach object storage at \(e) (bucket \(b), \(op)): \(c)"
+        case .unsupported(let op, let k, let m):
+            return "\(op) \(k): not supported by this object store\(m.isEmpty ? "" : ": \(m)")"
         }
     }
 

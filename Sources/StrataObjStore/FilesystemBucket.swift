@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -8,9 +9,15 @@ import Glibc
 /// Writes go to a temporary file in the target directory and are renamed into place, so a
 /// reader never sees a half-written object (the store gateway may read while the sidecar
 /// uploads). `putIfAbsent` uses `link(2)`, which fails atomically when the name exists.
+/// `putIfMatch` compares and renames while holding a `flock(2)` on the object's directory;
+/// every other write of a name in that directory (rename, link, unlink) takes the same lock,
+/// so the compare-and-swap is atomic against all of them. The kernel drops the lock when its
+/// holder dies: a crashed writer never wedges a key, and no lock file is left behind.
+/// ETags are the quoted MD5 of the content, as S3 computes them for single-part uploads.
 /// File I/O is blocking and chunked (1 MiB); objects are never read whole unless asked.
 public struct FilesystemBucket: Bucket {
     public let kind = "FILESYSTEM"
+    public var location: String { "filesystem bucket \(directory)" }
     /// Absolute root directory, without a trailing `/`.
     public let directory: String
 
@@ -57,10 +64,12 @@ public struct FilesystemBucket: Bucket {
     public func put(_ key: String, body: PutBody) async throws {
         let p = try path(key)
         let tmp = try writeTemp(for: p, body: body)
-        if rename(tmp, p) != 0 {
-            let e = errno
-            unlink(tmp)
-            throw Posix.ioError("rename", p, e)
+        try Posix.withDirectoryLock(Posix.parent(of: p)) {
+            if rename(tmp, p) != 0 {
+                let e = errno
+                unlink(tmp)
+                throw Posix.ioError("rename", p, e)
+            }
         }
     }
 
@@ -68,10 +77,53 @@ public struct FilesystemBucket: Bucket {
         let p = try path(key)
         let tmp = try writeTemp(for: p, body: body)
         defer { unlink(tmp) }
-        if link(tmp, p) == 0 { return true }
-        let e = errno
-        if e == EEXIST { return false }
-        throw Posix.ioError("link", p, e)
+        return try Posix.withDirectoryLock(Posix.parent(of: p)) {
+            if link(tmp, p) == 0 { return true }
+            let e = errno
+            if e == EEXIST { return false }
+            throw Posix.ioError("link", p, e)
+        }
+    }
+
+    public func getVersioned(_ key: String) async throws -> VersionedObject {
+        guard let v = try Self.readVersioned(try path(key)) else { throw BucketError.notFound(key) }
+        return v
+    }
+
+    public func putIfMatch(_ key: String, body: [UInt8], etag: String) async throws -> Bool {
+        let p = try path(key)
+        let tmp = try writeTemp(for: p, body: .bytes(body))
+        var renamed = false
+        defer { if !renamed { unlink(tmp) } }
+        return try Posix.withDirectoryLock(Posix.parent(of: p)) {
+            guard let current = try Self.readVersioned(p), current.etag == etag else { return false }
+            guard rename(tmp, p) == 0 else { throw Posix.ioError("rename", p) }
+            renamed = true
+            return true
+        }
+    }
+
+    /// The content of the file at `p` and its ETag; nil when there is no such file. One open
+    /// file descriptor, so a concurrent replacement (a rename) cannot mix two versions.
+    static func readVersioned(_ p: String) throws -> VersionedObject? {
+        guard let fd = try Posix.openForReading(p) else { return nil }
+        defer { _ = Glibc.close(fd) }
+        var bytes = [UInt8](repeating: 0, count: Int(try Posix.size(fd: fd, path: p)))
+        var off = 0
+        while off < bytes.count {
+            let n = try bytes.withUnsafeMutableBytes {
+                try Posix.pread(fd: fd, into: UnsafeMutableRawBufferPointer(rebasing: $0[off...]), offset: Int64(off), path: p)
+            }
+            if n == 0 { break }
+            off += n
+        }
+        bytes.removeSubrange(off...)
+        return VersionedObject(bytes: bytes, etag: etag(of: bytes))
+    }
+
+    /// `"<hex MD5>"`, S3's ETag of a single-part upload.
+    static func etag(of bytes: [UInt8]) -> String {
+        "\"" + Insecure.MD5.hash(data: bytes).map { String(format: "%02x", $0) }.joined() + "\""
     }
 
     /// Writes `body` to a fresh temporary file next to `finalPath` and fsyncs it.
@@ -113,9 +165,11 @@ public struct FilesystemBucket: Bucket {
     public func delete(_ key: String) async throws {
         let p = try path(key)
         guard let st = try Posix.lstatIfExists(p), !Posix.isDirectory(st) else { throw BucketError.notFound(key) }
-        if unlink(p) != 0 {
-            if errno == ENOENT { throw BucketError.notFound(key) }
-            throw Posix.ioError("delete", p)
+        try Posix.withDirectoryLock(Posix.parent(of: p)) {
+            if unlink(p) != 0 {
+                if errno == ENOENT { throw BucketError.notFound(key) }
+                throw Posix.ioError("delete", p)
+            }
         }
         // Remove now-empty parents up to (not including) the root, as Thanos does, so that
         // deleted blocks do not leave empty directories that listings would have to skip.

@@ -10,7 +10,7 @@ import Metrics
 /// A missing object is not a failure (callers probe for optional objects all the time), and
 /// for `get` the time to the first byte is measured, as reads are streamed by the caller.
 public struct InstrumentedBucket: Bucket {
-    public static let operations = ["get", "get_range", "upload", "upload_if_absent", "delete", "exists", "attributes", "iter"]
+    public static let operations = ["get", "get_range", "upload", "upload_if_absent", "upload_if_match", "get_versioned", "delete", "exists", "attributes", "iter"]
 
     public let base: any Bucket
     private let counters: [String: Counter]
@@ -18,6 +18,7 @@ public struct InstrumentedBucket: Bucket {
     private let timers: [String: Timer]
 
     public var kind: String { base.kind }
+    public var location: String { base.location }
 
     /// - Parameter factory: the metrics backend; the process-wide one by default. Tests pass
     ///   their own so that they need not bootstrap global state.
@@ -65,6 +66,14 @@ public struct InstrumentedBucket: Bucket {
 
     public func putIfAbsent(_ key: String, body: PutBody) async throws -> Bool {
         try await measure("upload_if_absent") { try await base.putIfAbsent(key, body: body) }
+    }
+
+    public func getVersioned(_ key: String) async throws -> VersionedObject {
+        try await measure("get_versioned") { try await base.getVersioned(key) }
+    }
+
+    public func putIfMatch(_ key: String, body: [UInt8], etag: String) async throws -> Bool {
+        try await measure("upload_if_match") { try await base.putIfMatch(key, body: body, etag: etag) }
     }
 
     public func delete(_ key: String) async throws {

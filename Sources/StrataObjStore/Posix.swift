@@ -93,4 +93,18 @@ enum Posix {
             throw ioError("read", path)
         }
     }
+
+    /// Runs `body` holding an exclusive `flock(2)` on the directory `dir` (the filesystem
+    /// bucket's compare-and-swap). The lock belongs to this open file description, so it
+    /// also excludes other tasks of this process, and the kernel drops it when the process
+    /// dies. `body` must be short: it blocks a thread.
+    static func withDirectoryLock<T>(_ dir: String, _ body: () throws -> T) throws -> T {
+        let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw ioError("open", dir) }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 {
+            if errno != EINTR { throw ioError("flock", dir) }
+        }
+        return try body()
+    }
 }

@@ -6,6 +6,7 @@ public struct PrefixedBucket: Bucket {
     public let prefix: String
 
     public var kind: String { base.kind }
+    public var location: String { "\(base.location), prefix \(prefix)/" }
 
     /// Returns `base` itself when `prefix` is empty or only slashes.
     public static func wrap(_ base: any Bucket, prefix: String) -> any Bucket {
@@ -37,6 +38,14 @@ public struct PrefixedBucket: Bucket {
 
     public func putIfAbsent(_ key: String, body: PutBody) async throws -> Bool {
         try await base.putIfAbsent(full(key), body: body)
+    }
+
+    public func getVersioned(_ key: String) async throws -> VersionedObject {
+        try await base.getVersioned(full(key))
+    }
+
+    public func putIfMatch(_ key: String, body: [UInt8], etag: String) async throws -> Bool {
+        try await base.putIfMatch(full(key), body: body, etag: etag)
     }
 
     public func delete(_ key: String) async throws {

@@ -20,9 +20,11 @@ public struct BucketCommand: ParsableCommand {
 }
 
 /// Opens the configured bucket, runs `body` on it and closes it, from a synchronous `run()`.
+/// An endpoint that cannot be reached ends the command at once with one line naming
+/// endpoint, bucket and cause (`RetryPolicy.interactive`).
 func withConfiguredBucket<T: Sendable>(_ options: ObjStoreOptions,
                                        _ body: @escaping @Sendable (any Bucket) async throws -> T) throws -> T {
-    let bucket = try options.makeBucket(logger: Logger(label: "objstore"))
+    let bucket = try options.makeBucket(retry: .interactive, logger: Logger(label: "objstore"))
     return try runBlocking {
         do {
             let r = try await body(bucket)

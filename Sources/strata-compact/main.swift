@@ -12,7 +12,7 @@ struct CompactCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "strata-compact",
         abstract: "Compacts, downsamples, applies retention to and cleans up a bucket of blocks; one pass and exit unless --wait.",
-        discussion: "Exit codes: 0 the pass completed, 1 it quarantined blocks or a job failed (see the log), 3 another compactor holds the lock.")
+        discussion: "Exit codes: 0 the pass completed, 1 it quarantined blocks or a job failed (see the log), 3 another compactor holds the lock. The bucket must support conditional writes (If-None-Match, If-Match): see docs/compact.md.")
 
     @Option(name: .customLong("data-dir"), help: "Scratch directory for blocks being compacted (emptied at every pass; flock-ed).") var dataDir = "./data"
     @Option(name: .customLong("http-address"), help: "Listen host:port for /metrics, /-/healthy, /-/ready.") var httpAddress = "0.0.0.0:10902"
@@ -28,7 +28,7 @@ struct CompactCommand: AsyncParsableCommand {
     @Option(name: .customLong("compact.concurrency"), help: "Groups compacted at once.") var concurrency = 1
     @Flag(name: .customLong("downsampling.disable"), help: "Do not downsample (5m and 1h resolutions).") var downsamplingDisabled = false
     @Flag(name: .customLong("lock.wait"), help: "Wait for another compactor's lock instead of exiting.") var lockWait = false
-    @Option(name: .customLong("lock.ttl"), help: "Lifetime of the bucket lock unless renewed (renewed every third of it).") var lockTTL = "5m"
+    @Option(name: .customLong("lock.ttl"), help: "Lifetime of the bucket lock unless renewed (renewed every third of it; at least 3s). Compactor clocks must agree to well within a third of it.") var lockTTL = "5m"
     @Option(name: .customLong("log.level"), help: "debug, info, warn or error.") var logLevel = "info"
     @Option(name: .customLong("log.format"), help: "logfmt or json.") var logFormat = "logfmt"
     @OptionGroup var objstore: ObjStoreOptions

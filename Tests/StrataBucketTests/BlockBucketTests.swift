@@ -26,6 +26,11 @@ struct RecordingBucket: Bucket {
         log.add("putIfAbsent " + key)
         return try await base.putIfAbsent(key, body: body)
     }
+    func getVersioned(_ key: String) async throws -> VersionedObject { try await base.getVersioned(key) }
+    func putIfMatch(_ key: String, body: [UInt8], etag: String) async throws -> Bool {
+        log.add("putIfMatch " + key)
+        return try await base.putIfMatch(key, body: body, etag: etag)
+    }
     func delete(_ key: String) async throws { log.add("delete " + key); try await base.delete(key) }
     func exists(_ key: String) async throws -> Bool { try await base.exists(key) }
     func attributes(_ key: String) async throws -> ObjectAttributes { try await base.attributes(key) }

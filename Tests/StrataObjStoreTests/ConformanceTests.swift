@@ -55,6 +55,7 @@ enum Conformance {
         try await pagination(b)
         try await multipart(b)
         try await putIfAbsent(b)
+        try await conditionalWrites(b)
         try await delete(b)
         try await invalidKeys(b)
         try await prefixed(b)
@@ -207,6 +208,37 @@ enum Conformance {
             return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
         }
         #expect(wins == 1)
+    }
+
+    /// Compare-and-swap with `putIfMatch` on the ETag `getVersioned` returned: a stale or
+    /// made-up ETag and a missing object refuse the write; of racing writers from one
+    /// version exactly one wins; ETags are S3's quoted MD5 on both backends.
+    static func conditionalWrites(_ b: any Bucket) async throws {
+        try await b.put("cas/k", bytes: Array("v1".utf8))
+        let v1 = try await b.getVersioned("cas/k")
+        #expect(v1.bytes == Array("v1".utf8))
+        #expect(v1.etag == "\"" + Insecure.MD5.hash(data: Array("v1".utf8)).map { String(format: "%02x", $0) }.joined() + "\"")
+        if let e = try await b.attributes("cas/k").etag { #expect(e == v1.etag) }
+        #expect(try await b.putIfMatch("cas/k", body: Array("v2".utf8), etag: "\"0123\"") == false)
+        #expect(try await b.getBytes("cas/k") == Array("v1".utf8))
+        #expect(try await b.putIfMatch("cas/k", body: Array("v2".utf8), etag: v1.etag))
+        let v2 = try await b.getVersioned("cas/k")
+        #expect(v2.bytes == Array("v2".utf8) && v2.etag != v1.etag)
+        #expect(try await b.putIfMatch("cas/k", body: Array("v3".utf8), etag: v1.etag) == false, "stale ETag")
+        #expect(try await b.putIfMatch("cas/missing", body: [1], etag: v1.etag) == false)
+        #expect(try await b.exists("cas/missing") == false)
+        await #expect(throws: BucketError.notFound("cas/missing")) { _ = try await b.getVersioned("cas/missing") }
+        let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for i in 0..<8 {
+                group.addTask { try await b.putIfMatch("cas/k", body: Array("racer \(i)".utf8), etag: v2.etag) }
+            }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(wins == 1)
+        try await b.checkConditionalWrites(scratchKey: "cas/check")
+        #expect(try await b.exists("cas/check") == false)
+        try await b.delete("cas/k")
+        #expect(try await b.list(prefix: "cas").isEmpty)
     }
 
     static func delete(_ b: any Bucket) async throws {

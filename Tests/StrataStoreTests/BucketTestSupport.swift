@@ -38,6 +38,10 @@ final class CountingBucket: Bucket {
     }
     func put(_ key: String, body: PutBody) async throws { try await base.put(key, body: body) }
     func putIfAbsent(_ key: String, body: PutBody) async throws -> Bool { try await base.putIfAbsent(key, body: body) }
+    func getVersioned(_ key: String) async throws -> VersionedObject { try await base.getVersioned(key) }
+    func putIfMatch(_ key: String, body: [UInt8], etag: String) async throws -> Bool {
+        try await base.putIfMatch(key, body: body, etag: etag)
+    }
     func delete(_ key: String) async throws { try await base.delete(key) }
     func exists(_ key: String) async throws -> Bool { try await base.exists(key) }
     func attributes(_ key: String) async throws -> ObjectAttributes {

@@ -77,3 +77,23 @@ import Testing
         #expect(r.status != 0 && r.stderr.contains("--objstore.config-file"))
     }
 }
+
+/// A typo in the endpoint must not look like a hang: `strata bucket ls` against a port
+/// where nothing listens exits non-zero within seconds, with one line naming the endpoint,
+/// the bucket and the cause.
+@Suite struct UnreachableBucketTests {
+    @Test(.timeLimit(.minutes(1))) func bucketLsFailsFastOnConnectionRefused() throws {
+        let port = try freePort()  // free, so closed: connection refused
+        let cfg = "--objstore.config={type: S3, config: {bucket: typo-bucket, endpoint: \"127.0.0.1:\(port)\", insecure: true, access_key: a, secret_key: b}}"
+        let start = Date()
+        let r = try TestEnv.run(TestEnv.strataBinary, ["bucket", "ls", cfg], timeout: 30)
+        let elapsed = Date().timeIntervalSince(start)
+        #expect(r.status != 0)
+        #expect(elapsed < 10, "took \(elapsed) s")
+        let lines = r.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(r.stderr)")
+        let line = String(lines.first ?? "")
+        #expect(line.contains("127.0.0.1:\(port)") && line.contains("typo-bucket") && line.contains("connection refused"), "\(line)")
+        #expect(r.stdout.isEmpty)
+    }
+}

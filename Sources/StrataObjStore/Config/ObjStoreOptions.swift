@@ -20,7 +20,8 @@ public struct ObjStoreOptions: ParsableArguments, Sendable {
     }
 
     /// The configured bucket, with prefix and metrics. The caller must `close()` it.
-    public func makeBucket(logger: Logger = Logger(label: "objstore")) throws -> any Bucket {
-        try BucketFactory.make(loadConfig(logger: logger), logger: logger)
+    /// Tools pass `.interactive` so that an unreachable endpoint fails in seconds.
+    public func makeBucket(retry: RetryPolicy = .default, logger: Logger = Logger(label: "objstore")) throws -> any Bucket {
+        try BucketFactory.make(loadConfig(logger: logger), retry: retry, logger: logger)
     }
 }

@@ -9,14 +9,23 @@ public struct RetryPolicy: Sendable {
     public var maxAttempts: Int
     public var initialBackoffMs: Int64
     public var maxBackoffMs: Int64
+    /// Fail at once when the endpoint cannot be reached at all (connection refused, unknown
+    /// host, connect timeout) instead of retrying: what a command-line tool wants, where a
+    /// typo in the endpoint must not look like a two-minute hang. Services keep retrying.
+    public var giveUpWhenUnreachable: Bool
 
-    public init(maxAttempts: Int = 10, initialBackoffMs: Int64 = 100, maxBackoffMs: Int64 = 10_000) {
+    public init(maxAttempts: Int = 10, initialBackoffMs: Int64 = 100, maxBackoffMs: Int64 = 10_000,
+                giveUpWhenUnreachable: Bool = false) {
         self.maxAttempts = max(1, maxAttempts)
         self.initialBackoffMs = max(0, initialBackoffMs)
         self.maxBackoffMs = max(initialBackoffMs, maxBackoffMs)
+        self.giveUpWhenUnreachable = giveUpWhenUnreachable
     }
 
+    /// Services: ride out outages.
     public static let `default` = RetryPolicy()
+    /// Command-line tools: retry what a retry can fix, report an unreachable endpoint at once.
+    public static let interactive = RetryPolicy(giveUpWhenUnreachable: true)
 
     /// Delay before attempt `attempt + 1` (attempt counts from 0): uniform in
     /// `[0, min(max, initial * 2^attempt)]` ("full jitter"), so that many clients failing

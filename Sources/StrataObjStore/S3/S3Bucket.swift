@@ -16,6 +16,7 @@ import NIOHTTP1
 /// Call `close()` before dropping the bucket: it owns an HTTP client.
 public final class S3Bucket: Bucket {
     public let kind = "S3"
+    public var location: String { "S3 bucket \"\(config.bucket)\" at \(config.endpoint)" }
     public let config: S3Config
     let retry: RetryPolicy
     let logger: Logger
@@ -57,6 +58,8 @@ public final class S3Bucket: Bucket {
         hc.timeout = .init(connect: .milliseconds(config.connectTimeoutMs), read: .milliseconds(config.responseHeaderTimeoutMs))
         hc.connectionPool = .init(idleTimeout: .milliseconds(config.idleConnTimeoutMs),
                                   concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, config.maxIdleConnsPerHost))
+        // Without this the pool re-dials a refused endpoint until the request deadline.
+        hc.connectionPool.retryConnectionEstablishment = !retry.giveUpWhenUnreachable
         hc.redirectConfiguration = .disallow
         hc.decompression = .disabled
         client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: hc)
@@ -103,24 +106,49 @@ public final class S3Bucket: Bucket {
                            accept: [200])
     }
 
-    /// `PUT` with `If-None-Match: *`. Always a single PUT (locks and markers are small); an
-    /// object larger than 5 GiB is refused. If a first attempt succeeded but its answer was
-    /// lost, the retry sees 412 and this returns false: callers that need to know use the
+    /// `PUT` with `If-None-Match: *`. If a first attempt succeeded but its answer was lost,
+    /// the retry sees 412 and this returns false: callers that need to know use the
     /// object's content (an owner id) to tell "mine" from "someone else's".
     public func putIfAbsent(_ key: String, body: PutBody) async throws -> Bool {
+        try await conditionalPut(key, body: body, condition: ("if-none-match", "*"))
+    }
+
+    /// `GET` of the whole object, keeping the answer's `ETag`.
+    public func getVersioned(_ key: String) async throws -> VersionedObject {
+        try ObjectKey.validate(key)
+        let r = try await send("get", key: key, S3Request(method: "GET", key: key), accept: [200])
+        guard let etag = r.headers.first(name: "etag"), !etag.isEmpty else {
+            throw BucketError.http(operation: "get", key: key, status: 200, code: "", message: "no ETag in GET answer")
+        }
+        return VersionedObject(bytes: r.body, etag: etag)
+    }
+
+    /// `PUT` with `If-Match: <etag>` (AWS S3 since November 2024). 412, and 404 for an object
+    /// that is gone, answer false; a store that does not implement it answers
+    /// 501 NotImplemented, thrown as `.unsupported`. A store that ignores the header writes
+    /// unconditionally: nothing here can tell, so lock users probe for it first.
+    public func putIfMatch(_ key: String, body: [UInt8], etag: String) async throws -> Bool {
+        try await conditionalPut(key, body: .bytes(body), condition: ("if-match", etag))
+    }
+
+    /// One conditional single PUT (conditional writes are not offered for multipart here:
+    /// locks and markers are small); an object larger than 5 GiB is refused.
+    private func conditionalPut(_ key: String, body: PutBody, condition: (String, String)) async throws -> Bool {
         try ObjectKey.validate(key)
         let size = try Self.size(of: body)
         guard size <= 5 << 30 else {
             throw BucketError.configuration("S3: conditional uploads are limited to 5 GiB (single PUT)")
         }
         var headers = writeHeaders()
-        headers.append(("if-none-match", "*"))
+        headers.append(condition)
         do {
             _ = try await send("upload", key: key,
                                S3Request(method: "PUT", key: key, headers: headers, body: Self.requestBody(body, offset: 0, length: size)),
                                accept: [200])
             return true
         } catch BucketError.preconditionFailed {
+            return false
+        } catch BucketError.notFound where condition.0 == "if-match" {
             return false
         }
     }
@@ -146,7 +174,7 @@ public final class S3Bucket: Bucket {
             throw BucketError.http(operation: "attributes", key: key, status: 200, code: "", message: "no Content-Length in HEAD answer")
         }
         let modified = r.headers.first(name: "last-modified").flatMap(HTTPDate.parse) ?? Date(timeIntervalSince1970: 0)
-        return ObjectAttributes(size: len, lastModified: modified)
+        return ObjectAttributes(size: len, lastModified: modified, etag: r.headers.first(name: "etag"))
     }
 
     public func iterate(prefix: String, recursive: Bool, _ body: (String) async throws -> Bool) async throws {

@@ -27,7 +27,7 @@ extension S3Bucket {
             do {
                 body = try await response.body.collect(upTo: Self.maxCollectedBody)
             } catch {
-                throw Self.transportError(op, key, error)
+                throw transportError(op, key, error)
             }
             let bytes = Array(body.readableBytesView)
             // S3 may answer 200 with an <Error> body (CompleteMultipartUpload).
@@ -62,8 +62,11 @@ extension S3Bucket {
                 if Task.isCancelled { throw CancellationError() }
                 attempt += 1
                 if attempt >= retry.maxAttempts { throw e.underlying }
-                logger.debug("retrying object storage request",
-                             metadata: ["operation": "\(op)", "key": "\(key)", "attempt": "\(attempt)", "err": "\(e.underlying)"])
+                if case .unreachable = e.underlying, retry.giveUpWhenUnreachable { throw e.underlying }
+                // At warn: a service retrying quietly for minutes looks exactly like a hang.
+                logger.warning("object storage request failed; retrying",
+                               metadata: ["endpoint": "\(config.endpoint)", "bucket": "\(config.bucket)", "operation": "\(op)",
+                                          "key": "\(key)", "attempt": "\(attempt)/\(retry.maxAttempts)", "err": "\(e.underlying)"])
                 try await retry.sleep(afterAttempt: attempt - 1)
             }
         }
@@ -81,7 +84,7 @@ extension S3Bucket {
             throw e  // the body source failed (local file changed): not retryable
         } catch {
             if Task.isCancelled { throw CancellationError() }
-            throw Self.transportError(op, key, error)
+            throw transportError(op, key, error)
         }
         let status = Int(response.status.code)
         if accept.contains(status) { return response }
@@ -97,6 +100,8 @@ extension S3Bucket {
             throw BucketError.notFound(k)
         }
         if status == 412 { throw BucketError.preconditionFailed(key) }
+        // Not a passing server error: retrying cannot make the store implement it.
+        if status == 501 { throw BucketError.unsupported(operation: op, key: key, message: message.isEmpty ? code : "\(code): \(message)") }
         let err = BucketError.http(operation: op, key: key, status: status, code: code, message: message)
         if RetryPolicy.isRetryable(status: status, code: code) { throw RetryableError(underlying: err) }
         if status == 416 {
@@ -112,8 +117,13 @@ extension S3Bucket {
         .milliseconds(config.responseHeaderTimeoutMs + length * 1000 / (512 << 10))
     }
 
-    static func transportError(_ op: String, _ key: String, _ error: Error) -> RetryableError {
-        RetryableError(underlying: .transport(operation: op, key: key, message: "\(error)"))
+    /// A request that got no answer: `.unreachable` (naming endpoint and bucket) when
+    /// nothing listens at the endpoint or its name does not resolve, `.transport` otherwise.
+    func transportError(_ op: String, _ key: String, _ error: Error) -> RetryableError {
+        if let cause = Reachability.unreachableCause(error) {
+            return RetryableError(underlying: .unreachable(endpoint: config.endpoint, bucket: config.bucket, operation: op, cause: cause))
+        }
+        return RetryableError(underlying: .transport(operation: op, key: key, message: "\(error)"))
     }
 
     /// Codes for answers without a parseable body (HEAD, proxies), as minio maps them.
