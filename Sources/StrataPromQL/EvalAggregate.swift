@@ -12,8 +12,15 @@ extension Evaluator {
                 try aggregate(a, grouping, a.without, .string(label), &inp, &groupLabels)
             }
         }
+        if a.param == nil {
+            let input = try eval(a.expr).matrix
+            if let done = try aggregateColumns(a.op, grouping, without: a.without, input, keyFn) { return done }
+            return try rangeEval(matrices: [[], input], prep: keyFn) { inp in
+                try aggregate(a, grouping, a.without, .number(0), &inp, &groupLabels)
+            }
+        }
         return try rangeEval([a.param, a.expr], prep: keyFn) { inp in
-            let param: Double = a.param != nil ? (inp.vectors[0].first?.v ?? .nan) : 0
+            let param = inp.vectors[0].first?.v ?? .nan
             return try aggregate(a, grouping, a.without, .number(param), &inp, &groupLabels)
         }
     }
@@ -101,18 +108,13 @@ extension Evaluator {
             recompute = true
         }
         let keyFn = recompute ? groupingKeyFunction(grouping, without: without) : nil
-        let keepSet = Set(grouping)
-        let dropSet = Set(grouping + [metricNameLabel])
 
         var groups: [Int: Group] = [:]
         var ordered: [Group] = []
         var orderedIDs: [Int] = []
         var recomputed: [String: Int] = [:]
-        func groupLabelsOf(_ metric: Labels) -> Labels {
-            if without { return Labels(sortedPairs: metric.pairs.filter { !dropSet.contains($0.name) }) }
-            if !grouping.isEmpty { return Labels(sortedPairs: metric.pairs.filter { keepSet.contains($0.name) }) }
-            return Labels()
-        }
+        let labeler = GroupLabeler(grouping, without: without)
+        func groupLabelsOf(_ metric: Labels) -> Labels { labeler.labels(of: metric) }
         for (si, s) in vec.enumerated() {
             var metric = s.labels
             if op == .countValues { metric = metric.setting(valueLabel, s.h.map(histogramString) ?? formatGoFloat(s.v)) }
@@ -311,4 +313,22 @@ func isLegacyLabelName(_ s: String) -> Bool {
         return false
     }
     return true
+}
+
+/// The labels of an aggregation group: the `by` labels, or all but the `without` labels and
+/// the metric name.
+struct GroupLabeler {
+    let without: Bool
+    let names: Set<String>
+
+    init(_ grouping: [String], without: Bool) {
+        self.without = without
+        names = without ? Set(grouping + [metricNameLabel]) : Set(grouping)
+    }
+
+    func labels(of metric: Labels) -> Labels {
+        if without { return Labels(sortedPairs: metric.pairs.filter { !names.contains($0.name) }) }
+        if names.isEmpty { return Labels() }
+        return Labels(sortedPairs: metric.pairs.filter { names.contains($0.name) })
+    }
 }

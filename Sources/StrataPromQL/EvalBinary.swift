@@ -15,7 +15,9 @@ extension Evaluator {
             let matching = b.matching ?? VectorMatching(card: .oneToOne, matchingLabels: [], on: false, include: [])
             let sig = signatureFunction(matching)
             var cache = ResultMetricCache(compat: shared.compat)
-            return try rangeEval([b.lhs, b.rhs], prep: sig) { inp in
+            let lhs = try eval(b.lhs).matrix, rhs = try eval(b.rhs).matrix
+            if let joined = try vectorBinopColumns(b, lhs, rhs, matching, sig) { return joined }
+            return try rangeEval(matrices: [lhs, rhs], prep: sig) { inp in
                 switch b.op {
                 case .and: return vectorAnd(inp)
                 case .or: return vectorOr(inp)

@@ -387,6 +387,12 @@ final class Evaluator {
         for e in exprs {
             if let e, e.type != .string { mats.append(try eval(e).matrix) } else { mats.append([]) }
         }
+        return try rangeEval(matrices: mats, prep: prep, fn)
+    }
+
+    /// `rangeEval` over arguments already evaluated (empty for skipped ones).
+    func rangeEval(matrices mats: [[Series]], prep: ((Labels) -> String)? = nil,
+                   _ fn: (inout StepInput) throws -> [Sample]) throws -> [Series] {
         var seriesKeys: [[Int]] = []
         if let prep {
             var interned: [String: Int] = [:]
