@@ -14,6 +14,9 @@ public struct EngineOptions: Sendable {
     public var compat: PromQLCompat
     /// Experimental 3.x features enabled (`--enable-feature` names); ignored in 2.42 mode.
     public var features: PromQLFeatures
+    /// Column-wise aggregations and joins where they give the per-step path's answer
+    /// (EvalAggregateColumns, EvalBinaryColumns). Off only to compare the two paths.
+    public var columnar = true
 
     public init(maxSamples: Int = 50_000_000, timeout: Duration = .seconds(120), lookbackDelta: Int64 = 300_000,
                 noStepSubqueryInterval: @escaping @Sendable (Int64) -> Int64 = { _ in 60_000 },
@@ -92,6 +95,7 @@ public struct Engine: Sendable {
                                 deadline: deadline, noStepSubqueryInterval: options.noStepSubqueryInterval,
                                 compat: options.compat, delayNameRemoval: options.features.contains(.delayedNameRemoval))
         if options.compat == .v3_14 { shared.statsOnlySelectors = HistogramStatsDecoding.selectors(expr) }
+        shared.columnar = options.columnar
         if interval == 0 {
             let ev = Evaluator(start: start, end: start, interval: 1, shared: shared)
             var val = try ev.eval(expr)

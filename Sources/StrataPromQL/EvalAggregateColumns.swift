@@ -35,7 +35,7 @@ extension Evaluator {
         case .sum, .avg, .count, .group, .min, .max, .stddev, .stdvar: break
         default: return nil
         }
-        if input.contains(where: { !$0.histograms.isEmpty }) { return nil }
+        if !shared.columnar || input.contains(where: { !$0.histograms.isEmpty }) { return nil }
         // Groups in order of first appearance, as the per-step loop meets them.
         var ids: [String: Int] = [:]
         var groupOf = [Int](repeating: 0, count: input.count)

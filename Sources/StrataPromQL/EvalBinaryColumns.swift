@@ -15,7 +15,7 @@ extension Evaluator {
         case .and, .or, .unless, .trimUpper, .trimLower: return nil
         default: break
         }
-        if matching.fillLeft != nil || matching.fillRight != nil { return nil }
+        if !shared.columnar || matching.fillLeft != nil || matching.fillRight != nil { return nil }
         if lhs.contains(where: { !$0.histograms.isEmpty }) || rhs.contains(where: { !$0.histograms.isEmpty }) { return nil }
         // As vectorBinop: with group_right the sides trade places, values are swapped back.
         let swapped = matching.card == .oneToMany

@@ -23,6 +23,8 @@ final class EvalShared {
     var annotations = Annotations()
     /// 3.x: selectors whose histograms are read as count and sum only (HistogramStatsDecoding).
     var statsOnlySelectors = Set<Int>()
+    /// `EngineOptions.columnar`.
+    var columnar = true
 
     init(series: [Int: [StorageSeries]], maxSamples: Int, lookbackDelta: Int64, deadline: ContinuousClock.Instant,
          noStepSubqueryInterval: @escaping @Sendable (Int64) -> Int64, compat: PromQLCompat, delayNameRemoval: Bool = false) {
