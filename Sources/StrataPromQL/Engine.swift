@@ -15,7 +15,8 @@ public struct EngineOptions: Sendable {
     /// Experimental 3.x features enabled (`--enable-feature` names); ignored in 2.42 mode.
     public var features: PromQLFeatures
     /// Column-wise aggregations and joins where they give the per-step path's answer
-    /// (EvalAggregateColumns, EvalBinaryColumns). Off only to compare the two paths.
+    /// (EvalAggregateColumns, EvalBinaryColumns), and range functions spread over the cores
+    /// (EvalRangeFloats). Off only to compare with the plain per-step, one-core path.
     public var columnar = true
 
     public init(maxSamples: Int = 50_000_000, timeout: Duration = .seconds(120), lookbackDelta: Int64 = 300_000,

@@ -82,13 +82,12 @@ extension Evaluator {
         for (i, a) in c.args.enumerated() {
             scalarArgs.append(i == mi ? [] : try eval(a).matrix)
         }
-        var scalars = [Double](repeating: .nan, count: c.args.count)
         var mat: [Series] = []
-        var window: [Point] = []
-        window.reserveCapacity(16)
         let keepName = name == "last_over_time" || name == "first_over_time"
-        let checkQuantile = name == "quantile_over_time" && shared.compat == .v3_14
-        let shift = shared.windowStartShift
+        let job = FloatWindowJob(fn: fn, scalarsByStep: scalarsByStep(scalarArgs, matrixIndex: mi, count: c.args.count),
+                                 range: range, offset: offset, fixedWindow: fixedWindow, shift: shared.windowStartShift,
+                                 checkQuantile: name == "quantile_over_time" && shared.compat == .v3_14)
+        let floats = try floatWindows(input, job)
         for (si, s) in input.enumerated() {
             try shared.checkDeadline("expression evaluation")
             let labels = keepName ? s.labels : nameDropped(s.labels)
@@ -105,37 +104,8 @@ extension Evaluator {
                 }
                 continue
             }
-            var pts: [Point] = []
-            var ts = start
-            var step = 0
-            // Windows only move forward: the first sample of each is found from the last
-            // one's instead of by a search, and the columns are read without copies.
-            var lo = s.samples.firstIndex(atOrAfter: start - offset - range)
-            try s.samples.timestamps.withUnsafeBufferPointer { tb in
-                try s.samples.values.withUnsafeBufferPointer { vb in
-                    while ts <= end {
-                        for j in scalarArgs.indices where j != mi {
-                            scalars[j] = scalarArgs[j].first.map { step < $0.points.count ? $0.points[step].v : .nan } ?? .nan
-                        }
-                        let maxt = (fixedWindow ? start : ts) - offset, mint = maxt - range + shift
-                        while lo < tb.count && tb[lo] < mint { lo += 1 }
-                        window.removeAll(keepingCapacity: true)
-                        var k = lo
-                        while k < tb.count, tb[k] <= maxt {
-                            if !isStaleNaN(vb[k]) { window.append(Point(t: tb[k], v: vb[k])) }
-                            k += 1
-                        }
-                        if checkQuantile, !window.isEmpty, let q = scalars.first, q.isNaN || q < 0 || q > 1 {
-                            shared.annotations.warn(AnnotationText.invalidQuantile(q), c.argPosition(0))
-                        }
-                        if !window.isEmpty, let v = try fn(window, scalars, RangeWindow(ts: ts, range: range, offset: offset)) {
-                            pts.append(Point(t: ts, v: v))
-                        }
-                        ts += interval
-                        step += 1
-                    }
-                }
-            }
+            let (pts, badQuantiles) = try floats[si].get()
+            for q in badQuantiles { shared.annotations.warn(AnnotationText.invalidQuantile(q), c.argPosition(0)) }
             if !pts.isEmpty {
                 try shared.add(pts.count)
                 mat.append(Series(labels: labels, points: pts, dropName: dropName))

@@ -91,4 +91,21 @@ import StrataCore
         }
         #expect(checked > 100)
     }
+
+    /// Range functions over enough series × steps to be split over the cores.
+    @Test func parallelWindowsAnswerAsOneCore() async throws {
+        let q = Self.data(seed: 3)
+        var fast = EngineOptions(compat: .v3_14)
+        fast.columnar = true
+        var slow = fast
+        slow.columnar = false
+        for query in ["rate(a[5m])", "max_over_time({__name__=~\"a|b\"}[2m])", "quantile_over_time(0.5, a[3m])",
+                      "sum by (g) (increase(b[1m]))", "quantile_over_time(2, a[3m])"] {
+            let step: Int64 = 1_000
+            #expect(30 * Int(3_600_000 / step) >= Evaluator.parallelWindowThreshold)
+            let a = try await Engine(options: fast).rangeQuery(q, query, start: 0, end: 3_600_000, step: step)
+            let b = try await Engine(options: slow).rangeQuery(q, query, start: 0, end: 3_600_000, step: step)
+            #expect(Self.render(.success(a)) == Self.render(.success(b)), "\(query)")
+        }
+    }
 }
