@@ -84,9 +84,10 @@ extension Evaluator {
         }
         var mat: [Series] = []
         let keepName = name == "last_over_time" || name == "first_over_time"
-        let job = FloatWindowJob(fn: fn, scalarsByStep: scalarsByStep(scalarArgs, matrixIndex: mi, count: c.args.count),
+        let job = FloatWindowJob(fn: fn, scalarsByStep: scalarsByStep(scalarArgs, matrixIndex: mi, count: c.args.count), args: c.args.count,
                                  range: range, offset: offset, fixedWindow: fixedWindow, shift: shared.windowStartShift,
-                                 checkQuantile: name == "quantile_over_time" && shared.compat == .v3_14)
+                                 checkQuantile: name == "quantile_over_time" && shared.compat == .v3_14,
+                                 rate: shared.columnar ? DirectRate(function: name, compat: shared.compat) : nil)
         let floats = try floatWindows(input, job)
         for (si, s) in input.enumerated() {
             try shared.checkDeadline("expression evaluation")

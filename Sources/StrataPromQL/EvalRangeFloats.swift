@@ -10,13 +10,34 @@ extension Evaluator {
     /// What the loop needs, fixed for one call.
     struct FloatWindowJob: @unchecked Sendable {
         let fn: RangeFunctions.Fn
-        /// The call's arguments at each step (the range argument's slot unused).
-        let scalarsByStep: [[Double]]
+        /// The call's arguments at each step, `args` per step (the range argument's slot unused).
+        let scalarsByStep: [Double]
+        let args: Int
         let range: Int64
         let offset: Int64
         let fixedWindow: Bool
         let shift: Int64
         let checkQuantile: Bool
+        /// rate/increase/delta read straight from the columns (`directRates`), else nil.
+        var rate: DirectRate? = nil
+    }
+
+    /// rate, increase or delta, computed without copying windows or calling through the
+    /// function table; the same operations in the same order as `RangeFunctions(3)`.
+    struct DirectRate: Sendable {
+        let isCounter: Bool
+        let isRate: Bool
+        let v3: Bool
+
+        init?(function: String, compat: PromQLCompat) {
+            switch function {
+            case "rate": (isCounter, isRate) = (true, true)
+            case "increase": (isCounter, isRate) = (true, false)
+            case "delta": (isCounter, isRate) = (false, false)
+            default: return nil
+            }
+            v3 = compat == .v3_14
+        }
     }
 
     /// One series' output points and the out-of-range quantiles its windows met (3.x warns).
@@ -25,12 +46,13 @@ extension Evaluator {
     /// Below this many (series × steps) one core does it: splitting costs more than it saves.
     static let parallelWindowThreshold = 50_000
 
-    func scalarsByStep(_ scalarArgs: [[Series]], matrixIndex mi: Int, count: Int) -> [[Double]] {
-        (0..<numSteps).map { step in
-            (0..<count).map { j in
-                j == mi ? .nan : scalarArgs[j].first.map { step < $0.points.count ? $0.points[step].v : .nan } ?? .nan
-            }
+    func scalarsByStep(_ scalarArgs: [[Series]], matrixIndex mi: Int, count: Int) -> [Double] {
+        var out = [Double](repeating: .nan, count: numSteps * count)
+        for j in 0..<count where j != mi {
+            guard let s = scalarArgs[j].first else { continue }
+            for step in 0..<min(numSteps, s.points.count) { out[step * count + j] = s.points[step].v }
         }
+        return out
     }
 
     /// Results for every float series of `input` (histogram series get an empty result).
@@ -79,6 +101,10 @@ extension Evaluator {
     static func floatWindowPoints(_ s: StorageSeries, _ job: FloatWindowJob, _ grid: StepGrid,
                                   _ window: inout [Point]) throws -> (points: [Point], badQuantiles: [Double]) {
         let (start, end, interval) = (grid.start, grid.end, grid.interval)
+        // Thread-local copies: reference counting on objects shared by the workers would make
+        // every step contend for the same cache line.
+        let fn = job.fn, args = job.args
+        var scalars = [Double](repeating: .nan, count: args)
         var pts: [Point] = []
         var bad: [Double] = []
         var ts = start
@@ -86,6 +112,9 @@ extension Evaluator {
         // Windows only move forward: the first sample of each is found from the last one's
         // instead of by a search, and the columns are read without copies.
         var lo = s.samples.firstIndex(atOrAfter: start - job.offset - job.range)
+        if let rate = job.rate {
+            return (directRates(s.samples, rate, job, grid, from: lo), [])
+        }
         try s.samples.timestamps.withUnsafeBufferPointer { tb in
             try s.samples.values.withUnsafeBufferPointer { vb in
                 while ts <= end {
@@ -98,12 +127,12 @@ extension Evaluator {
                         k += 1
                     }
                     if !window.isEmpty {
-                        let scalars = job.scalarsByStep[step]
+                        for j in 0..<args { scalars[j] = job.scalarsByStep[step * args + j] }
                         if job.checkQuantile, let q = scalars.first, q.isNaN || q < 0 || q > 1,
                            !bad.contains(where: { $0 == q || ($0.isNaN && q.isNaN) }) {
                             bad.append(q)
                         }
-                        if let v = try job.fn(window, scalars, RangeWindow(ts: ts, range: job.range, offset: job.offset)) {
+                        if let v = try fn(window, scalars, RangeWindow(ts: ts, range: job.range, offset: job.offset)) {
                             pts.append(Point(t: ts, v: v))
                         }
                     }
@@ -113,6 +142,52 @@ extension Evaluator {
             }
         }
         return (pts, bad)
+    }
+}
+
+extension Evaluator {
+    /// `DirectRate` over one series: per step, the window's first and last non-stale samples
+    /// and its raw increase (last minus first, plus the value before each counter reset, in
+    /// sample order as `rawIncrease` adds them), then the release's extrapolation.
+    static func directRates(_ cols: SampleColumns, _ rate: DirectRate, _ job: FloatWindowJob, _ grid: StepGrid,
+                            from lo0: Int) -> [Point] {
+        var pts: [Point] = []
+        var lo = lo0
+        var ts = grid.start
+        cols.timestamps.withUnsafeBufferPointer { tb in
+            cols.values.withUnsafeBufferPointer { vb in
+                while ts <= grid.end {
+                    defer { ts += grid.interval }
+                    let maxt = (job.fixedWindow ? grid.start : ts) - job.offset, mint = maxt - job.range + job.shift
+                    while lo < tb.count && tb[lo] < mint { lo += 1 }
+                    var first = -1, last = -1, n = 0
+                    var k = lo
+                    while k < tb.count, tb[k] <= maxt {
+                        if !isStaleNaN(vb[k]) {
+                            if first < 0 { first = k }
+                            last = k
+                            n += 1
+                        }
+                        k += 1
+                    }
+                    if n < 2 { continue }
+                    var increase = vb[last] - vb[first]
+                    if rate.isCounter {
+                        var prev = vb[first]
+                        for j in (first + 1)...last where !isStaleNaN(vb[j]) {
+                            if vb[j] < prev { increase += prev }
+                            prev = vb[j]
+                        }
+                    }
+                    let r = RateWindow(count: n, firstT: tb[first], firstV: vb[first], lastT: tb[last], increase: increase)
+                    let w = RangeWindow(ts: ts, range: job.range, offset: job.offset)
+                    let v = rate.v3 ? RangeFunctions3.extrapolate(r, w, isCounter: rate.isCounter, isRate: rate.isRate)
+                        : RangeFunctions.extrapolate(r, w, isCounter: rate.isCounter, isRate: rate.isRate)
+                    pts.append(Point(t: ts, v: v))
+                }
+            }
+        }
+        return pts
     }
 }
 

@@ -1,3 +1,25 @@
+/// What rate, increase and delta need of a window of two or more samples: its edges, its
+/// size and its raw increase (`RangeFunctions.rawIncrease`).
+struct RateWindow {
+    let count: Int
+    let firstT: Int64
+    let firstV: Double
+    let lastT: Int64
+    let increase: Double
+
+    init(count: Int, firstT: Int64, firstV: Double, lastT: Int64, increase: Double) {
+        self.count = count
+        self.firstT = firstT
+        self.firstV = firstV
+        self.lastT = lastT
+        self.increase = increase
+    }
+
+    init(_ p: [Point], increase: Double) {
+        self.init(count: p.count, firstT: p[0].t, firstV: p[0].v, lastT: p[p.count - 1].t, increase: increase)
+    }
+}
+
 /// Functions of a range vector, evaluated per series per step over the points of the window
 /// (Prometheus's functions.go). Each returns nil when the series yields no sample.
 struct RangeWindow {
@@ -88,15 +110,20 @@ enum RangeFunctions {
     /// edges when the samples end near them (never below zero for counters).
     static func extrapolatedRate(_ p: [Point], _ w: RangeWindow, isCounter: Bool, isRate: Bool) -> Double? {
         if p.count < 2 { return nil }
+        return extrapolate(RateWindow(p, increase: rawIncrease(p, isCounter: isCounter)), w, isCounter: isCounter, isRate: isRate)
+    }
+
+    /// The 2.42 extrapolation of a window's raw increase.
+    static func extrapolate(_ r: RateWindow, _ w: RangeWindow, isCounter: Bool, isRate: Bool) -> Double {
         let rangeStart = w.ts - (w.range + w.offset)
         let rangeEnd = w.ts - w.offset
-        let result = rawIncrease(p, isCounter: isCounter)
-        var durationToStart = Double(p[0].t - rangeStart) / 1000
-        let durationToEnd = Double(rangeEnd - p[p.count - 1].t) / 1000
-        let sampledInterval = Double(p[p.count - 1].t - p[0].t) / 1000
-        let avgBetween = sampledInterval / Double(p.count - 1)
-        if isCounter && result > 0 && p[0].v >= 0 {
-            let durationToZero = sampledInterval * (p[0].v / result)
+        let result = r.increase
+        var durationToStart = Double(r.firstT - rangeStart) / 1000
+        let durationToEnd = Double(rangeEnd - r.lastT) / 1000
+        let sampledInterval = Double(r.lastT - r.firstT) / 1000
+        let avgBetween = sampledInterval / Double(r.count - 1)
+        if isCounter && result > 0 && r.firstV >= 0 {
+            let durationToZero = sampledInterval * (r.firstV / result)
             if durationToZero < durationToStart { durationToStart = durationToZero }
         }
         let threshold = avgBetween * 1.1

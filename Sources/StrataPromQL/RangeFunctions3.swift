@@ -36,18 +36,24 @@ enum RangeFunctions3 {
     /// other way round).
     static func extrapolatedRate(_ p: [Point], _ w: RangeWindow, isCounter: Bool, isRate: Bool) -> Double? {
         if p.count < 2 { return nil }
+        return extrapolate(RateWindow(p, increase: RangeFunctions.rawIncrease(p, isCounter: isCounter)), w,
+                           isCounter: isCounter, isRate: isRate)
+    }
+
+    /// The 3.x extrapolation of a window's raw increase.
+    static func extrapolate(_ r: RateWindow, _ w: RangeWindow, isCounter: Bool, isRate: Bool) -> Double {
         let rangeStart = w.ts - (w.range + w.offset)
         let rangeEnd = w.ts - w.offset
-        let result = RangeFunctions.rawIncrease(p, isCounter: isCounter)
-        var durationToStart = Double(p[0].t - rangeStart) / 1000
-        var durationToEnd = Double(rangeEnd - p[p.count - 1].t) / 1000
-        let sampledInterval = Double(p[p.count - 1].t - p[0].t) / 1000
-        let avgBetween = sampledInterval / Double(p.count - 1)
+        let result = r.increase
+        var durationToStart = Double(r.firstT - rangeStart) / 1000
+        var durationToEnd = Double(rangeEnd - r.lastT) / 1000
+        let sampledInterval = Double(r.lastT - r.firstT) / 1000
+        let avgBetween = sampledInterval / Double(r.count - 1)
         let threshold = avgBetween * 1.1
         if durationToStart >= threshold { durationToStart = avgBetween / 2 }
         if isCounter {
             var durationToZero = durationToStart
-            if result > 0 && p[0].v >= 0 { durationToZero = sampledInterval * (p[0].v / result) }
+            if result > 0 && r.firstV >= 0 { durationToZero = sampledInterval * (r.firstV / result) }
             if durationToZero < durationToStart { durationToStart = durationToZero }
         }
         if durationToEnd >= threshold { durationToEnd = avgBetween / 2 }

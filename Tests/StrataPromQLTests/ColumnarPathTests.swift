@@ -3,7 +3,7 @@ import StrataCore
 @testable import StrataPromQL
 
 /// The column-wise aggregations and joins must answer bit for bit what the per-step path
-/// answers: random series (gaps, NaN, ±Inf, huge values that overflow a sum, names that
+/// answers: random series (gaps, stale markers, NaN, ±Inf, huge values that overflow a sum, names that
 /// collide once dropped) through both, in both semantics, instant and range.
 @Suite struct ColumnarPathTests {
     struct Rng {
@@ -25,7 +25,8 @@ import StrataCore
             var t: Int64 = 0
             while t < 3_600_000 {
                 if rng.below(10) > 0 {
-                    let v = rng.below(30) == 0 ? specials[rng.below(specials.count)] : Double(rng.below(2000)) / 7 - 100
+                    var v = rng.below(30) == 0 ? specials[rng.below(specials.count)] : Double(rng.below(2000)) / 7 - 100
+                    if rng.below(50) == 0 { v = staleNaN }
                     q.append(labels, t, v)
                 }
                 t += Int64(15_000 + rng.below(4) * 5_000)
