@@ -1,5 +1,3 @@
-import Dispatch
-import Foundation
 import StrataCore
 
 /// The window loop of range-vector functions over float series. Each series' output depends
@@ -57,33 +55,13 @@ extension Evaluator {
 
     /// Results for every float series of `input` (histogram series get an empty result).
     func floatWindows(_ input: [StorageSeries], _ job: FloatWindowJob) throws -> [FloatWindowResult] {
-        let empty: FloatWindowResult = .success(([], []))
-        var results = [FloatWindowResult](repeating: empty, count: input.count)
-        let workers = ProcessInfo.processInfo.activeProcessorCount
         let grid = StepGrid(start: start, end: end, interval: interval)
-        guard shared.columnar, workers > 1, input.count >= 2 * workers, input.count * numSteps >= Self.parallelWindowThreshold else {
-            var window: [Point] = []
-            for (i, s) in input.enumerated() where s.histograms.isEmpty {
-                try shared.checkDeadline("expression evaluation")
-                results[i] = Result { try Self.floatWindowPoints(s, job, grid, &window) }
-            }
-            return results
-        }
-        let slices = min(input.count, workers * 4)
         let deadline = shared.deadline
-        results.withUnsafeMutableBufferPointer { buffer in
-            // Each slice writes its own disjoint range of the buffer.
-            let out = UncheckedSendable(buffer)
-            DispatchQueue.concurrentPerform(iterations: slices) { slice in
-                var window: [Point] = []
-                for i in (slice * input.count / slices)..<((slice + 1) * input.count / slices) where input[i].histograms.isEmpty {
-                    if ContinuousClock.now > deadline {
-                        out.value[i] = .failure(QueryError.timeout("expression evaluation"))
-                        return
-                    }
-                    out.value[i] = Result { try Self.floatWindowPoints(input[i], job, grid, &window) }
-                }
-            }
+        let results = concurrentMap(input.count, parallel: shared.columnar && input.count * numSteps >= Self.parallelWindowThreshold) { i in
+            if !input[i].histograms.isEmpty { return FloatWindowResult.success(([], [])) }
+            // Checked per series: the workers cannot reach the query's task.
+            if ContinuousClock.now > deadline { return .failure(QueryError.timeout("expression evaluation")) }
+            return Result { try Self.floatWindowPoints(input[i], job, grid) }
         }
         try shared.checkDeadline("expression evaluation")
         return results
@@ -98,8 +76,9 @@ extension Evaluator {
 
     /// Slides the window over one float series; touches no evaluator state, so it may run on
     /// any thread.
-    static func floatWindowPoints(_ s: StorageSeries, _ job: FloatWindowJob, _ grid: StepGrid,
-                                  _ window: inout [Point]) throws -> (points: [Point], badQuantiles: [Double]) {
+    static func floatWindowPoints(_ s: StorageSeries, _ job: FloatWindowJob,
+                                  _ grid: StepGrid) throws -> (points: [Point], badQuantiles: [Double]) {
+        var window: [Point] = []
         let (start, end, interval) = (grid.start, grid.end, grid.interval)
         // Thread-local copies: reference counting on objects shared by the workers would make
         // every step contend for the same cache line.
@@ -189,11 +168,4 @@ extension Evaluator {
         }
         return pts
     }
-}
-
-/// A value handed to parallel workers that the compiler cannot prove safe to share: here a
-/// buffer whose slices each worker writes alone.
-struct UncheckedSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }

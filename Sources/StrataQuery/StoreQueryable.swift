@@ -18,6 +18,8 @@ public struct StoreQueryable: Queryable {
 
     public let fanOut: FanOut
     public let options: Options
+    /// From this many chunks in one selection, decoding is spread over the cores.
+    static let parallelDecodeChunks = 2_000
 
     public init(fanOut: FanOut, options: Options) {
         self.fanOut = fanOut
@@ -42,12 +44,19 @@ public struct StoreQueryable: Queryable {
         }
         req.queryHints = qh
         let found = try await fanOut.series(req, matchers: matchers)
+        // Each series decodes on its own: spread over the cores when there is enough to do.
+        let chunks = found.reduce(0) { $0 + $1.chunks.count }
+        let decoded = concurrentMap(found.count, parallel: chunks >= Self.parallelDecodeChunks) { i in
+            Result {
+                try SeriesDecoding.decodeSeries(found[i].chunks, aggregates: aggregates, labels: found[i].labels,
+                                                minTime: hints.start, maxTime: hints.end)
+            }
+        }
         var series: [StorageSeries] = []
         series.reserveCapacity(found.count)
-        for f in found {
+        for d in decoded {
             do {
-                series.append(try SeriesDecoding.decodeSeries(f.chunks, aggregates: aggregates, labels: f.labels,
-                                                              minTime: hints.start, maxTime: hints.end))
+                series.append(try d.get())
             } catch let e as SeriesDecoding.Failure {
                 throw QueryError.storage(e.description)
             } catch let e as SeriesDecoding.Unsupported {

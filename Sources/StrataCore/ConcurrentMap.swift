@@ -1,0 +1,28 @@
+import Dispatch
+import Foundation
+
+/// `(0..<count).map(transform)`, spread over the cores in contiguous slices when `parallel`
+/// and there are enough items; the results come back in index order either way. For work
+/// that is independent per item and large (decoding a query's series, sliding windows over
+/// them): the caller decides with `parallel` whether the total is worth the hand-off.
+public func concurrentMap<T: Sendable>(_ count: Int, parallel: Bool = true, _ transform: @Sendable (Int) -> T) -> [T] {
+    let workers = ProcessInfo.processInfo.activeProcessorCount
+    guard parallel, workers > 1, count >= 2 * workers else { return (0..<count).map(transform) }
+    // A few slices per core, so one slow slice does not leave the other cores idle.
+    let slices = min(count, workers * 4)
+    var out = [T?](repeating: nil, count: count)
+    out.withUnsafeMutableBufferPointer { buffer in
+        let shared = UncheckedSendable(buffer)
+        DispatchQueue.concurrentPerform(iterations: slices) { slice in
+            for i in (slice * count / slices)..<((slice + 1) * count / slices) { shared.value[i] = transform(i) }
+        }
+    }
+    return out.map { $0! }
+}
+
+/// A value handed to parallel workers that the compiler cannot prove safe to share, e.g. a
+/// buffer whose disjoint slices the workers write.
+public struct UncheckedSendable<T>: @unchecked Sendable {
+    public let value: T
+    public init(_ value: T) { self.value = value }
+}
