@@ -131,27 +131,42 @@ extension Evaluator {
     static func directRates(_ cols: SampleColumns, _ rate: DirectRate, _ job: FloatWindowJob, _ grid: StepGrid,
                             from lo0: Int) -> [Point] {
         var pts: [Point] = []
-        var lo = lo0
+        var lo = lo0, hi = lo0
         var ts = grid.start
         cols.timestamps.withUnsafeBufferPointer { tb in
             cols.values.withUnsafeBufferPointer { vb in
+                // Without stale markers a window is the index range [lo, hi), both only moving
+                // forward, and a counter window with no reset inside needs no pass at all:
+                // `resetsUpTo` counts the resets, so only windows holding one are walked.
+                let plain = !vb.contains(where: isStaleNaN)
+                var resetsUpTo: [Int32] = []
+                if plain && rate.isCounter {
+                    resetsUpTo = [Int32](repeating: 0, count: vb.count)
+                    for i in vb.indices.dropFirst() { resetsUpTo[i] = resetsUpTo[i - 1] + (vb[i] < vb[i - 1] ? 1 : 0) }
+                }
                 while ts <= grid.end {
                     defer { ts += grid.interval }
                     let maxt = (job.fixedWindow ? grid.start : ts) - job.offset, mint = maxt - job.range + job.shift
                     while lo < tb.count && tb[lo] < mint { lo += 1 }
                     var first = -1, last = -1, n = 0
-                    var k = lo
-                    while k < tb.count, tb[k] <= maxt {
-                        if !isStaleNaN(vb[k]) {
-                            if first < 0 { first = k }
-                            last = k
-                            n += 1
+                    if plain {
+                        if hi < lo { hi = lo }
+                        while hi < tb.count && tb[hi] <= maxt { hi += 1 }
+                        (first, last, n) = (lo, hi - 1, hi - lo)
+                    } else {
+                        var k = lo
+                        while k < tb.count, tb[k] <= maxt {
+                            if !isStaleNaN(vb[k]) {
+                                if first < 0 { first = k }
+                                last = k
+                                n += 1
+                            }
+                            k += 1
                         }
-                        k += 1
                     }
                     if n < 2 { continue }
                     var increase = vb[last] - vb[first]
-                    if rate.isCounter {
+                    if rate.isCounter && (!plain || resetsUpTo[last] != resetsUpTo[first]) {
                         var prev = vb[first]
                         for j in (first + 1)...last where !isStaleNaN(vb[j]) {
                             if vb[j] < prev { increase += prev }
