@@ -13,3 +13,16 @@ public func parseByteSize(_ s: String) throws -> Int {
     if let n = Int(t), n >= 0 { return n }
     throw ConfigError("\"\(s)\" is not a size like 250MB")
 }
+
+/// A size for messages: `512 B`, `3.2 MiB`, `1.5 GiB` (powers of 1024).
+public func formatByteSize(_ n: Int) -> String {
+    let units = ["KiB", "MiB", "GiB", "TiB"]
+    if n < 1024 { return "\(n) B" }
+    var v = Double(n) / 1024
+    var u = 0
+    while v >= 1024 && u < units.count - 1 {
+        v /= 1024
+        u += 1
+    }
+    return String(format: "%.1f %@", v, units[u])
+}

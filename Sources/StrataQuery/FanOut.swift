@@ -14,10 +14,13 @@ public final class FanOut: Sendable {
         public var partialResponse: Bool
         /// Bytes of chunks and labels one request may receive; 0 is unlimited.
         public var byteBudget: Int
+        /// Bytes of series data (received and decoded) one query may hold; 0 is unlimited.
+        public var memoryBudget: Int
         public var maxConcurrentSelect: Int
-        public init(partialResponse: Bool = true, byteBudget: Int = 0, maxConcurrentSelect: Int = 4) {
+        public init(partialResponse: Bool = true, byteBudget: Int = 0, memoryBudget: Int = 0, maxConcurrentSelect: Int = 4) {
             self.partialResponse = partialResponse
             self.byteBudget = byteBudget
+            self.memoryBudget = memoryBudget
             self.maxConcurrentSelect = maxConcurrentSelect
         }
     }
@@ -41,6 +44,7 @@ public final class FanOut: Sendable {
     let selectGate: AsyncSemaphore
     let warningList = Mutex<[String]>([])
     let received = Atomic<Int>(0)
+    let decoded = Atomic<Int>(0)
 
     public init(endpoints: [EndpointStatus], options: Options) {
         self.endpoints = endpoints
@@ -53,6 +57,20 @@ public final class FanOut: Sendable {
 
     /// Bytes of series data received so far.
     public var bytesReceived: Int { received.load(ordering: .relaxed) }
+
+    /// Counts `bytes` of decoded samples against the query's memory budget.
+    func chargeDecoded(_ bytes: Int) throws {
+        let total = decoded.add(bytes, ordering: .relaxed).newValue
+        try checkMemory(received: received.load(ordering: .relaxed), decoded: total)
+    }
+
+    /// Received plus decoded bytes against `--query.max-memory-per-query`: the query fails
+    /// with what it held instead of growing the querier without bound.
+    func checkMemory(received: Int, decoded: Int) throws {
+        let limit = options.memoryBudget
+        guard limit > 0, received + decoded > limit else { return }
+        throw QueryError.execution("the query needs more than \(formatByteSize(limit)) of memory for series data (--query.max-memory-per-query): \(formatByteSize(received)) fetched, \(formatByteSize(decoded)) decoded so far; select fewer series, a shorter time range or a coarser resolution")
+    }
 
     func warn(_ w: String) { warningList.withLock { if !$0.contains(w) { $0.append(w) } } }
 
@@ -111,6 +129,7 @@ public final class FanOut: Sendable {
                     if budget > 0 && total > budget {
                         throw QueryError.execution("the query fetched more than \(budget) bytes of series data from the stores (--query.max-bytes-per-query); select fewer series or a shorter time range")
                     }
+                    try self.checkMemory(received: total, decoded: self.decoded.load(ordering: .relaxed))
                     collected.withLock { $0.append(s) }
                 case .warning(let w):
                     self.warn(w)

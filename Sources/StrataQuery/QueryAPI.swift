@@ -52,7 +52,7 @@ public final class QueryAPI: Sendable {
         let partial = try APIParams.bool(form, "partial_response", default: config.partialResponse)
         return FanOut(endpoints: await endpoints.known(),
                       options: .init(partialResponse: partial, byteBudget: config.maxBytesPerQuery,
-                                     maxConcurrentSelect: config.maxConcurrentSelect))
+                                     memoryBudget: config.maxMemoryPerQuery, maxConcurrentSelect: config.maxConcurrentSelect))
     }
 
     func dedupOptions(_ form: FormValues) throws -> StoreQueryable.Options {

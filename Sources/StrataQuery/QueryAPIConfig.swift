@@ -16,6 +16,9 @@ public struct QueryAPIConfig: Sendable {
     public var maxSamples = 50_000_000
     /// `--query.max-bytes-per-query` (0 = unlimited): series bytes one query may fetch.
     public var maxBytesPerQuery = 0
+    /// `--query.max-memory-per-query` (0 = unlimited): bytes of series data, fetched and
+    /// decoded, one query may hold.
+    public var maxMemoryPerQuery = 0
     /// `--query.lookback-delta` (5m), in ms.
     public var lookbackDelta: Int64 = 300_000
     /// `--query.auto-downsampling`: without `max_source_resolution`, use step/5.

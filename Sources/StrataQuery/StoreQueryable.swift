@@ -46,10 +46,13 @@ public struct StoreQueryable: Queryable {
         let found = try await fanOut.series(req, matchers: matchers)
         // Each series decodes on its own: spread over the cores when there is enough to do.
         let chunks = found.reduce(0) { $0 + $1.chunks.count }
+        let fanOut = self.fanOut
         let decoded = concurrentMap(found.count, parallel: chunks >= Self.parallelDecodeChunks) { i in
             Result {
-                try SeriesDecoding.decodeSeries(found[i].chunks, aggregates: aggregates, labels: found[i].labels,
-                                                minTime: hints.start, maxTime: hints.end)
+                let s = try SeriesDecoding.decodeSeries(found[i].chunks, aggregates: aggregates, labels: found[i].labels,
+                                                        minTime: hints.start, maxTime: hints.end)
+                try fanOut.chargeDecoded(s.memoryBytes)
+                return s
             }
         }
         var series: [StorageSeries] = []
@@ -57,6 +60,8 @@ public struct StoreQueryable: Queryable {
         for d in decoded {
             do {
                 series.append(try d.get())
+            } catch let e as QueryError {
+                throw e
             } catch let e as SeriesDecoding.Failure {
                 throw QueryError.storage(e.description)
             } catch let e as SeriesDecoding.Unsupported {
@@ -80,5 +85,12 @@ extension StoreQueryable {
         e.lastHealthy = 1
         return StoreQueryable(fanOut: FanOut(endpoints: [e], options: .init(partialResponse: false, maxConcurrentSelect: 64)),
                               options: options)
+    }
+}
+
+extension StorageSeries {
+    /// What the decoded columns take: 16 bytes a float sample, a histogram by its size.
+    var memoryBytes: Int {
+        samples.count * 16 + histograms.histograms.reduce(0) { $0 + 8 + 16 * $1.sampleWeight }
     }
 }

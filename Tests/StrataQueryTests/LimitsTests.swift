@@ -50,6 +50,40 @@ struct SlowStore: StoreClient {
         }
     }
 
+    /// Fetched chunks count against the memory limit, and decoded samples (16 bytes each) too:
+    /// a limit above the fetched bytes but below what decoding needs still fails the query.
+    @Test func memoryLimit() async throws {
+        var fetched = 0, decodedBytes = 0
+        try await QuerierHarness.with(stores: [try Self.store()]) { q in
+            let (ok, body) = try await q.json(Self.range("http_requests_total"))
+            #expect(ok == 200, "\(body)")
+            // What the unlimited query held, measured through the same accounting.
+            let store = try Self.store()
+            var endpoint = EndpointStatus(name: store.name, client: store)
+            endpoint.healthy = true
+            endpoint.lastHealthy = 1
+            let fan = FanOut(endpoints: [endpoint], options: .init())
+            let sq = StoreQueryable(fanOut: fan, options: .init())
+            let series = try await sq.select(matchers: [try Matcher(.equal, "__name__", "http_requests_total")],
+                                             hints: .init(start: 1_699_999_200_000 - 300_000, end: 1_700_017_000_000, step: 60_000))
+            fetched = fan.bytesReceived
+            decodedBytes = series.reduce(0) { $0 + $1.memoryBytes }
+        }
+        #expect(fetched > 0 && decodedBytes > fetched, "fetched \(fetched), decoded \(decodedBytes)")
+        try await QuerierHarness.with(stores: [try Self.store()], configure: { $0.api.maxMemoryPerQuery = fetched + decodedBytes / 2 }) { q in
+            let (status, body) = try await q.json(Self.range("http_requests_total"))
+            #expect(status == 422)
+            #expect(body["errorType"] as? String == "execution")
+            #expect((body["error"] as? String ?? "").contains("--query.max-memory-per-query"), "\(body)")
+            let (ok, small) = try await q.json("/api/v1/query?query=up&time=1700010000")
+            #expect(ok == 200 && small["status"] as? String == "success", "the querier keeps serving")
+        }
+        try await QuerierHarness.with(stores: [try Self.store()], configure: { $0.api.maxMemoryPerQuery = 2 * (fetched + decodedBytes) }) { q in
+            let (status, body) = try await q.json(Self.range("http_requests_total"))
+            #expect(status == 200, "\(body)")
+        }
+    }
+
     @Test func timeoutAndConcurrency() async throws {
         let slow = SlowStore(inner: try Self.store(), delay: .milliseconds(800))
         try await QuerierHarness.with(stores: [slow], configure: { $0.api.maxConcurrent = 1 }) { q in
