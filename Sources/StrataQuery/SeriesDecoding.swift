@@ -132,8 +132,20 @@ public enum SeriesDecoding {
         var scratchV: [Double] = []
         let sorted = chunks.count < 2 || zip(chunks, chunks.dropFirst()).allSatisfy { $0.minTime <= $1.minTime }
             ? chunks : chunks.sorted { $0.minTime < $1.minTime }
+        // Sized once: an XOR chunk's first two bytes are its sample count.
+        let expected = sorted.reduce(0) { n, c in
+            guard c.hasRaw, c.raw.type == .xor else { return n }
+            return n + c.raw.data.withUnsafeBytes { $0.count >= 2 ? Int($0[0]) << 8 | Int($0[1]) : 0 }
+        }
+        ts.reserveCapacity(expected)
+        vs.reserveCapacity(expected)
         for c in sorted {
             if c.maxTime < minTime || c.minTime > maxTime { continue }
+            // The usual case, a raw chunk after everything taken so far: straight into the columns.
+            if c.hasRaw, c.minTime > (ts.last ?? .min) {
+                try xor(c.raw, labels, &ts, &vs)
+                continue
+            }
             scratchT.removeAll(keepingCapacity: true)
             scratchV.removeAll(keepingCapacity: true)
             if c.hasRaw {
