@@ -45,7 +45,8 @@ extension Evaluator {
         var value: Double
         var mean: Double
         var count: Int
-        var heap: [Sample] = []
+        /// topk, bottomk, quantile: the step's candidates, by index into the step's vector.
+        var heap: [RankedSample] = []
         /// 3.x: Kahan compensation of `value` (sum, avg) or `mean` (avg once incremental).
         var kahanC = 0.0
         /// 3.x avg: switched from sum/count to the incremental mean when the sum overflowed.
@@ -153,7 +154,7 @@ extension Evaluator {
                 switch op {
                 case .stddev, .stdvar: g.value = v3 && !s.v.isFinite ? .nan : 0
                 case .topk, .quantile, .bottomk:
-                    g.heap = [Sample(labels: s.labels, t: ts, v: s.v, dropName: s.dropName)]
+                    g.heap = [RankedSample(v: s.v, index: si)]
                 case .group: g.value = 1
                 default: break
                 }
@@ -216,7 +217,7 @@ extension Evaluator {
                 g.value += delta * (s.v - g.mean)
             case .topk:
                 if g.heap.count < k || g.heap[0].v < s.v || g.heap[0].v.isNaN {
-                    let item = Sample(labels: s.labels, t: ts, v: s.v, dropName: s.dropName)
+                    let item = RankedSample(v: s.v, index: si)
                     if g.heap.count == k {
                         if k == 1 {
                             g.heap[0] = item
@@ -228,7 +229,7 @@ extension Evaluator {
                 }
             case .bottomk:
                 if g.heap.count < k || g.heap[0].v > s.v || g.heap[0].v.isNaN {
-                    let item = Sample(labels: s.labels, t: ts, v: s.v, dropName: s.dropName)
+                    let item = RankedSample(v: s.v, index: si)
                     if g.heap.count == k {
                         if k == 1 {
                             g.heap[0] = item
@@ -239,13 +240,22 @@ extension Evaluator {
                     GoHeap.push(&g.heap, item, less: bottomkLess)
                 }
             case .quantile:
-                g.heap.append(s)
+                g.heap.append(RankedSample(v: s.v, index: si))
             case .limitk, .limitRatio:
                 preconditionFailure("limitk and limit_ratio are evaluated by evalLimit")
             }
         }
 
         var out: [Sample] = []
+        // topk/bottomk output input series: their matrix index identifies them across steps.
+        var sourceIDs: [Int] = []
+        func emit(_ ranked: [RankedSample]) {
+            for x in ranked {
+                let s = vec[x.index]
+                out.append(Sample(labels: s.labels, t: ts, v: x.v, dropName: s.dropName))
+                sourceIDs.append(inp.sources[1][x.index])
+            }
+        }
         for g in ordered {
             if op == .sum || op == .avg, g.hasHistogram {
                 if g.hasFloat {
@@ -268,12 +278,12 @@ extension Evaluator {
             case .topk:
                 var h = g.heap
                 goSortReverse(&h, less: topkLess)
-                out.append(contentsOf: h.map { Sample(labels: $0.labels, t: ts, v: $0.v, dropName: $0.dropName) })
+                emit(h)
                 continue
             case .bottomk:
                 var h = g.heap
                 goSortReverse(&h, less: bottomkLess)
-                out.append(contentsOf: h.map { Sample(labels: $0.labels, t: ts, v: $0.v, dropName: $0.dropName) })
+                emit(h)
                 continue
             case .quantile:
                 g.value = quantile(q, g.heap.map(\.v))
@@ -281,19 +291,37 @@ extension Evaluator {
             }
             out.append(Sample(labels: g.labels, t: ts, v: g.value, dropName: g.dropName))
         }
-        if !recompute && op != .topk && op != .bottomk { inp.outputIDs = orderedIDs }
+        if op == .topk || op == .bottomk {
+            if sourceIDs.count == out.count { inp.outputIDs = sourceIDs }
+        } else if !recompute {
+            inp.outputIDs = orderedIDs
+        }
         return out
     }
 }
 
+/// A sample ranked by topk, bottomk or quantile: its value and where it is in the step's
+/// vector (cheap to move around in a heap, unlike a Sample with its labels).
+struct RankedSample: Valued {
+    var v: Double
+    var index: Int
+}
+
+/// What topk/bottomk order: a value.
+protocol Valued {
+    var v: Double { get }
+}
+
+extension Sample: Valued {}
+
 /// vectorByValueHeap.Less: NaN sorts first, then ascending.
-func topkLess(_ a: Sample, _ b: Sample) -> Bool {
+func topkLess<T: Valued>(_ a: T, _ b: T) -> Bool {
     if a.v.isNaN { return true }
     return a.v < b.v
 }
 
 /// vectorByReverseValueHeap.Less: NaN first, then descending.
-func bottomkLess(_ a: Sample, _ b: Sample) -> Bool {
+func bottomkLess<T: Valued>(_ a: T, _ b: T) -> Bool {
     if a.v.isNaN { return true }
     return a.v > b.v
 }
