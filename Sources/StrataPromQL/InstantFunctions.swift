@@ -13,8 +13,11 @@ struct FunctionState {
     var dropNameCache: [Labels: Labels] = [:]
     /// histogram_quantile: per input series, its bucket group and upper bound (nil: no
     /// valid `le`); the groups' keys and output labels.
-    var bucketOf: [Int: (group: Int, upper: Double)?] = [:]
+    /// Indexed by input series; nil: not seen yet, .some(nil): no valid `le`.
+    var bucketOf: [(group: Int, upper: Double)??] = []
     var bucketGroups: [String: Int] = [:]
+    /// One step's buckets per group, reused from step to step.
+    var stepBuckets: [[Bucket]] = []
     var bucketGroupLabels: [Labels] = []
     /// Warnings and infos of this node, merged into the query's when the node is done.
     var annotations = Annotations()
@@ -190,11 +193,10 @@ enum InstantFunctions {
                                   badBucket: (Sample) -> Void = { _ in },
                                   _ f: ([Bucket]) -> Double) -> [Sample] {
         var order: [Int] = []
-        var buckets: [Int: [Bucket]] = [:]
         for (i, s) in vec.enumerated() where s.h == nil {
             let si = i < sources.count ? sources[i] : -1
             let entry: (group: Int, upper: Double)?
-            if si >= 0, let cached = st.bucketOf[si] {
+            if si >= 0, si < st.bucketOf.count, let cached = st.bucketOf[si] {
                 entry = cached
             } else {
                 if let upper = parseGoFloat(s.labels["le"]) {
@@ -211,16 +213,21 @@ enum InstantFunctions {
                 } else {
                     entry = nil
                 }
-                if si >= 0 { st.bucketOf[si] = .some(entry) }
+                if si >= 0 {
+                    if si >= st.bucketOf.count { st.bucketOf += repeatElement(nil, count: si + 1 - st.bucketOf.count) }
+                    st.bucketOf[si] = .some(entry)
+                }
             }
             guard let (g, upper) = entry else {
                 badBucket(s)
                 continue
             }
-            if buckets[g] == nil { order.append(g) }
-            buckets[g, default: []].append(Bucket(upperBound: upper, count: s.v))
+            if g >= st.stepBuckets.count { st.stepBuckets += repeatElement([], count: g + 1 - st.stepBuckets.count) }
+            if st.stepBuckets[g].isEmpty { order.append(g) }
+            st.stepBuckets[g].append(Bucket(upperBound: upper, count: s.v))
         }
-        return order.map { g in Sample(labels: st.bucketGroupLabels[g], t: ts, v: f(buckets[g]!), dropName: true) }
+        defer { for g in order { st.stepBuckets[g].removeAll(keepingCapacity: true) } }
+        return order.map { g in Sample(labels: st.bucketGroupLabels[g], t: ts, v: f(st.stepBuckets[g]), dropName: true) }
     }
 
     static func stringArg(_ e: Expr) -> String {
