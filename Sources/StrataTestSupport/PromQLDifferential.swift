@@ -23,6 +23,18 @@ public enum PromQLDifferential {
 
     /// The queries, one per line: every function, operator, modifier and the error texts of
     /// common mistakes.
+    /// Queries in 2.42 syntax that exercise every part of the grammar: the parser fuzz
+    /// tests start from them, and format_query is compared with Prometheus's on them.
+    public static let seeds242 = [
+        "sum by (job) (rate(http_requests[5m]))", "topk(2, http_requests) or bottomk(1, http_requests)",
+        "histogram_quantile(0.9, rate(req_bucket[5m]))", "label_replace(http_requests, \"x\", \"$1\", \"job\", \"(.*)\")",
+        "http_requests / on(job) group_left sum by (job) (http_requests)", "max_over_time(http_requests[10m:1m] offset 1m)",
+        "count_values(\"v\", http_requests)", "quantile(0.5, http_requests) > bool 2", "absent(nope{a=\"b\"})",
+        "-http_requests ^ 2 % 3", "holt_winters(http_requests[10m], 0.5, 0.5)", "predict_linear(http_requests[5m] @ 300, 60)",
+        "time() - timestamp(http_requests)", "clamp(http_requests, 1, 5) unless http_requests{job=\"a\"}",
+        "sort_desc(stddev by (job) (http_requests))", "year(vector(1e9))", "scalar(sum(http_requests)) * 2",
+    ]
+
     public static let queries: [String] = text.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
 
     /// Counters with gaps and resets, gauges, classic histograms, short-lived series.

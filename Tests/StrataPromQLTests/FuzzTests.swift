@@ -6,14 +6,7 @@ import StrataCore
 /// Random and mutated queries through parser and engine over a small data set: every input
 /// must either parse-fail or evaluate (possibly to an error) without crashing, in bounded time.
 @Suite struct FuzzTests {
-    static let seeds = [
-        "sum by (job) (rate(http_requests[5m]))", "topk(2, http_requests) or bottomk(1, http_requests)",
-        "histogram_quantile(0.9, rate(req_bucket[5m]))", "label_replace(http_requests, \"x\", \"$1\", \"job\", \"(.*)\")",
-        "http_requests / on(job) group_left sum by (job) (http_requests)", "max_over_time(http_requests[10m:1m] offset 1m)",
-        "count_values(\"v\", http_requests)", "quantile(0.5, http_requests) > bool 2", "absent(nope{a=\"b\"})",
-        "-http_requests ^ 2 % 3", "holt_winters(http_requests[10m], 0.5, 0.5)", "predict_linear(http_requests[5m] @ 300, 60)",
-        "time() - timestamp(http_requests)", "clamp(http_requests, 1, 5) unless http_requests{job=\"a\"}",
-        "sort_desc(stddev by (job) (http_requests))", "year(vector(1e9))", "scalar(sum(http_requests)) * 2",
+    static let seeds = PromQLDifferential.seeds242 + [
         // 3.x grammar and native histograms.
         "increase(http_requests[5m] anchored)", "rate(nh[2m] smoothed offset 1m)", "nh smoothed", "changes(nh[3m] anchored)",
         "{\"http_requests\", \"job\"=\"a\"} + on(\"job\") group_left http_requests",

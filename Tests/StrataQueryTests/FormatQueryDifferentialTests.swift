@@ -11,15 +11,7 @@ import Testing
 /// Prometheus 2.42's own PromQL test scripts (/work/shared/promql-tests), the shared
 /// differential query list, the fuzz seeds, and long queries the prettifier splits.
 @Suite(.serialized) struct FormatQueryDifferentialTests {
-    static let extra = [
-        // Fuzz seeds of StrataPromQLTests (2.42 syntax).
-        "sum by (job) (rate(http_requests[5m]))", "topk(2, http_requests) or bottomk(1, http_requests)",
-        "histogram_quantile(0.9, rate(req_bucket[5m]))", "label_replace(http_requests, \"x\", \"$1\", \"job\", \"(.*)\")",
-        "http_requests / on(job) group_left sum by (job) (http_requests)", "max_over_time(http_requests[10m:1m] offset 1m)",
-        "count_values(\"v\", http_requests)", "quantile(0.5, http_requests) > bool 2", "absent(nope{a=\"b\"})",
-        "-http_requests ^ 2 % 3", "holt_winters(http_requests[10m], 0.5, 0.5)", "predict_linear(http_requests[5m] @ 300, 60)",
-        "time() - timestamp(http_requests)", "clamp(http_requests, 1, 5) unless http_requests{job=\"a\"}",
-        "sort_desc(stddev by (job) (http_requests))", "year(vector(1e9))", "scalar(sum(http_requests)) * 2",
+    static let extra = PromQLDifferential.seeds242 + [
         // Numbers, durations, modifiers, matching.
         "1048576", "1e6 + 123456", "0.0001 * 0.00001", "-5", "+5", "- (5)", "0x1F", "Inf", "-inf", "NaN",
         "foo offset 90m", "foo offset -1h30m", "foo[1y]", "foo[52w]", "foo[8d]", "foo[90061001ms]", "foo[1m:]", "foo[5m:30s] @ end() offset 1d",
