@@ -111,10 +111,9 @@ public enum BlockCompactor {
                     list.append(.opaque(encoding: enc, data: Array(data), minTime: c.minTime, maxTime: c.maxTime))
                     continue
                 }
-                // Histogram chunks are copied as they are, like XOR ones; both start with the sample count.
-                let n = e == .aggr ? try AggrChunk(decoding: data).numSamples
-                    : e == .xor ? XORBulkDecoder.sampleCount(data) : (data.count >= 2 ? Int(data[0]) << 8 | Int(data[1]) : 0)
-                list.append(EncodedChunk(encoding: e, data: Array(data), minTime: c.minTime, maxTime: c.maxTime, numSamples: n))
+                // Histogram and start-timestamp chunks are copied as they are, like XOR ones.
+                list.append(EncodedChunk(encoding: e, data: Array(data), minTime: c.minTime, maxTime: c.maxTime,
+                                         numSamples: try e.sampleCount(data)))
             }
         }
         return list

@@ -23,24 +23,27 @@ public enum BlockDownsampler {
                 } else {
                     var aggs: [(AggrChunk, ChunkMeta)] = []
                     for c in s.chunks {
-                        let (enc, data) = try src.chunks.chunk(c.ref)
-                        if enc == ChunkEncoding.aggr.rawValue {
+                        let (stored, data) = try src.chunks.chunk(c.ref)
+                        if stored == ChunkEncoding.aggr.rawValue {
                             aggs.append((try AggrChunk(decoding: data), c))
                             continue
                         }
-                        // A plain chunk in a 5m block is first brought to 5m itself (empty ones skipped).
+                        // A plain chunk in a 5m block is first brought to 5m itself (empty ones skipped;
+                        // start-timestamp encodings read as their plain counterparts).
                         var plain: [EncodedChunk] = []
+                        var (enc, bytes) = (stored, Array(data))
+                        if let (e, b) = try ChunkTranscoding.withoutStartTimestamps(encoding: stored, data) { (enc, bytes) = (e.rawValue, b) }
                         switch enc {
                         case ChunkEncoding.xor.rawValue:
-                            guard XORBulkDecoder.sampleCount(data) > 0 else { continue }
+                            guard bytes.count >= 2, Int(bytes[0]) << 8 | Int(bytes[1]) > 0 else { continue }
                             ts.removeAll(keepingCapacity: true)
                             vs.removeAll(keepingCapacity: true)
-                            try decodeXOR(data, into: &ts, &vs)
+                            try bytes.withUnsafeBytes { try decodeXOR($0, into: &ts, &vs) }
                             plain = Downsample.raw(timestamps: ts, values: vs, resolution: inRes)
                         case ChunkEncoding.histogram.rawValue, ChunkEncoding.floatHistogram.rawValue:
-                            guard XORBulkDecoder.sampleCount(data) > 0 else { continue }
+                            guard bytes.count >= 2, Int(bytes[0]) << 8 | Int(bytes[1]) > 0 else { continue }
                             hs.removeAll(keepingCapacity: true)
-                            try Downsample.expandHistogramChunk(Array(data), encoding: enc, into: &hs)
+                            try Downsample.expandHistogramChunk(bytes, encoding: enc, into: &hs)
                             plain = try Downsample.rawHistograms(hs, resolution: inRes)
                         default:
                             // Undecodable chunks: refused rather than left out of the 1h block
@@ -85,7 +88,7 @@ public enum BlockDownsampler {
         hs.removeAll(keepingCapacity: true)
         var encs: [UInt8] = []
         for c in s.chunks { encs.append(try src.chunks.chunk(c.ref).encoding) }
-        let isHist = { (e: UInt8) in e == ChunkEncoding.histogram.rawValue || e == ChunkEncoding.floatHistogram.rawValue }
+        let isHist = { (e: UInt8) in ChunkEncoding(rawValue: e)?.isHistogram == true }
         if !encs.contains(where: isHist) {
             try src.samples(of: s, into: &ts, &vs)
             return Downsample.raw(timestamps: ts, values: vs, resolution: resolution)

@@ -142,16 +142,18 @@ public final class PrometheusStore: StoreClient {
                     }
                     if !skipChunks {
                         for c in cs.chunks {
-                            guard let type = Self.storeEncoding(c.type) else {
+                            // Prometheus passes its TSDB chunks through unchanged: XOR and both
+                            // histogram encodings map one to one, the start-timestamp ones
+                            // (3.11+) are transcoded.
+                            let byte = (1...6).contains(c.type.rawValue) ? UInt8(c.type.rawValue) : 0
+                            let chunk = c.data.withUnsafeBytes { try? Thanos_Chunk.stored(encoding: byte, $0) }
+                            guard let ch = chunk ?? nil else {
                                 unsupported = c.type
                                 continue
                             }
                             var a = Thanos_AggrChunk()
                             a.minTime = c.minTimeMs
                             a.maxTime = c.maxTimeMs
-                            var ch = Thanos_Chunk()
-                            ch.type = type
-                            ch.data = c.data
                             a.raw = ch
                             current!.chunks.append(a)
                         }
@@ -161,18 +163,6 @@ public final class PrometheusStore: StoreClient {
         }
         if pos != buf.count { throw StoreError.internal("remote read from \(name): stream ended inside a frame") }
         try await flush()
-    }
-
-    /// The Store API encoding of a remote-read chunk: Prometheus passes its TSDB chunks
-    /// through unchanged, so XOR and both histogram encodings map one to one; Prometheus
-    /// 3.11+'s XOR2 and start-timestamp encodings have no Store API counterpart.
-    static func storeEncoding(_ e: Prometheus_Chunk.Encoding) -> Thanos_Chunk.Encoding? {
-        switch e {
-        case .xor: .xor
-        case .histogram: .histogram
-        case .floatHistogram: .floatHistogram
-        default: nil
-        }
     }
 
     /// Parses `uvarint len | be32 CRC32C | message` at `pos`; nil when more bytes are needed.

@@ -2,21 +2,26 @@ import StrataCore
 import StrataStoreAPI
 import StrataTSDB
 
-/// A chunk whose encoding the Store API cannot carry (Prometheus 3.11+'s XOR2 and
-/// start-timestamp encodings, or an unknown byte). Stores leave that one series out with a
+/// A chunk Strata cannot serve: an encoding byte newer than Prometheus 3.14's, or a
+/// start-timestamp chunk too damaged to transcode. Stores leave that one series out with a
 /// warning and a metric; every other series of the block is still served.
 struct UnsupportedChunkEncoding: Error, Sendable {
     let encoding: UInt8
     let block: ULID
+    /// Why a chunk of a known encoding could not be transcoded.
+    var corrupt: String? = nil
 
     /// The warning a store sends for the series left out.
     func warning(_ labels: Labels) -> String {
-        "block \(block): series \(labels) left out: chunk encoding \(encoding) (\(ChunkEncoding.name(encoding))) cannot be served"
+        if let corrupt {
+            return "block \(block): series \(labels) left out: \(ChunkEncoding.name(encoding)) chunk cannot be decoded: \(corrupt)"
+        }
+        return "block \(block): series \(labels) left out: chunk encoding \(encoding) (\(ChunkEncoding.name(encoding))) cannot be served"
     }
 }
 
 /// Turns a chunk record into the wire's `AggrChunk`: XOR, histogram and float histogram
-/// chunks as `raw` with the Store API's encoding, downsampled (aggregate) chunks as the
+/// chunks as `raw` with the Store API's encoding (their start-timestamp forms transcoded), downsampled (aggregate) chunks as the
 /// requested aggregates — shared by every store so that local and bucket-backed blocks answer
 /// identically.
 enum ChunkConversion {
@@ -26,12 +31,6 @@ enum ChunkConversion {
         a.minTime = minTime
         a.maxTime = maxTime
         switch enc {
-        case ChunkEncoding.xor.rawValue:
-            a.raw = .xor(data)
-        case ChunkEncoding.histogram.rawValue:
-            a.raw = Thanos_Chunk(.histogram, data)
-        case ChunkEncoding.floatHistogram.rawValue:
-            a.raw = Thanos_Chunk(.floatHistogram, data)
         case ChunkEncoding.aggr.rawValue:
             let ag = try AggrChunk(decoding: data)
             for want in aggregates.isEmpty ? [.count, .sum] : aggregates {
@@ -61,7 +60,14 @@ enum ChunkConversion {
                 }
             }
         default:
-            throw UnsupportedChunkEncoding(encoding: enc, block: block)
+            let chunk: Thanos_Chunk?
+            do {
+                chunk = try Thanos_Chunk.stored(encoding: enc, data)
+            } catch {
+                throw UnsupportedChunkEncoding(encoding: enc, block: block, corrupt: "\(error)")
+            }
+            guard let chunk else { throw UnsupportedChunkEncoding(encoding: enc, block: block) }
+            a.raw = chunk
         }
         return a
     }

@@ -73,6 +73,26 @@ extension Thanos_Chunk {
         self.type = type
         self.data = Data(data)
     }
+
+    /// A chunk of any on-disk encoding the Store API can carry: XOR and both histogram
+    /// encodings as they are; Prometheus 3.11+'s start-timestamp forms (4, 5, 6) transcoded
+    /// to them, because the Store API (like Thanos) has no start timestamps. Nil for
+    /// aggregate chunks and bytes Strata cannot decode; throws when a start-timestamp chunk
+    /// is corrupt.
+    public static func stored(encoding: UInt8, _ data: UnsafeRawBufferPointer) throws -> Thanos_Chunk? {
+        func type(_ e: ChunkEncoding) -> Thanos_Chunk.Encoding? {
+            switch e {
+            case .xor: .xor
+            case .histogram: .histogram
+            case .floatHistogram: .floatHistogram
+            default: nil
+            }
+        }
+        guard let e = ChunkEncoding(rawValue: encoding) else { return nil }
+        if let t = type(e) { return Thanos_Chunk(t, data) }
+        guard let (plain, bytes) = try ChunkTranscoding.withoutStartTimestamps(encoding: encoding, data), let t = type(plain) else { return nil }
+        return bytes.withUnsafeBytes { Thanos_Chunk(t, $0) }
+    }
 }
 
 extension Thanos_AggrChunk {

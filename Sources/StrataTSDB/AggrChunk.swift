@@ -8,7 +8,39 @@ public enum ChunkEncoding: UInt8, Sendable {
     case xor = 1
     case histogram = 2
     case floatHistogram = 3
+    /// Prometheus 3.11+ XOR2: floats with optional start timestamps (`XOR2Appender`).
+    case xor2 = 4
+    /// Prometheus 3.11+ histograms with optional start timestamps.
+    case histogramST = 5
+    /// Prometheus 3.11+ float histograms with optional start timestamps.
+    case floatHistogramST = 6
     case aggr = 0xFF
+
+    /// The encoding that carries the same samples without start timestamps (the only ones
+    /// the Store API, Thanos and Prometheus 2.x know): 4 → 1, 5 → 2, 6 → 3.
+    public var withoutStartTimestamps: ChunkEncoding {
+        switch self {
+        case .xor2: .xor
+        case .histogramST: .histogram
+        case .floatHistogramST: .floatHistogram
+        default: self
+        }
+    }
+
+    /// Float (XOR or XOR2) chunks.
+    public var isFloat: Bool { self == .xor || self == .xor2 }
+
+    /// Integer or float histogram chunks, with or without start timestamps.
+    public var isHistogram: Bool { self == .histogram || self == .floatHistogram || self == .histogramST || self == .floatHistogramST }
+
+    /// Samples in a chunk of this encoding, from its header (aggregate chunks: their first
+    /// sub-chunk's). The start-timestamp histogram encodings keep the count in 14 bits.
+    public func sampleCount(_ data: UnsafeRawBufferPointer) throws -> Int {
+        if self == .aggr { return try AggrChunk(decoding: data).numSamples }
+        guard data.count >= 2 else { return 0 }
+        let n = Int(data[0]) << 8 | Int(data[1])
+        return self == .histogramST || self == .floatHistogramST ? n & HistogramChunkFormat.stCountMask : n
+    }
 
     /// A readable name for an encoding byte, including the ones Strata does not decode
     /// (for errors, warnings and metric labels).

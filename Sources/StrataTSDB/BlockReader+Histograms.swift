@@ -3,9 +3,9 @@ import StrataCore
 /// One sample of any kind, as chunks of different encodings in one series yield them.
 public enum SampleValue: Sendable, Equatable {
     case float(Double)
-    /// From a histogram chunk (encoding 2).
+    /// From a histogram chunk (encoding 2 or 5).
     case histogram(Histogram)
-    /// From a float histogram chunk (encoding 3).
+    /// From a float histogram chunk (encoding 3 or 6).
     case floatHistogram(FloatHistogram)
 }
 
@@ -26,25 +26,25 @@ extension BlockReader {
         var h = Histogram(), fh = FloatHistogram()
         for c in series.chunks {
             let (enc, data) = try chunks.chunk(c.ref)
-            switch enc {
-            case ChunkEncoding.xor.rawValue, ChunkEncoding.aggr.rawValue:
+            switch ChunkEncoding(rawValue: enc) {
+            case .xor?, .xor2?, .aggr?:
                 ts.removeAll(keepingCapacity: true)
                 vs.removeAll(keepingCapacity: true)
                 try samples(of: BlockSeries(ref: series.ref, labels: series.labels, chunks: [c]),
                             minTime: minTime, maxTime: maxTime, into: &ts, &vs)
                 for i in ts.indices { try body(ts[i], .float(vs[i])) }
-            case ChunkEncoding.histogram.rawValue:
+            case let e? where e == .histogram || e == .histogramST:
                 try decoding(c.ref, data) {
-                    var it = try HistogramChunkIterator(data)
+                    var it = try HistogramChunkIterator(data, startTimestamps: e == .histogramST)
                     while try it.next() {
                         guard keep(it.t) else { continue }
                         it.read(into: &h)
                         try body(it.t, .histogram(h))
                     }
                 }
-            case ChunkEncoding.floatHistogram.rawValue:
+            case let e? where e == .floatHistogram || e == .floatHistogramST:
                 try decoding(c.ref, data) {
-                    var it = try FloatHistogramChunkIterator(data)
+                    var it = try FloatHistogramChunkIterator(data, startTimestamps: e == .floatHistogramST)
                     while try it.next() {
                         guard keep(it.t) else { continue }
                         it.read(into: &fh)
@@ -52,8 +52,8 @@ extension BlockReader {
                     }
                 }
             default:
-                // XOR2, start-timestamp histograms or a newer byte: intact (its CRC held) but
-                // not decodable here; callers skip or copy the series.
+                // A newer Prometheus's encoding byte: intact (its CRC held) but not decodable
+                // here; callers skip or copy the series.
                 throw TSDBError.unsupportedEncoding(block: dir, series: series.labels, encoding: enc)
             }
         }
@@ -70,29 +70,29 @@ extension BlockReader {
         for c in series.chunks {
             let (enc, data) = try chunks.chunk(c.ref)
             var fh = FloatHistogram()
-            switch enc {
-            case ChunkEncoding.histogram.rawValue:
-                try decoding(c.ref, data) {
-                    var it = try HistogramChunkIterator(data)
+            guard let e = ChunkEncoding(rawValue: enc), e.isHistogram else { continue }
+            let st = e == .histogramST || e == .floatHistogramST
+            func add(_ t: Int64) -> Bool {
+                guard t >= minTime, t <= hi, deleted.isEmpty || !deleted.contains(where: { $0.contains(t) }) else { return false }
+                ts.append(t)
+                return true
+            }
+            try decoding(c.ref, data) {
+                if e.withoutStartTimestamps == .histogram {
+                    var it = try HistogramChunkIterator(data, startTimestamps: st)
                     while try it.next() {
-                        guard it.t >= minTime, it.t <= hi, deleted.isEmpty || !deleted.contains(where: { $0.contains(it.t) }) else { continue }
+                        guard add(it.t) else { continue }
                         it.read(into: &fh)
-                        ts.append(it.t)
+                        hs.append(fh)
+                    }
+                } else {
+                    var it = try FloatHistogramChunkIterator(data, startTimestamps: st)
+                    while try it.next() {
+                        guard add(it.t) else { continue }
+                        it.read(into: &fh)
                         hs.append(fh)
                     }
                 }
-            case ChunkEncoding.floatHistogram.rawValue:
-                try decoding(c.ref, data) {
-                    var it = try FloatHistogramChunkIterator(data)
-                    while try it.next() {
-                        guard it.t >= minTime, it.t <= hi, deleted.isEmpty || !deleted.contains(where: { $0.contains(it.t) }) else { continue }
-                        it.read(into: &fh)
-                        ts.append(it.t)
-                        hs.append(fh)
-                    }
-                }
-            default:
-                continue
             }
         }
     }

@@ -78,7 +78,8 @@ public final class BlockReader: @unchecked Sendable {
 
     /// Appends the samples of `series` in `[minTime, maxTime]` to `ts`/`vs`, dropping samples
     /// at or past the block's maxTime and those deleted by tombstones. Downsampled chunks
-    /// yield the `aggregate` sub-chunk (an error when none is given). Histogram chunks throw
+    /// yield the `aggregate` sub-chunk (an error when none is given); XOR2 chunks their
+    /// samples without start timestamps. Histogram chunks throw
     /// `TSDBError.unsupportedEncoding` (read them with `forEachSample` or `histogramSamples`),
     /// as do chunks of encodings Strata cannot decode.
     public func samples(of series: BlockSeries, minTime: Int64 = .min, maxTime: Int64 = .max,
@@ -90,6 +91,8 @@ public final class BlockReader: @unchecked Sendable {
             switch enc {
             case ChunkEncoding.xor.rawValue:
                 try appendXOR(data, ref: c.ref, minTime, hi, deleted, &ts, &vs)
+            case ChunkEncoding.xor2.rawValue:
+                try appendXOR(data, ref: c.ref, minTime, hi, deleted, &ts, &vs, xor2: true)
             case ChunkEncoding.aggr.rawValue:
                 guard let aggregate else {
                     throw TSDBError.invalidArgument("\(dir): series \(series.labels) holds downsampled chunks; choose an aggregate")
@@ -109,13 +112,22 @@ public final class BlockReader: @unchecked Sendable {
         }
     }
 
+    /// Appends an XOR (or, with `xor2`, an XOR2) chunk's samples, filtered like `samples(of:)`.
     private func appendXOR(_ data: UnsafeRawBufferPointer, ref: ChunkRef, _ lo: Int64, _ hi: Int64,
-                           _ deleted: [TimeInterval], _ ts: inout [Int64], _ vs: inout [Double]) throws {
+                           _ deleted: [TimeInterval], _ ts: inout [Int64], _ vs: inout [Double], xor2: Bool = false) throws {
         let start = ts.count
-        guard let n = XORBulkDecoder.append(data, to: &ts, &vs) else {
-            throw TSDBError.corrupt(path: dir + "/chunks/" + SegmentFormat.name(Int(ref >> 32)), offset: Int(ref & 0xFFFF_FFFF),
+        if xor2 {
+            do {
+                try decodeXOR2(data, into: &ts, &vs)
+            } catch {
+                throw TSDBError.corrupt(path: segmentPath(ref), offset: Int(ref & 0xFFFF_FFFF),
+                                        "corrupt XOR2 chunk (\(XORBulkDecoder.sampleCount(data)) samples announced)")
+            }
+        } else if XORBulkDecoder.append(data, to: &ts, &vs) == nil {
+            throw TSDBError.corrupt(path: segmentPath(ref), offset: Int(ref & 0xFFFF_FFFF),
                                     "corrupt XOR chunk (\(XORBulkDecoder.sampleCount(data)) samples announced)")
         }
+        let n = ts.count - start
         // Keep the samples inside [lo, hi] that no tombstone deletes, compacting in place.
         var w = start
         for k in start..<(start + n) {

@@ -17,7 +17,7 @@ extension BlockRewriter {
     static func hasHistogramChunks(_ src: BlockReader, _ s: BlockSeries) throws -> Bool {
         for c in s.chunks {
             let enc = try src.chunks.chunk(c.ref, checkCRC: false).encoding
-            if enc == ChunkEncoding.histogram.rawValue || enc == ChunkEncoding.floatHistogram.rawValue { return true }
+            if ChunkEncoding(rawValue: enc)?.isHistogram == true { return true }
         }
         return false
     }

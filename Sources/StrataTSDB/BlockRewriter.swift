@@ -53,9 +53,8 @@ public enum BlockRewriter {
                     guard let e = ChunkEncoding(rawValue: enc) else {
                         throw TSDBError.invalidArgument("\(blockDir): cannot rewrite chunk encoding \(enc)")
                     }
-                    // XOR and both histogram encodings start with a big-endian sample count.
-                    let n = e == .aggr ? try AggrChunk(decoding: data).numSamples : (data.count >= 2 ? Int(data[0]) << 8 | Int(data[1]) : 0)
-                    list.append(EncodedChunk(encoding: e, data: Array(data), minTime: c.minTime, maxTime: c.maxTime, numSamples: n))
+                    list.append(EncodedChunk(encoding: e, data: Array(data), minTime: c.minTime, maxTime: c.maxTime,
+                                             numSamples: try e.sampleCount(data)))
                 }
                 try w.add(s.labels, chunks: list)
                 return

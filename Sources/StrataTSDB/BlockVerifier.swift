@@ -28,8 +28,8 @@ public struct BlockVerifier {
     public private(set) var problems: [BlockProblem] = []
     /// Counted while verifying, compared with meta.json.
     public private(set) var series = 0, chunks = 0, samples = 0
-    /// Chunks whose encoding Strata cannot decode (XOR2, start-timestamp histograms, an
-    /// unknown byte) but whose checksum holds. They are not problems; their samples are not
+    /// Chunks whose encoding Strata cannot decode (a byte newer than Prometheus 3.14's) but
+    /// whose checksum holds. They are not problems; their samples are not
     /// counted, so meta.json's `numSamples` is not checked when there are any.
     public private(set) var unsupportedChunks: [UnsupportedChunk] = []
 
@@ -156,7 +156,9 @@ public struct BlockVerifier {
                 let chunkOff = Int(c.ref & 0xFFFF_FFFF)
                 switch enc {
                 case ChunkEncoding.xor.rawValue:
-                    samples += countXOR(data, segFile, chunkOff, c, labels)
+                    samples += countXOR(XORIterator(data), "XOR", segFile, chunkOff, c, labels)
+                case ChunkEncoding.xor2.rawValue:
+                    samples += countXOR(XOR2Iterator(data), "XOR2", segFile, chunkOff, c, labels)
                 case ChunkEncoding.aggr.rawValue:
                     let ag = try AggrChunk(decoding: data)
                     for t in AggrType.allCases {
@@ -167,11 +169,14 @@ public struct BlockVerifier {
                             continue
                         }
                         // The counter aggregate repeats its last timestamp (the true last raw value).
-                        let n = part.withUnsafeBytes { countXOR($0, segFile, chunkOff, t == .counter ? nil : c, labels, strict: t != .counter) }
+                        let n = part.withUnsafeBytes { countXOR(XORIterator($0), "XOR", segFile, chunkOff, t == .counter ? nil : c, labels, strict: t != .counter) }
                         if t == .count { samples += n }
                     }
-                case ChunkEncoding.histogram.rawValue, ChunkEncoding.floatHistogram.rawValue:
-                    samples += countHistograms(data, float: enc == ChunkEncoding.floatHistogram.rawValue, segFile, chunkOff, c, labels)
+                case ChunkEncoding.histogram.rawValue, ChunkEncoding.floatHistogram.rawValue,
+                     ChunkEncoding.histogramST.rawValue, ChunkEncoding.floatHistogramST.rawValue:
+                    let e = ChunkEncoding(rawValue: enc)!
+                    samples += countHistograms(data, float: e.withoutStartTimestamps == .floatHistogram,
+                                               startTimestamps: e != e.withoutStartTimestamps, segFile, chunkOff, c, labels)
                 default:
                     // Intact (CRC checked) but not decodable here: noted, not a problem, so a
                     // compactor can still copy the series through (its samples are not counted).
@@ -182,9 +187,9 @@ public struct BlockVerifier {
     }
 
     /// Decodes a chunk fully; checks its samples are ascending and inside the meta range.
-    private mutating func countXOR(_ data: UnsafeRawBufferPointer, _ file: String, _ off: Int, _ c: ChunkMeta?,
+    private mutating func countXOR(_ iterator: some FloatChunkIterator, _ what: String, _ file: String, _ off: Int, _ c: ChunkMeta?,
                                    _ labels: Labels, strict: Bool = true) -> Int {
-        var it = XORIterator(data)
+        var it = iterator
         var n = 0
         var first = Int64.min, last = Int64.min
         while it.next() {
@@ -193,7 +198,7 @@ public struct BlockVerifier {
             last = it.t
             n += 1
         }
-        if it.failed { problem(file, off, "corrupt XOR chunk of \(labels): decoded \(it.read) of \(it.total) samples") }
+        if it.failed { problem(file, off, "corrupt \(what) chunk of \(labels): decoded \(it.read) of \(it.total) samples") }
         if let c, n > 0, first != c.minTime || last != c.maxTime {
             problem(file, off, "chunk of \(labels) holds [\(first), \(last)], index says [\(c.minTime), \(c.maxTime)]")
         }
@@ -202,15 +207,21 @@ public struct BlockVerifier {
 
     /// Decodes a histogram chunk fully (layout, every sample, bucket counts consistent with
     /// the spans); checks timestamps ascend and match the index's range.
-    private mutating func countHistograms(_ data: UnsafeRawBufferPointer, float: Bool, _ file: String, _ off: Int,
-                                          _ c: ChunkMeta, _ labels: Labels) -> Int {
-        let what = float ? "float histogram" : "histogram"
+    private mutating func countHistograms(_ data: UnsafeRawBufferPointer, float: Bool, startTimestamps st: Bool = false,
+                                          _ file: String, _ off: Int, _ c: ChunkMeta, _ labels: Labels) -> Int {
+        let what = (float ? "float histogram" : "histogram") + (st ? " (start timestamps)" : "")
         var n = 0, total = 0
         var first = Int64.min, last = Int64.min
         do {
             var ih: HistogramChunkIterator?
             var fh: FloatHistogramChunkIterator?
-            if float { fh = try FloatHistogramChunkIterator(data); total = fh!.total } else { ih = try HistogramChunkIterator(data); total = ih!.total }
+            if float {
+                fh = try FloatHistogramChunkIterator(data, startTimestamps: st)
+                total = fh!.total
+            } else {
+                ih = try HistogramChunkIterator(data, startTimestamps: st)
+                total = ih!.total
+            }
             while true {
                 let t: Int64
                 if float {

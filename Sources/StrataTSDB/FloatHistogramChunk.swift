@@ -15,6 +15,9 @@ struct XORSlot: Sendable {
 /// samples write the timestamp delta-of-delta and each value XORed against its previous.
 public struct FloatHistogramChunkEncoder: Sendable {
     var w = BitWriter(capacity: 256)
+    /// Writes encoding 6 (float histogram with start timestamps) instead of 3.
+    public let startTimestamps: Bool
+    var sts = StartTimestampEncoder()
     public private(set) var count = 0
     public private(set) var minTime: Int64 = 0
     public private(set) var maxTime: Int64 = 0
@@ -23,21 +26,23 @@ public struct FloatHistogramChunkEncoder: Sendable {
     var cnt = XORSlot(), zCnt = XORSlot(), sum = XORSlot()
     var pBuckets: [XORSlot] = [], nBuckets: [XORSlot] = []
 
-    public init(header: CounterResetHeader = .unknown) {
-        w.write(0, 16)
-        w.writeByte(header.rawValue)
+    public init(header: CounterResetHeader = .unknown, startTimestamps: Bool = false) {
+        self.startTimestamps = startTimestamps
+        HistogramChunkFormat.writeHeader(&w, header, startTimestamps: startTimestamps)
     }
 
     public var header: CounterResetHeader {
-        get { CounterResetHeader(rawValue: w.bytes[2] & CounterResetHeader.mask) ?? .unknown }
-        set { w.patch(at: 2, (w.bytes[2] & ~CounterResetHeader.mask) | newValue.rawValue) }
+        get { HistogramChunkFormat.header(w.bytes, startTimestamps: startTimestamps) }
+        set { HistogramChunkFormat.setHeader(&w, newValue, startTimestamps: startTimestamps) }
     }
 
     public var bytes: [UInt8] { w.finished }
     public var byteCount: Int { (w.bitCount + 7) / 8 }
     var lastIsStale: Bool { count > 0 && sum.bits == staleNaNBits }
 
-    public mutating func append(_ ts: Int64, _ h: FloatHistogram) {
+    /// Appends `h` at `t` with start timestamp `st` (kept only by encoding 6; 0: none).
+    public mutating func append(st: Int64 = 0, _ ts: Int64, _ h: FloatHistogram) {
+        let prevT = t
         let stale = h.sum.bitPattern == staleNaNBits
         let hc = stale ? 0 : h.count, hz = stale ? 0 : h.zeroCount
         var td: Int64 = 0
@@ -80,9 +85,9 @@ public struct FloatHistogramChunkEncoder: Sendable {
         t = ts
         tDelta = td
         maxTime = ts
+        if startTimestamps { sts.encode(&w, index: count, t: ts, prevT: prevT, st: st) }
         count += 1
-        w.patch(at: 0, UInt8(truncatingIfNeeded: count >> 8))
-        w.patch(at: 1, UInt8(truncatingIfNeeded: count))
+        HistogramChunkFormat.setCount(&w, count, startTimestamps: startTimestamps)
     }
 
     private static func put(_ w: inout BitWriter, _ slot: inout XORSlot, _ v: Double) {
@@ -91,7 +96,7 @@ public struct FloatHistogramChunkEncoder: Sendable {
     }
 }
 
-/// Reads a float histogram chunk (encoding 3) from borrowed bytes; see
+/// Reads a float histogram chunk (encoding 3, or 6 with start timestamps) from borrowed bytes; see
 /// `HistogramChunkIterator` for the allocation behaviour.
 public struct FloatHistogramChunkIterator {
     var r: BitReader
@@ -103,11 +108,12 @@ public struct FloatHistogramChunkIterator {
     var tDelta: Int64 = 0
     var cnt = XORSlot(), zCnt = XORSlot(), sum = XORSlot()
     var pBuckets: [XORSlot] = [], nBuckets: [XORSlot] = []
+    var sts: StartTimestampDecoder
+    /// The current sample's start timestamp (0: none, always 0 in encoding 3).
+    public var st: Int64 { sts.st }
 
-    public init(_ chunk: UnsafeRawBufferPointer) throws(DecodeError) {
-        guard chunk.count >= HistogramChunkFormat.headerSize else { throw .truncated(offset: chunk.count) }
-        total = Int(chunk[0]) << 8 | Int(chunk[1])
-        header = CounterResetHeader(rawValue: chunk[2] & CounterResetHeader.mask)!
+    public init(_ chunk: UnsafeRawBufferPointer, startTimestamps: Bool = false) throws(DecodeError) {
+        (total, header, sts) = try HistogramChunkFormat.readHeader(chunk, startTimestamps: startTimestamps)
         r = BitReader(chunk, offset: HistogramChunkFormat.headerSize)
     }
 
@@ -115,6 +121,7 @@ public struct FloatHistogramChunkIterator {
 
     public mutating func next() throws(DecodeError) -> Bool {
         guard read < total else { return false }
+        let prevT = t
         if read == 0 {
             layout = try r.readHistogramLayout()
             let np = layout.positiveSpans.bucketCount, nn = layout.negativeSpans.bucketCount
@@ -138,6 +145,7 @@ public struct FloatHistogramChunkIterator {
                 for i in nBuckets.indices { guard Self.get(&r, &nBuckets[i]) else { throw r.corrupt("invalid XOR window in sample \(read)") } }
             }
         }
+        guard sts.decode(&r, index: read, t: t, prevT: prevT) else { throw r.corrupt("invalid start timestamp of sample \(read)") }
         if r.overrun { throw .invalid(offset: r.byteOffset, "float histogram chunk ends inside sample \(read) of \(total)") }
         read += 1
         return true

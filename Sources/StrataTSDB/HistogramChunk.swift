@@ -11,6 +11,9 @@ import StrataCore
 /// every bucket, and the sum XORed against the previous sum.
 public struct HistogramChunkEncoder: Sendable {
     var w = BitWriter(capacity: 256)
+    /// Writes encoding 5 (histogram with start timestamps) instead of 2.
+    public let startTimestamps: Bool
+    var sts = StartTimestampEncoder()
     public private(set) var count = 0
     public private(set) var minTime: Int64 = 0
     public private(set) var maxTime: Int64 = 0
@@ -23,14 +26,14 @@ public struct HistogramChunkEncoder: Sendable {
     var sum: UInt64 = 0
     var leading: UInt8 = 0xFF, trailing: UInt8 = 0
 
-    public init(header: CounterResetHeader = .unknown) {
-        w.write(0, 16)
-        w.writeByte(header.rawValue)
+    public init(header: CounterResetHeader = .unknown, startTimestamps: Bool = false) {
+        self.startTimestamps = startTimestamps
+        HistogramChunkFormat.writeHeader(&w, header, startTimestamps: startTimestamps)
     }
 
     public var header: CounterResetHeader {
-        get { CounterResetHeader(rawValue: w.bytes[2] & CounterResetHeader.mask) ?? .unknown }
-        set { w.patch(at: 2, (w.bytes[2] & ~CounterResetHeader.mask) | newValue.rawValue) }
+        get { HistogramChunkFormat.header(w.bytes, startTimestamps: startTimestamps) }
+        set { HistogramChunkFormat.setHeader(&w, newValue, startTimestamps: startTimestamps) }
     }
 
     /// Chunk bytes, header included.
@@ -40,8 +43,10 @@ public struct HistogramChunkEncoder: Sendable {
     /// The last appended sample's sum was a stale marker.
     var lastIsStale: Bool { count > 0 && sum == staleNaNBits }
 
-    /// Appends `h` at `t`. A stale marker (StaleNaN sum) is stored as a sum only.
-    public mutating func append(_ ts: Int64, _ h: Histogram) {
+    /// Appends `h` at `t` with start timestamp `st` (kept only by encoding 5; 0: none).
+    /// A stale marker (StaleNaN sum) is stored as a sum only.
+    public mutating func append(st: Int64 = 0, _ ts: Int64, _ h: Histogram) {
+        let prevT = t
         let stale = h.sum.bitPattern == staleNaNBits
         let hc = stale ? 0 : h.count, hz = stale ? 0 : h.zeroCount
         var td: Int64 = 0, cd: Int64 = 0, zd: Int64 = 0
@@ -98,13 +103,14 @@ public struct HistogramChunkEncoder: Sendable {
         zCntDelta = zd
         sum = h.sum.bitPattern
         maxTime = ts
+        if startTimestamps { sts.encode(&w, index: count, t: ts, prevT: prevT, st: st) }
         count += 1
-        w.patch(at: 0, UInt8(truncatingIfNeeded: count >> 8))
-        w.patch(at: 1, UInt8(truncatingIfNeeded: count))
+        HistogramChunkFormat.setCount(&w, count, startTimestamps: startTimestamps)
     }
 }
 
-/// Reads a histogram chunk (encoding 2) from borrowed bytes, one sample per `next()`.
+/// Reads a histogram chunk (encoding 2, or 5 with start timestamps) from borrowed bytes,
+/// one sample per `next()`.
 /// Bucket arrays are allocated once per chunk and updated in place; `read(into:)` copies
 /// them into a caller's reusable `Histogram`, so a scan allocates per chunk, not per sample.
 public struct HistogramChunkIterator {
@@ -122,12 +128,13 @@ public struct HistogramChunkIterator {
     var pDelta: [Int64] = [], nDelta: [Int64] = []
     var sum: UInt64 = 0
     var leading: UInt8 = 0, trailing: UInt8 = 0
+    var sts: StartTimestampDecoder
+    /// The current sample's start timestamp (0: none, always 0 in encoding 2).
+    public var st: Int64 { sts.st }
 
     /// Throws when the chunk is shorter than its 3-byte header.
-    public init(_ chunk: UnsafeRawBufferPointer) throws(DecodeError) {
-        guard chunk.count >= HistogramChunkFormat.headerSize else { throw .truncated(offset: chunk.count) }
-        total = Int(chunk[0]) << 8 | Int(chunk[1])
-        header = CounterResetHeader(rawValue: chunk[2] & CounterResetHeader.mask)!
+    public init(_ chunk: UnsafeRawBufferPointer, startTimestamps: Bool = false) throws(DecodeError) {
+        (total, header, sts) = try HistogramChunkFormat.readHeader(chunk, startTimestamps: startTimestamps)
         r = BitReader(chunk, offset: HistogramChunkFormat.headerSize)
     }
 
@@ -138,6 +145,7 @@ public struct HistogramChunkIterator {
     /// byte offset in the chunk where decoding failed.
     public mutating func next() throws(DecodeError) -> Bool {
         guard read < total else { return false }
+        let prevT = t
         if read == 0 {
             layout = try r.readHistogramLayout()
             pBuckets = [Int64](repeating: 0, count: layout.positiveSpans.bucketCount)
@@ -169,6 +177,7 @@ public struct HistogramChunkIterator {
                 }
             }
         }
+        guard sts.decode(&r, index: read, t: t, prevT: prevT) else { throw r.corrupt("invalid start timestamp of sample \(read)") }
         if r.overrun { throw .invalid(offset: r.byteOffset, "histogram chunk ends inside sample \(read) of \(total)") }
         read += 1
         return true

@@ -30,10 +30,50 @@ public enum CounterResetHeader: UInt8, Sendable {
     }
 }
 
-/// Histogram and float histogram chunks: 2-byte big-endian sample count, 1 flags byte,
-/// then a bit stream whose first sample starts with this layout.
+/// Histogram and float histogram chunks: 2-byte big-endian sample count, 1 flags byte
+/// (counter-reset header in its top two bits), then a bit stream whose first sample starts
+/// with this layout. The start-timestamp encodings (5, 6) move the counter-reset bits to the
+/// top of byte 0 (the count keeps 14 bits) and use byte 2 as `StartTimestampHeader`.
 enum HistogramChunkFormat {
     static let headerSize = 3
+    static let stCountMask = 0x3FFF
+
+    static func writeHeader(_ w: inout BitWriter, _ header: CounterResetHeader, startTimestamps: Bool) {
+        if startTimestamps {
+            w.writeByte(header.rawValue)
+            w.write(0, 16)
+        } else {
+            w.write(0, 16)
+            w.writeByte(header.rawValue)
+        }
+    }
+
+    static func header(_ bytes: [UInt8], startTimestamps: Bool) -> CounterResetHeader {
+        CounterResetHeader(rawValue: bytes[startTimestamps ? 0 : 2] & CounterResetHeader.mask)!
+    }
+
+    static func setHeader(_ w: inout BitWriter, _ header: CounterResetHeader, startTimestamps: Bool) {
+        let i = startTimestamps ? 0 : 2
+        w.patch(at: i, (w.bytes[i] & ~CounterResetHeader.mask) | header.rawValue)
+    }
+
+    static func setCount(_ w: inout BitWriter, _ count: Int, startTimestamps: Bool) {
+        let hi = UInt8(truncatingIfNeeded: count >> 8)
+        w.patch(at: 0, startTimestamps ? (w.bytes[0] & CounterResetHeader.mask) | (hi & ~CounterResetHeader.mask) : hi)
+        w.patch(at: 1, UInt8(truncatingIfNeeded: count))
+    }
+
+    /// Sample count, counter-reset header and start-timestamp decoder of a chunk.
+    static func readHeader(_ chunk: UnsafeRawBufferPointer, startTimestamps: Bool) throws(DecodeError)
+        -> (Int, CounterResetHeader, StartTimestampDecoder) {
+        guard chunk.count >= headerSize else { throw .truncated(offset: chunk.count) }
+        let n = Int(chunk[0]) << 8 | Int(chunk[1])
+        if startTimestamps {
+            return (n & stCountMask, CounterResetHeader(rawValue: chunk[0] & CounterResetHeader.mask)!,
+                    StartTimestampDecoder(header: chunk[StartTimestampHeader.offset]))
+        }
+        return (n, CounterResetHeader(rawValue: chunk[2] & CounterResetHeader.mask)!, StartTimestampDecoder(header: 0))
+    }
 }
 
 /// What the first sample of a histogram chunk fixes for the whole chunk.

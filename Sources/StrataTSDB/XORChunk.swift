@@ -27,16 +27,12 @@ public struct XORAppender: Sendable {
 
     public mutating func appendBits(_ ts: Int64, _ bits: UInt64) {
         if count == 0 {
-            var b = ByteWriter(capacity: 10)
-            b.varint(ts)
-            for x in b.bytes { w.writeByte(x) }
+            w.writeVarintBytes(ts)
             w.write(bits, 64)
             minTime = ts
         } else if count == 1 {
             tDelta = UInt64(bitPattern: ts &- t)
-            var b = ByteWriter(capacity: 10)
-            b.uvarint(tDelta)
-            for x in b.bytes { w.writeByte(x) }
+            w.writeUvarintBytes(tDelta)
             writeXOR(bits)
         } else {
             let delta = UInt64(bitPattern: ts &- t)
@@ -157,10 +153,12 @@ public struct XORIterator {
     /// Sample 0 (varint t, raw value) and sample 1 (uvarint delta, XOR value).
     mutating func nextHead() -> Bool {
         if read == 0 {
-            t = readVarint()
+            guard let t0 = r.readVarintBytes() else { failed = true; return false }
+            t = t0
             vbits = r.readBits(64)
         } else {
-            tDelta = readUvarint()
+            guard let d = r.readUvarintBytes() else { failed = true; return false }
+            tDelta = d
             t = t &+ Int64(bitPattern: tDelta)
             readValue()
         }
@@ -193,29 +191,6 @@ public struct XORIterator {
         }
         let m = 64 - leading - trailing
         vbits ^= r.readBits(m) &<< UInt64(trailing)
-    }
-
-    mutating func readUvarint() -> UInt64 {
-        var x: UInt64 = 0
-        var s: UInt64 = 0
-        for i in 0..<10 {
-            let b = r.readBits(8)
-            if r.overrun { return 0 }
-            if b < 0x80 {
-                if i == 9 && b > 1 { failed = true }
-                return x | (b << s)
-            }
-            x |= (b & 0x7F) << s
-            s += 7
-        }
-        failed = true
-        return 0
-    }
-
-    mutating func readVarint() -> Int64 {
-        let ux = readUvarint()
-        let x = Int64(bitPattern: ux >> 1)
-        return (ux & 1) != 0 ? ~x : x
     }
 }
 

@@ -296,6 +296,25 @@ import Testing
 /// through raw → 5m → 1h: both outputs verify, every histogram is counted once, and the last
 /// counter of each series equals the reset-corrected total of its raw histograms.
 @Suite struct RealHistogramBlockDownsampleTests {
+    /// The block in start-timestamp encodings downsamples to exactly the same chunks as the
+    /// block Prometheus 2.42 wrote.
+    @Test func startTimestampEncodingsDownsampleLikeThePlainOnes() throws {
+        let parent = TestEnv.tempDir("hds-st")
+        let converted = try StartTimestampBlocks.convert(blockDir: NativeHistogramData.blockDir, parentDir: parent)
+        let a = try BlockDownsampler.downsample(blockDir: NativeHistogramData.blockDir, outParentDir: parent, resolution: Downsample.resolution5m)
+        let b = try BlockDownsampler.downsample(blockDir: converted, outParentDir: parent, resolution: Downsample.resolution5m)
+        let ra = try BlockReader(dir: parent + "/" + a.ulid.description), rb = try BlockReader(dir: parent + "/" + b.ulid.description)
+        let all = [try Matcher(.regexMatch, "__name__", ".+")]
+        let sa = try ra.series(matching: all), sb = try rb.series(matching: all)
+        #expect(sa.map(\.labels) == sb.map(\.labels) && !sa.isEmpty)
+        for (x, y) in zip(sa, sb) {
+            let cx = try x.chunks.map { Array(try ra.chunks.chunk($0.ref).data) }
+            let cy = try y.chunks.map { Array(try rb.chunks.chunk($0.ref).data) }
+            #expect(cx == cy, "\(x.labels)")
+        }
+        #expect(a.stats.numSamples == b.stats.numSamples)
+    }
+
     @Test func prometheus242BlockTo5mAnd1h() throws {
         let parent = TestEnv.tempDir("hds-real")
         let src = try BlockReader(dir: NativeHistogramData.blockDir)

@@ -6,8 +6,8 @@ import StrataTestSupport
 import Testing
 @testable import StrataCompact
 
-/// Chunks whose encoding Strata cannot decode (XOR2 = 4 here; the same path takes 5, 6 and
-/// unknown bytes): copied through byte for byte where their series needs no merge, the
+/// Chunks whose encoding Strata cannot decode (encoding 7 here, newer than any Prometheus
+/// 3.14 writes): copied through byte for byte where their series needs no merge, the
 /// block's other series compacted, the result kept un-downsampled; where a merge would be
 /// needed the block stays out of its group.
 @Suite struct UndecodableChunkTests {
@@ -15,7 +15,7 @@ import Testing
     static let x2 = Labels(["__name__": "x2"])
 
     /// A block with a float series, a histogram series and, when `opaque`, a series whose
-    /// one chunk has encoding 4.
+    /// one chunk has encoding 7.
     static func block(_ parent: String, _ minT: Int64, _ maxT: Int64, opaque: Bool, labels: [String: String] = ["cluster": "c1"]) throws -> String {
         let w = try BlockWriter(parentDir: parent, minTime: minT, maxTime: maxT)
         let ts = Array(stride(from: minT, to: maxT, by: 600_000))
@@ -24,7 +24,7 @@ import Testing
             Histogram(count: UInt64($0), sum: Double($0), positiveSpans: [HistogramSpan(offset: 0, length: 1)], positiveBuckets: [Int64($0)])
         })
         if opaque {
-            try w.add(x2, chunks: [.opaque(encoding: 4, data: opaqueBytes, minTime: minT + 1000, maxTime: minT + 61_000)])
+            try w.add(x2, chunks: [.opaque(encoding: 7, data: opaqueBytes, minTime: minT + 1000, maxTime: minT + 61_000)])
         }
         let m = try w.commit { $0.thanos = ThanosMeta(labels: labels, source: "sidecar") }
         return parent + "/" + m.ulid.description
@@ -34,11 +34,11 @@ import Testing
         let dir = try Self.block(TestEnv.tempDir("undecodable-verify"), 0, 7_200_000, opaque: true)
         var v = BlockVerifier(dir: dir)
         #expect(v.run().map(\.description) == [])
-        #expect(v.unsupportedChunks.map(\.encoding) == [4] && v.unsupportedChunks.first?.series == Self.x2)
+        #expect(v.unsupportedChunks.map(\.encoding) == [7] && v.unsupportedChunks.first?.series == Self.x2)
         let r = try BlockReader(dir: dir)
         let s = try #require(try r.series(matching: [try Matcher(.equal, "__name__", "x2")]).first)
         let e = #expect(throws: TSDBError.self) { try r.forEachSample(of: s) { _, _ in } }
-        guard case .unsupportedEncoding(_, let l, 4)? = e else { Issue.record("\(String(describing: e))"); return }
+        guard case .unsupportedEncoding(_, let l, 7)? = e else { Issue.record("\(String(describing: e))"); return }
         #expect(l == Self.x2)
     }
 
@@ -50,7 +50,7 @@ import Testing
         let b = try Self.block(root, 7_200_000, 14_400_000, opaque: true)
         var seen: [(ULID, Labels, UInt8)] = []
         let meta = try BlockCompactor.compact(blockDirs: [a, b], outParentDir: root + "/out") { seen.append(($0, $1, $2)) }
-        #expect(seen.count == 1 && seen.first?.1 == Self.x2 && seen.first?.2 == 4)
+        #expect(seen.count == 1 && seen.first?.1 == Self.x2 && seen.first?.2 == 7)
         #expect(seen.first?.0 == (try BlockMeta.read(dir: b)).ulid)
         let out = root + "/out/" + meta.ulid.description
         var v = BlockVerifier(dir: out)
@@ -60,7 +60,7 @@ import Testing
         let s = try #require(try r.series(matching: [try Matcher(.equal, "__name__", "x2")]).first)
         #expect(s.chunks.count == 1 && s.chunks[0].minTime == 7_201_000 && s.chunks[0].maxTime == 7_261_000)
         let (enc, data) = try r.chunks.chunk(s.chunks[0].ref)
-        #expect(enc == 4 && Array(data) == Self.opaqueBytes)
+        #expect(enc == 7 && Array(data) == Self.opaqueBytes)
         let want = try HistogramSamples.lines(a).merging(try HistogramSamples.lines(b, except: Self.x2)) { $0 + $1 }
         #expect(want.count == 2 && want.values.allSatisfy { $0.count == 24 })
         #expect(try HistogramSamples.lines(out, except: Self.x2) == want)
@@ -74,7 +74,7 @@ import Testing
         let a = try Self.block(root, 0, 7_200_000, opaque: true)
         let b = try Self.block(root, 3_600_000, 10_800_000, opaque: true)
         let e = #expect(throws: TSDBError.self) { try BlockCompactor.compact(blockDirs: [b, a], outParentDir: root + "/out") }
-        guard case .unsupportedEncoding(let block, let l, 4)? = e else { Issue.record("\(String(describing: e))"); return }
+        guard case .unsupportedEncoding(let block, let l, 7)? = e else { Issue.record("\(String(describing: e))"); return }
         #expect(block == a && l == Self.x2)
     }
 
@@ -132,12 +132,12 @@ import Testing
         #expect(ag.isHistogram && ag.encoding(.sum) == ChunkEncoding.floatHistogram.rawValue)
 
         let w2 = try BlockWriter(parentDir: root, minTime: 0, maxTime: 7_200_000)
-        try w2.add(Self.x2, chunks: [.opaque(encoding: 4, data: Self.opaqueBytes, minTime: 1000, maxTime: 61_000)])
+        try w2.add(Self.x2, chunks: [.opaque(encoding: 7, data: Self.opaqueBytes, minTime: 1000, maxTime: 61_000)])
         let m2 = try w2.commit { $0.thanos = ThanosMeta(labels: ["cluster": "c1"], source: "compactor", resolution: Downsample.resolution5m) }
         let e = #expect(throws: TSDBError.self) {
             try BlockDownsampler.downsample(blockDir: root + "/" + m2.ulid.description, outParentDir: root + "/out2", resolution: Downsample.resolution1h)
         }
-        guard case .unsupportedEncoding(_, let l, 4)? = e else { Issue.record("\(String(describing: e))"); return }
+        guard case .unsupportedEncoding(_, let l, 7)? = e else { Issue.record("\(String(describing: e))"); return }
         #expect(l == Self.x2)
     }
 

@@ -71,11 +71,17 @@ import Testing
 
     /// The block a real Prometheus 2.42 wrote with native histograms, in a FILESYSTEM bucket
     /// served by the strata-store process, queried through the strata-query process: every
-    /// series, floats and histograms, as Prometheus answered over the same data.
-    @Test func storeGatewayOverABucketAnswersLikePrometheus() async throws {
+    /// series, floats and histograms, as Prometheus answered over the same data. With
+    /// `startTimestamps`, the block's chunks are first converted to the XOR2 and
+    /// start-timestamp histogram encodings a Prometheus 3.11+ writes with ST storage on.
+    @Test(arguments: [false, true]) func storeGatewayOverABucketAnswersLikePrometheus(startTimestamps: Bool) async throws {
         let bucket = TestEnv.tempDir("nh-bucket")
-        let r = try TestEnv.run("/bin/cp", ["-r", NativeHistogramData.blockDir, bucket + "/" + NativeHistogramData.blockID])
-        #expect(r.status == 0, "\(r.stderr)")
+        if startTimestamps {
+            _ = try StartTimestampBlocks.convert(blockDir: NativeHistogramData.blockDir, parentDir: bucket)
+        } else {
+            let r = try TestEnv.run("/bin/cp", ["-r", NativeHistogramData.blockDir, bucket + "/" + NativeHistogramData.blockID])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
         var processes: [(Process, String)] = []
         defer {
             for (p, _) in processes where p.isRunning { p.terminate() }
