@@ -73,6 +73,7 @@ struct StartTimestampDecoder {
     }
 
     /// Reads sample `index`'s ST, if it has one; false on a malformed varint.
+    @inline(__always)
     mutating func decode(_ r: inout BitReader, index: Int, t: Int64, prevT: Int64) -> Bool {
         switch index {
         case 0:

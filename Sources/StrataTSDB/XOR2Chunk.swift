@@ -184,22 +184,32 @@ public struct XOR2Iterator: FloatChunkIterator {
             t &+= tDelta
             readValue()
         default:
-            if !r.readBit() {
+            // The joint prefix is read from the look-ahead window at once (the common case,
+            // `0`, costs one shift).
+            r.fill()
+            let top = r.acc
+            if top >> 63 == 0 {
+                r.skip(1)
                 t &+= tDelta
                 vbits = baseline
-            } else if !r.readBit() {
+            } else if top >> 62 == 0b10 {
+                r.skip(2)
                 t &+= tDelta
                 readChangedValue()
-            } else if !r.readBit() {
+            } else if top >> 61 == 0b110 {
+                r.skip(3)
                 readDod(13)
                 readValue()
-            } else if !r.readBit() {
+            } else if top >> 60 == 0b1110 {
+                r.skip(4)
                 readDod(20)
                 readValue()
-            } else if !r.readBit() {
+            } else if top >> 59 == 0b11110 {
+                r.skip(5)
                 readDod(64)
                 readValue()
             } else {
+                r.skip(5)
                 t &+= tDelta
                 vbits = staleNaNBits
             }
@@ -211,6 +221,7 @@ public struct XOR2Iterator: FloatChunkIterator {
     }
 
     /// A two's-complement delta-of-delta of `n` bits.
+    @inline(__always)
     private mutating func readDod(_ n: Int) {
         let b = r.readBits(n)
         let dod = n == 64 || b < 1 << UInt64(n - 1) ? Int64(bitPattern: b) : Int64(bitPattern: b &- (1 << UInt64(n)))
@@ -219,14 +230,19 @@ public struct XOR2Iterator: FloatChunkIterator {
     }
 
     /// `<varbit_xor2>`.
+    @inline(__always)
     private mutating func readValue() {
-        if !r.readBit() { vbits = baseline; return }
-        if !r.readBit() { readWindowed(); return }
-        if !r.readBit() { readNewWindow(); return }
+        r.fill()
+        let top = r.acc
+        if top >> 63 == 0 { r.skip(1); vbits = baseline; return }
+        if top >> 62 == 0b10 { r.skip(2); readWindowed(); return }
+        r.skip(3)
+        if top >> 61 == 0b110 { readNewWindow(); return }
         vbits = staleNaNBits
     }
 
     /// `<varbit_xor2_nn>`.
+    @inline(__always)
     private mutating func readChangedValue() {
         if !r.readBit() { readWindowed() } else { readNewWindow() }
     }
@@ -240,6 +256,7 @@ public struct XOR2Iterator: FloatChunkIterator {
         readWindowed()
     }
 
+    @inline(__always)
     private mutating func readWindowed() {
         vbits = baseline ^ (r.readBits(64 - leading - trailing) &<< UInt64(trailing))
         baseline = vbits

@@ -35,7 +35,7 @@ public struct BenchCommand: ParsableCommand {
 
     public struct XOR: ParsableCommand {
         public static let configuration = CommandConfiguration(
-            abstract: "XOR encode and decode speed on realistic series (counters, gauges, 15s scrapes with jitter).")
+            abstract: "XOR and XOR2 encode and decode speed on realistic series (counters, gauges, 15s scrapes with jitter).")
         @Option(help: "Chunks of 120 samples to code.") var chunks = 100_000
         @Option(help: "Timed rounds (best is reported).") var rounds = 5
         @Option(help: "Instead of synthetic series, decode every chunk of this block (e.g. from `strata block gen`).") var block: String?
@@ -89,6 +89,32 @@ public struct BenchCommand: ParsableCommand {
             print("xor encode: \(Int(samples / enc / 1e6)) M samples/s")
             print("xor decode: \(Int(samples / dec / 1e6)) M samples/s")
             print("bytes/sample: \(GoFloat.f((Double(bytes) / samples * 100).rounded() / 100))  (checksum \(sink % 10))")
+            // Prometheus 3.11+'s XOR2 on the same series, without and with start timestamps
+            // (a counter's ST set once per chunk, as from OpenMetrics `_created`).
+            for withST in [false, true] {
+                var xor2: [[UInt8]] = []
+                let enc2 = best(rounds: rounds) {
+                    xor2.removeAll(keepingCapacity: true)
+                    for i in 0..<chunks {
+                        let (ts, vs) = series[i % series.count]
+                        var a = XOR2Appender()
+                        for k in 0..<ts.count { a.append(st: withST ? ts[0] - 3_600_000 : 0, ts[k], vs[k]) }
+                        xor2.append(a.bytes)
+                    }
+                }
+                let dec2 = best(rounds: rounds) {
+                    for c in xor2 {
+                        c.withUnsafeBytes { buf in
+                            var it = XOR2Iterator(buf)
+                            while it.next() { sink &+= it.vbits &+ UInt64(bitPattern: it.t) &+ UInt64(bitPattern: it.st) }
+                        }
+                    }
+                }
+                let b2 = xor2.reduce(0) { $0 + $1.count }
+                let name = withST ? "xor2 with start timestamps" : "xor2"
+                print("\(name) encode: \(Int(samples / enc2 / 1e6)) M samples/s, decode: \(Int(samples / dec2 / 1e6)) M samples/s, "
+                      + "bytes/sample: \(GoFloat.f((Double(b2) / samples * 100).rounded() / 100))  (checksum \(sink % 10))")
+            }
         }
 
         /// Decode speed over a real block's chunks, read straight from the mmap'd segments.
