@@ -171,7 +171,7 @@ let package = Package(
         .target(
             name: "StrataFrontend",
             dependencies: [
-                "StrataCore", "StrataQuery", "StrataServer", "StrataCache", "CSQLite",
+                "StrataCore", "StrataPromQL", "StrataQuery", "StrataServer", "StrataCache", "CSQLite",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -9,7 +9,9 @@ import Synchronization
 
 /// The querier behind the frontend (`--query-frontend.downstream-url`), over one pooled
 /// HTTP client. Connection failures and 5xx answers are retried up to `maxRetries` times in
-/// all, with a short growing pause; other answers are returned as they are.
+/// all, with a short growing pause; other answers are returned as they are. Several queriers
+/// (comma-separated URLs) take requests in turn, and a retry goes to the next one: vertical
+/// shards and split sub-queries then run on all of them.
 public final class Downstream: Sendable {
     public struct Response: Sendable {
         public var status: Int
@@ -17,7 +19,8 @@ public final class Downstream: Sendable {
         public var body: [UInt8]
     }
 
-    let baseURL: String
+    let baseURLs: [String]
+    let turn = Atomic<Int>(0)
     let client: HTTPClient
     let maxRetries: Int
     let timeout: Duration
@@ -28,7 +31,10 @@ public final class Downstream: Sendable {
     static let semanticsTTL: Duration = .seconds(30)
 
     public init(url: String, maxRetries: Int, timeout: Duration = .seconds(300), logger: Logger) {
-        baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+        baseURLs = url.split(separator: ",").map { u in
+            let u = u.trimmingCharacters(in: .whitespaces)
+            return u.hasSuffix("/") ? String(u.dropLast()) : u
+        }.filter { !$0.isEmpty }
         var config = HTTPClient.Configuration()
         config.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 32
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
@@ -56,7 +62,9 @@ public final class Downstream: Sendable {
     /// `pathAndQuery` starts with `/`; `method` is the HTTP method's name.
     public func send(method: String, _ pathAndQuery: String, body: [UInt8]? = nil, contentType: String? = nil) async -> Response {
         var lastError = ""
+        let first = turn.wrappingAdd(1, ordering: .relaxed).oldValue & Int.max
         for attempt in 1...maxRetries {
+            let baseURL = baseURLs.isEmpty ? "" : baseURLs[(first + attempt - 1) % baseURLs.count]
             do {
                 var req = HTTPClientRequest(url: baseURL + pathAndQuery)
                 req.method = HTTPMethod(rawValue: method)
@@ -76,7 +84,7 @@ public final class Downstream: Sendable {
             logger.warning("downstream request failed, retrying", metadata: ["attempt": "\(attempt)", "err": "\(lastError)"])
             try? await Task.sleep(for: .milliseconds(50 * attempt))
         }
-        let msg = "downstream querier \(baseURL) failed after \(maxRetries) attempts: \(lastError)"
+        let msg = "downstream querier \(baseURLs.joined(separator: ",")) failed after \(maxRetries) attempts: \(lastError)"
         return Response(status: 502, contentType: "application/json",
                         body: Array("{\"status\":\"error\",\"errorType\":\"unavailable\",\"error\":\(goJSONString(msg))}".utf8))
     }

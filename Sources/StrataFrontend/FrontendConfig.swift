@@ -14,6 +14,9 @@ public struct FrontendConfig: Sendable {
     public var maxFreshness: Int64 = 60_000
     /// How long cached extents live.
     public var cacheTTL: Duration = .seconds(7 * 86_400)
+    /// `--query-frontend.vertical-shards` (1 = off): range queries that can be split by series
+    /// go to the queriers as this many shards (`VerticalSharding`).
+    public var verticalShards = 1
     /// `--query-frontend.log-queries-longer-than` (0 = off).
     public var logQueriesLongerThan: Duration = .zero
 

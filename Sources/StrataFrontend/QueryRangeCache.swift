@@ -149,9 +149,28 @@ public final class QueryRangeCache: Sendable {
         case failed(Downstream.Response)
     }
 
+    /// [start, end] of the query from the querier: at once, or as vertical shards fetched in
+    /// parallel whose disjoint series are put together.
     func fetch(_ form: FormValues, _ start: Int64, _ end: Int64) async throws -> (MatrixResult, [String]) {
+        let shards = config.verticalShards > 1 ? VerticalSharding.shards(form["query"] ?? "", total: config.verticalShards) : []
+        guard !shards.isEmpty else { return try await fetch(form, start, end, shard: nil) }
+        Counter(label: "strata_frontend_sharded_queries_total").increment()
+        let parts = try await withThrowingTaskGroup(of: (MatrixResult, [String]).self) { group in
+            for s in shards { group.addTask { try await self.fetch(form, start, end, shard: s) } }
+            var out: [(MatrixResult, [String])] = []
+            for try await r in group { out.append(r) }
+            return out
+        }
+        var warnings: [String] = []
+        for (_, w) in parts { for x in w where !warnings.contains(x) { warnings.append(x) } }
+        return (MatrixResult.merge(parts.map(\.0)), warnings)
+    }
+
+    func fetch(_ form: FormValues, _ start: Int64, _ end: Int64, shard: SeriesShard?) async throws -> (MatrixResult, [String]) {
         downstreamQueries.add(1, ordering: .relaxed)
-        let q = form.encoded(replacing: ["start": Self.seconds(start), "end": Self.seconds(end)])
+        var replacing = ["start": Self.seconds(start), "end": Self.seconds(end)]
+        if let shard { replacing["shard_info"] = VerticalSharding.parameter(shard) }
+        let q = form.encoded(replacing: replacing)
         let r = await downstream.send(method: "GET", "/api/v1/query_range?" + q)
         guard r.status == 200 else { throw FetchFailure(response: r) }
         do { return try MatrixResult.parse(r.body) } catch {

@@ -25,6 +25,22 @@ enum APIParams {
         }
     }
 
+    /// Thanos's `shard_info`: the JSON of a Store API `ShardInfo` (`shard_index`,
+    /// `total_shards`, `by`, `labels`), as Thanos's query frontend sends it; nil when absent or
+    /// for fewer than two shards.
+    static func shardInfo(_ form: FormValues, _ name: String) throws -> SeriesShard? {
+        guard let s = form[name], !s.isEmpty else { return nil }
+        func bad(_ why: String) -> APIError { APIError(.badData, "invalid parameter \"\(name)\": \(why)") }
+        let doc: JSONValue
+        do { doc = try JSONValue(parsing: s) } catch { throw bad("\(error)") }
+        guard doc.objectValue != nil else { throw bad("not a JSON object") }
+        let index = doc["shard_index"]?.int64Value ?? 0, total = doc["total_shards"]?.int64Value ?? 0
+        guard total <= 1 || (0..<total).contains(index) else { throw bad("shard_index \(index) outside 0..<\(total)") }
+        guard total > 1 else { return nil }
+        let labels = (doc["labels"]?.arrayValue ?? []).compactMap(\.stringValue)
+        return SeriesShard(index: Int(index), total: Int(total), by: doc["by"]?.boolValue ?? false, labels: Set(labels))
+    }
+
     /// A duration as float seconds or Prometheus syntax (`15`, `0.5`, `1h30m`), in ms.
     static func duration(_ s: String, _ name: String) throws -> Int64 {
         if let secs = Double(s) {

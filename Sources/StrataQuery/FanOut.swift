@@ -119,11 +119,15 @@ public final class FanOut: Sendable {
         if request.responseBatchSize == 0 { request.responseBatchSize = Self.seriesPerMessage }
         let req = request
         let budget = options.byteBudget
+        // A store that ignores `shard_info` sends every series: the other shards' are dropped
+        // here, so that no series is counted in two shards.
+        let shard = req.seriesShard
         let perStore = try await each(targets(req.minTime, req.maxTime, matchers), "receive series") { e in
             let collected = Mutex<[Thanos_Series]>([])
             try await e.client.series(req) { frame in
                 switch frame.result {
                 case .series(let s):
+                    if let shard, !shard.contains(Labels(proto: s.labels)) { return }
                     let n = s.byteCount
                     let total = self.received.add(n, ordering: .relaxed).newValue
                     if budget > 0 && total > budget {

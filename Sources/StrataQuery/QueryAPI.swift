@@ -61,6 +61,7 @@ public final class QueryAPI: Sendable {
         let fromRequest = form.all("replicaLabels[]")
         o.replicaLabels = Set(fromRequest.isEmpty ? config.replicaLabels : fromRequest)
         o.algorithm = config.dedupAlgorithm
+        o.shard = try APIParams.shardInfo(form, "shard_info")
         return o
     }
 

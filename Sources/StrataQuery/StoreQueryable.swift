@@ -13,6 +13,8 @@ public struct StoreQueryable: Queryable {
         public var algorithm = Dedup.Algorithm.penalty
         /// `max_resolution_window` in ms: 0 = raw data only.
         public var maxResolution: Int64 = 0
+        /// The part of the series this query evaluates (`shard_info`, vertical sharding).
+        public var shard: SeriesShard?
         public init() {}
     }
 
@@ -43,6 +45,8 @@ public struct StoreQueryable: Queryable {
             qh.grouping.labels = hints.grouping
         }
         req.queryHints = qh
+        // Replicas of one series must fall into the same shard to be merged.
+        req.seriesShard = options.shard?.excluding(options.replicaLabels.sorted())
         let found = try await fanOut.series(req, matchers: matchers)
         // Each series decodes on its own: spread over the cores when there is enough to do.
         let chunks = found.reduce(0) { $0 + $1.chunks.count }

@@ -57,7 +57,9 @@ public final class PrometheusStore: StoreClient {
     }
 
     public func series(_ request: Thanos_SeriesRequest,
-                       onResponse: @escaping @Sendable (Thanos_SeriesResponse) async throws -> Void) async throws {
+                       onResponse all: @escaping @Sendable (Thanos_SeriesResponse) async throws -> Void) async throws {
+        // Remote read has no shards: a sharded request's other series are dropped here.
+        let onResponse = SeriesShard.filtering(request.seriesShard, all)
         guard let ms = try localMatchers(request.matchers) else { return }
         var q = Prometheus_Query()
         q.startTimestampMs = request.minTime

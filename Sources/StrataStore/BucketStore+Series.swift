@@ -48,6 +48,7 @@ extension BucketStore {
         guard mint <= maxt else { return }
         let budget = RequestBudget(limits: config.limits)
         let fetcher = makeFetcher(budget)
+        let shard = request.seriesShard
         defer { record(budget) }
         let all = blocks
         let byID = Dictionary(all.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
@@ -71,7 +72,10 @@ extension BucketStore {
             for s in try await block.series(refs, fetcher: fetcher) {
                 let chunks = s.chunks.filter { $0.maxTime >= mint && $0.minTime <= maxt }
                 if chunks.isEmpty { continue }
-                out.append(Found(labels: s.labels.merging(block.externalLabels), block: block, chunks: chunks))
+                let labels = s.labels.merging(block.externalLabels)
+                // Another shard's series: its chunks are never fetched.
+                if let shard, !shard.contains(labels) { continue }
+                out.append(Found(labels: labels, block: block, chunks: chunks))
             }
             return out
         } collect: { (found: [Found]) in

@@ -76,10 +76,13 @@ public final class LocalBlockStore: StoreClient {
         let chosen = ResolutionPlanner.choose(blocks.map(\.meta), minTime: request.minTime, maxTime: request.maxTime,
                                               maxResolution: request.maxResolutionWindow)
         var found: [Found] = []
+        let shard = request.seriesShard
         for meta in chosen {
             guard let b = byID[meta.ulid], let ms = Self.blockMatchers(matchers, external: meta.externalLabels) else { continue }
             try b.forEachSeries(matching: ms, minTime: request.minTime, maxTime: request.maxTime) { s in
-                found.append(Found(labels: s.labels.merging(meta.externalLabels), block: b, series: s))
+                let labels = s.labels.merging(meta.externalLabels)
+                if let shard, !shard.contains(labels) { return }
+                found.append(Found(labels: labels, block: b, series: s))
             }
         }
         // Sorted by labels, then by time: one series may come from several blocks.

@@ -123,3 +123,38 @@ extension Thanos_Aggr {
         }
     }
 }
+
+extension Thanos_SeriesRequest {
+    /// The shard this request asks for; nil when it is not sharded (no `shard_info`, or fewer
+    /// than two shards, as Thanos reads it).
+    public var seriesShard: SeriesShard? {
+        get {
+            guard hasShardInfo, shardInfo.totalShards > 1 else { return nil }
+            return SeriesShard(index: Int(shardInfo.shardIndex), total: Int(shardInfo.totalShards), by: shardInfo.by,
+                               labels: Set(shardInfo.labels))
+        }
+        set {
+            guard let s = newValue else { clearShardInfo(); return }
+            var info = Thanos_ShardInfo()
+            info.shardIndex = Int64(s.index)
+            info.totalShards = Int64(s.total)
+            info.by = s.by
+            info.labels = s.labels.sorted()
+            shardInfo = info
+        }
+    }
+}
+
+extension SeriesShard {
+    /// `onResponse` with the series of other shards left out: for a store that can only select
+    /// by shard after reading (the sidecar: Prometheus's remote read has no shards).
+    public static func filtering(_ shard: SeriesShard?,
+                                 _ onResponse: @escaping @Sendable (Thanos_SeriesResponse) async throws -> Void)
+        -> @Sendable (Thanos_SeriesResponse) async throws -> Void {
+        guard let shard else { return onResponse }
+        return { r in
+            if case .series(let s)? = r.result, !shard.contains(Labels(proto: s.labels)) { return }
+            try await onResponse(r)
+        }
+    }
+}

@@ -14,7 +14,7 @@ struct FrontendCommand: AsyncParsableCommand {
         version: StrataVersion.version)
 
     @Option(name: .customLong("http-address"), help: "Listen host:port.") var httpAddress = "0.0.0.0:10902"
-    @Option(name: .customLong("query-frontend.downstream-url"), help: "URL of the querier.") var downstreamURL = "http://localhost:9090"
+    @Option(name: .customLong("query-frontend.downstream-url"), help: "URL of the querier; several comma-separated queriers take requests in turn.") var downstreamURL = "http://localhost:9090"
     @Option(name: .customLong("query-range.align-range-with-step"), help: "Align start and end to the step (better cache hits).") var align = true
     @Option(name: .customLong("query-range.split-interval"), help: "Split range queries at this interval (0 = no split).") var splitInterval = "24h"
     @Option(name: .customLong("query-range.max-query-parallelism"), help: "Sub-queries of one query in flight.") var parallelism = 14
@@ -28,6 +28,7 @@ struct FrontendCommand: AsyncParsableCommand {
     @Option(name: .customLong("labels.response-cache-config-file"), help: "Cache config for label and series results (default: the range-query cache).") var labelsCacheFile: String?
     @Option(name: .customLong("data-dir"), help: "Where the default SQLite results cache lives.") var dataDir = "./data"
     @Option(name: .customLong("query-frontend.log-queries-longer-than"), help: "Log queries slower than this (0 = off).") var slowLog = "0"
+    @Option(name: .customLong("query-frontend.vertical-shards"), help: "Send range queries that can be split by series as this many shards (1 = off).") var verticalShards = 1
     @Option(name: .customLong("log.level"), help: "debug, info, warn or error.") var logLevel = "info"
     @Option(name: .customLong("log.format"), help: "logfmt or json.") var logFormat = "logfmt"
 
@@ -43,6 +44,8 @@ struct FrontendCommand: AsyncParsableCommand {
         config.maxRetries = retries
         config.maxFreshness = try parseDuration(maxFreshness)
         config.logQueriesLongerThan = .milliseconds(try parseDuration(slowLog))
+        guard verticalShards >= 1 else { throw ValidationError("--query-frontend.vertical-shards must be at least 1") }
+        config.verticalShards = verticalShards
         let yaml = try cacheConfigFile.map { try String(contentsOfFile: $0, encoding: .utf8) } ?? cacheConfig
         let (cache, validity) = try CacheConfig.make(yaml: yaml, dataDir: dataDir, logger: logger)
         if let validity { config.cacheTTL = validity }

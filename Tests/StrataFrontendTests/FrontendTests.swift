@@ -157,6 +157,28 @@ struct FrontendTestError: Error, CustomStringConvertible {
         await stack.stop()
     }
 
+    /// With `--query-frontend.vertical-shards 3`, shardable queries go to the querier as
+    /// three shards (the stores select by `shard_info`) and the answer is byte for byte the
+    /// unsharded one; other queries go as they are.
+    @Test func verticalShardsAnswerExactlyAsOneQuery() async throws {
+        let stack = try await FrontendStack.start(cache: nil, configure: { $0.verticalShards = 3; $0.splitInterval = 0 })
+        do {
+            let t0 = FrontendStack.t0
+            let shardable = ["sum by (job) (rate(req_total[10m]))", "temp", "rate(temp[10m])", "count(temp) by (job)",
+                             "req_total / ignoring (job) temp", "topk by (job) (2, temp)", "max_over_time(temp[1h])"]
+            let whole = ["sum(temp)", "sum by (job) (rate(req_total[10m])) or vector(0)", Self.queries[4]]
+            for q in shardable + whole {
+                let r = Self.range(q, t0 + 6 * 3_600_000, t0 + 40 * 3_600_000, step: 600)
+                let before = stack.downstreamQueries
+                let got = try await stack.viaFrontend(r)
+                #expect(got == (try await stack.direct(r)), "\(q)")
+                #expect(got.contains("\"result\":[{"), "\(q): \(got.prefix(200))")
+                #expect(stack.downstreamQueries - before == (shardable.contains(q) ? 3 : 1), "\(q)")
+            }
+        }
+        await stack.stop()
+    }
+
     @Test func notCachedAndProxied() async throws {
         let stack = try await FrontendStack.start(cache: InMemoryCache(maxBytes: 64 << 20))
         let t0 = FrontendStack.t0

@@ -74,6 +74,29 @@ import Testing
         }
     }
 
+    /// `shard_info` (vertical sharding): the querier keeps its replica labels out of the shard
+    /// hash, so both replicas of a series land in one shard and are merged there; the shards'
+    /// answers together are the unsharded deduplicated answer.
+    @Test func shardsKeepReplicasTogether() async throws {
+        try await QuerierHarness.with(stores: try Self.stores(), configure: { $0.api.replicaLabels = ["replica"] }) { q in
+            let whole = Self.matrix(try await q.json(Self.range("rate(requests_total[5m])")).1)
+            #expect(whole.count == 1)
+            for info in [#"{"shard_index":I,"total_shards":4,"by":false,"labels":["__name__"]}"#,
+                         #"{"shard_index":I,"total_shards":4,"by":true,"labels":["replica","job"]}"#] {
+                var parts: [(labels: [String: String], values: [Double])] = []
+                for i in 0..<4 {
+                    let p = PromQLDifferential.encode(info.replacingOccurrences(of: "I", with: "\(i)"))
+                    let (status, doc) = try await q.json(Self.range("rate(requests_total[5m])", "&shard_info=\(p)"))
+                    #expect(status == 200)
+                    parts += Self.matrix(doc)
+                }
+                #expect(parts.count == 1 && parts.first?.labels == whole.first?.labels && parts.first?.values == whole.first?.values, "\(info)")
+            }
+            let (status, _) = try await q.json(Self.range("requests_total", "&shard_info=\(PromQLDifferential.encode(#"{"shard_index":5,"total_shards":2}"#))"))
+            #expect(status == 400)
+        }
+    }
+
     @Test func counterFunctionsAcrossReplicaSwitches() async throws {
         try await QuerierHarness.with(stores: try Self.stores(), configure: { $0.api.replicaLabels = ["replica"] }) { q in
             let (_, rate) = try await q.json(Self.range("rate(requests_total[5m])"))

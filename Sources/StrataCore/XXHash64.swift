@@ -1,8 +1,7 @@
-import StrataCore
-
 /// XXH64 with seed 0 (Go's cespare/xxhash `Sum64`), for label-set hashes that must equal
-/// Prometheus's `labels.Hash()`: `limit_ratio` picks series by where that hash falls.
-enum XXHash64 {
+/// Prometheus's and Thanos's: `limit_ratio` picks series by where `labels.Hash()` falls, and
+/// Store API shards (`SeriesShard`) split series by the same hash of chosen labels.
+public enum XXHash64 {
     static let p1: UInt64 = 11_400_714_785_074_694_791
     static let p2: UInt64 = 14_029_467_366_897_019_727
     static let p3: UInt64 = 1_609_587_929_392_839_161
@@ -13,7 +12,7 @@ enum XXHash64 {
     @inline(__always) static func round(_ acc: UInt64, _ input: UInt64) -> UInt64 { rotl(acc &+ input &* p2, 31) &* p1 }
     @inline(__always) static func merge(_ acc: UInt64, _ val: UInt64) -> UInt64 { (acc ^ round(0, val)) &* p1 &+ p4 }
 
-    static func hash(_ b: [UInt8]) -> UInt64 {
+    public static func hash(_ b: [UInt8]) -> UInt64 {
         b.withUnsafeBytes { buf -> UInt64 in
             let n = buf.count
             func u64(_ i: Int) -> UInt64 { UInt64(littleEndian: buf.loadUnaligned(fromByteOffset: i, as: UInt64.self)) }
@@ -65,9 +64,13 @@ enum XXHash64 {
 
 extension Labels {
     /// Prometheus's `labels.Hash()`: XXH64 of each name and value followed by 0xff.
-    var prometheusHash: UInt64 {
+    public var prometheusHash: UInt64 { hash(where: { _ in true }) }
+
+    /// XXH64 of the names and values of the labels `keep` accepts, each followed by 0xff
+    /// (Prometheus `HashForLabels`, Thanos `ShardMatcher`).
+    public func hash(where keep: (String) -> Bool) -> UInt64 {
         var b: [UInt8] = []
-        for p in pairs {
+        for p in pairs where keep(p.name) {
             b.append(contentsOf: p.name.utf8)
             b.append(0xFF)
             b.append(contentsOf: p.value.utf8)
