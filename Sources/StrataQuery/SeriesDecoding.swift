@@ -137,6 +137,9 @@ public enum SeriesDecoding {
             guard c.hasRaw, c.raw.type == .xor else { return n }
             return n + c.raw.data.withUnsafeBytes { $0.count >= 2 ? Int($0[0]) << 8 | Int($0[1]) : 0 }
         }
+        if let columns = try sortedXOR(sorted, expected: expected, labels: labels, minTime: minTime, maxTime: maxTime) {
+            return columns
+        }
         ts.reserveCapacity(expected)
         vs.reserveCapacity(expected)
         for c in sorted {
@@ -194,6 +197,63 @@ public enum SeriesDecoding {
         if lo >= hi { return SampleColumns() }
         if lo > 0 || hi < ts.count { return SampleColumns(timestamps: Array(ts[lo..<hi]), values: Array(vs[lo..<hi])) }
         return SampleColumns(timestamps: ts, values: vs)
+    }
+
+    /// The common case — raw XOR chunks in time order, none overlapping the next — decoded
+    /// straight into columns allocated once at the size the chunk headers announce (no zero
+    /// fill, no growth), then trimmed to [minTime, maxTime] in place (no copy). Nil when the
+    /// chunks are not all like that.
+    static func sortedXOR(_ chunks: [Thanos_AggrChunk], expected: Int, labels: Labels,
+                          minTime: Int64, maxTime: Int64) throws -> SampleColumns? {
+        var prevMax = Int64.min
+        for c in chunks {
+            guard c.hasRaw, c.raw.type == .xor, prevMax == .min || c.minTime > prevMax else { return nil }
+            prevMax = c.maxTime
+        }
+        var corrupt: Int?
+        var lo = 0, hi = 0
+        var ts: [Int64] = []
+        let vs = [Double](unsafeUninitializedCapacity: expected) { vb, vn in
+            let vbits = UnsafeMutableRawPointer(vb.baseAddress!).assumingMemoryBound(to: UInt64.self)
+            ts = [Int64](unsafeUninitializedCapacity: expected) { tb, tn in
+                var n = 0
+                for (i, c) in chunks.enumerated() where c.maxTime >= minTime && c.minTime <= maxTime {
+                    let k = c.raw.data.withUnsafeBytes { d in
+                        // The capacity holds every chunk's announced count, the most it decodes.
+                        XORBulkDecoder.decode(d, ts: tb.baseAddress! + n, vbits: vbits + n)
+                    }
+                    guard k >= 0 else { corrupt = i; break }
+                    n += k
+                }
+                // Samples outside the range sit only at the ends: find them by bisection.
+                let all = UnsafeBufferPointer(start: tb.baseAddress, count: n)
+                lo = Self.firstIndex(all) { $0 >= minTime }
+                hi = Self.firstIndex(all) { $0 > maxTime }
+                if hi < lo { hi = lo }
+                if lo > 0 && hi > lo {
+                    UnsafeMutableRawPointer(tb.baseAddress!).copyMemory(from: tb.baseAddress! + lo, byteCount: (hi - lo) * 8)
+                }
+                tn = hi - lo
+            }
+            if lo > 0 && hi > lo {
+                UnsafeMutableRawPointer(vbits).copyMemory(from: vbits + lo, byteCount: (hi - lo) * 8)
+            }
+            vn = hi - lo
+        }
+        if let corrupt {
+            throw Failure(description: "series \(labels): corrupt XOR chunk (\(chunks[corrupt].raw.data.count) bytes)")
+        }
+        return SampleColumns(timestamps: ts, values: vs)
+    }
+
+    /// The first index of ascending `ts` where `past` holds (`ts.count` if none).
+    static func firstIndex(_ ts: UnsafeBufferPointer<Int64>, _ past: (Int64) -> Bool) -> Int {
+        var lo = 0, hi = ts.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if past(ts[mid]) { hi = mid } else { lo = mid + 1 }
+        }
+        return lo
     }
 
     static func missing(_ a: Thanos_Aggr, _ labels: Labels) -> Failure {
