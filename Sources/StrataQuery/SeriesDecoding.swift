@@ -210,6 +210,7 @@ public enum SeriesDecoding {
             guard c.hasRaw, c.raw.type == .xor, prevMax == .min || c.minTime > prevMax else { return nil }
             prevMax = c.maxTime
         }
+        guard expected > 0 else { return SampleColumns() }
         var corrupt: Int?
         var lo = 0, hi = 0
         var ts: [Int64] = []

@@ -21,9 +21,9 @@ struct UnsupportedChunkEncoding: Error, Sendable {
 }
 
 /// Turns a chunk record into the wire's `AggrChunk`: XOR, histogram and float histogram
-/// chunks as `raw` with the Store API's encoding (their start-timestamp forms transcoded), downsampled (aggregate) chunks as the
-/// requested aggregates — shared by every store so that local and bucket-backed blocks answer
-/// identically.
+/// chunks as `raw` with the Store API's encoding (their start-timestamp forms transcoded),
+/// downsampled (aggregate) chunks as the requested aggregates — shared by every store so that
+/// local and bucket-backed blocks answer identically.
 enum ChunkConversion {
     static func aggrChunk(encoding enc: UInt8, data: UnsafeRawBufferPointer, minTime: Int64, maxTime: Int64,
                           aggregates: [Thanos_Aggr], block: ULID) throws -> Thanos_AggrChunk {

@@ -58,6 +58,7 @@ enum HistogramChunkFormat {
     }
 
     static func setCount(_ w: inout BitWriter, _ count: Int, startTimestamps: Bool) {
+        precondition(count <= (startTimestamps ? stCountMask : 0xFFFF), "histogram chunk capacity exceeded")
         let hi = UInt8(truncatingIfNeeded: count >> 8)
         w.patch(at: 0, startTimestamps ? (w.bytes[0] & CounterResetHeader.mask) | (hi & ~CounterResetHeader.mask) : hi)
         w.patch(at: 1, UInt8(truncatingIfNeeded: count))
