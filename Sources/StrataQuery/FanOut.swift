@@ -143,6 +143,12 @@ public final class FanOut: Sendable {
             }
             return collected.withLock { $0 }
         }
+        // One endpoint sends each label set once, in label order (the Store API's contract):
+        // no merging, no hashing, unless it broke the order.
+        if perStore.count == 1 {
+            let one = perStore[0].map { (labels: Labels(proto: $0.labels), chunks: $0.chunks) }
+            if zip(one, one.dropFirst()).allSatisfy({ $0.labels < $1.labels }) { return one }
+        }
         var byLabels: [Labels: [Thanos_AggrChunk]] = [:]
         for list in perStore {
             for s in list { byLabels[Labels(proto: s.labels), default: []].append(contentsOf: s.chunks) }

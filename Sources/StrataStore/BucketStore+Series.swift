@@ -58,6 +58,9 @@ extension BucketStore {
         // One entry per label set, holding its parts from every block: a series spanning 85
         // blocks keeps one copy of its labels. What is held is charged to the byte budget.
         // Labels are hashed once per part found (the slot), never again after the sort.
+        // With one block the label sets are unique already: no slots, no hashing (the usual
+        // instant query and short range).
+        let single = chosen.count == 1
         var slot: [Labels: Int] = [:]
         var groups: [(labels: Labels, parts: [Part])] = []
         var parts = 0
@@ -83,14 +86,14 @@ extension BucketStore {
             do {
                 for f in found {
                     var held = 32 + f.chunks.count * MemoryLayout<ChunkMeta>.stride
-                    let k = slot[f.labels]
+                    let k = single ? nil : slot[f.labels]
                     if k == nil { held += f.labels.pairs.reduce(64) { $0 + $1.name.utf8.count + $1.value.utf8.count + 32 } }
                     try budget.reserveHeld(held)
                     let part = Part(block: f.block, chunks: f.chunks)
                     if let k {
                         groups[k].parts.append(part)
                     } else {
-                        slot[f.labels] = groups.count
+                        if !single { slot[f.labels] = groups.count }
                         groups.append((f.labels, [part]))
                     }
                     parts += 1
@@ -102,7 +105,10 @@ extension BucketStore {
         metrics.seriesFetched.increment(by: parts)
         // Sorted by labels; each series' parts by time.
         slot = [:]
-        groups.sort { Labels.compare($0.labels, $1.labels) < 0 }
+        // A block's series come in label order; merged external labels rarely change that.
+        if !zip(groups, groups.dropFirst()).allSatisfy({ Labels.compare($0.labels, $1.labels) < 0 }) {
+            groups.sort { Labels.compare($0.labels, $1.labels) < 0 }
+        }
         var failedBlocks = Set<ULID>()
         var i = 0
         while i < groups.count {
