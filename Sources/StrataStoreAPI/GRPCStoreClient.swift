@@ -1,4 +1,5 @@
 import GRPCCore
+import GRPCProtobuf
 import GRPCNIOTransportHTTP2
 
 /// A `StoreClient` talking gRPC to a Thanos-compatible Store API endpoint (Strata's or
@@ -44,7 +45,9 @@ public final class GRPCStoreClient: StoreClient {
 
     public func series(_ request: Thanos_SeriesRequest,
                        onResponse: @escaping @Sendable (Thanos_SeriesResponse) async throws -> Void) async throws {
-        try await store.series(request, options: options) { response in
+        // Series frames are read by `SeriesFrameDeserializer` (one pass, no generic visitor).
+        try await store.series(request: ClientRequest(message: request), serializer: ProtobufSerializer<Thanos_SeriesRequest>(),
+                               deserializer: SeriesFrameDeserializer(), options: options) { response in
             for try await message in response.messages {
                 // Batches (asked for with `response_batch_size`) reach callers as single series.
                 if case .batch(let b)? = message.result {

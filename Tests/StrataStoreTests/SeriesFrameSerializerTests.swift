@@ -56,6 +56,34 @@ import Testing
         }
     }
 
+    /// The querier's one-pass reader gives exactly SwiftProtobuf's message for every frame:
+    /// series, batches, warnings, unknown fields, repeated fields, invalid UTF-8, and cut or
+    /// damaged bytes (where both fail, or both read the same thing).
+    @Test func deserializerMatchesSwiftProtobuf() throws {
+        var rng = SystemRandomNumberGenerator()
+        let serializer = SeriesFrameSerializer(), deserializer = SeriesFrameDeserializer()
+        func same(_ bytes: [UInt8]) {
+            let theirs = try? Thanos_SeriesResponse(serializedBytes: bytes)
+            let ours = try? deserializer.deserialize(bytes)
+            #expect(ours == theirs, "\(bytes.prefix(40))")
+        }
+        for i in 0..<400 {
+            let m = i % 7 == 0 ? Thanos_SeriesResponse.batch((0..<(i % 5)).map { _ in frame(&rng).series }) : frame(&rng)
+            let bytes: [UInt8] = try serializer.serialize(m)
+            #expect(try deserializer.deserialize(bytes) == m)
+            // Damaged copies: a flipped byte, a cut tail, a field appended.
+            var flipped = bytes
+            if !flipped.isEmpty { flipped[Int.random(in: 0..<flipped.count, using: &rng)] ^= UInt8.random(in: 1...255, using: &rng) }
+            same(flipped)
+            same(Array(bytes.prefix(Int.random(in: 0...bytes.count, using: &rng))))
+            same(bytes + [0x12, 0x03, 0x61, 0x62, 0x63])
+        }
+        same(try Thanos_SeriesResponse.warning("a warning").serializedBytes())
+        // A label with invalid UTF-8 and a label field given twice go to SwiftProtobuf.
+        same([0x0A, 0x07, 0x0A, 0x05, 0x0A, 0x01, 0xFF, 0x12, 0x00])
+        same([0x0A, 0x08, 0x0A, 0x06, 0x0A, 0x01, 0x61, 0x0A, 0x01, 0x62])
+    }
+
     /// Warnings and frames with unknown fields take SwiftProtobuf's path, unknown fields kept.
     @Test func otherFramesFallBack() throws {
         let serializer = SeriesFrameSerializer()
