@@ -20,12 +20,7 @@ INTERVAL=${3:-30s}
 ROUNDS=${ROUNDS:-3}
 for p in strata strata-compact strata-store strata-query; do swift build -c release --product $p >/dev/null; done
 B=.build/release
-W=$(mktemp -d)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$W"; }
-trap cleanup EXIT
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait200() { for _ in $(seq 3000); do curl -sf -o /dev/null "$1" && return 0; sleep 0.05; done; echo "not ready: $1" >&2; return 1; }
+. scripts/lib.sh
 hwm() { awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$1/status"; }
 
 END=2024-03-08T00:00:00Z
