@@ -29,22 +29,27 @@ public struct StoreGatewayService: Sendable {
     let bucket: any Bucket
     let registry: PrometheusCollectorRegistry
     let logger: Logger
+    /// Reachability of the bucket: `/-/ready` answers 503 with the reason while it is down.
+    let health: ObjectStoreHealth?
 
-    public init(config: Config, bucket: any Bucket, registry: PrometheusCollectorRegistry, logger: Logger) {
+    public init(config: Config, bucket: any Bucket, registry: PrometheusCollectorRegistry, logger: Logger,
+                health: ObjectStoreHealth? = nil) {
         self.config = config
         self.bucket = bucket
         self.registry = registry
         self.logger = logger
+        self.health = health
     }
 
     public func run() async throws {
         try FileManager.default.createDirectory(atPath: config.store.dataDir, withIntermediateDirectories: true)
         let store = BucketStore(name: "bucket", bucket: bucket, config: config.store, logger: logger)
         let admin = try AdminServer.application(address: config.httpAddress, registry: registry, logger: logger,
-                                                ready: { store.isSynced })
+                                                ready: { store.isSynced }, notReadyReason: { [health] in health?.unreachableReason })
         let (grpcHost, grpcPort) = try AdminServer.parseAddress(config.grpcAddress)
         let config = self.config
         let logger = self.logger
+        let health = self.health, bucket = self.bucket
         let main = ServiceRun.work {
             let start = ContinuousClock.now
             // The first sync must succeed before serving: a gateway that cannot read its
@@ -55,6 +60,7 @@ public struct StoreGatewayService: Sendable {
             let grpc = GRPCStoreServer(store: store, host: grpcHost, port: grpcPort)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await grpc.serve() }
+                if let health { group.addTask { await health.probe(bucket, every: .seconds(10)) } }
                 group.addTask {
                     while !Task.isCancelled {
                         do { try await Task.sleep(for: config.syncInterval) } catch { return }
