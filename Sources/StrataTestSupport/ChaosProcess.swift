@@ -35,6 +35,17 @@ public final class ChaosProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// Waits until the log holds `text` (true) or the process exits or `seconds` pass (false):
+    /// lets a test aim its kill at the phase it wants to interrupt.
+    public func waitForLog(_ text: String, seconds: Double) async -> Bool {
+        let end = Date().addingTimeInterval(seconds)
+        while Date() < end && process.isRunning {
+            if logText.contains(text) { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return logText.contains(text)
+    }
+
     /// SIGKILL now if it still runs (cleanup after a failed check).
     public func killIfRunning() {
         guard process.isRunning else { return }

@@ -17,7 +17,7 @@ import Testing
     }
 
     @Test(.timeLimit(.minutes(600))) func shipperSurvivesKillsAndFaults() async throws {
-        let settings = ChaosSettings.fromEnvironment(defaultTrials: 8)
+        let settings = ChaosSettings.fromEnvironment(defaultTrials: 12)
         guard let promtool = try TestEnv.promtool() else { return }
         let plan = FaultPlan(rates: .mix(settings.faults), seed: settings.seed)
         guard let s3 = try await ChaosS3.start(plan: plan) else { return }
@@ -28,7 +28,8 @@ import Testing
             let now = Int64(Date().timeIntervalSince1970 * 1000)
             let hours = Int64(max(8, settings.trials + 4) * 2)
             let from = (now - (hours + 4) * ChaosSeries.hour) / (2 * ChaosSeries.hour) * (2 * ChaosSeries.hour)
-            let data = ChaosSeries.make(instances: ["i0", "i1", "i2"], fromMs: from, toMs: from + hours * ChaosSeries.hour)
+            // Enough series that a block takes a few requests' time to upload.
+            let data = ChaosSeries.make(instances: (0..<40).map { "i\($0)" }, fromMs: from, toMs: from + hours * ChaosSeries.hour)
             var pending = try ChaosSeries.blocks(promtool, data.openMetrics, tag: "ship")
             let initial = Array(pending.prefix(3))
             pending.removeFirst(initial.count)
@@ -44,13 +45,17 @@ import Testing
             }
             while tally.trials < settings.trials {
                 tally.trials += 1
-                let appear = pending.isEmpty ? 0 : Int.random(in: 1...min(2, pending.count))
+                let appear = pending.isEmpty ? 0 : Int.random(in: 1...min(3, pending.count))
                 let arriving = Array(pending.prefix(appear))
                 pending.removeFirst(appear)
+                let unshipped = try await Self.unshipped(p.dataDir, audit) + appear
                 let s = try sidecar()
-                // Some blocks appear before the sidecar looks, some while it uploads.
-                async let moved: Void = Self.appear(arriving, in: p.dataDir, after: Double.random(in: 0...0.8))
-                let status = await s.run(killAfter: Double.random(in: 0.3...3))
+                // Blocks appear before the sidecar lists the directory or while it uploads
+                // (then the next sidecar ships them). A block takes about 50 ms to upload
+                // here: the kill lands among the uploads.
+                async let moved: Void = Self.appear(arriving, in: p.dataDir, after: Double.random(in: 0...0.6))
+                _ = await s.waitForLog("Prometheus ready", seconds: 30)
+                let status = await s.run(killAfter: Double.random(in: 0...(0.05 * Double(unshipped + 1))))
                 try await moved
                 if status == nil { tally.kills += 1 } else if s.process.terminationReason == .uncaughtSignal {
                     tally.crashes += 1
@@ -105,6 +110,12 @@ import Testing
             + "\(tally.duplicated) duplicated, \(tally.missing) blocks not shipped, \(tally.partials) partial blocks left, \(tally.crashes) crashes")
         #expect(tally.violations == 0 && tally.problems.isEmpty, "\(tally.problems.prefix(20).joined(separator: "\n"))")
         #expect(tally.kills > 0 && (stats.faulted > 0 || settings.faults == 0))
+    }
+
+    /// Blocks of the TSDB directory without meta.json in the bucket.
+    static func unshipped(_ dataDir: String, _ audit: BucketAudit) async throws -> Int {
+        let state = try await audit.state()
+        return try FileManager.default.contentsOfDirectory(atPath: dataDir).filter { $0.count == 26 && state.metas[$0] == nil }.count
     }
 
     /// A block appears in the TSDB directory the way Prometheus makes one: written under a
