@@ -67,13 +67,12 @@ public final class ObjectStoreHealth: Sendable {
 
     /// Keeps the state current for a service that may go long without reading its bucket
     /// (a sidecar with everything shipped, a store between syncs): when nothing answered for
-    /// `interval`, or the store is down, one HEAD. Runs until cancelled.
+    /// `interval` (or ever), or the store is down, one HEAD. Runs until cancelled.
     public func probe(_ bucket: any Bucket, every interval: Duration) async {
         let ns = UInt64(interval.components.seconds) * 1_000_000_000 + UInt64(interval.components.attoseconds / 1_000_000_000)
         while !Task.isCancelled {
+            if !isReachable || (sinceLastAnswer ?? .max) >= ns { _ = try? await bucket.exists(Self.probeKey) }
             do { try await Task.sleep(for: interval) } catch { return }
-            if isReachable, let since = sinceLastAnswer, since < ns { continue }
-            _ = try? await bucket.exists(Self.probeKey)
         }
     }
 }

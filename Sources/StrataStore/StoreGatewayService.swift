@@ -17,6 +17,8 @@ public struct StoreGatewayService: Sendable {
         public var grpcAddress: String
         public var httpAddress: String
         public var syncInterval: Duration = .seconds(15 * 60)
+        /// Pause before another initial sync after one failed (its requests' retries ran out).
+        public var initialSyncRetry: Duration = .seconds(5)
 
         public init(store: BucketStore.Config, grpcAddress: String, httpAddress: String) {
             self.store = store
@@ -53,8 +55,21 @@ public struct StoreGatewayService: Sendable {
         let main = ServiceRun.work {
             let start = ContinuousClock.now
             // The first sync must succeed before serving: a gateway that cannot read its
-            // bucket would answer every query with nothing. SIGTERM during it is a clean stop.
-            do { _ = try await store.sync() } catch is CancellationError { return }
+            // bucket would answer every query with nothing. Until then it stays up and unready
+            // (`/-/ready` names the cause) instead of exiting once the retries of one sync run
+            // out, so an object store that is down at start-up is ridden out, not crash-looped.
+            // SIGTERM during it is a clean stop.
+            while true {
+                do {
+                    _ = try await store.sync()
+                    break
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.error("initial sync failed; retrying", metadata: ["err": "\(error)", "in": "\(config.initialSyncRetry)"])
+                    do { try await Task.sleep(for: config.initialSyncRetry) } catch { return }
+                }
+            }
             logger.info("initial sync done", metadata: ["blocks": "\(store.loadedBlocks.count)",
                                                         "elapsed": "\(ContinuousClock.now - start)"])
             let grpc = GRPCStoreServer(store: store, host: grpcHost, port: grpcPort)
