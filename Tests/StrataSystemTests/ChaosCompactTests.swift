@@ -4,9 +4,11 @@ import Testing
 
 /// `kill -9` of the real `strata-compact` (and of `strata bucket upload` and `cleanup`) at
 /// random moments, on moto behind a proxy that fails, drops, truncates and slows S3
-/// requests. Each round uploads two HA replicas and an expired group, then starts
-/// compactors (`--lock.wait`, sometimes two at once) and kills them until one completes a
-/// pass; a last pass and a killed-then-repeated cleanup follow. Checked from the bucket by an
+/// requests. Each round uploads HA replica a and an expired group, starts compactors
+/// (`--lock.wait`, sometimes two at once) and kills them until one completes a pass (or half
+/// the trials are spent), completes a pass, then uploads replica b late (its blocks overlap
+/// a's compacted and downsampled history) and kills compactors again; a last pass and a
+/// killed-then-repeated cleanup follow. Checked from the bucket by an
 /// independent reader (promtool): after every kill no sample is lost; after the round each
 /// sample is in the live raw blocks exactly once, no live blocks of a group overlap, the 5m
 /// block agrees with the raw data, retention removed the expired group, no partial block or
@@ -31,7 +33,8 @@ import Testing
     /// i1), and a group 20 days old that the 10d raw retention must delete.
     struct Inputs {
         var a: [String], b: [String], old: [String]
-        var expected: SampleSet
+        /// Replica a alone (before b's late upload), and both.
+        var expectedA: SampleSet, expected: SampleSet
         var t0: Int64
     }
 
@@ -43,7 +46,8 @@ import Testing
         let b = ChaosSeries.make(instances: inst, fromMs: t0 + 36 * hour, toMs: t0 + 52 * hour, gaps: ["i1": (t0 + 44 * hour)..<(t0 + 45 * hour)])
         let old = ChaosSeries.make(instances: ["i0"], fromMs: t0 - 20 * 24 * hour, toMs: t0 - 20 * 24 * hour + 4 * hour)
         return Inputs(a: try ChaosSeries.blocks(promtool, a.openMetrics, tag: "a"), b: try ChaosSeries.blocks(promtool, b.openMetrics, tag: "b"),
-                      old: try ChaosSeries.blocks(promtool, old.openMetrics, tag: "old"), expected: a.samples.union(b.samples), t0: t0)
+                      old: try ChaosSeries.blocks(promtool, old.openMetrics, tag: "old"), expectedA: a.samples,
+                      expected: a.samples.union(b.samples), t0: t0)
     }
 
     @Test(.timeLimit(.minutes(600))) func compactorSurvivesKillsAndFaults() async throws {
@@ -61,8 +65,15 @@ import Testing
             while (round == 0 || tally.trials < settings.trials) && Date() < deadline {
                 round += 1
                 try await Self.wipe(s3)
-                try await Self.upload(inputs, s3, &tally)
-                try await Self.killTrials(s3, inputs, audit, settings, deadline, &tally)
+                // Replica b's sidecar comes back late: its blocks arrive after a's were compacted
+                // into a 2d block and downsampled, so they merge into history (vertical
+                // compaction) and the 5m data must be made again.
+                try await Self.upload([(inputs.a, ["cluster=c1", "replica=a"]), (inputs.old, ["cluster=old", "replica=a"])], s3, &tally)
+                let half = tally.trials + max(1, (settings.trials - tally.trials) / 2)
+                try await Self.killTrials(s3, inputs.expectedA, audit, limit: half, deadline, &tally)
+                if try await !Self.completePass(s3, &tally) { tally.problems.append("no pass completed before replica b's upload") }
+                try await Self.upload([(inputs.b, ["cluster=c1", "replica=b"])], s3, &tally)
+                try await Self.killTrials(s3, inputs.expected, audit, limit: settings.trials, deadline, &tally)
                 try await Self.finish(s3, inputs, audit, &tally)
             }
             if Date() >= deadline { tally.problems.append("stopped at the deadline after \(tally.trials) trials") }
@@ -100,9 +111,8 @@ import Testing
 
     /// `strata bucket upload` of each input set through the faults, killed at a random moment
     /// up to twice per set, repeated until every block has its meta.json.
-    static func upload(_ inputs: Inputs, _ s3: ChaosS3, _ tally: inout Tally) async throws {
-        for (dirs, labels) in [(inputs.a, ["cluster=c1", "replica=a"]), (inputs.b, ["cluster=c1", "replica=b"]),
-                               (inputs.old, ["cluster=old", "replica=a"])] {
+    static func upload(_ sets: [([String], [String])], _ s3: ChaosS3, _ tally: inout Tally) async throws {
+        for (dirs, labels) in sets {
             var kills = 0
             for _ in 0..<20 {
                 var todo: [String] = []
@@ -119,9 +129,9 @@ import Testing
 
     /// Compactors started and killed until one completes a pass (or the trials run out);
     /// after each, no sample may be missing from the live raw blocks.
-    static func killTrials(_ s3: ChaosS3, _ inputs: Inputs, _ audit: BucketAudit, _ settings: ChaosSettings,
+    static func killTrials(_ s3: ChaosS3, _ expected: SampleSet, _ audit: BucketAudit, limit: Int,
                            _ deadline: Date, _ tally: inout Tally) async throws {
-        while tally.trials < settings.trials && Date() < deadline {
+        while tally.trials < limit && Date() < deadline {
             tally.trials += 1
             let two = tally.trials % 3 == 0
             let first = try ChaosProcess("strata-compact", try compactArgs(s3))
@@ -136,7 +146,7 @@ import Testing
                 check(p, status: status, alone: !two, &tally)
             }
             let live = try await audit.state().live.filter { $0.labels["cluster"] == "c1" }
-            let loss = try await ChaosChecks.noLoss(inputs.expected, in: live, audit: audit)
+            let loss = try await ChaosChecks.noLoss(expected, in: live, audit: audit)
             tally.lost += loss.lost
             tally.problems += loss.problems.map { "after trial \(tally.trials): \($0)" }
             if done { return }
@@ -161,21 +171,27 @@ import Testing
 
     /// The normal pass that must complete under the same faults, a cleanup killed once and
     /// repeated, then the end-of-round invariants.
-    static func finish(_ s3: ChaosS3, _ inputs: Inputs, _ audit: BucketAudit, _ tally: inout Tally) async throws {
-        var completed = false
-        for _ in 0..<3 where !completed {
+    /// A normal pass under the same faults, undisturbed: true once one completes (exit 0);
+    /// a failed pass (exit 1, a job whose retries ran out) is tried again, twice at most.
+    static func completePass(_ s3: ChaosS3, _ tally: inout Tally) async throws -> Bool {
+        for _ in 0..<3 {
             let last = try ChaosProcess("strata-compact", try compactArgs(s3))
             let status = await last.run(killAfter: 300)
             check(last, status: status, alone: true, &tally)
-            if status == 0 { completed = true } else if status == nil {
+            if status == 0 { return true }
+            if status == nil {
                 tally.wedged += 1
-                tally.problems.append("the last pass did not complete within 300 s: \(last.logText.suffix(2000))")
-                break
-            } else {
-                tally.failedPasses += 1
+                tally.problems.append("a normal pass did not complete within 300 s: \(last.logText.suffix(2000))")
+                return false
             }
+            tally.failedPasses += 1
+            tally.problems.append("a normal pass failed (exit \(status!)): \(last.logText.split(separator: "\n").filter { $0.contains("level=error") }.prefix(5).joined(separator: "\n"))")
         }
-        if !completed { tally.problems.append("no normal pass completed after the kills") }
+        return false
+    }
+
+    static func finish(_ s3: ChaosS3, _ inputs: Inputs, _ audit: BucketAudit, _ tally: inout Tally) async throws {
+        if try await !completePass(s3, &tally) { tally.problems.append("no normal pass completed after the kills") }
         var cleaned = false
         for attempt in 0..<6 where !cleaned {
             let c = try ChaosProcess("strata", ["bucket", "cleanup", s3.objstoreFlag, "--delete-delay", "0s", "--partial-delay", "0s"])
