@@ -24,6 +24,8 @@ import Testing
     struct Tally {
         var trials = 0, kills = 0, completed = 0, failedPasses = 0, uploadKills = 0, cleanupKills = 0
         var lost = 0, duplicated = 0, overlaps = 0, downsampling = 0, partials = 0, wedged = 0, concurrent = 0, crashes = 0
+        /// Conditional-write check objects of killed compactors, younger than their 1 h cleanup age.
+        var checkScratch = 0
         var problems: [String] = []
 
         var violations: Int { lost + duplicated + overlaps + downsampling + partials + wedged + concurrent + crashes }
@@ -93,7 +95,8 @@ import Testing
             + "\(pct)% S3 faults (\(stats.faulted) of \(stats.requests) requests, seed \(settings.seed)): \(tally.lost) samples lost, "
             + "\(tally.duplicated) duplicated, \(tally.overlaps) overlaps, \(tally.downsampling) downsampling mismatches, "
             + "\(tally.partials) partial blocks left, \(tally.wedged) wedged locks, \(tally.concurrent) concurrent holders "
-            + "(\(lock.takeovers) takeovers, \(lock.releases) releases), \(tally.crashes) crashes")
+            + "(\(lock.takeovers) takeovers, \(lock.releases) releases), \(tally.crashes) crashes; "
+            + "\(tally.checkScratch) check objects of killed compactors awaiting their 1 h cleanup")
         #expect(tally.violations == 0 && tally.problems.isEmpty, "\(tally.problems.prefix(20).joined(separator: "\n"))")
         #expect(tally.trials >= settings.trials, "only \(tally.trials) trials ran")
         #expect(stats.faulted > 0 || settings.faults == 0, "the proxy injected no fault")
@@ -221,7 +224,16 @@ import Testing
         tally.partials += state.partial.count
         if !state.partial.isEmpty { tally.problems.append("partial blocks left after cleanup: \(state.partial)") }
         if !state.deletionMarked.isEmpty { tally.problems.append("blocks still marked for deletion after --delete-delay 0s: \(state.deletionMarked)") }
-        let lockKeys = state.otherKeys.filter { $0.hasPrefix("strata-compact.lock.") }
+        // A compactor killed during its conditional-write check leaves its scratch object;
+        // the lock holder removes those older than an hour (a live contender's check may take
+        // a minute of retries). Anything else next to the lock is a leftover.
+        let scratch = state.otherKeys.filter { $0.hasPrefix("strata-compact.lock.cas-check-") }
+        tally.checkScratch += scratch.count
+        for key in scratch {
+            let age = Date().timeIntervalSince(try await s3.direct.attributes(key).lastModified)
+            if age > 3600 { tally.problems.append("\(key) is \(Int(age)) s old and still there") }
+        }
+        let lockKeys = state.otherKeys.filter { $0.hasPrefix("strata-compact.lock.") && !scratch.contains($0) }
         if !lockKeys.isEmpty { tally.problems.append("lock leftovers: \(lockKeys)") }
         if let bytes = try? await s3.direct.getBytes("strata-compact.lock"), !String(decoding: bytes, as: UTF8.self).contains("\"released\"") {
             tally.wedged += 1
