@@ -55,9 +55,10 @@ public struct StoreGatewayService: Sendable {
         let main = ServiceRun.work {
             let start = ContinuousClock.now
             // The first sync must succeed before serving: a gateway that cannot read its
-            // bucket would answer every query with nothing. Until then it stays up and unready
-            // (`/-/ready` names the cause) instead of exiting once the retries of one sync run
-            // out, so an object store that is down at start-up is ridden out, not crash-looped.
+            // bucket would answer every query with nothing. While the store is down it stays
+            // up and unready (`/-/ready` names the cause) instead of exiting once the retries
+            // of one sync run out, so an outage at start-up is ridden out, not crash-looped; a
+            // wrong configuration (403, no such bucket) still ends it with the error.
             // SIGTERM during it is a clean stop.
             while true {
                 do {
@@ -65,7 +66,7 @@ public struct StoreGatewayService: Sendable {
                     break
                 } catch is CancellationError {
                     return
-                } catch {
+                } catch let error as BucketError where error.isOutage {
                     logger.error("initial sync failed; retrying", metadata: ["err": "\(error)", "in": "\(config.initialSyncRetry)"])
                     do { try await Task.sleep(for: config.initialSyncRetry) } catch { return }
                 }

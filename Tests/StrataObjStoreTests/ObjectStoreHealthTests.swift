@@ -45,4 +45,15 @@ struct ObjectStoreHealthTests {
         await task.value
         #expect(try metrics.expectCounter("strata_objstore_bucket_operations_total", [("operation", "exists")]).totalValue >= 2)
     }
+
+    /// What a store gateway waits out at start-up (an outage) and what ends it (a wrong configuration).
+    @Test func outagesAreToldFromMistakes() {
+        #expect(BucketError.transport(operation: "iter", key: "", message: "closed").isOutage)
+        #expect(BucketError.unreachable(endpoint: "e", bucket: "b", operation: "iter", cause: "connection refused").isOutage)
+        #expect(BucketError.http(operation: "iter", key: "", status: 503, code: "SlowDown", message: "").isOutage)
+        #expect(BucketError.http(operation: "iter", key: "", status: 429, code: "", message: "").isOutage)
+        #expect(!BucketError.http(operation: "iter", key: "", status: 403, code: "AccessDenied", message: "").isOutage)
+        #expect(!BucketError.http(operation: "iter", key: "", status: 404, code: "NoSuchBucket", message: "").isOutage)
+        #expect(!BucketError.configuration("x").isOutage)
+    }
 }
