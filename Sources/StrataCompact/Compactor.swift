@@ -7,8 +7,9 @@ import StrataTSDB
 
 /// One compactor pass over a bucket, in the order that never loses a sample:
 /// sync metas → retention → duplicates an interrupted pass left → compaction per group
-/// (upload, then mark the sources) → downsampling → deletion of blocks marked longer than
-/// the delete delay → removal of abandoned partial uploads.
+/// (upload, then mark the sources) → downsampling, then downsampled copies superseded by a
+/// new one → deletion of blocks marked longer than the delete delay → removal of abandoned
+/// partial uploads.
 ///
 /// A block that cannot be read, or that overlaps another when overlaps are not expected, is
 /// quarantined (no-compact and no-downsample marks with the reason); its group goes on
@@ -124,7 +125,17 @@ public final class Compactor: Sendable {
             // Blocks quarantined or kept raw in this pass carry no-downsample marks the snapshot predates.
             let report = await ledger.report
             let skip = Set(snap.noDownsampleMarks.keys).union(report.quarantined.keys).union(report.notDownsampled.keys)
-            try await downsampleAll(afterCompaction, skip: skip, ledger: ledger)
+            let downsampled = try await downsampleAll(afterCompaction, skip: skip, ledger: ledger)
+            // A raw block that gained sources (a late replica merged into history) was just
+            // downsampled again: the older 5m/1h copy of fewer sources is superseded now, not
+            // one pass later — a pass must not end with two overlapping copies of the same
+            // series at one resolution (found by the chaos test, docs/operations.md).
+            for g in CompactPlanner.groups(downsampled.filter { $0.resolution > 0 && deletionMarks[$0.ulid] == nil },
+                                           replicaLabels: config.replicaLabels) {
+                for b in CompactPlanner.duplicates(g.blocks) {
+                    try await markDeleted(b, reason: "duplicate", details: "all its sources are in a newer downsampled block")
+                }
+            }
         }
 
         let due = deletionMarks.filter { nowMs - $0.value.time * 1000 >= config.deleteDelay }

@@ -89,8 +89,10 @@ extension Compactor {
     }
 
     /// Downsamples raw blocks ≥ 40h to 5m and 5m blocks ≥ 10d to 1h until nothing qualifies;
-    /// a 5m block made here may itself qualify for 1h within the same pass.
-    func downsampleAll(_ start: [BlockMeta], skip: Set<ULID>, ledger: PassLedger) async throws {
+    /// a 5m block made here may itself qualify for 1h within the same pass. Returns `start`
+    /// with the blocks made.
+    @discardableResult
+    func downsampleAll(_ start: [BlockMeta], skip: Set<ULID>, ledger: PassLedger) async throws -> [BlockMeta] {
         var blocks = start
         var tried = skip
         await ledger.planned(downsamplings: CompactPlanner.downsamplings(blocks).filter { !tried.contains($0.0.ulid) }.count)
@@ -128,6 +130,7 @@ extension Compactor {
             }
             await ledger.planned(downsamplings: CompactPlanner.downsamplings(blocks).filter { !tried.contains($0.0.ulid) }.count)
         }
+        return blocks
     }
 
     /// Downloads the inputs into a fresh `dir` and verifies each completely (index, chunk

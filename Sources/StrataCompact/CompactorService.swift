@@ -50,13 +50,17 @@ public struct CompactorService: Sendable {
     let bucket: any Bucket
     let registry: PrometheusCollectorRegistry
     let logger: Logger
+    /// Reachability of the bucket: `/-/ready` answers 503 with the reason while it is down.
+    let health: ObjectStoreHealth?
 
-    public init(config: CompactorConfig, options: Options, bucket: any Bucket, registry: PrometheusCollectorRegistry, logger: Logger) {
+    public init(config: CompactorConfig, options: Options, bucket: any Bucket, registry: PrometheusCollectorRegistry, logger: Logger,
+                health: ObjectStoreHealth? = nil) {
         self.config = config
         self.options = options
         self.bucket = bucket
         self.registry = registry
         self.logger = logger
+        self.health = health
     }
 
     public func run() async throws -> Outcome {
@@ -68,7 +72,7 @@ public struct CompactorService: Sendable {
         let state = ReadyState()
         let outcome = OutcomeBox()
         let admin = try AdminServer.application(address: options.httpAddress, registry: registry, logger: logger,
-                                                ready: { await state.isReady })
+                                                ready: { await state.isReady }, notReadyReason: { [health] in health?.unreachableReason })
         let main = ServiceRun.work { [self] in
             await outcome.set(try await work(state))
         }

@@ -47,6 +47,16 @@ public enum BucketError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The store is down or failing rather than the request or configuration being wrong:
+    /// no answer at all, 5xx or 429 (after the retries ran out). Worth waiting out.
+    public var isOutage: Bool {
+        switch self {
+        case .transport, .unreachable: return true
+        case .http(_, _, let status, _, _): return status >= 500 || status == 429
+        default: return false
+        }
+    }
+
     /// True for the not-found case; handy in `catch` clauses and filters.
     public var isNotFound: Bool {
         if case .notFound = self { return true }

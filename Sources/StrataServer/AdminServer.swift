@@ -6,7 +6,8 @@ import StrataCore
 
 /// The HTTP endpoints every Strata service has on `--http-address`: `/metrics` (Prometheus
 /// text format), `/-/healthy` (the process is up) and `/-/ready` (503 until the service says
-/// it can serve). Services add their own routes through `routes`.
+/// it can serve, or while `notReadyReason` gives a reason, shown in the body). Services add
+/// their own routes through `routes`.
 public enum AdminServer {
     public typealias App = Application<RouterResponder<BasicRequestContext>>
 
@@ -21,6 +22,7 @@ public enum AdminServer {
 
     public static func application(address: String, registry: PrometheusCollectorRegistry, logger: Logger,
                                    ready: @escaping @Sendable () async -> Bool,
+                                   notReadyReason: @escaping @Sendable () async -> String? = { nil },
                                    routes: (Router<BasicRequestContext>) -> Void = { _ in },
                                    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> App {
         let (host, port) = try parseAddress(address)
@@ -32,9 +34,13 @@ public enum AdminServer {
                             body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
         router.get("/-/healthy") { _, _ in "OK\n" }
+        // A reason (an unreachable object store) makes the service unready whatever `ready`
+        // says, and is shown, so a probe's log tells the operator what is wrong.
         router.get("/-/ready") { _, _ -> Response in
-            let ok = await ready()
-            return Response(status: ok ? .ok : .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: ok ? "OK\n" : "not ready\n")))
+            let reason = await notReadyReason()
+            let ok = await ready() && reason == nil
+            let text = ok ? "OK\n" : "not ready" + (reason.map { ": \($0)" } ?? "") + "\n"
+            return Response(status: ok ? .ok : .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         routes(router)
         return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: nil),

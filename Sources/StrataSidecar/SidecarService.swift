@@ -39,12 +39,16 @@ public struct SidecarService: Sendable {
     let bucket: (any Bucket)?
     let registry: PrometheusCollectorRegistry
     let logger: Logger
+    /// Reachability of the bucket: `/-/ready` answers 503 with the reason while it is down.
+    let health: ObjectStoreHealth?
 
-    public init(config: Config, bucket: (any Bucket)?, registry: PrometheusCollectorRegistry, logger: Logger) {
+    public init(config: Config, bucket: (any Bucket)?, registry: PrometheusCollectorRegistry, logger: Logger,
+                health: ObjectStoreHealth? = nil) {
         self.config = config
         self.bucket = bucket
         self.registry = registry
         self.logger = logger
+        self.health = health
     }
 
     /// Start-up checks, as errors that say what to fix.
@@ -79,11 +83,12 @@ public struct SidecarService: Sendable {
         let lastSuccess = Gauge(label: "strata_shipper_last_successful_upload_time_seconds")
 
         let admin = try AdminServer.application(address: config.httpAddress, registry: registry, logger: logger,
-                                                ready: { await state.isReady })
+                                                ready: { await state.isReady }, notReadyReason: { [health] in health?.unreachableReason })
         let (grpcHost, grpcPort) = try AdminServer.parseAddress(config.grpcAddress)
         let config = self.config
         let logger = self.logger
         let bucket = self.bucket
+        let health = self.health
 
         let main = ServiceRun.work { [registry] in
             _ = registry
@@ -103,6 +108,8 @@ public struct SidecarService: Sendable {
                     let labels = Dictionary(ext.pairs.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
                     let shipper = Shipper(tsdbPath: config.tsdbPath, bucket: bucket, externalLabels: labels,
                                           uploadCompacted: config.uploadCompacted, logger: logger)
+                    // With everything shipped, a sync makes no request: probe so /-/ready stays true to the bucket.
+                    if let health { group.addTask { await health.probe(bucket, every: .seconds(10)) } }
                     group.addTask {
                         while !Task.isCancelled {
                             do {

@@ -17,6 +17,8 @@ public struct StoreGatewayService: Sendable {
         public var grpcAddress: String
         public var httpAddress: String
         public var syncInterval: Duration = .seconds(15 * 60)
+        /// Pause before another initial sync after one failed (its requests' retries ran out).
+        public var initialSyncRetry: Duration = .seconds(5)
 
         public init(store: BucketStore.Config, grpcAddress: String, httpAddress: String) {
             self.store = store
@@ -29,32 +31,52 @@ public struct StoreGatewayService: Sendable {
     let bucket: any Bucket
     let registry: PrometheusCollectorRegistry
     let logger: Logger
+    /// Reachability of the bucket: `/-/ready` answers 503 with the reason while it is down.
+    let health: ObjectStoreHealth?
 
-    public init(config: Config, bucket: any Bucket, registry: PrometheusCollectorRegistry, logger: Logger) {
+    public init(config: Config, bucket: any Bucket, registry: PrometheusCollectorRegistry, logger: Logger,
+                health: ObjectStoreHealth? = nil) {
         self.config = config
         self.bucket = bucket
         self.registry = registry
         self.logger = logger
+        self.health = health
     }
 
     public func run() async throws {
         try FileManager.default.createDirectory(atPath: config.store.dataDir, withIntermediateDirectories: true)
         let store = BucketStore(name: "bucket", bucket: bucket, config: config.store, logger: logger)
         let admin = try AdminServer.application(address: config.httpAddress, registry: registry, logger: logger,
-                                                ready: { store.isSynced })
+                                                ready: { store.isSynced }, notReadyReason: { [health] in health?.unreachableReason })
         let (grpcHost, grpcPort) = try AdminServer.parseAddress(config.grpcAddress)
         let config = self.config
         let logger = self.logger
+        let health = self.health, bucket = self.bucket
         let main = ServiceRun.work {
             let start = ContinuousClock.now
             // The first sync must succeed before serving: a gateway that cannot read its
-            // bucket would answer every query with nothing. SIGTERM during it is a clean stop.
-            do { _ = try await store.sync() } catch is CancellationError { return }
+            // bucket would answer every query with nothing. While the store is down it stays
+            // up and unready (`/-/ready` names the cause) instead of exiting once the retries
+            // of one sync run out, so an outage at start-up is ridden out, not crash-looped; a
+            // wrong configuration (403, no such bucket) still ends it with the error.
+            // SIGTERM during it is a clean stop.
+            while true {
+                do {
+                    _ = try await store.sync()
+                    break
+                } catch is CancellationError {
+                    return
+                } catch let error as BucketError where error.isOutage {
+                    logger.error("initial sync failed; retrying", metadata: ["err": "\(error)", "in": "\(config.initialSyncRetry)"])
+                    do { try await Task.sleep(for: config.initialSyncRetry) } catch { return }
+                }
+            }
             logger.info("initial sync done", metadata: ["blocks": "\(store.loadedBlocks.count)",
                                                         "elapsed": "\(ContinuousClock.now - start)"])
             let grpc = GRPCStoreServer(store: store, host: grpcHost, port: grpcPort)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await grpc.serve() }
+                if let health { group.addTask { await health.probe(bucket, every: .seconds(10)) } }
                 group.addTask {
                     while !Task.isCancelled {
                         do { try await Task.sleep(for: config.syncInterval) } catch { return }

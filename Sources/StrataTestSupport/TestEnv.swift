@@ -6,6 +6,7 @@ import StrataTSDB
 /// missing component must fail the test rather than skip it.
 public struct MissingComponent: Error, CustomStringConvertible {
     public let description: String
+    public init(description: String) { self.description = description }
 }
 
 /// Locations and helpers shared by the test targets: the package root, real tools on PATH,

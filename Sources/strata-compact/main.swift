@@ -51,10 +51,11 @@ struct CompactCommand: AsyncParsableCommand {
         options.waitInterval = .milliseconds(try parseDuration(waitInterval))
         options.lockTTL = .milliseconds(max(3000, try parseDuration(lockTTL)))
         options.lockWait = lockWait
-        let bucket = try objstore.makeBucket(logger: logger)
+        let (bucket, health) = try objstore.makeMonitoredBucket(logger: logger)
         let outcome: CompactorService.Outcome
         do {
-            outcome = try await CompactorService(config: config, options: options, bucket: bucket, registry: registry, logger: logger).run()
+            outcome = try await CompactorService(config: config, options: options, bucket: bucket, registry: registry, logger: logger,
+                                                 health: health).run()
         } catch {
             try? await bucket.close()
             throw error

@@ -26,11 +26,12 @@ struct SidecarCommand: AsyncParsableCommand {
         try StrataLogHandler.bootstrap(level: logLevel, format: logFormat)
         let logger = Logger(label: "sidecar")
         let registry = AdminServer.bootstrapMetrics()
-        let bucket = (objstore.configFile ?? objstore.config) == nil ? nil : try objstore.makeBucket(logger: logger)
+        let monitored = (objstore.configFile ?? objstore.config) == nil ? nil : try objstore.makeMonitoredBucket(logger: logger)
+        let bucket = monitored?.bucket
         let config = SidecarService.Config(tsdbPath: tsdbPath, prometheusURL: prometheusURL, grpcAddress: grpcAddress,
                                            httpAddress: httpAddress, uploadCompacted: uploadCompacted,
                                            minTime: try minTime.map { try parseTimeFlag($0) })
-        try await SidecarService(config: config, bucket: bucket, registry: registry, logger: logger).run()
+        try await SidecarService(config: config, bucket: bucket, registry: registry, logger: logger, health: monitored?.health).run()
         try await bucket?.close()
     }
 }

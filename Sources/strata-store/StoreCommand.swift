@@ -60,9 +60,9 @@ struct StoreCommand: AsyncParsableCommand {
         store.blockSyncConcurrency = blockSyncConcurrency
         var config = StoreGatewayService.Config(store: store, grpcAddress: grpcAddress, httpAddress: httpAddress)
         config.syncInterval = .milliseconds(try parseDuration(syncBlockDuration))
-        let bucket = try objstore.makeBucket(logger: logger)  // instrumented already (strata_objstore_*)
+        let (bucket, health) = try objstore.makeMonitoredBucket(logger: logger)  // instrumented already (strata_objstore_*)
         do {
-            try await StoreGatewayService(config: config, bucket: bucket, registry: registry, logger: logger).run()
+            try await StoreGatewayService(config: config, bucket: bucket, registry: registry, logger: logger, health: health).run()
         } catch {
             try? await bucket.close()
             throw error

@@ -165,6 +165,31 @@ import Testing
         #expect(try Fixture.dump([root + "/" + live[0].ulid.description], promtool: nil) == Fixture.dump(dirs, promtool: nil))
     }
 
+    /// A replica's block arriving after its history was compacted and downsampled is merged
+    /// into the 2d block, which is downsampled again; the older 5m copy (fewer sources) goes
+    /// in the same pass, so no completed pass leaves two overlapping 5m blocks (the chaos
+    /// test's finding: a pass killed between the merge and the downsampling left one).
+    @Test func lateReplicaSupersedesTheOlderDownsampledCopy() async throws {
+        let h = Fixture.hour, t0 = Fixture.dayZero
+        let local = TestEnv.tempDir("late-blocks")
+        let (bucket, _) = try Fixture.fsBucket("late-bucket")
+        let a = try Fixture.block(local, t0, t0 + 48 * h, labels: ["cluster": "c1", "replica": "a"])
+        let old5m = try BlockDownsampler.downsample(blockDir: a, outParentDir: local, resolution: Downsample.resolution5m)
+        let b = try Fixture.block(local, t0 + 46 * h, t0 + 48 * h, labels: ["cluster": "c1", "replica": "b"], offsetMs: 30_000)
+        _ = try await Fixture.upload([a, local + "/" + old5m.ulid.description], to: bucket, labels: ["cluster": "c1", "replica": "a"])
+        _ = try await Fixture.upload([b], to: bucket, labels: ["cluster": "c1", "replica": "b"])
+        var cfg = Fixture.config(TestEnv.tempDir("late-data"))
+        cfg.replicaLabels = ["replica"]
+        cfg.deleteDelay = 0
+        let r = try await Compactor(bucket: bucket, config: cfg, lock: nil, showProgress: false).runPass()
+        #expect(r.completed && r.compactions == 1 && r.downsamplings == 1, "\(r)")
+        let live = try await Fixture.live(bucket)
+        let fiveMinute = live.filter { $0.resolution == Downsample.resolution5m }
+        #expect(fiveMinute.count == 1 && fiveMinute[0].ulid != old5m.ulid, "\(live.map { ($0.ulid, $0.resolution, $0.sourceIDs.count) })")
+        #expect(Set(fiveMinute.first?.sourceIDs ?? []).count == 2)
+        #expect(live.filter { $0.resolution == 0 }.count == 1)
+    }
+
     /// Retention marks exactly the blocks wholly older than their resolution's retention.
     @Test func retentionPerResolution() async throws {
         let (bucket, _) = try Fixture.fsBucket("ret-bucket")

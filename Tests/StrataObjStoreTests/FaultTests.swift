@@ -1,4 +1,5 @@
 import Foundation
+import StrataTestSupport
 import NIOHTTP1
 import Testing
 @testable import StrataObjStore

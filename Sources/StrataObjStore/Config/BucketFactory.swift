@@ -8,15 +8,17 @@ public enum BucketFactory {
     /// - Parameters:
     ///   - retry: S3 retry policy (tests shorten it; services use the default).
     ///   - metrics: metrics backend for `InstrumentedBucket`; nil disables instrumentation.
+    ///   - health: told about every S3 request attempt (services' `/-/ready`).
     public static func make(_ config: ObjStoreConfig, retry: RetryPolicy = .default,
                             logger: Logger = Logger(label: "objstore"),
-                            metrics: (any MetricsFactory)? = MetricsSystem.factory) throws -> any Bucket {
+                            metrics: (any MetricsFactory)? = MetricsSystem.factory,
+                            health: ObjectStoreHealth? = nil) throws -> any Bucket {
         let base: any Bucket
         switch config.provider {
         case .filesystem(let dir):
             base = try FilesystemBucket(directory: dir)
         case .s3(let s3):
-            base = try S3Bucket(config: s3, retry: retry, logger: logger)
+            base = try S3Bucket(config: s3, retry: retry, logger: logger, health: health)
         }
         let prefixed = PrefixedBucket.wrap(base, prefix: config.prefix)
         guard let metrics else { return prefixed }

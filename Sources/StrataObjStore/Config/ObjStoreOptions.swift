@@ -24,4 +24,15 @@ public struct ObjStoreOptions: ParsableArguments, Sendable {
     public func makeBucket(retry: RetryPolicy = .default, logger: Logger = Logger(label: "objstore")) throws -> any Bucket {
         try BucketFactory.make(loadConfig(logger: logger), retry: retry, logger: logger)
     }
+
+    /// For services: the bucket and its reachability (`strata_objstore_reachable`, `/-/ready`).
+    public func makeMonitoredBucket(logger: Logger = Logger(label: "objstore")) throws -> (bucket: any Bucket, health: ObjectStoreHealth) {
+        let config = try loadConfig(logger: logger)
+        let location = switch config.provider {
+        case .filesystem(let directory): "filesystem bucket at \(directory)"
+        case .s3(let s3): "S3 bucket \"\(s3.bucket)\" at \(s3.endpoint)"
+        }
+        let health = ObjectStoreHealth(location: location)
+        return (try BucketFactory.make(config, logger: logger, health: health), health)
+    }
 }

@@ -29,9 +29,11 @@ public final class S3Bucket: Bucket {
     let basePath: String
     /// Multipart parts uploaded at once (minio uses 4).
     let partConcurrency: Int
+    /// Told about every attempt's outcome (services' readiness and reachability gauge).
+    let health: ObjectStoreHealth?
 
     public init(config: S3Config, retry: RetryPolicy = .default, partConcurrency: Int = 4,
-                logger: Logger = Logger(label: "objstore.s3")) throws {
+                logger: Logger = Logger(label: "objstore.s3"), health: ObjectStoreHealth? = nil) throws {
         guard !config.bucket.isEmpty else { throw BucketError.configuration("S3: bucket is required") }
         guard !config.endpoint.isEmpty else { throw BucketError.configuration("S3: endpoint is required") }
         guard config.partSize >= S3Config.minPartSize else {
@@ -40,6 +42,7 @@ public final class S3Bucket: Bucket {
         self.config = config
         self.retry = retry
         self.logger = logger
+        self.health = health
         self.partConcurrency = max(1, partConcurrency)
         self.tls = !config.insecure
         if config.usesVirtualHost {

@@ -84,8 +84,15 @@ extension S3Bucket {
             throw e  // the body source failed (local file changed): not retryable
         } catch {
             if Task.isCancelled { throw CancellationError() }
-            throw transportError(op, key, error)
+            let e = transportError(op, key, error)
+            if case .unreachable(_, _, _, let cause) = e.underlying {
+                health?.failed(cause: cause, certain: true)
+            } else {
+                health?.failed(cause: "\(op): \(error)", certain: false)
+            }
+            throw e
         }
+        health?.answered()
         let status = Int(response.status.code)
         if accept.contains(status) { return response }
 

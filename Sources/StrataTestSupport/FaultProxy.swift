@@ -10,9 +10,11 @@ import Synchronization
 /// Each request gets a number; `plan` decides what happens to it: forward it untouched,
 /// answer 500 without forwarding, drop the connection before forwarding, forward and then
 /// drop the connection halfway through the answer, forward and answer too late, or answer
-/// a fixed status (403/404) without any upstream at all.
-final class FaultProxy: Sendable {
-    enum Fault: Sendable, Equatable {
+/// a fixed status (403/404) without any upstream at all. Used by the object-store tests and
+/// by the chaos system tests (Tests/StrataSystemTests/Chaos*), which put it in front of moto
+/// for the real service binaries.
+public final class FaultProxy: Sendable {
+    public enum Fault: Sendable, Equatable {
         case none
         case error500
         case dropBeforeForward
@@ -21,12 +23,14 @@ final class FaultProxy: Sendable {
         case status(Int, code: String)
     }
 
-    struct Stats: Sendable {
-        var requests = 0
-        var faults: [String: Int] = [:]
+    public struct Stats: Sendable {
+        public var requests = 0
+        public var faults: [String: Int] = [:]
+        /// Requests that got a fault of any kind.
+        public var faulted: Int { faults.values.reduce(0, +) }
     }
 
-    let port: Int
+    public let port: Int
     private let upstream: String?
     private let plan: @Sendable (Int, HTTPRequestHead) -> Fault
     private let client: HTTPClient
@@ -34,7 +38,7 @@ final class FaultProxy: Sendable {
     private let stats = Mutex(Stats())
     private let serverTask = Mutex<Task<Void, Never>?>(nil)
 
-    var snapshot: Stats { stats.withLock { $0 } }
+    public var snapshot: Stats { stats.withLock { $0 } }
 
     private init(port: Int, upstream: String?, plan: @escaping @Sendable (Int, HTTPRequestHead) -> Fault,
                  server: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>) {
@@ -48,7 +52,7 @@ final class FaultProxy: Sendable {
 
     /// Starts listening on a free 127.0.0.1 port. `upstream` is `host:port` or nil when
     /// every request is answered by the plan.
-    static func start(upstream: String?, plan: @escaping @Sendable (Int, HTTPRequestHead) -> Fault) async throws -> FaultProxy {
+    public static func start(upstream: String?, plan: @escaping @Sendable (Int, HTTPRequestHead) -> Fault) async throws -> FaultProxy {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: "127.0.0.1", port: 0) { channel in
@@ -64,7 +68,7 @@ final class FaultProxy: Sendable {
         return proxy
     }
 
-    func stop() async {
+    public func stop() async {
         try? await server.channel.close()
         let task = serverTask.withLock { $0 }
         task?.cancel()
