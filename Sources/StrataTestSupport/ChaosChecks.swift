@@ -104,21 +104,5 @@ public enum ChaosChecks {
     }
 
     /// Labels as `promtool tsdb dump` prints them (Go's `labels.String()`).
-    public static func dumpLabels(_ l: Labels) -> String {
-        "{" + l.pairs.map { "\($0.name)=\(goQuote($0.value))" }.joined(separator: ", ") + "}"
-    }
-
-    static func goQuote(_ s: String) -> String {
-        var out = "\""
-        for c in s.unicodeScalars {
-            switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out + "\""
-    }
+    public static func dumpLabels(_ l: Labels) -> String { l.description }
 }
