@@ -28,6 +28,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // RE2 behind a tiny extern "C" shim: linear-time regex matching with Go/Prometheus syntax.
@@ -44,6 +47,26 @@ let package = Package(
             dependencies: [
                 "CRE2",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // libxcrypt's crypt_rn (bcrypt) for the web config's basic-auth users.
+        .systemLibrary(name: "CCrypt", path: "Sources/CCrypt"),
+        // TLS and authentication settings shared by every service: server TLS with certificate
+        // reload, client TLS, Prometheus's web config (basic auth, headers), http_client_config
+        // and the Thanos gRPC TLS flags.
+        .target(
+            name: "StrataSecurity",
+            dependencies: [
+                "StrataCore", "CCrypt",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         // CRC-32C with the CPU's instruction where there is one (chunk and index checksums).
@@ -54,7 +77,9 @@ let package = Package(
         .target(
             name: "StrataStoreAPI",
             dependencies: [
-                "StrataCore", "StrataTSDB",
+                "StrataCore", "StrataTSDB", "StrataSecurity",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
@@ -75,7 +100,7 @@ let package = Package(
         .target(
             name: "StrataStore",
             dependencies: [
-                "StrataCore", "StrataTSDB", "StrataStoreAPI", "StrataObjStore", "StrataBucket", "StrataServer", "StrataCache",
+                "StrataCore", "StrataSecurity", "StrataTSDB", "StrataStoreAPI", "StrataObjStore", "StrataBucket", "StrataServer", "StrataCache",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -89,7 +114,7 @@ let package = Package(
         .target(
             name: "StrataObjStore",
             dependencies: [
-                "StrataCore",
+                "StrataCore", "StrataSecurity",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Yams", package: "Yams"),
@@ -116,7 +141,7 @@ let package = Package(
         .target(
             name: "StrataCompact",
             dependencies: [
-                "StrataCore", "StrataTSDB", "StrataObjStore", "StrataBucket", "StrataServer",
+                "StrataCore", "StrataSecurity", "StrataTSDB", "StrataObjStore", "StrataBucket", "StrataServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -129,8 +154,11 @@ let package = Package(
         .target(
             name: "StrataServer",
             dependencies: [
-                "StrataCore",
+                "StrataCore", "StrataSecurity",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -142,7 +170,7 @@ let package = Package(
         .target(
             name: "StrataSidecar",
             dependencies: [
-                "StrataCore", "StrataTSDB", "StrataStoreAPI", "StrataObjStore", "StrataBucket", "StrataServer", "CSnappy",
+                "StrataCore", "StrataSecurity", "StrataTSDB", "StrataStoreAPI", "StrataObjStore", "StrataBucket", "StrataServer", "CSnappy",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -158,7 +186,7 @@ let package = Package(
         .target(
             name: "StrataQuery",
             dependencies: [
-                "StrataCore", "StrataTSDB", "StrataStoreAPI", "StrataPromQL", "StrataServer",
+                "StrataCore", "StrataSecurity", "StrataTSDB", "StrataStoreAPI", "StrataPromQL", "StrataServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -171,7 +199,7 @@ let package = Package(
         .target(
             name: "StrataFrontend",
             dependencies: [
-                "StrataCore", "StrataPromQL", "StrataQuery", "StrataServer", "StrataCache", "CSQLite",
+                "StrataCore", "StrataSecurity", "StrataPromQL", "StrataQuery", "StrataServer", "StrataCache", "CSQLite",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -199,23 +227,23 @@ let package = Package(
         .executableTarget(name: "strata", dependencies: ["StrataTools", "StrataCore"]),
         .executableTarget(
             name: "strata-sidecar",
-            dependencies: ["StrataSidecar", "StrataObjStore", "StrataServer", "StrataCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["StrataSidecar", "StrataObjStore", "StrataServer", "StrataSecurity", "StrataCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "strata-query",
-            dependencies: ["StrataQuery", "StrataPromQL", "StrataServer", "StrataCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["StrataQuery", "StrataPromQL", "StrataServer", "StrataSecurity", "StrataCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "strata-frontend",
-            dependencies: ["StrataFrontend", "StrataServer", "StrataCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["StrataFrontend", "StrataServer", "StrataSecurity", "StrataCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "strata-store",
-            dependencies: ["StrataStore", "StrataObjStore", "StrataServer", "StrataCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["StrataStore", "StrataObjStore", "StrataServer", "StrataSecurity", "StrataCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "strata-compact",
-            dependencies: ["StrataCompact", "StrataObjStore", "StrataServer", "StrataCore",
+            dependencies: ["StrataCompact", "StrataObjStore", "StrataServer", "StrataSecurity", "StrataCore",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log")]
         ),
@@ -233,6 +261,10 @@ let package = Package(
                                                    .product(name: "NIOPosix", package: "swift-nio"),
                                                    .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),
+        // TLS, mTLS, web config and basic auth against openssl-made certificates and Python grpcio.
+        .testTarget(name: "StrataSecurityTests", dependencies: ["StrataSecurity", "StrataStoreAPI", "StrataStore", "StrataTSDB", "StrataCore",
+                                                         "StrataTestSupport", .product(name: "Logging", package: "swift-log"),
+                                                         .product(name: "NIOSSL", package: "swift-nio-ssl")]),
         .testTarget(name: "StrataTSDBTests", dependencies: ["StrataTSDB", "StrataCore", "StrataTestSupport"]),
         .testTarget(
             name: "StrataStoreTests",

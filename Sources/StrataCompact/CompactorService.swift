@@ -4,6 +4,7 @@ import Prometheus
 import ServiceLifecycle
 import StrataCore
 import StrataObjStore
+import StrataSecurity
 import StrataServer
 
 /// Everything `strata-compact` does: take the data-dir flock and the bucket lock, then run
@@ -20,6 +21,8 @@ public struct CompactorService: Sendable {
         /// Wait for a held lock instead of exiting.
         public var lockWait = false
         public var lockPollInterval: Duration = .seconds(10)
+        /// `--http.config`; nil: plain HTTP without auth.
+        public var web: WebConfig?
 
         public init() {}
     }
@@ -71,7 +74,7 @@ public struct CompactorService: Sendable {
         }
         let state = ReadyState()
         let outcome = OutcomeBox()
-        let admin = try AdminServer.application(address: options.httpAddress, registry: registry, logger: logger,
+        let admin = try AdminServer.application(address: options.httpAddress, registry: registry, logger: logger, web: options.web,
                                                 ready: { await state.isReady }, notReadyReason: { [health] in health?.unreachableReason })
         let main = ServiceRun.work { [self] in
             await outcome.set(try await work(state))

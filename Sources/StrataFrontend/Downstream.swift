@@ -5,6 +5,7 @@ import Metrics
 import NIOCore
 import NIOHTTP1
 import StrataCore
+import StrataSecurity
 import Synchronization
 
 /// The querier behind the frontend (`--query-frontend.downstream-url`), over one pooled
@@ -25,18 +26,24 @@ public final class Downstream: Sendable {
     let maxRetries: Int
     let timeout: Duration
     let logger: Logger
+    let auth: HTTPClientConfig
     static let maxBody = 512 << 20
     /// The querier's semantics as last read, and when.
     let semanticsSeen = Mutex<(version: String, at: ContinuousClock.Instant)?>(nil)
     static let semanticsTTL: Duration = .seconds(30)
 
-    public init(url: String, maxRetries: Int, timeout: Duration = .seconds(300), logger: Logger) {
+    /// `auth`: TLS and credentials for the queriers (`--query-frontend.downstream-tripper-config`).
+    public init(url: String, maxRetries: Int, timeout: Duration = .seconds(300), auth: HTTPClientConfig = .init(),
+                logger: Logger) throws {
         baseURLs = url.split(separator: ",").map { u in
             let u = u.trimmingCharacters(in: .whitespaces)
             return u.hasSuffix("/") ? String(u.dropLast()) : u
         }.filter { !$0.isEmpty }
         var config = HTTPClient.Configuration()
         config.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 32
+        if let tls = auth.tls { config.tlsConfiguration = try tls.tlsConfiguration() }
+        if let idle = auth.idleConnTimeoutMs { config.connectionPool.idleTimeout = .milliseconds(idle) }
+        self.auth = auth
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
         self.maxRetries = max(1, maxRetries)
         self.timeout = timeout
@@ -69,6 +76,7 @@ public final class Downstream: Sendable {
                 var req = HTTPClientRequest(url: baseURL + pathAndQuery)
                 req.method = HTTPMethod(rawValue: method)
                 if let contentType { req.headers.add(name: "Content-Type", value: contentType) }
+                if let a = try auth.authorizationHeader() { req.headers.add(name: "Authorization", value: a) }
                 if let body { req.body = .bytes(ByteBuffer(bytes: body)) }
                 let resp = try await client.execute(req, timeout: .seconds(Int64(timeout.components.seconds)))
                 var buf = try await resp.body.collect(upTo: Self.maxBody)

@@ -1,7 +1,13 @@
+import StrataSecurity
+
 /// `strata-frontend`'s settings (Thanos query-frontend flag names).
 public struct FrontendConfig: Sendable {
     /// `--query-frontend.downstream-url`: the querier.
     public var downstreamURL = "http://localhost:9090"
+    /// `--query-frontend.downstream-tripper-config(-file)`: TLS and credentials for the querier.
+    public var downstreamClient = HTTPClientConfig()
+    /// `--http.config`; nil: plain HTTP without auth.
+    public var web: WebConfig?
     /// `--query-range.align-range-with-step` (true).
     public var alignRangeWithStep = true
     /// `--query-range.split-interval` (24h), ms; 0 disables splitting.

@@ -19,12 +19,13 @@ public struct FrontendService: Sendable {
     let logger: Logger
 
     public init(config: FrontendConfig, httpAddress: String, cache: (any ResultsCache)?, registry: PrometheusCollectorRegistry,
-                logger: Logger, labels: MetadataCache.Config = .init(), labelsCache: (any ResultsCache)? = nil) {
+                logger: Logger, labels: MetadataCache.Config = .init(), labelsCache: (any ResultsCache)? = nil) throws {
         self.config = config
         self.httpAddress = httpAddress
         self.registry = registry
         self.logger = logger
-        downstream = Downstream(url: config.downstreamURL, maxRetries: config.maxRetries, logger: logger)
+        downstream = try Downstream(url: config.downstreamURL, maxRetries: config.maxRetries, auth: config.downstreamClient,
+                                    logger: logger)
         queryRange = QueryRangeCache(config: config, downstream: downstream, cache: cache, logger: logger)
         metadata = MetadataCache(config: labels, downstream: downstream, cache: labelsCache ?? cache)
         logger.info("results cache", metadata: ["backend": "\(cache?.name ?? "none")"])
@@ -34,7 +35,7 @@ public struct FrontendService: Sendable {
 
     public func run(onHTTPRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let queryRange = self.queryRange, metadata = self.metadata, downstream = self.downstream
-        let admin = try AdminServer.application(address: httpAddress, registry: registry, logger: logger, ready: { true },
+        let admin = try AdminServer.application(address: httpAddress, registry: registry, logger: logger, web: config.web, ready: { true },
                                                 routes: { router in
             @Sendable func respond(_ r: Downstream.Response) -> Response {
                 var headers = HTTPFields()

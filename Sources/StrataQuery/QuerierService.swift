@@ -2,6 +2,7 @@ import Logging
 import Prometheus
 import ServiceLifecycle
 import StrataCore
+import StrataSecurity
 import StrataServer
 import StrataStoreAPI
 
@@ -17,6 +18,13 @@ public struct QuerierService: Sendable {
         /// How often endpoints are asked for Info and SD files re-read.
         public var endpointInterval: Duration = .seconds(5)
         public var api = QueryAPIConfig()
+        /// `--http.config` and `--grpc-server-tls-*`; nil: plain HTTP, plaintext gRPC.
+        public var web: WebConfig?
+        public var grpcTLS: ServerTLS?
+        /// `--grpc-client-tls-*`: how `--endpoint` and SD-file endpoints are dialled.
+        public var clientTLS: ClientTLSConfig?
+        /// `--endpoint.sd-config(-file)`: more endpoints, each with its own TLS settings.
+        public var endpointConfig = EndpointConfig()
         public init() {}
     }
 
@@ -33,14 +41,18 @@ public struct QuerierService: Sendable {
     public func run(onHTTPRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let config = self.config
         let logger = self.logger
-        guard !config.endpoints.isEmpty || !config.sdFiles.isEmpty else {
-            throw ConfigError("no stores to query: pass --endpoint host:port (repeatable) or --store.sd-files")
+        let configured = config.endpointConfig.entries
+        guard !config.endpoints.isEmpty || !config.sdFiles.isEmpty || !configured.isEmpty else {
+            throw ConfigError("no stores to query: pass --endpoint host:port (repeatable), --endpoint.sd-config-file or --store.sd-files")
         }
-        let endpoints = EndpointSet(addresses: config.endpoints, sdFiles: config.sdFiles, logger: logger) { address in
-            try GRPCStoreClient(target: address, timeout: config.api.timeout)
+        let endpoints = EndpointSet(addresses: config.endpoints + configured.map(\.address), sdFiles: config.sdFiles,
+                                    logger: logger) { address in
+            // An endpoint of the endpoint config uses its own TLS settings; others the flags'.
+            let tls = configured.first { $0.address == address }.map(\.tls) ?? config.clientTLS
+            return try GRPCStoreClient(target: address, timeout: config.api.timeout, tls: tls)
         }
         let api = QueryAPI(endpoints: endpoints, config: config.api)
-        let admin = try AdminServer.application(address: config.httpAddress, registry: registry, logger: logger,
+        let admin = try AdminServer.application(address: config.httpAddress, registry: registry, logger: logger, web: config.web,
                                                 ready: { await endpoints.refreshed },
                                                 routes: { QueryRoutes.add(to: $0, api: api) },
                                                 onRunning: onHTTPRunning)
@@ -48,7 +60,7 @@ public struct QuerierService: Sendable {
         let store = QuerierStore(endpoints: endpoints,
                                  options: .init(partialResponse: config.api.partialResponse, byteBudget: config.api.maxBytesPerQuery,
                                                 maxConcurrentSelect: config.api.maxConcurrentSelect))
-        let grpc = GRPCStoreServer(store: store, host: grpcHost, port: grpcPort)
+        let grpc = GRPCStoreServer(store: store, host: grpcHost, port: grpcPort, tls: config.grpcTLS)
         let main = ServiceRun.work {
             logger.info("querier starting", metadata: ["endpoints": "\(config.endpoints)", "sd_files": "\(config.sdFiles)",
                                                        "replica_labels": "\(config.api.replicaLabels)"])

@@ -3,11 +3,13 @@ import Logging
 import Metrics
 import Prometheus
 import StrataCore
+import StrataSecurity
 
 /// The HTTP endpoints every Strata service has on `--http-address`: `/metrics` (Prometheus
 /// text format), `/-/healthy` (the process is up) and `/-/ready` (503 until the service says
 /// it can serve, or while `notReadyReason` gives a reason, shown in the body). Services add
-/// their own routes through `routes`.
+/// their own routes through `routes`. `web` (`--http.config`) adds TLS, basic auth and
+/// headers to all of them.
 public enum AdminServer {
     public typealias App = Application<RouterResponder<BasicRequestContext>>
 
@@ -21,12 +23,16 @@ public enum AdminServer {
     }
 
     public static func application(address: String, registry: PrometheusCollectorRegistry, logger: Logger,
+                                   web: WebConfig? = nil,
                                    ready: @escaping @Sendable () async -> Bool,
                                    notReadyReason: @escaping @Sendable () async -> String? = { nil },
                                    routes: (Router<BasicRequestContext>) -> Void = { _ in },
                                    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> App {
         let (host, port) = try parseAddress(address)
         let router = Router()
+        if let web, !web.users.isEmpty || !web.headers.isEmpty {
+            router.add(middleware: WebSecurityMiddleware(users: BasicAuthUsers(users: web.users), headers: web.headers))
+        }
         router.get("/metrics") { _, _ -> Response in
             var body = [UInt8]()
             registry.emit(into: &body)
@@ -43,7 +49,8 @@ public enum AdminServer {
             return Response(status: ok ? .ok : .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         routes(router)
-        return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: nil),
+        return Application(router: router, server: try web?.serverBuilder(logger: logger) ?? .http1(),
+                           configuration: .init(address: .hostname(host, port: port), serverName: nil),
                            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
                            logger: logger)
     }

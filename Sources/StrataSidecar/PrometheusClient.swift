@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import StrataCore
+import StrataSecurity
 import Yams
 
 /// The parts of Prometheus's HTTP API a sidecar needs: readiness, configuration and flags,
@@ -12,14 +13,19 @@ public final class PrometheusClient: Sendable {
     public let baseURL: String
     let http: HTTPClient
     let timeout: TimeAmount
+    let auth: HTTPClientConfig
 
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
     }
 
-    public init(url: String, timeout: Duration = .seconds(30)) {
+    /// `auth`: Prometheus's `http_client_config` (basic auth, bearer token, TLS).
+    public init(url: String, timeout: Duration = .seconds(30), auth: HTTPClientConfig = .init()) throws {
         baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
-        http = HTTPClient(eventLoopGroupProvider: .singleton)
+        var config = HTTPClient.Configuration()
+        if let tls = auth.tls { config.tlsConfiguration = try tls.tlsConfiguration() }
+        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
+        self.auth = auth
         self.timeout = .milliseconds(Int64(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
     }
 
@@ -32,7 +38,9 @@ public final class PrometheusClient: Sendable {
         if !query.isEmpty {
             url += "?" + query.map { "\(urlEncode($0.0))=\(urlEncode($0.1))" }.joined(separator: "&")
         }
-        let resp = try await http.execute(HTTPClientRequest(url: url), timeout: timeout)
+        var req = HTTPClientRequest(url: url)
+        if let a = try auth.authorizationHeader() { req.headers.add(name: "Authorization", value: a) }
+        let resp = try await http.execute(req, timeout: timeout)
         let body = try await resp.body.collect(upTo: 64 << 20)
         return (resp.status, Array(body.readableBytesView))
     }
@@ -113,6 +121,7 @@ public final class PrometheusClient: Sendable {
         req.headers.add(name: "X-Prometheus-Remote-Read-Version", value: "0.1.0")
         req.headers.add(name: "User-Agent", value: "strata-sidecar")
         req.body = .bytes(ByteBuffer(bytes: Snappy.compress(body)))
+        if let a = try auth.authorizationHeader() { req.headers.add(name: "Authorization", value: a) }
         return try await http.execute(req, timeout: timeout)
     }
 }

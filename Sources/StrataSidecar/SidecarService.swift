@@ -5,6 +5,7 @@ import Prometheus
 import ServiceLifecycle
 import StrataCore
 import StrataObjStore
+import StrataSecurity
 import StrataServer
 import StrataStoreAPI
 import StrataTSDB
@@ -23,6 +24,11 @@ public struct SidecarService: Sendable {
         public var shipInterval: Duration = .seconds(30)
         /// How long to wait for Prometheus at start-up before giving up.
         public var readyTimeout: Duration = .seconds(600)
+        /// `--http.config` and `--grpc-server-tls-*`; nil: plain HTTP, plaintext gRPC.
+        public var web: WebConfig?
+        public var grpcTLS: ServerTLS?
+        /// `--prometheus.http-client-file`: how to authenticate to Prometheus.
+        public var prometheusClient = HTTPClientConfig()
 
         public init(tsdbPath: String, prometheusURL: String, grpcAddress: String, httpAddress: String,
                     uploadCompacted: Bool, minTime: Int64?) {
@@ -74,7 +80,7 @@ public struct SidecarService: Sendable {
     }
 
     public func run() async throws {
-        let prometheus = PrometheusClient(url: config.prometheusURL)
+        let prometheus = try PrometheusClient(url: config.prometheusURL, auth: config.prometheusClient)
         let state = ReadyState()
         let uploads = Counter(label: "strata_shipper_uploads_total")
         let failures = Counter(label: "strata_shipper_upload_failures_total")
@@ -82,7 +88,7 @@ public struct SidecarService: Sendable {
         let syncFailures = Counter(label: "strata_shipper_dir_sync_failures_total")
         let lastSuccess = Gauge(label: "strata_shipper_last_successful_upload_time_seconds")
 
-        let admin = try AdminServer.application(address: config.httpAddress, registry: registry, logger: logger,
+        let admin = try AdminServer.application(address: config.httpAddress, registry: registry, logger: logger, web: config.web,
                                                 ready: { await state.isReady }, notReadyReason: { [health] in health?.unreachableReason })
         let (grpcHost, grpcPort) = try AdminServer.parseAddress(config.grpcAddress)
         let config = self.config
@@ -100,7 +106,7 @@ public struct SidecarService: Sendable {
             let store = PrometheusStore(prometheus: prometheus, externalLabels: ext, minTime: {
                 max(config.minTime ?? .min, Self.oldestBlockTime(config.tsdbPath))
             })
-            let grpc = GRPCStoreServer(store: store, host: grpcHost, port: grpcPort)
+            let grpc = GRPCStoreServer(store: store, host: grpcHost, port: grpcPort, tls: config.grpcTLS)
             await state.setReady()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await grpc.serve() }

@@ -4,6 +4,7 @@ import Prometheus
 import ServiceLifecycle
 import StrataCore
 import StrataObjStore
+import StrataSecurity
 import StrataServer
 import StrataStoreAPI
 
@@ -19,6 +20,9 @@ public struct StoreGatewayService: Sendable {
         public var syncInterval: Duration = .seconds(15 * 60)
         /// Pause before another initial sync after one failed (its requests' retries ran out).
         public var initialSyncRetry: Duration = .seconds(5)
+        /// `--http.config` and `--grpc-server-tls-*`; nil: plain HTTP, plaintext gRPC.
+        public var web: WebConfig?
+        public var grpcTLS: ServerTLS?
 
         public init(store: BucketStore.Config, grpcAddress: String, httpAddress: String) {
             self.store = store
@@ -46,7 +50,7 @@ public struct StoreGatewayService: Sendable {
     public func run() async throws {
         try FileManager.default.createDirectory(atPath: config.store.dataDir, withIntermediateDirectories: true)
         let store = BucketStore(name: "bucket", bucket: bucket, config: config.store, logger: logger)
-        let admin = try AdminServer.application(address: config.httpAddress, registry: registry, logger: logger,
+        let admin = try AdminServer.application(address: config.httpAddress, registry: registry, logger: logger, web: config.web,
                                                 ready: { store.isSynced }, notReadyReason: { [health] in health?.unreachableReason })
         let (grpcHost, grpcPort) = try AdminServer.parseAddress(config.grpcAddress)
         let config = self.config
@@ -73,7 +77,7 @@ public struct StoreGatewayService: Sendable {
             }
             logger.info("initial sync done", metadata: ["blocks": "\(store.loadedBlocks.count)",
                                                         "elapsed": "\(ContinuousClock.now - start)"])
-            let grpc = GRPCStoreServer(store: store, host: grpcHost, port: grpcPort)
+            let grpc = GRPCStoreServer(store: store, host: grpcHost, port: grpcPort, tls: config.grpcTLS)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await grpc.serve() }
                 if let health { group.addTask { await health.probe(bucket, every: .seconds(10)) } }

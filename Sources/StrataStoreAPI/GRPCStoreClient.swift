@@ -1,6 +1,7 @@
 import GRPCCore
 import GRPCProtobuf
 import GRPCNIOTransportHTTP2
+import StrataSecurity
 
 /// A `StoreClient` talking gRPC to a Thanos-compatible Store API endpoint (Strata's or
 /// Thanos's own). One HTTP/2 connection, kept open; call `close` when done.
@@ -10,8 +11,8 @@ public final class GRPCStoreClient: StoreClient {
     let connections: Task<Void, Never>
     let options: CallOptions
 
-    /// `target`: `host:port`. `timeout` bounds each call.
-    public init(target: String, timeout: Duration = .seconds(120)) throws {
+    /// `target`: `host:port`. `timeout` bounds each call. `tls`: nil dials plaintext.
+    public init(target: String, timeout: Duration = .seconds(120), tls: ClientTLSConfig? = nil) throws {
         name = target
         guard let colon = target.lastIndex(of: ":"), let port = Int(target[target.index(after: colon)...]) else {
             throw StoreError.invalidArgument("store address must be host:port, got \"\(target)\"")
@@ -21,9 +22,15 @@ public final class GRPCStoreClient: StoreClient {
         // starts a moment after the querier, or restarts, is queried again within a probe.
         let config = HTTP2ClientTransport.Posix.Config.defaults { c in
             c.backoff = .init(initial: .milliseconds(50), max: .seconds(5), multiplier: 1.6, jitter: 0.2)
+            // The name checked in the server's certificate and sent as SNI.
+            if let name = tls?.serverName { c.http2.authority = name }
         }
-        let transport = try HTTP2ClientTransport.Posix(target: .dns(host: host, port: port), transportSecurity: .plaintext,
-                                                       config: config)
+        // An IP literal is dialled as such: through the DNS resolver it would become the TLS
+        // server name, and IP addresses are not valid SNI (the certificate's IP SAN is checked).
+        let target: any ResolvableTarget = Self.isIPv4(host) ? .ipv4(host: host, port: port)
+            : host.contains(":") ? .ipv6(host: host.trimmingCharacters(in: ["[", "]"]), port: port) : .dns(host: host, port: port)
+        let transport = try HTTP2ClientTransport.Posix(target: target,
+                                                       transportSecurity: try Self.transportSecurity(tls), config: config)
         let client = GRPCClient(transport: transport)
         self.client = client
         connections = Task { try? await client.runConnections() }
@@ -34,6 +41,25 @@ public final class GRPCStoreClient: StoreClient {
     }
 
     deinit { client.beginGracefulShutdown() }
+
+    static func isIPv4(_ host: String) -> Bool {
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { UInt8($0) != nil }
+    }
+
+    /// grpc-swift's client TLS from Strata's settings (files were checked by the caller).
+    /// grpc-swift pins the client's lowest version at TLS 1.2; servers set their own floor.
+    static func transportSecurity(_ tls: ClientTLSConfig?) throws -> HTTP2ClientTransport.Posix.TransportSecurity {
+        guard let tls else { return .plaintext }
+        return .tls { c in
+            if let cert = tls.certFile, let key = tls.keyFile {
+                c.certificateChain = [.file(path: cert, format: .pem)]
+                c.privateKey = .file(path: key, format: .pem)
+            }
+            if let ca = tls.caFile { c.trustRoots = .certificates([.file(path: ca, format: .pem)]) }
+            c.serverCertificateVerification = tls.insecureSkipVerify ? .noVerification : .fullVerification
+        }
+    }
 
     public func close() { client.beginGracefulShutdown() }
 

@@ -2,24 +2,21 @@ import GRPCCore
 import GRPCNIOTransportHTTP2
 import GRPCProtobuf
 import StrataCore
+import StrataSecurity
 import Synchronization
 
 /// Serves any `StoreClient` over gRPC as `thanos.Store` and `thanos.info.Info`, wire-compatible
 /// with Thanos: Thanos queriers can use Strata stores and the other way round.
 public final class GRPCStoreServer: Sendable {
-    let server: GRPCServer<HTTP2ServerTransport.Posix>
-    let transport: HTTP2ServerTransport.Posix
+    let server: GRPCServer<HTTP2ServerTransport.Custom<GRPCListener>>
+    let transport: HTTP2ServerTransport.Custom<GRPCListener>
 
-    /// `address`: `host:port`; port 0 picks a free port (see `boundPort`).
-    public init(store: any StoreClient, host: String, port: Int) {
-        transport = HTTP2ServerTransport.Posix(
-            address: .ipv4(host: host, port: port),
-            transportSecurity: .plaintext,
-            config: .defaults { c in
-                // Thanos allows messages up to 2^31-1 bytes; series frames can be large.
-                c.rpc.maxRequestPayloadSize = Int(Int32.max)
-            }
-        )
+    /// Port 0 picks a free port (see `boundPort`). `tls`: nil serves plaintext.
+    public init(store: any StoreClient, host: String, port: Int, tls: ServerTLS? = nil) {
+        var config = HTTP2ServerTransport.Custom<GRPCListener>.Config.defaults
+        // Thanos allows messages up to 2^31-1 bytes; series frames can be large.
+        config.rpc.maxRequestPayloadSize = Int(Int32.max)
+        transport = HTTP2ServerTransport.Custom(listenerFactory: GRPCListener(host: host, port: port, tls: tls), config: config)
         server = GRPCServer(transport: transport, services: [StoreService(store: store), InfoService(store: store)])
     }
 
@@ -35,7 +32,9 @@ public final class GRPCStoreServer: Sendable {
 
     /// The bound port, once listening.
     public func boundPort() async throws -> Int {
-        let a = try await transport.listeningAddress
+        guard let a = await transport.listeningAddress else {
+            throw StoreError.unavailable("gRPC server is not listening (bind failed or stopped)")
+        }
         if let v4 = a.ipv4 { return v4.port }
         if let v6 = a.ipv6 { return v6.port }
         throw StoreError.internal("gRPC server bound to a non-IP address \(a)")

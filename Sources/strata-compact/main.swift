@@ -4,6 +4,7 @@ import Logging
 import StrataCompact
 import StrataCore
 import StrataObjStore
+import StrataSecurity
 import StrataServer
 
 /// `strata-compact`: the singleton compactor; flags as in Thanos's `thanos compact`.
@@ -32,6 +33,7 @@ struct CompactCommand: AsyncParsableCommand {
     @Option(name: .customLong("log.level"), help: "debug, info, warn or error.") var logLevel = "info"
     @Option(name: .customLong("log.format"), help: "logfmt or json.") var logFormat = "logfmt"
     @OptionGroup var objstore: ObjStoreOptions
+    @OptionGroup var web: WebConfigOptions
 
     func run() async throws {
         try StrataLogHandler.bootstrap(level: logLevel, format: logFormat)
@@ -47,6 +49,7 @@ struct CompactCommand: AsyncParsableCommand {
         config.downsampling = !downsamplingDisabled
         var options = CompactorService.Options()
         options.httpAddress = httpAddress
+        options.web = try web.make()
         options.wait = wait
         options.waitInterval = .milliseconds(try parseDuration(waitInterval))
         options.lockTTL = .milliseconds(max(3000, try parseDuration(lockTTL)))

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import StrataCore
 import StrataFrontend
+import StrataSecurity
 import StrataServer
 
 /// `strata-frontend`: the caching query frontend; flags as in Thanos's `query-frontend`.
@@ -29,6 +30,9 @@ struct FrontendCommand: AsyncParsableCommand {
     @Option(name: .customLong("data-dir"), help: "Where the default SQLite results cache lives.") var dataDir = "./data"
     @Option(name: .customLong("query-frontend.log-queries-longer-than"), help: "Log queries slower than this (0 = off).") var slowLog = "0"
     @Option(name: .customLong("query-frontend.vertical-shards"), help: "Send range queries that can be split by series as this many shards (1 = off).") var verticalShards = 1
+    @Option(name: .customLong("query-frontend.downstream-tripper-config-file"), help: "How to reach the queriers: http_client_config (tls_config, basic_auth, authorization, bearer_token_file) plus Thanos's transport timeouts.") var tripperFile: String?
+    @Option(name: .customLong("query-frontend.downstream-tripper-config"), help: "The same as YAML text (instead of the file).") var tripperText: String?
+    @OptionGroup var web: WebConfigOptions
     @Option(name: .customLong("log.level"), help: "debug, info, warn or error.") var logLevel = "info"
     @Option(name: .customLong("log.format"), help: "logfmt or json.") var logFormat = "logfmt"
 
@@ -38,6 +42,12 @@ struct FrontendCommand: AsyncParsableCommand {
         let registry = AdminServer.bootstrapMetrics()
         var config = FrontendConfig()
         config.downstreamURL = downstreamURL
+        config.web = try web.make()
+        if let file = tripperFile {
+            config.downstreamClient = try HTTPClientConfig.load(file: file)
+        } else if let text = tripperText {
+            config.downstreamClient = try HTTPClientConfig.parse(yaml: text, name: "--query-frontend.downstream-tripper-config")
+        }
         config.alignRangeWithStep = align
         config.splitInterval = try parseDuration(splitInterval)
         config.maxQueryParallelism = parallelism

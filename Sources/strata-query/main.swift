@@ -2,7 +2,9 @@ import ArgumentParser
 import Logging
 import StrataCore
 import StrataPromQL
+import Foundation
 import StrataQuery
+import StrataSecurity
 import StrataServer
 
 /// `strata-query`: the querier; flags as in Thanos's `query` command.
@@ -16,6 +18,8 @@ struct QueryCommand: AsyncParsableCommand {
     @Option(name: .customLong("http-address"), help: "Listen host:port for the HTTP API, UI and /metrics.") var httpAddress = "0.0.0.0:10902"
     @Option(name: .customLong("grpc-address"), help: "Listen host:port for this querier's own Store API.") var grpcAddress = "0.0.0.0:10901"
     @Option(name: .customLong("endpoint"), help: "Store API endpoint host:port (sidecar, store, query); repeatable.") var endpoints: [String] = []
+    @Option(name: .customLong("endpoint.sd-config-file"), help: "Endpoint config file (Thanos format): endpoints with per-endpoint TLS.") var endpointConfigFile: String?
+    @Option(name: .customLong("endpoint.sd-config"), help: "Endpoint config as YAML text (instead of the file).") var endpointConfigText: String?
     @Option(name: .customLong("store.sd-files"), help: "File SD files (YAML or JSON target groups), re-read on change; repeatable.") var sdFiles: [String] = []
     @Option(name: .customLong("store.sd-interval"), help: "How often endpoints are probed and SD files re-read.") var sdInterval = "5s"
     @Option(name: .customLong("query.replica-label"), help: "Label telling HA replicas apart; repeatable.") var replicaLabels: [String] = []
@@ -34,6 +38,9 @@ struct QueryCommand: AsyncParsableCommand {
     @Option(name: .customLong("enable-feature"), help: "Experimental PromQL features of 3.14 mode, Prometheus's names (promql-experimental-functions, promql-extended-range-selectors, promql-binop-fill-modifiers, promql-delayed-name-removal); repeatable or comma-separated.") var features: [String] = []
     @Option(name: .customLong("log.level"), help: "debug, info, warn or error.") var logLevel = "info"
     @Option(name: .customLong("log.format"), help: "logfmt or json.") var logFormat = "logfmt"
+    @OptionGroup var grpcServerTLS: GRPCServerTLSOptions
+    @OptionGroup var grpcClientTLS: GRPCClientTLSOptions
+    @OptionGroup var web: WebConfigOptions
 
     func run() async throws {
         try StrataLogHandler.bootstrap(level: logLevel, format: logFormat)
@@ -45,6 +52,18 @@ struct QueryCommand: AsyncParsableCommand {
         config.endpoints = endpoints
         config.sdFiles = sdFiles
         config.endpointInterval = .milliseconds(try parseDuration(sdInterval))
+        config.grpcTLS = try grpcServerTLS.make(logger: logger)
+        config.clientTLS = try grpcClientTLS.make()
+        config.web = try web.make()
+        if endpointConfigFile != nil && endpointConfigText != nil {
+            throw ValidationError("--endpoint.sd-config-file and --endpoint.sd-config are mutually exclusive")
+        }
+        if let file = endpointConfigFile {
+            let text = try String(contentsOfFile: file, encoding: .utf8)
+            config.endpointConfig = try EndpointConfig.parse(yaml: text, name: file, flagsTLS: config.clientTLS)
+        } else if let text = endpointConfigText {
+            config.endpointConfig = try EndpointConfig.parse(yaml: text, name: "--endpoint.sd-config", flagsTLS: config.clientTLS)
+        }
         guard let algorithm = Dedup.Algorithm(rawValue: dedupFunc) else {
             throw ValidationError("--deduplication.func must be penalty or chain, got \"\(dedupFunc)\"")
         }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Logging
 import StrataCore
 import StrataObjStore
+import StrataSecurity
 import StrataServer
 import StrataSidecar
 
@@ -20,7 +21,11 @@ struct SidecarCommand: AsyncParsableCommand {
     @Option(name: .customLong("min-time"), help: "Serve only data after this time (RFC3339, unix seconds or a duration before now like -2d).") var minTime: String?
     @Option(name: .customLong("log.level"), help: "debug, info, warn or error.") var logLevel = "info"
     @Option(name: .customLong("log.format"), help: "logfmt or json.") var logFormat = "logfmt"
+    @Option(name: .customLong("prometheus.http-client-file"), help: "Prometheus http_client_config (basic_auth, authorization, bearer_token_file, tls_config) for talking to Prometheus.") var prometheusClientFile: String?
+    @Option(name: .customLong("prometheus.http-client"), help: "The same as YAML text (instead of the file).") var prometheusClientText: String?
     @OptionGroup var objstore: ObjStoreOptions
+    @OptionGroup var grpcServerTLS: GRPCServerTLSOptions
+    @OptionGroup var web: WebConfigOptions
 
     func run() async throws {
         try StrataLogHandler.bootstrap(level: logLevel, format: logFormat)
@@ -28,9 +33,16 @@ struct SidecarCommand: AsyncParsableCommand {
         let registry = AdminServer.bootstrapMetrics()
         let monitored = (objstore.configFile ?? objstore.config) == nil ? nil : try objstore.makeMonitoredBucket(logger: logger)
         let bucket = monitored?.bucket
-        let config = SidecarService.Config(tsdbPath: tsdbPath, prometheusURL: prometheusURL, grpcAddress: grpcAddress,
+        var config = SidecarService.Config(tsdbPath: tsdbPath, prometheusURL: prometheusURL, grpcAddress: grpcAddress,
                                            httpAddress: httpAddress, uploadCompacted: uploadCompacted,
                                            minTime: try minTime.map { try parseTimeFlag($0) })
+        config.grpcTLS = try grpcServerTLS.make(logger: logger)
+        config.web = try web.make()
+        if let file = prometheusClientFile {
+            config.prometheusClient = try HTTPClientConfig.load(file: file)
+        } else if let text = prometheusClientText {
+            config.prometheusClient = try HTTPClientConfig.parse(yaml: text, name: "--prometheus.http-client")
+        }
         try await SidecarService(config: config, bucket: bucket, registry: registry, logger: logger, health: monitored?.health).run()
         try await bucket?.close()
     }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import StrataCore
 import StrataObjStore
+import StrataSecurity
 import StrataServer
 import StrataStore
 
@@ -32,6 +33,8 @@ struct StoreCommand: AsyncParsableCommand {
     @Option(name: .customLong("log.level"), help: "debug, info, warn or error.") var logLevel = "info"
     @Option(name: .customLong("log.format"), help: "logfmt or json.") var logFormat = "logfmt"
     @OptionGroup var objstore: ObjStoreOptions
+    @OptionGroup var grpcServerTLS: GRPCServerTLSOptions
+    @OptionGroup var web: WebConfigOptions
 
     func run() async throws {
         try StrataLogHandler.bootstrap(level: logLevel, format: logFormat)
@@ -59,6 +62,8 @@ struct StoreCommand: AsyncParsableCommand {
         store.limits.seriesMaxConcurrency = seriesMaxConcurrency
         store.blockSyncConcurrency = blockSyncConcurrency
         var config = StoreGatewayService.Config(store: store, grpcAddress: grpcAddress, httpAddress: httpAddress)
+        config.grpcTLS = try grpcServerTLS.make(logger: logger)
+        config.web = try web.make()
         config.syncInterval = .milliseconds(try parseDuration(syncBlockDuration))
         let (bucket, health) = try objstore.makeMonitoredBucket(logger: logger)  // instrumented already (strata_objstore_*)
         do {

@@ -55,7 +55,7 @@ import Testing
                                                     scrapeTargets: ["nh": target.address], features: ["native-histograms"])
         else { return }
         defer { prom.stop() }
-        let client = PrometheusClient(url: prom.url)
+        let client = try PrometheusClient(url: prom.url)
         try await client.waitUntilReady(deadline: .seconds(10))
         // A few scrapes, so that every histogram series has several samples (the first scrape
         // comes only after Prometheus's 5 s target reload).

@@ -24,7 +24,7 @@ import Testing
               let prom = try PrometheusServer.start(blocks: try TestEnv.promBlocks(), externalLabels: ["cluster": "c1", "replica": "a"])
         else { return }
         defer { prom.stop() }
-        let client = PrometheusClient(url: prom.url)
+        let client = try PrometheusClient(url: prom.url)
         try await client.waitUntilReady(deadline: .seconds(10))
         let ext = try await client.externalLabels()
         #expect(ext == Labels(["cluster": "c1", "replica": "a"]))
@@ -92,7 +92,7 @@ import Testing
         guard let prom = try PrometheusServer.start(blocks: try TestEnv.promBlocks(), externalLabels: ["cluster": "c1"],
                                                     scrapeSelf: true) else { return }
         defer { prom.stop() }
-        let client = PrometheusClient(url: prom.url)
+        let client = try PrometheusClient(url: prom.url)
         try await client.waitUntilReady(deadline: .seconds(10))
         let store = PrometheusStore(prometheus: client, externalLabels: Labels(["cluster": "c1"]), minTime: { 0 })
         func viaSidecar(_ sel: String, _ lo: Int64, _ hi: Int64) async throws -> Set<String> {

@@ -26,7 +26,7 @@ public struct ObjStoreConfig: Sendable, Equatable {
         let root: Node?
         do { root = try Yams.compose(yaml: yaml) } catch {
             // Yams errors quote the offending line, which may hold a secret: report the position only.
-            throw ConfigError("object storage config is not valid YAML\(yamlPosition(error))")
+            throw ConfigError("object storage config is not valid YAML\(ConfigMap.yamlPosition(error))")
         }
         guard let root else { throw ConfigError("object storage config is empty") }
         var top = try ConfigMap(root, path: "objstore")
@@ -54,15 +54,5 @@ public struct ObjStoreConfig: Sendable, Equatable {
         config.warnUnknown(logger)
         top.warnUnknown(logger)
         return ObjStoreConfig(provider: provider, prefix: prefix)
-    }
-
-    private static func yamlPosition(_ error: Error) -> String {
-        if let y = error as? YamlError, case .parser(_, _, let mark, _) = y {
-            return " (line \(mark.line), column \(mark.column))"
-        }
-        if let y = error as? YamlError, case .scanner(_, _, let mark, _) = y {
-            return " (line \(mark.line), column \(mark.column))"
-        }
-        return ""
     }
 }

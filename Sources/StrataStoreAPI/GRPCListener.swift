@@ -1,0 +1,37 @@
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import NIOCore
+import NIOPosix
+import NIOSSL
+import StrataSecurity
+
+/// How a Strata gRPC server accepts connections: grpc-swift's HTTP/2 pipeline behind our own
+/// listener, so that TLS is configured in full — the lowest version (Thanos's
+/// `--grpc-server-tls-min-version`, which grpc-swift's built-in TLS pins at 1.2), client
+/// certificates checked against a CA (mTLS), and the certificate re-read when its files
+/// change (`ServerTLS`). Without `tls` the listener is plaintext.
+struct GRPCListener: HTTP2ServerTransport.ListenerFactory {
+    let host: String
+    let port: Int
+    let tls: ServerTLS?
+    let eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+
+    func makeListeningChannel(listenerConfigurator: HTTP2ServerTransport.ListenerConfigurator,
+                              connectionConfigurator: HTTP2ServerTransport.ConnectionConfigurator)
+        async throws -> NIOAsyncChannel<HTTP2ServerTransport.ConnectionConfigurator.ConnectionChannel, Never> {
+        // gRPC clients (grpc-go, grpcio) require ALPN "h2" from a TLS server.
+        let context = try tls?.makeContext(applicationProtocols: ["h2"])
+        return try await ServerBootstrap(group: eventLoopGroup)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in listenerConfigurator.configure(channel: channel) }
+            .bind(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let context {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+                    }
+                }.flatMap {
+                    connectionConfigurator.configure(channel: channel, tls: context == nil ? .none : .configured(requireALPN: false))
+                }
+            }
+    }
+}
