@@ -19,14 +19,15 @@ final class MotoServer: Sendable {
         self.process = process
     }
 
-    static func start() async throws -> MotoServer {
+    /// `extraArgs`: e.g. `-s -c cert -k key` for HTTPS with our own certificate.
+    static func start(extraArgs: [String] = []) async throws -> MotoServer {
         guard let exe = executable else {
             throw TestError("moto_server not found on PATH; install it with pip install 'moto[server]'")
         }
         let port = try TestSupport.freePort()
         let p = Process()
         p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = ["-H", "127.0.0.1", "-p", String(port)]
+        p.arguments = ["-H", "127.0.0.1", "-p", String(port)] + extraArgs
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()

@@ -23,8 +23,12 @@ public final class S3Bucket: Bucket {
     let client: HTTPClient
     let signer: SigV4Signer
     let tls: Bool
-    /// `host[:port]` requests go to (bucket-qualified when virtual-hosted).
+    /// `host[:port]` requests go to (bucket-qualified when virtual-hosted); signed as `Host`.
     let host: String
+    /// The host of request URLs: `host`, or with `tls_config.server_name` that name, which the
+    /// client then connects to `host`'s address for (AsyncHTTPClient's DNS override), so the
+    /// certificate is checked against the server name while `Host` stays the endpoint's.
+    let urlHost: String
     /// Path prefix of every request: `/<bucket>` for path style, empty for virtual-hosted.
     let basePath: String
     /// Multipart parts uploaded at once (minio uses 4).
@@ -55,9 +59,20 @@ public final class S3Bucket: Bucket {
         signer = SigV4Signer(
             credentials: .init(accessKey: config.accessKey, secretKey: config.secretKey, sessionToken: config.sessionToken),
             region: config.region)
-        var hc = config.insecureSkipVerify
-            ? HTTPClient.Configuration(certificateVerification: .none)
-            : HTTPClient.Configuration()
+        var hc = HTTPClient.Configuration()
+        if tls {
+            do { hc.tlsConfiguration = try config.tls.tlsConfiguration() } catch {
+                throw BucketError.configuration("S3: http_config.tls_config: \(error)")
+            }
+        }
+        if let name = config.tls.serverName, tls {
+            let hostOnly = host.split(separator: ":").first.map(String.init) ?? host
+            let port = host.split(separator: ":").dropFirst().first.map { ":" + $0 } ?? ""
+            hc.dnsOverride = [name: hostOnly]
+            urlHost = name + port
+        } else {
+            urlHost = host
+        }
         hc.timeout = .init(connect: .milliseconds(config.connectTimeoutMs), read: .milliseconds(config.responseHeaderTimeoutMs))
         hc.connectionPool = .init(idleTimeout: .milliseconds(config.idleConnTimeoutMs),
                                   concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, config.maxIdleConnsPerHost))

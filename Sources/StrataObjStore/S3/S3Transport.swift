@@ -154,7 +154,7 @@ extension S3Bucket {
         headers.append(contentsOf: r.headers)
         let signed = signer.sign(method: r.method, canonicalURI: path, query: r.query, headers: headers,
                                  payloadHash: payloadHash, date: Date())
-        var req = HTTPClientRequest(url: (tls ? "https://" : "http://") + host + path + (query.isEmpty ? "" : "?" + query))
+        var req = HTTPClientRequest(url: (tls ? "https://" : "http://") + urlHost + path + (query.isEmpty ? "" : "?" + query))
         req.method = HTTPMethod(rawValue: r.method)
         for (n, v) in headers { req.headers.add(name: n, value: v) }
         for (n, v) in signed.headers { req.headers.add(name: n, value: v) }
