@@ -23,7 +23,17 @@ public struct WebConfig: Sendable {
         guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
             throw ConfigError("web config \(file): cannot read the file")
         }
-        return try parse(yaml: text, name: file)
+        do {
+            let c = try parse(yaml: text, name: file)
+            // Certificate files are read now, so a bad one stops the service naming both files.
+            if let tls = c.tls {
+                _ = try PEMFiles.certifiedKey(certFile: tls.certFile, keyFile: tls.keyFile)
+                if let ca = tls.clientCAFile { _ = try PEMFiles.certificates(ca, what: "client CA") }
+            }
+            return c
+        } catch let e as ConfigError where !e.description.contains(file) {
+            throw ConfigError("web config \(file): \(e.description)")
+        }
     }
 
     public static func parse(yaml: String, name: String) throws -> WebConfig {

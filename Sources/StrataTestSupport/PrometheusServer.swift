@@ -37,10 +37,12 @@ public final class PrometheusServer: @unchecked Sendable {
     /// `scrapeSelf`: Prometheus also scrapes its own /metrics every second (job `self`), so
     /// the head holds live samples next to the blocks.
     /// `scrapeTargets`: more targets scraped every second (job name → host:port);
-    /// `features`: `--enable-feature` values (e.g. "native-histograms").
+    /// `features`: `--enable-feature` values (e.g. "native-histograms"); `webConfig`: a
+    /// `--web.config.file` (basic auth, TLS) — Prometheus then answers 401 to the readiness
+    /// probe, which counts as up.
     public static func start(blocks: [String], externalLabels: [String: String], blockDuration: String = "2h",
                              scrapeSelf: Bool = false, scrapeTargets: [String: String] = [:],
-                             features: [String] = []) throws -> PrometheusServer? {
+                             features: [String] = [], webConfig: String? = nil) throws -> PrometheusServer? {
         guard let bin = try TestEnv.require("prometheus", hint: "apt-get install prometheus") else { return nil }
         let root = TestEnv.tempDir("prom")
         let data = root + "/data"
@@ -63,7 +65,7 @@ public final class PrometheusServer: @unchecked Sendable {
         p.arguments = ["--config.file=\(root)/prom.yml", "--storage.tsdb.path=\(data)", "--web.listen-address=127.0.0.1:\(port)",
                        "--storage.tsdb.retention.time=100y", "--storage.tsdb.min-block-duration=\(blockDuration)",
                        "--storage.tsdb.max-block-duration=\(blockDuration)", "--log.level=warn"]
-            + features.map { "--enable-feature=\($0)" }
+            + features.map { "--enable-feature=\($0)" } + (webConfig.map { ["--web.config.file=\($0)"] } ?? [])
         p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         p.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try p.run()
@@ -71,7 +73,8 @@ public final class PrometheusServer: @unchecked Sendable {
         // Ready in well under a second here; allow 30 s on a loaded machine.
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
-            if httpStatus(port: port, path: "/-/ready") == 200 { return server }
+            let status = httpStatus(port: port, path: "/-/ready")
+            if status == 200 || (webConfig != nil && status == 401) { return server }
             usleep(100_000)
         }
         server.stop()
