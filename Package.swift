@@ -262,7 +262,7 @@ let package = Package(
                                                    .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),
         // TLS, mTLS, web config and basic auth against openssl-made certificates and Python grpcio.
-        .testTarget(name: "StrataSecurityTests", dependencies: ["StrataSecurity", "StrataStoreAPI", "StrataStore", "StrataTSDB", "StrataCore",
+        .testTarget(name: "StrataSecurityTests", dependencies: ["StrataSecurity", "StrataStoreAPI", "StrataStore", "StrataQuery", "StrataTSDB", "StrataCore",
                                                          "StrataTestSupport", .product(name: "Logging", package: "swift-log"),
                                                          .product(name: "NIOSSL", package: "swift-nio-ssl")]),
         .testTarget(name: "StrataTSDBTests", dependencies: ["StrataTSDB", "StrataCore", "StrataTestSupport"]),
