@@ -159,6 +159,33 @@ import Testing
         }
     }
 
+    @Test(.timeLimit(.minutes(1))) func httpClientCertificatesAreRequiredWhenConfigured() async throws {
+        guard let certs = try TestCertificates.make(tag: "https-mtls") else { return }
+        let stack = FullStackTests.Stack()
+        defer { stack.stop() }
+        let web = TestEnv.tempDir("https-mtls") + "/web.yml"
+        try """
+            tls_server_config:
+              cert_file: \(certs.serverCert)
+              key_file: \(certs.serverKey)
+              client_ca_file: \(certs.caCert)
+              client_auth_type: RequireAndVerifyClientCert
+            """.write(toFile: web, atomically: true, encoding: .utf8)
+        let port = try freePort()
+        _ = try stack.start("strata-compact", ["--objstore.config", "type: FILESYSTEM\nconfig: {directory: \(TestEnv.tempDir("https-bucket"))}",
+                                               "--data-dir", TestEnv.tempDir("https-compact"), "--wait", "--wait-interval", "1h",
+                                               "--http-address", "127.0.0.1:\(port)", "--http.config", web])
+        func status(_ extra: [String]) throws -> String {
+            try TestEnv.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", "--cacert", certs.caCert]
+                            + extra + ["https://localhost:\(port)/-/healthy"], timeout: 20).stdout
+        }
+        let up = try await waitForAsync(30) { try status(["--cert", certs.clientCert, "--key", certs.clientKey]) == "200" }
+        #expect(up, "\(stack.logs())")
+        #expect(try status([]) == "000", "no client certificate")
+        #expect(try status(["--cert", certs.expiredCert, "--key", certs.expiredKey]) == "000", "expired client certificate")
+        #expect(try status(["--cert", certs.otherClientCert, "--key", certs.otherClientKey]) == "000", "client certificate of another CA")
+    }
+
     @Test(.timeLimit(.minutes(1))) func badWebConfigStopsTheServiceWithAClearError() throws {
         let dir = TestEnv.tempDir("bad-web")
         let cases: [(String, String, String)] = [
