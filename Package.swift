@@ -71,6 +71,18 @@ let package = Package(
             name: "StrataCache",
             dependencies: ["StrataCore", .product(name: "NIOPosix", package: "swift-nio")]
         ),
+        // DNS service discovery (Thanos's dns+/dnssrv+/dnssrvnoa+ addresses): our own small DNS
+        // client (RFC 1035 over UDP/TCP with NIO) and the provider that keeps the last answer.
+        .target(
+            name: "StrataDiscovery",
+            dependencies: [
+                "StrataCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // Store gateway: block selection and serving over the Store API.
         .target(
             name: "StrataStore",
@@ -158,7 +170,7 @@ let package = Package(
         .target(
             name: "StrataQuery",
             dependencies: [
-                "StrataCore", "StrataTSDB", "StrataStoreAPI", "StrataPromQL", "StrataServer",
+                "StrataCore", "StrataTSDB", "StrataStoreAPI", "StrataPromQL", "StrataServer", "StrataDiscovery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -171,7 +183,7 @@ let package = Package(
         .target(
             name: "StrataFrontend",
             dependencies: [
-                "StrataCore", "StrataPromQL", "StrataQuery", "StrataServer", "StrataCache", "CSQLite",
+                "StrataCore", "StrataPromQL", "StrataQuery", "StrataServer", "StrataCache", "CSQLite", "StrataDiscovery",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -233,6 +245,11 @@ let package = Package(
                                                    .product(name: "NIOPosix", package: "swift-nio"),
                                                    .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),
+        .testTarget(name: "StrataDiscoveryTests", dependencies: ["StrataDiscovery", "StrataCore", "StrataTestSupport",
+                                                          .product(name: "Logging", package: "swift-log"),
+                                                          .product(name: "MetricsTestKit", package: "swift-metrics"),
+                                                          .product(name: "NIOCore", package: "swift-nio"),
+                                                          .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "StrataTSDBTests", dependencies: ["StrataTSDB", "StrataCore", "StrataTestSupport"]),
         .testTarget(
             name: "StrataStoreTests",
