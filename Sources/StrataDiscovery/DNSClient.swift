@@ -1,4 +1,7 @@
 import NIOCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Asks nameservers one question and says what they know, with the outcomes Thanos's
 /// miekgdns resolver distinguishes (its `lookupWithSearchPath`, from Prometheus's DNS SD):
@@ -99,6 +102,9 @@ public struct DNSClient: Sendable {
                 return full
             } catch let error as DNSError {
                 lastError = error
+            } catch let error as IOError {
+                // NIO's text for these is "so_error: Connection refused) (errno: 111)".
+                lastError = DNSError.transport(server: Self.text(server), String(cString: strerror(error.errnoCode)).lowercased())
             } catch {
                 try Task.checkCancellation()
                 lastError = DNSError.transport(server: Self.text(server), "\(error)")

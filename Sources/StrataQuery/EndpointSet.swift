@@ -1,6 +1,7 @@
 import Logging
 import Metrics
 import StrataCore
+import StrataDiscovery
 import StrataStoreAPI
 
 /// The Store API endpoints the querier fans out to: the `--endpoint` addresses plus those
@@ -15,17 +16,20 @@ public actor EndpointSet {
     let factory: ClientFactory
     let infoTimeout: Duration
     let logger: Logger
+    /// Expands `dns+`/`dnssrv+`/`dnssrvnoa+` addresses (static and SD-file ones) into endpoints.
+    let dns: DNSProvider
     private var endpoints: [String: EndpointStatus] = [:]
     private var sdAddresses: [String] = []
     public private(set) var refreshed = false
 
-    public init(addresses: [String], sdFiles: [String] = [], infoTimeout: Duration = .seconds(5), logger: Logger,
+    public init(addresses: [String], sdFiles: [String] = [], infoTimeout: Duration = .seconds(5), dns: DNSProvider = DNSProvider(), logger: Logger,
                 factory: @escaping ClientFactory) {
         staticAddresses = addresses
         self.sdFiles = sdFiles
         self.factory = factory
         self.infoTimeout = infoTimeout
         self.logger = logger
+        self.dns = dns
     }
 
     /// Endpoints that answered their last Info.
@@ -52,7 +56,7 @@ public actor EndpointSet {
             }
         }
         var wanted: [String] = []
-        for a in staticAddresses + sdAddresses where !wanted.contains(a) { wanted.append(a) }
+        for a in await dns.resolve(staticAddresses + sdAddresses) where !wanted.contains(a) { wanted.append(a) }
         for gone in endpoints.keys where !wanted.contains(gone) {
             logger.info("endpoint removed", metadata: ["address": "\(gone)"])
             (endpoints.removeValue(forKey: gone)?.client as? GRPCStoreClient)?.close()

@@ -2,6 +2,7 @@ import Logging
 import Prometheus
 import ServiceLifecycle
 import StrataCore
+import StrataDiscovery
 import StrataServer
 import StrataStoreAPI
 
@@ -16,6 +17,11 @@ public struct QuerierService: Sendable {
         public var sdFiles: [String] = []
         /// How often endpoints are asked for Info and SD files re-read.
         public var endpointInterval: Duration = .seconds(5)
+        /// `--store.sd-dns-interval`: how long a DNS answer for a `dns+`/`dnssrv+`/`dnssrvnoa+`
+        /// address is used before it is looked up again (at the next endpoint refresh).
+        public var dnsInterval: Duration = .seconds(30)
+        /// `--dns.nameserver`: `ip:port` to send DNS lookups to; empty = /etc/resolv.conf.
+        public var dnsNameserver = ""
         public var api = QueryAPIConfig()
         public init() {}
     }
@@ -36,7 +42,11 @@ public struct QuerierService: Sendable {
         guard !config.endpoints.isEmpty || !config.sdFiles.isEmpty else {
             throw ConfigError("no stores to query: pass --endpoint host:port (repeatable) or --store.sd-files")
         }
-        let endpoints = EndpointSet(addresses: config.endpoints, sdFiles: config.sdFiles, logger: logger) { address in
+        // A malformed DNS address given on the command line is a startup error (one in an SD
+        // file is a failed lookup, logged at each refresh: files change while we run).
+        for address in config.endpoints { _ = try DNSSpec.parse(address) }
+        let dns = DNSProvider(client: try DNSClient(nameserver: config.dnsNameserver), interval: config.dnsInterval, logger: logger)
+        let endpoints = EndpointSet(addresses: config.endpoints, sdFiles: config.sdFiles, dns: dns, logger: logger) { address in
             try GRPCStoreClient(target: address, timeout: config.api.timeout)
         }
         let api = QueryAPI(endpoints: endpoints, config: config.api)

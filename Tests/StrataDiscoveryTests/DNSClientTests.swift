@@ -108,7 +108,7 @@ import Glibc
         let port = try freePort()
         let c = try DNSClient(nameserver: "127.0.0.1:\(port)", timeout: .seconds(3), attempts: 2)
         let start = ContinuousClock.now
-        await #expect(throws: DNSError.self) { try await c.lookup("v4.store.test", .a) }
+        await #expect(throws: DNSError.transport(server: "127.0.0.1:\(port)", "connection refused")) { try await c.lookup("v4.store.test", .a) }
         #expect(ContinuousClock.now - start < .seconds(2))
     }
 
