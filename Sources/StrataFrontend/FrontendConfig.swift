@@ -2,6 +2,11 @@
 public struct FrontendConfig: Sendable {
     /// `--query-frontend.downstream-url`: the querier.
     public var downstreamURL = "http://localhost:9090"
+    /// `--query-frontend.downstream-dns-interval` (30s): how long a DNS answer for a
+    /// `dns+`/`dnssrv+`/`dnssrvnoa+` downstream host is used before it is looked up again.
+    public var downstreamDNSInterval: Duration = .seconds(30)
+    /// `--dns.nameserver`: `ip:port` for those lookups; empty = /etc/resolv.conf.
+    public var dnsNameserver = ""
     /// `--query-range.align-range-with-step` (true).
     public var alignRangeWithStep = true
     /// `--query-range.split-interval` (24h), ms; 0 disables splitting.

@@ -3,6 +3,7 @@ import Logging
 import Prometheus
 import ServiceLifecycle
 import StrataCore
+import StrataDiscovery
 import StrataQuery
 import StrataServer
 
@@ -19,12 +20,13 @@ public struct FrontendService: Sendable {
     let logger: Logger
 
     public init(config: FrontendConfig, httpAddress: String, cache: (any ResultsCache)?, registry: PrometheusCollectorRegistry,
-                logger: Logger, labels: MetadataCache.Config = .init(), labelsCache: (any ResultsCache)? = nil) {
+                logger: Logger, labels: MetadataCache.Config = .init(), labelsCache: (any ResultsCache)? = nil) throws {
         self.config = config
         self.httpAddress = httpAddress
         self.registry = registry
         self.logger = logger
-        downstream = Downstream(url: config.downstreamURL, maxRetries: config.maxRetries, logger: logger)
+        downstream = try Downstream(url: config.downstreamURL, maxRetries: config.maxRetries, dns: try DNSClient(nameserver: config.dnsNameserver),
+                                    dnsInterval: config.downstreamDNSInterval, logger: logger)
         queryRange = QueryRangeCache(config: config, downstream: downstream, cache: cache, logger: logger)
         metadata = MetadataCache(config: labels, downstream: downstream, cache: labelsCache ?? cache)
         logger.info("results cache", metadata: ["backend": "\(cache?.name ?? "none")"])

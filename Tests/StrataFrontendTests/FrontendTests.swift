@@ -65,7 +65,7 @@ final class FrontendStack: Sendable {
         fc.downstreamURL = "http://127.0.0.1:\(qport)"
         configure(&fc)
         let fport = try freePort()
-        let frontend = FrontendService(config: fc, httpAddress: "127.0.0.1:\(fport)", cache: cache,
+        let frontend = try FrontendService(config: fc, httpAddress: "127.0.0.1:\(fport)", cache: cache,
                                        registry: PrometheusCollectorRegistry(), logger: Logger(label: "fe"))
         let ft = Task { try await frontend.run() }
         let stack = FrontendStack(servers: [server], querierTask: qt, frontendTask: ft, querierPort: qport, frontendPort: fport, service: frontend)
