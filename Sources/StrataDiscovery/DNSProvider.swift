@@ -70,6 +70,8 @@ public actor DNSProvider {
             return out
         }
         let done = ContinuousClock.now
+        // Cancelled (the service stopping): nothing was learned, nothing to report.
+        if Task.isCancelled { return specs.map { DNSSpec.isDynamic($0) ? entries[$0]?.addresses ?? [] : [$0] } }
         for (spec, result) in results {
             lookups.increment()
             switch result {

@@ -129,3 +129,58 @@ import Glibc
 extension DNSClient {
     var port: Int { if case .nameservers(let ns) = source { ns.servers.first?.port ?? 0 } else { 0 } }
 }
+
+/// A nameserver of our own on a UDP socket that first answers each query with the wrong
+/// transaction id, then (if `honest`) correctly: the client must skip the stray reply and
+/// take the right one, or time out when only wrong ones come.
+@Suite struct DNSTransactionIdTests {
+    final class FakeServer: @unchecked Sendable {
+        let fd: Int32, port: Int
+        init(honest: Bool) throws {
+            (fd, port) = try DNSClientTests.blackHole()
+            let fd = self.fd
+            Thread.detachNewThread {
+                var buf = [UInt8](repeating: 0, count: 1500)
+                while true {
+                    var from = sockaddr_storage(), len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+                    let n = withUnsafeMutablePointer(to: &from) { p in
+                        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, &buf, buf.count, 0, $0, &len) }
+                    }
+                    guard n > 12 else { return }  // socket closed
+                    let query = Array(buf[0..<n])
+                    var end = 12
+                    while query[end] != 0 { end += Int(query[end]) + 1 }
+                    let question = query[12..<end + 5]
+                    func reply(id0: UInt8) -> [UInt8] {
+                        [id0, query[1], 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0] + question + [0xC0, 12, 0, 1, 0, 1, 0, 0, 0, 0, 0, 4, 10, 9, 8, 7]
+                    }
+                    var replies = [reply(id0: query[0] ^ 0xFF)]
+                    if honest { replies.append(reply(id0: query[0])) }
+                    for r in replies {
+                        _ = withUnsafePointer(to: &from) { p in
+                            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, r, r.count, 0, $0, len) }
+                        }
+                    }
+                }
+            }
+        }
+
+        func stop() { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
+    }
+
+    @Test func skipsRepliesWithAnotherTransactionId() async throws {
+        let s = try FakeServer(honest: true)
+        defer { s.stop() }
+        let c = try DNSClient(nameserver: "127.0.0.1:\(s.port)", timeout: .seconds(2), attempts: 1)
+        #expect(try await c.lookup("x.test", .a) == [.a(name: "x.test", address: "10.9.8.7")])
+    }
+
+    @Test func onlyWrongIdsIsATimeout() async throws {
+        let s = try FakeServer(honest: false)
+        defer { s.stop() }
+        let c = try DNSClient(nameserver: "127.0.0.1:\(s.port)", timeout: .milliseconds(300), attempts: 2)
+        await #expect(throws: DNSError.timeout(server: "127.0.0.1:\(s.port)", attempts: 2, after: .milliseconds(300))) {
+            try await c.lookup("x.test", .a)
+        }
+    }
+}
