@@ -56,10 +56,12 @@ import Glibc
         guard let dns = try await DNSServer.start(config: Self.config, hosts: [("127.0.0.1", "v4.store.test")]) else { return }
         defer { dns.stop() }
         let metrics = TestMetrics(), logs = LogCapture()
-        let p = try Self.provider(dns, interval: .milliseconds(1500), metrics: metrics, logs: logs)
+        let p = try Self.provider(dns, interval: .seconds(3), metrics: metrics, logs: logs)
         #expect(await p.resolve(["dns+v4.store.test:9"]) == ["127.0.0.1:9"])
         try dns.setHosts([("127.0.0.4", "v4.store.test")])
-        try await Task.sleep(for: .milliseconds(300))  // dnsmasq has re-read its hosts file
+        // dnsmasq has re-read its hosts file (asked directly, not through the provider).
+        let direct = try DNSClient(nameserver: dns.nameserver)
+        #expect(await waitForAsync(2) { (try? await direct.lookup("v4.store.test", .a)) == [.a(name: "v4.store.test", address: "127.0.0.4")] })
         // Within the interval: the last answer, no lookup. A new spec is looked up at once.
         #expect(await p.resolve(["dns+v4.store.test:9", "dns+v4.store.test:10"]) == ["127.0.0.1:9", "127.0.0.4:10"])
         #expect(try Self.counts(metrics) == (2, 0))
