@@ -96,6 +96,18 @@ let package = Package(
             name: "StrataCache",
             dependencies: ["StrataCore", .product(name: "NIOPosix", package: "swift-nio")]
         ),
+        // DNS service discovery (Thanos's dns+/dnssrv+/dnssrvnoa+ addresses): our own small DNS
+        // client (RFC 1035 over UDP/TCP with NIO) and the provider that keeps the last answer.
+        .target(
+            name: "StrataDiscovery",
+            dependencies: [
+                "StrataCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // Store gateway: block selection and serving over the Store API.
         .target(
             name: "StrataStore",
@@ -186,7 +198,7 @@ let package = Package(
         .target(
             name: "StrataQuery",
             dependencies: [
-                "StrataCore", "StrataSecurity", "StrataTSDB", "StrataStoreAPI", "StrataPromQL", "StrataServer",
+                "StrataCore", "StrataSecurity", "StrataTSDB", "StrataStoreAPI", "StrataPromQL", "StrataServer", "StrataDiscovery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -199,7 +211,7 @@ let package = Package(
         .target(
             name: "StrataFrontend",
             dependencies: [
-                "StrataCore", "StrataSecurity", "StrataPromQL", "StrataQuery", "StrataServer", "StrataCache", "CSQLite",
+                "StrataCore", "StrataSecurity", "StrataPromQL", "StrataQuery", "StrataServer", "StrataDiscovery", "StrataCache", "CSQLite",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -265,6 +277,11 @@ let package = Package(
         .testTarget(name: "StrataSecurityTests", dependencies: ["StrataSecurity", "StrataStoreAPI", "StrataStore", "StrataQuery", "StrataTSDB", "StrataCore",
                                                          "StrataTestSupport", .product(name: "Logging", package: "swift-log"),
                                                          .product(name: "NIOSSL", package: "swift-nio-ssl")]),
+        .testTarget(name: "StrataDiscoveryTests", dependencies: ["StrataDiscovery", "StrataCore", "StrataTestSupport",
+                                                          .product(name: "Logging", package: "swift-log"),
+                                                          .product(name: "MetricsTestKit", package: "swift-metrics"),
+                                                          .product(name: "NIOCore", package: "swift-nio"),
+                                                          .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "StrataTSDBTests", dependencies: ["StrataTSDB", "StrataCore", "StrataTestSupport"]),
         .testTarget(
             name: "StrataStoreTests",

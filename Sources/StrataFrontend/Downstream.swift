@@ -6,13 +6,16 @@ import NIOCore
 import NIOHTTP1
 import StrataCore
 import StrataSecurity
+import StrataDiscovery
 import Synchronization
 
 /// The querier behind the frontend (`--query-frontend.downstream-url`), over one pooled
 /// HTTP client. Connection failures and 5xx answers are retried up to `maxRetries` times in
 /// all, with a short growing pause; other answers are returned as they are. Several queriers
 /// (comma-separated URLs) take requests in turn, and a retry goes to the next one: vertical
-/// shards and split sub-queries then run on all of them.
+/// shards and split sub-queries then run on all of them. A URL's host may name a DNS lookup
+/// (`http://dnssrv+_http._tcp.querier.example`, see `DownstreamTargets`): its answers are the
+/// queriers, looked up again every `dnsInterval`.
 public final class Downstream: Sendable {
     public struct Response: Sendable {
         public var status: Int
@@ -20,7 +23,7 @@ public final class Downstream: Sendable {
         public var body: [UInt8]
     }
 
-    let baseURLs: [String]
+    let targets: DownstreamTargets
     let turn = Atomic<Int>(0)
     let client: HTTPClient
     let maxRetries: Int
@@ -33,12 +36,10 @@ public final class Downstream: Sendable {
     static let semanticsTTL: Duration = .seconds(30)
 
     /// `auth`: TLS and credentials for the queriers (`--query-frontend.downstream-tripper-config`).
+    /// Throws a `ConfigError` for a malformed DNS entry in `url`.
     public init(url: String, maxRetries: Int, timeout: Duration = .seconds(300), auth: HTTPClientConfig = .init(),
-                logger: Logger) throws {
-        baseURLs = url.split(separator: ",").map { u in
-            let u = u.trimmingCharacters(in: .whitespaces)
-            return u.hasSuffix("/") ? String(u.dropLast()) : u
-        }.filter { !$0.isEmpty }
+                dns: DNSClient = DNSClient(), dnsInterval: Duration = .seconds(30), logger: Logger) throws {
+        targets = try DownstreamTargets(url, client: dns, interval: dnsInterval, logger: logger)
         var config = HTTPClient.Configuration()
         config.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 32
         if let tls = auth.tls { config.tlsConfiguration = try tls.tlsConfiguration() }
@@ -69,9 +70,13 @@ public final class Downstream: Sendable {
     /// `pathAndQuery` starts with `/`; `method` is the HTTP method's name.
     public func send(method: String, _ pathAndQuery: String, body: [UInt8]? = nil, contentType: String? = nil) async -> Response {
         var lastError = ""
+        let baseURLs = await targets.current()
+        if baseURLs.isEmpty {
+            lastError = "no downstream querier: \(targets.written) resolved to no address (see the DNS warnings)"
+        }
         let first = turn.wrappingAdd(1, ordering: .relaxed).oldValue & Int.max
-        for attempt in 1...maxRetries {
-            let baseURL = baseURLs.isEmpty ? "" : baseURLs[(first + attempt - 1) % baseURLs.count]
+        for attempt in 1...maxRetries where !baseURLs.isEmpty {
+            let baseURL = baseURLs[(first + attempt - 1) % baseURLs.count]
             do {
                 var req = HTTPClientRequest(url: baseURL + pathAndQuery)
                 req.method = HTTPMethod(rawValue: method)
@@ -92,7 +97,8 @@ public final class Downstream: Sendable {
             logger.warning("downstream request failed, retrying", metadata: ["attempt": "\(attempt)", "err": "\(lastError)"])
             try? await Task.sleep(for: .milliseconds(50 * attempt))
         }
-        let msg = "downstream querier \(baseURLs.joined(separator: ",")) failed after \(maxRetries) attempts: \(lastError)"
+        let msg = baseURLs.isEmpty ? lastError
+            : "downstream querier \(baseURLs.joined(separator: ",")) failed after \(maxRetries) attempts: \(lastError)"
         return Response(status: 502, contentType: "application/json",
                         body: Array("{\"status\":\"error\",\"errorType\":\"unavailable\",\"error\":\(goJSONString(msg))}".utf8))
     }

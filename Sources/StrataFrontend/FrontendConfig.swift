@@ -8,6 +8,11 @@ public struct FrontendConfig: Sendable {
     public var downstreamClient = HTTPClientConfig()
     /// `--http.config`; nil: plain HTTP without auth.
     public var web: WebConfig?
+    /// `--query-frontend.downstream-dns-interval` (30s): how long a DNS answer for a
+    /// `dns+`/`dnssrv+`/`dnssrvnoa+` downstream host is used before it is looked up again.
+    public var downstreamDNSInterval: Duration = .seconds(30)
+    /// `--dns.nameserver`: `ip:port` for those lookups; empty = /etc/resolv.conf.
+    public var dnsNameserver = ""
     /// `--query-range.align-range-with-step` (true).
     public var alignRangeWithStep = true
     /// `--query-range.split-interval` (24h), ms; 0 disables splitting.

@@ -3,6 +3,7 @@ import Logging
 import Prometheus
 import ServiceLifecycle
 import StrataCore
+import StrataDiscovery
 import StrataQuery
 import StrataServer
 
@@ -25,6 +26,7 @@ public struct FrontendService: Sendable {
         self.registry = registry
         self.logger = logger
         downstream = try Downstream(url: config.downstreamURL, maxRetries: config.maxRetries, auth: config.downstreamClient,
+                                    dns: try DNSClient(nameserver: config.dnsNameserver), dnsInterval: config.downstreamDNSInterval,
                                     logger: logger)
         queryRange = QueryRangeCache(config: config, downstream: downstream, cache: cache, logger: logger)
         metadata = MetadataCache(config: labels, downstream: downstream, cache: labelsCache ?? cache)

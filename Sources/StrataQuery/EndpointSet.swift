@@ -1,6 +1,7 @@
 import Logging
 import Metrics
 import StrataCore
+import StrataDiscovery
 import StrataStoreAPI
 
 /// The Store API endpoints the querier fans out to: the `--endpoint` addresses plus those
@@ -8,24 +9,28 @@ import StrataStoreAPI
 /// Info is marked unhealthy and not queried until it answers again; endpoints that vanish
 /// from the SD files are dropped and their connections closed.
 public actor EndpointSet {
-    public typealias ClientFactory = @Sendable (String) throws -> any StoreClient
+    /// (address dialled, configured address it was found through) → client.
+    public typealias ClientFactory = @Sendable (_ address: String, _ spec: String) throws -> any StoreClient
 
     let staticAddresses: [String]
     let sdFiles: [String]
     let factory: ClientFactory
     let infoTimeout: Duration
     let logger: Logger
+    /// Expands `dns+`/`dnssrv+`/`dnssrvnoa+` addresses (static and SD-file ones) into endpoints.
+    let dns: DNSProvider
     private var endpoints: [String: EndpointStatus] = [:]
     private var sdAddresses: [String] = []
     public private(set) var refreshed = false
 
-    public init(addresses: [String], sdFiles: [String] = [], infoTimeout: Duration = .seconds(5), logger: Logger,
+    public init(addresses: [String], sdFiles: [String] = [], infoTimeout: Duration = .seconds(5), dns: DNSProvider = DNSProvider(), logger: Logger,
                 factory: @escaping ClientFactory) {
         staticAddresses = addresses
         self.sdFiles = sdFiles
         self.factory = factory
         self.infoTimeout = infoTimeout
         self.logger = logger
+        self.dns = dns
     }
 
     /// Endpoints that answered their last Info.
@@ -51,15 +56,24 @@ public actor EndpointSet {
                 Counter(label: "strata_query_sd_file_errors_total").increment()
             }
         }
+        // Each endpoint remembers the configured address it came from (`dnssrv+…` or the
+        // address itself): the client factory picks that entry's TLS settings.
+        let specs = staticAddresses + sdAddresses
         var wanted: [String] = []
-        for a in staticAddresses + sdAddresses where !wanted.contains(a) { wanted.append(a) }
+        var origin: [String: String] = [:]
+        for (spec, found) in zip(specs, await dns.resolveEach(specs)) {
+            for a in found where origin[a] == nil {
+                wanted.append(a)
+                origin[a] = spec
+            }
+        }
         for gone in endpoints.keys where !wanted.contains(gone) {
             logger.info("endpoint removed", metadata: ["address": "\(gone)"])
             (endpoints.removeValue(forKey: gone)?.client as? GRPCStoreClient)?.close()
         }
         for a in wanted where endpoints[a] == nil {
             do {
-                endpoints[a] = EndpointStatus(name: a, client: try factory(a))
+                endpoints[a] = EndpointStatus(name: a, client: try factory(a, origin[a] ?? a))
             } catch {
                 logger.error("endpoint address invalid", metadata: ["address": "\(a)", "err": "\(error)"])
             }

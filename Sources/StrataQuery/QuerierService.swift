@@ -3,6 +3,7 @@ import Prometheus
 import ServiceLifecycle
 import StrataCore
 import StrataSecurity
+import StrataDiscovery
 import StrataServer
 import StrataStoreAPI
 
@@ -17,6 +18,11 @@ public struct QuerierService: Sendable {
         public var sdFiles: [String] = []
         /// How often endpoints are asked for Info and SD files re-read.
         public var endpointInterval: Duration = .seconds(5)
+        /// `--store.sd-dns-interval`: how long a DNS answer for a `dns+`/`dnssrv+`/`dnssrvnoa+`
+        /// address is used before it is looked up again (at the next endpoint refresh).
+        public var dnsInterval: Duration = .seconds(30)
+        /// `--dns.nameserver`: `ip:port` to send DNS lookups to; empty = /etc/resolv.conf.
+        public var dnsNameserver = ""
         public var api = QueryAPIConfig()
         /// `--http.config` and `--grpc-server-tls-*`; nil: plain HTTP, plaintext gRPC.
         public var web: WebConfig?
@@ -45,10 +51,15 @@ public struct QuerierService: Sendable {
         guard !config.endpoints.isEmpty || !config.sdFiles.isEmpty || !configured.isEmpty else {
             throw ConfigError("no stores to query: pass --endpoint host:port (repeatable), --endpoint.sd-config-file or --store.sd-files")
         }
-        let endpoints = EndpointSet(addresses: config.endpoints + configured.map(\.address), sdFiles: config.sdFiles,
-                                    logger: logger) { address in
-            // An endpoint of the endpoint config uses its own TLS settings; others the flags'.
-            let tls = configured.first { $0.address == address }.map(\.tls) ?? config.clientTLS
+        // A malformed DNS address given on the command line is a startup error (one in an SD
+        // file is a failed lookup, logged at each refresh: files change while we run).
+        for address in config.endpoints + configured.map(\.address) { _ = try DNSSpec.parse(address) }
+        let dns = DNSProvider(client: try DNSClient(nameserver: config.dnsNameserver), interval: config.dnsInterval, logger: logger)
+        let endpoints = EndpointSet(addresses: config.endpoints + configured.map(\.address), sdFiles: config.sdFiles, dns: dns,
+                                    logger: logger) { address, spec in
+            // An endpoint of the endpoint config (or found through one of its DNS names) uses
+            // that entry's TLS settings; every other endpoint the --grpc-client-tls-* flags'.
+            let tls = configured.first { $0.address == spec }.map(\.tls) ?? config.clientTLS
             return try GRPCStoreClient(target: address, timeout: config.api.timeout, tls: tls)
         }
         let api = QueryAPI(endpoints: endpoints, config: config.api)

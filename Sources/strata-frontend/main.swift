@@ -15,7 +15,9 @@ struct FrontendCommand: AsyncParsableCommand {
         version: StrataVersion.version)
 
     @Option(name: .customLong("http-address"), help: "Listen host:port.") var httpAddress = "0.0.0.0:10902"
-    @Option(name: .customLong("query-frontend.downstream-url"), help: "URL of the querier; several comma-separated queriers take requests in turn.") var downstreamURL = "http://localhost:9090"
+    @Option(name: .customLong("query-frontend.downstream-url"), help: "URL of the querier; several comma-separated queriers take requests in turn. A host may be looked up in DNS: http://dns+host:port, http://dnssrv+_http._tcp.domain, http://dnssrvnoa+….") var downstreamURL = "http://localhost:9090"
+    @Option(name: .customLong("query-frontend.downstream-dns-interval"), help: "How long a DNS answer for a dns+/dnssrv+/dnssrvnoa+ downstream host is used before it is looked up again.") var downstreamDNSInterval = "30s"
+    @Option(name: .customLong("dns.nameserver"), help: "Nameserver ip:port for DNS discovery (empty: /etc/resolv.conf).") var dnsNameserver = ""
     @Option(name: .customLong("query-range.align-range-with-step"), help: "Align start and end to the step (better cache hits).") var align = true
     @Option(name: .customLong("query-range.split-interval"), help: "Split range queries at this interval (0 = no split).") var splitInterval = "24h"
     @Option(name: .customLong("query-range.max-query-parallelism"), help: "Sub-queries of one query in flight.") var parallelism = 14
@@ -48,6 +50,8 @@ struct FrontendCommand: AsyncParsableCommand {
         } else if let text = tripperText {
             config.downstreamClient = try HTTPClientConfig.parse(yaml: text, name: "--query-frontend.downstream-tripper-config")
         }
+        config.downstreamDNSInterval = .milliseconds(try parseDuration(downstreamDNSInterval))
+        config.dnsNameserver = dnsNameserver
         config.alignRangeWithStep = align
         config.splitInterval = try parseDuration(splitInterval)
         config.maxQueryParallelism = parallelism

@@ -17,11 +17,13 @@ struct QueryCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("http-address"), help: "Listen host:port for the HTTP API, UI and /metrics.") var httpAddress = "0.0.0.0:10902"
     @Option(name: .customLong("grpc-address"), help: "Listen host:port for this querier's own Store API.") var grpcAddress = "0.0.0.0:10901"
-    @Option(name: .customLong("endpoint"), help: "Store API endpoint host:port (sidecar, store, query); repeatable.") var endpoints: [String] = []
+    @Option(name: .customLong("endpoint"), help: "Store API endpoint host:port (sidecar, store, query), or dns+host:port, dnssrv+_name._tcp.domain, dnssrvnoa+…; repeatable.") var endpoints: [String] = []
     @Option(name: .customLong("endpoint.sd-config-file"), help: "Endpoint config file (Thanos format): endpoints with per-endpoint TLS.") var endpointConfigFile: String?
     @Option(name: .customLong("endpoint.sd-config"), help: "Endpoint config as YAML text (instead of the file).") var endpointConfigText: String?
     @Option(name: .customLong("store.sd-files"), help: "File SD files (YAML or JSON target groups), re-read on change; repeatable.") var sdFiles: [String] = []
     @Option(name: .customLong("store.sd-interval"), help: "How often endpoints are probed and SD files re-read.") var sdInterval = "5s"
+    @Option(name: .customLong("store.sd-dns-interval"), help: "How long a DNS answer for dns+/dnssrv+/dnssrvnoa+ endpoints is used before it is looked up again.") var dnsInterval = "30s"
+    @Option(name: .customLong("dns.nameserver"), help: "Nameserver ip:port for DNS discovery (empty: /etc/resolv.conf).") var dnsNameserver = ""
     @Option(name: .customLong("query.replica-label"), help: "Label telling HA replicas apart; repeatable.") var replicaLabels: [String] = []
     @Option(name: .customLong("deduplication.func"), help: "penalty or chain.") var dedupFunc = "penalty"
     @Option(name: .customLong("query.timeout"), help: "Maximum time to process a query.") var timeout = "2m"
@@ -52,7 +54,8 @@ struct QueryCommand: AsyncParsableCommand {
         config.endpoints = endpoints
         config.sdFiles = sdFiles
         config.endpointInterval = .milliseconds(try parseDuration(sdInterval))
-        config.grpcTLS = try grpcServerTLS.make(logger: logger)
+        config.dnsInterval = .milliseconds(try parseDuration(dnsInterval))
+        config.dnsNameserver = dnsNameserver
         config.clientTLS = try grpcClientTLS.make()
         config.web = try web.make()
         if endpointConfigFile != nil && endpointConfigText != nil {

@@ -122,7 +122,7 @@ struct SlowStore: StoreClient {
         let file = dir + "/stores.yml"
         try "- targets: ['store-a:10901']\n".write(toFile: file, atomically: true, encoding: .utf8)
         let store = try LocalBlockStore(directory: TestEnv.testdata + "/prom-blocks")
-        let set = EndpointSet(addresses: ["static:1"], sdFiles: [dir + "/*.yml"], logger: Logger(label: "sd")) { _ in store }
+        let set = EndpointSet(addresses: ["static:1"], sdFiles: [dir + "/*.yml"], logger: Logger(label: "sd")) { _, _ in store }
         await set.refresh()
         #expect(await set.all().map(\.name) == ["static:1", "store-a:10901"])
         #expect(await set.healthy().count == 2)
