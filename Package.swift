@@ -331,7 +331,7 @@ let package = Package(
         .testTarget(
             name: "StrataQueryTests",
             dependencies: [
-                "StrataQuery", "StrataPromQL", "StrataStore", "StrataStoreAPI", "StrataServer", "StrataTSDB", "StrataCore", "StrataCompact",
+                "StrataQuery", "StrataPromQL", "StrataStore", "StrataStoreAPI", "StrataServer", "StrataSecurity", "StrataTSDB", "StrataCore", "StrataCompact",
                 "StrataTestSupport", .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
             ]

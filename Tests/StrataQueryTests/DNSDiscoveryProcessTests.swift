@@ -1,5 +1,7 @@
 import Foundation
+import Logging
 import StrataCore
+import StrataSecurity
 import StrataStore
 import StrataStoreAPI
 import StrataTSDB
@@ -16,13 +18,13 @@ import Testing
 @Suite(.serialized) struct DNSDiscoveryProcessTests {
     static let t0: Int64 = 1_700_006_400_000
 
-    static func store(_ name: String) async throws -> (GRPCStoreServer, Int) {
+    static func store(_ name: String, tls: ServerTLS? = nil) async throws -> (GRPCStoreServer, Int) {
         let dir = TestEnv.tempDir("dns-store-\(name)")
         let w = try BlockWriter(parentDir: dir, minTime: t0, maxTime: t0 + 7_200_000)
         let ts = Array(stride(from: t0, to: t0 + 7_200_000, by: 60_000))
         try w.add(Labels(["__name__": "demo", "job": "x"]), timestamps: ts, values: ts.map { _ in 1 })
         _ = try w.commit { $0.thanos = ThanosMeta(labels: ["store": name], source: "test") }
-        let server = GRPCStoreServer(store: try LocalBlockStore(directory: dir), host: "127.0.0.1", port: 0)
+        let server = GRPCStoreServer(store: try LocalBlockStore(directory: dir), host: "127.0.0.1", port: 0, tls: tls)
         Task { try await server.serve() }
         return (server, try await server.boundPort())
     }
@@ -94,6 +96,48 @@ import Testing
         querier.terminate()
         #expect(await waitForAsync(20) { !querier.isRunning })
         #expect(querier.terminationStatus == 0)
+    }
+
+    /// An endpoint found through a DNS name of the endpoint config is dialled with that
+    /// entry's TLS settings: an mTLS store behind `dnssrv+` next to a plaintext one.
+    @Test(.timeLimit(.minutes(1))) func endpointConfigTLSAppliesToDNSFoundEndpoints() async throws {
+        guard let certs = try TestCertificates.make(tag: "dns-tls") else { return }
+        let tls = try ServerTLS(ServerTLSConfig(certFile: certs.serverCert, keyFile: certs.serverKey, clientCAFile: certs.caCert),
+                                logger: Logger(label: "t"))
+        let (secure, p1) = try await Self.store("secure", tls: tls)
+        let (plain, p2) = try await Self.store("plain")
+        defer {
+            secure.shutdown()
+            plain.shutdown()
+        }
+        guard let dns = try await DNSServer.start(config: ["srv-host=_grpc._tcp.secure.test,secure.store.test,\(p1)"],
+                                                  hosts: [("127.0.0.1", "secure.store.test"), ("127.0.0.1", "plain.store.test")]) else { return }
+        defer { dns.stop() }
+        let config = TestEnv.tempDir("dns-tls") + "/endpoints.yml"
+        try """
+            endpoints:
+              - address: dnssrv+_grpc._tcp.secure.test
+                client_config:
+                  tls_config: {ca_file: \(certs.caCert), cert_file: \(certs.clientCert), key_file: \(certs.clientKey)}
+              - address: dns+plain.store.test:\(p2)
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let http = try freePort()
+        let (querier, log) = try startService("strata-query", [
+            "--endpoint.sd-config-file=\(config)", "--dns.nameserver=\(dns.nameserver)", "--store.sd-interval=1s",
+            "--http-address=127.0.0.1:\(http)", "--grpc-address=127.0.0.1:\(try freePort())",
+        ])
+        defer {
+            if querier.isRunning { querier.terminate() }
+            querier.waitUntilExit()
+        }
+        let url = "http://127.0.0.1:\(http)"
+        let both = try await waitForAsync(20) {
+            let s = (try? await PromQLDifferential.get(url + "/api/v1/stores")) ?? ""
+            return s.contains("\"name\":\"127.0.0.1:\(p1)\",\"healthy\":true") && s.contains("\"name\":\"127.0.0.1:\(p2)\",\"healthy\":true")
+        }
+        #expect(both, "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        let answer = (try? await PromQLDifferential.get(url + "/api/v1/query?query=sum%20by%20(store)%20(demo)&time=\(Self.t0 / 1000 + 3600)")) ?? ""
+        #expect(answer.contains("\"secure\"") && answer.contains("\"plain\""), "\(answer)")
     }
 
     @Test func malformedDNSEndpointIsAStartupError() throws {
