@@ -36,4 +36,8 @@ chrome --screenshot="docs/ui-table.png" "$URL" >/dev/null
 DOM=$(chrome --dump-dom "$URL&tab=graph")
 echo "$DOM" | grep -q '<polyline' || { echo "graph view did not draw lines" >&2; exit 1; }
 chrome --screenshot="docs/ui-graph.png" "$URL&tab=graph" >/dev/null
-echo "UI checked: table and graph render; screenshots in docs/ui-table.png and docs/ui-graph.png"
+DOM=$(chrome --dump-dom "http://127.0.0.1:$QH/stores")
+echo "$DOM" | grep -q '1 endpoint(s)' || { echo "stores page did not list the sidecar" >&2; exit 1; }
+echo "$DOM" | grep -q 'replica=&quot;a&quot;\|replica="a"' || { echo "stores page lacks the sidecar's labels" >&2; exit 1; }
+chrome --screenshot="docs/ui-stores.png" "http://127.0.0.1:$QH/stores" >/dev/null
+echo "UI checked: table, graph and stores render; screenshots in docs/ui-{table,graph,stores}.png"

@@ -22,9 +22,11 @@ public enum QueryRoutes {
         }
         router.get("/api/v1/status/buildinfo") { _, _ in response(api.buildInfo()) }
         router.get("/api/v1/stores") { _, _ in response(await api.stores()) }
-        router.get("/") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(string: WebUI.html)))
+        for (path, html) in [("/", WebUI.html), ("/stores", WebUIPages.stores), ("/targets", WebUIPages.targets),
+                             ("/rules", WebUIPages.rules), ("/alerts", WebUIPages.alerts)] {
+            router.get(RouterPath(path)) { _, _ in
+                Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+            }
         }
     }
 

@@ -8,6 +8,7 @@ enum WebUI {
 <style>
 body{font:14px system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
 header{background:#1d2330;color:#fff;padding:10px 18px;font-weight:600}
+header a{color:#c9d4ea;margin-left:18px;text-decoration:none;font-weight:400}header a.on{color:#fff;font-weight:600}
 main{padding:16px 18px}
 textarea{width:100%;box-sizing:border-box;font:13px monospace;height:60px;padding:6px}
 .row{display:flex;gap:10px;align-items:center;margin:8px 0;flex-wrap:wrap}
@@ -17,7 +18,7 @@ table{border-collapse:collapse;width:100%;background:#fff}td,th{border:1px solid
 #err{color:#b00020;white-space:pre-wrap}#warn{color:#8a6d00;white-space:pre-wrap}
 svg{background:#fff;border:1px solid #dde2ea}
 </style></head><body>
-<header>Strata Query</header>
+"""# + WebUIPages.nav("Graph") + #"""
 <main>
 <textarea id="q" placeholder="Expression, e.g. sum by (job) (rate(http_requests_total[5m]))"></textarea>
 <div class="row">
