@@ -9,7 +9,7 @@ import Testing
 /// The system locked down as an operator would run it, every component a real process:
 /// Prometheus behind basic auth (its own web config) with strata-sidecar reaching it through
 /// `--prometheus.http-client-file`; strata-store over moto S3 serving its Store API with mTLS;
-/// strata-query dialling the store with mTLS and the sidecar in plaintext from one
+/// strata-query dialling the store and the sidecar with mTLS from one
 /// `--endpoint.sd-config-file`, its HTTP API behind TLS and bcrypt basic auth
 /// (`--http.config`); strata-frontend reaching that querier with TLS and credentials. Every
 /// secret is recognisable, and no log line or HTTP answer may contain one.
@@ -73,7 +73,9 @@ import Testing
         let sidecarGRPC = "127.0.0.1:\(try freePort())"
         _ = try stack.start("strata-sidecar", ["--tsdb.path", prom.dataDir, "--prometheus.url", prom.url,
                                                               "--prometheus.http-client-file", promClient, "--grpc-address", sidecarGRPC,
-                                                              "--http-address", "127.0.0.1:\(try freePort())"])
+                                                              "--http-address", "127.0.0.1:\(try freePort())",
+                                                              "--grpc-server-tls-cert", certs.serverCert, "--grpc-server-tls-key", certs.serverKey,
+                                                              "--grpc-server-tls-client-ca", certs.caCert])
 
         // The store: Store API with mTLS, HTTP behind basic auth.
         let opsHash = try Self.bcrypt(Self.opsPassword)
@@ -89,12 +91,13 @@ import Testing
                                                             "--grpc-server-tls-cert", certs.serverCert, "--grpc-server-tls-key", certs.serverKey,
                                                             "--grpc-server-tls-client-ca", certs.caCert, "--http.config", web])
 
-        // The querier: mTLS to the store, plaintext to the sidecar, HTTPS + basic auth itself.
+        // The querier: mTLS to the store and the sidecar (the default client config), HTTPS +
+        // basic auth itself. (TLS and plaintext endpoints mixed: DNSDiscoveryProcessTests.)
         let endpoints = try write("endpoints.yml", """
+            default_client_config:
+              tls_config: {ca_file: \(certs.caCert), cert_file: \(certs.clientCert), key_file: \(certs.clientKey)}
             endpoints:
               - address: \(storeGRPC)
-                client_config:
-                  tls_config: {ca_file: \(certs.caCert), cert_file: \(certs.clientCert), key_file: \(certs.clientKey)}
               - address: \(sidecarGRPC)
             """)
         let queryHTTP = try freePort()
@@ -111,7 +114,7 @@ import Testing
         let q = "https://localhost:\(queryHTTP)"
         let ops = "ops:\(Self.opsPassword)"
         var answers: [String] = []
-        // Both endpoints healthy: mTLS to the store and plaintext to the sidecar both work.
+        // Both endpoints healthy: mTLS to the store and to the sidecar.
         let healthy = try await waitForAsync(60) {
             let (status, body) = try Self.curl(q + "/api/v1/stores", user: ops, ca: certs.caCert)
             return status == 200 && body.components(separatedBy: "\"healthy\":true").count - 1 >= 2
