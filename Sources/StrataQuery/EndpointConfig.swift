@@ -1,5 +1,8 @@
+import Logging
+import Metrics
 import StrataCore
 import StrataSecurity
+import Synchronization
 
 /// Thanos's endpoint configuration (`--endpoint.sd-config-file` / `--endpoint.sd-config`):
 /// the Store API endpoints to dial and how — TLS per endpoint, so one querier reaches a TLS
@@ -13,7 +16,8 @@ import StrataSecurity
 ///
 /// An endpoint's `client_config` left empty uses `default_client_config`, and that left
 /// empty uses the `--grpc-client-tls-*` flags, as in Thanos. Endpoint groups (`group: true`)
-/// and snappy compression are refused rather than ignored.
+/// and snappy compression are refused rather than ignored. The file is re-read every
+/// `--endpoint.sd-config-reload-interval` (`EndpointConfigSource`).
 public struct EndpointConfig: Sendable {
     public struct Entry: Sendable, Equatable {
         public var address: String
@@ -59,5 +63,51 @@ public struct EndpointConfig: Sendable {
         var tls = try ClientTLSConfig.parse(&t)
         if !serverName.isEmpty { tls.serverName = serverName }
         return enabled ? tls : nil
+    }
+}
+
+/// The endpoint config in force, re-read from its file every
+/// `--endpoint.sd-config-reload-interval` as Thanos does. A file that no longer parses keeps
+/// the last good config (logged, `strata_query_endpoint_config_reload_failures_total`): a
+/// half-written file must not empty the querier.
+public final class EndpointConfigSource: Sendable {
+    let file: String?
+    let flagsTLS: ClientTLSConfig?
+    private let state: Mutex<EndpointConfig>
+
+    public init(_ initial: EndpointConfig, file: String?, flagsTLS: ClientTLSConfig?) {
+        self.file = file
+        self.flagsTLS = flagsTLS
+        state = Mutex(initial)
+    }
+
+    public var current: EndpointConfig { state.withLock { $0 } }
+
+    /// TLS settings of a configured address; nil when `spec` is not one (the caller uses the flags').
+    public func tls(for spec: String) -> ClientTLSConfig?? {
+        current.entries.first { $0.address == spec }.map(\.tls)
+    }
+
+    /// Re-reads the file. Returns the new addresses and those whose TLS settings changed, or
+    /// nil when nothing changed (or the file could not be used).
+    public func reload(logger: Logger) -> (addresses: [String], changed: Set<String>)? {
+        guard let file else { return nil }
+        let next: EndpointConfig
+        do {
+            next = try EndpointConfig.parse(yaml: try String(contentsOfFile: file, encoding: .utf8), name: file, flagsTLS: flagsTLS)
+        } catch {
+            logger.error("endpoint config reload failed, keeping the last one", metadata: ["err": "\(error)"])
+            Counter(label: "strata_query_endpoint_config_reload_failures_total").increment()
+            return nil
+        }
+        let previous = state.withLock { old in
+            defer { old = next }
+            return old
+        }
+        guard previous.entries != next.entries else { return nil }
+        let before = Dictionary(previous.entries.map { ($0.address, $0.tls) }, uniquingKeysWith: { a, _ in a })
+        let changed = Set(next.entries.filter { e in before[e.address].map { $0 != e.tls } ?? false }.map(\.address))
+        logger.info("endpoint config reloaded", metadata: ["endpoints": "\(next.entries.count)", "tls_changed": "\(changed.count)"])
+        return (next.entries.map(\.address), changed)
     }
 }

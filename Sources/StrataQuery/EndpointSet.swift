@@ -21,11 +21,18 @@ public actor EndpointSet {
     let dns: DNSProvider
     private var endpoints: [String: EndpointStatus] = [:]
     private var sdAddresses: [String] = []
+    /// Addresses of the endpoint config (`--endpoint.sd-config-file`), replaced on reload.
+    private var configuredAddresses: [String] = []
+    /// The configured address (or DNS name) each endpoint was found through.
+    private var origins: [String: String] = [:]
     public private(set) var refreshed = false
 
-    public init(addresses: [String], sdFiles: [String] = [], infoTimeout: Duration = .seconds(5), dns: DNSProvider = DNSProvider(), logger: Logger,
-                factory: @escaping ClientFactory) {
+    /// `addresses`: `--endpoint` flags; `configured`: the endpoint config's, which
+    /// `setConfigured` replaces when the file is reloaded.
+    public init(addresses: [String], configured: [String] = [], sdFiles: [String] = [], infoTimeout: Duration = .seconds(5),
+                dns: DNSProvider = DNSProvider(), logger: Logger, factory: @escaping ClientFactory) {
         staticAddresses = addresses
+        configuredAddresses = configured
         self.sdFiles = sdFiles
         self.factory = factory
         self.infoTimeout = infoTimeout
@@ -46,6 +53,17 @@ public actor EndpointSet {
 
     public func all() -> [EndpointStatus] { endpoints.values.sorted { $0.name < $1.name } }
 
+    /// A reloaded endpoint config: its addresses from now on; endpoints found through an
+    /// entry in `redial` (its TLS settings changed) are closed and dialled again with the new
+    /// settings at the next refresh.
+    public func setConfigured(_ addresses: [String], redial: Set<String>) {
+        configuredAddresses = addresses
+        for (name, origin) in origins where redial.contains(origin) {
+            logger.info("endpoint config changed, redialling", metadata: ["address": "\(name)"])
+            (endpoints.removeValue(forKey: name)?.client as? GRPCStoreClient)?.close()
+        }
+    }
+
     /// Re-reads the SD files, opens clients for new addresses, closes removed ones, and asks
     /// every endpoint for Info concurrently.
     public func refresh() async {
@@ -58,7 +76,7 @@ public actor EndpointSet {
         }
         // Each endpoint remembers the configured address it came from (`dnssrv+…` or the
         // address itself): the client factory picks that entry's TLS settings.
-        let specs = staticAddresses + sdAddresses
+        let specs = staticAddresses + configuredAddresses + sdAddresses
         var wanted: [String] = []
         var origin: [String: String] = [:]
         for (spec, found) in zip(specs, await dns.resolveEach(specs)) {
@@ -67,6 +85,7 @@ public actor EndpointSet {
                 origin[a] = spec
             }
         }
+        origins = origin
         for gone in endpoints.keys where !wanted.contains(gone) {
             logger.info("endpoint removed", metadata: ["address": "\(gone)"])
             (endpoints.removeValue(forKey: gone)?.client as? GRPCStoreClient)?.close()

@@ -31,6 +31,9 @@ public struct QuerierService: Sendable {
         public var clientTLS: ClientTLSConfig?
         /// `--endpoint.sd-config(-file)`: more endpoints, each with its own TLS settings.
         public var endpointConfig = EndpointConfig()
+        /// Where `endpointConfig` came from (nil: flag text or none), re-read every interval.
+        public var endpointConfigFile: String?
+        public var endpointConfigReloadInterval: Duration = .seconds(300)
         public init() {}
     }
 
@@ -55,11 +58,12 @@ public struct QuerierService: Sendable {
         // file is a failed lookup, logged at each refresh: files change while we run).
         for address in config.endpoints + configured.map(\.address) { _ = try DNSSpec.parse(address) }
         let dns = DNSProvider(client: try DNSClient(nameserver: config.dnsNameserver), interval: config.dnsInterval, logger: logger)
-        let endpoints = EndpointSet(addresses: config.endpoints + configured.map(\.address), sdFiles: config.sdFiles, dns: dns,
-                                    logger: logger) { address, spec in
+        let source = EndpointConfigSource(config.endpointConfig, file: config.endpointConfigFile, flagsTLS: config.clientTLS)
+        let endpoints = EndpointSet(addresses: config.endpoints, configured: configured.map(\.address), sdFiles: config.sdFiles,
+                                    dns: dns, logger: logger) { address, spec in
             // An endpoint of the endpoint config (or found through one of its DNS names) uses
             // that entry's TLS settings; every other endpoint the --grpc-client-tls-* flags'.
-            let tls = configured.first { $0.address == spec }.map(\.tls) ?? config.clientTLS
+            let tls = source.tls(for: spec) ?? config.clientTLS
             return try GRPCStoreClient(target: address, timeout: config.api.timeout, tls: tls)
         }
         let api = QueryAPI(endpoints: endpoints, config: config.api)
@@ -78,6 +82,17 @@ public struct QuerierService: Sendable {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await grpc.serve() }
                 group.addTask { await endpoints.run(interval: config.endpointInterval) }
+                if config.endpointConfigFile != nil {
+                    group.addTask {
+                        while !Task.isCancelled {
+                            try await Task.sleep(for: config.endpointConfigReloadInterval)
+                            if let (addresses, changed) = source.reload(logger: logger) {
+                                await endpoints.setConfigured(addresses, redial: changed)
+                                await endpoints.refresh()
+                            }
+                        }
+                    }
+                }
                 defer { grpc.shutdown() }
                 try await group.next()
                 group.cancelAll()

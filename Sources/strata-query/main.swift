@@ -20,6 +20,7 @@ struct QueryCommand: AsyncParsableCommand {
     @Option(name: .customLong("endpoint"), help: "Store API endpoint host:port (sidecar, store, query), or dns+host:port, dnssrv+_name._tcp.domain, dnssrvnoa+…; repeatable.") var endpoints: [String] = []
     @Option(name: .customLong("endpoint.sd-config-file"), help: "Endpoint config file (Thanos format): endpoints with per-endpoint TLS.") var endpointConfigFile: String?
     @Option(name: .customLong("endpoint.sd-config"), help: "Endpoint config as YAML text (instead of the file).") var endpointConfigText: String?
+    @Option(name: .customLong("endpoint.sd-config-reload-interval"), help: "How often --endpoint.sd-config-file is re-read.") var endpointConfigReload = "5m"
     @Option(name: .customLong("store.sd-files"), help: "File SD files (YAML or JSON target groups), re-read on change; repeatable.") var sdFiles: [String] = []
     @Option(name: .customLong("store.sd-interval"), help: "How often endpoints are probed and SD files re-read.") var sdInterval = "5s"
     @Option(name: .customLong("store.sd-dns-interval"), help: "How long a DNS answer for dns+/dnssrv+/dnssrvnoa+ endpoints is used before it is looked up again.") var dnsInterval = "30s"
@@ -64,6 +65,8 @@ struct QueryCommand: AsyncParsableCommand {
         if let file = endpointConfigFile {
             let text = try String(contentsOfFile: file, encoding: .utf8)
             config.endpointConfig = try EndpointConfig.parse(yaml: text, name: file, flagsTLS: config.clientTLS)
+            config.endpointConfigFile = file
+            config.endpointConfigReloadInterval = .milliseconds(max(1000, try parseDuration(endpointConfigReload)))
         } else if let text = endpointConfigText {
             config.endpointConfig = try EndpointConfig.parse(yaml: text, name: "--endpoint.sd-config", flagsTLS: config.clientTLS)
         }

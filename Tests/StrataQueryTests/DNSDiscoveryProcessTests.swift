@@ -140,6 +140,60 @@ import Testing
         #expect(answer.contains("\"secure\"") && answer.contains("\"plain\""), "\(answer)")
     }
 
+    /// `--endpoint.sd-config-file` is re-read every `--endpoint.sd-config-reload-interval`:
+    /// endpoints come and go with it, an entry whose TLS settings change is redialled, and a
+    /// broken file keeps the last good config.
+    @Test(.timeLimit(.minutes(1))) func endpointConfigIsReloaded() async throws {
+        guard let certs = try TestCertificates.make(tag: "reload") else { return }
+        let tls = try ServerTLS(ServerTLSConfig(certFile: certs.serverCert, keyFile: certs.serverKey, clientCAFile: certs.caCert),
+                                logger: Logger(label: "t"))
+        let (plain, p1) = try await Self.store("plain")
+        let (secure, p2) = try await Self.store("secure", tls: tls)
+        defer {
+            plain.shutdown()
+            secure.shutdown()
+        }
+        let file = TestEnv.tempDir("reload") + "/endpoints.yml"
+        func write(_ text: String) throws {
+            // Written aside and renamed, as a config management tool does.
+            try text.write(toFile: file + ".tmp", atomically: false, encoding: .utf8)
+            _ = rename(file + ".tmp", file)
+        }
+        try write("endpoints: [{address: \"127.0.0.1:\(p1)\"}, {address: \"127.0.0.1:\(p2)\"}]\n")
+        let http = try freePort()
+        let (querier, log) = try startService("strata-query", [
+            "--endpoint.sd-config-file=\(file)", "--endpoint.sd-config-reload-interval=1s", "--store.sd-interval=1s",
+            "--http-address=127.0.0.1:\(http)", "--grpc-address=127.0.0.1:\(try freePort())",
+        ])
+        defer {
+            if querier.isRunning { querier.terminate() }
+            querier.waitUntilExit()
+        }
+        func stores() async -> String { (try? await PromQLDifferential.get("http://127.0.0.1:\(http)/api/v1/stores")) ?? "" }
+        func healthy(_ port: Int) async -> Bool { await stores().contains("\"name\":\"127.0.0.1:\(port)\",\"healthy\":true") }
+        func listed(_ port: Int) async -> Bool { await stores().contains("\"name\":\"127.0.0.1:\(port)\"") }
+        let first = await waitForAsync(15) { await healthy(p1) }
+        let secureBefore = await healthy(p2)
+        let listing = await stores()
+        #expect(first && !secureBefore, "plaintext to the mTLS store must fail: \(listing)")
+        // TLS for the secure store, the plain one removed.
+        try write("""
+            endpoints:
+              - address: "127.0.0.1:\(p2)"
+                client_config: {tls_config: {ca_file: \(certs.caCert), cert_file: \(certs.clientCert), key_file: \(certs.clientKey)}}
+            """)
+        let second = await waitForAsync(15) { await healthy(p2) }
+        let gone = await waitForAsync(5) { !(await listed(p1)) }
+        let after = await stores()
+        #expect(second && gone, "\(after)\n\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        // A broken file: the last config stays.
+        try write("endpoints: [{address: ")
+        try await Task.sleep(for: .seconds(2.5))
+        let kept = await healthy(p2)
+        #expect(kept)
+        #expect(((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("endpoint config reload failed"))
+    }
+
     @Test func malformedDNSEndpointIsAStartupError() throws {
         let r = try TestEnv.run(TestEnv.binary("strata-query"), ["--endpoint=dns+store.test", "--http-address", "127.0.0.1:\(try freePort())"],
                                 timeout: 30)
