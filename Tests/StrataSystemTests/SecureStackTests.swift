@@ -153,6 +153,14 @@ import Testing
         answers.append(sidecarData.1)
         #expect(sidecarData.0 == 200 && sidecarData.1.contains("\"a\""), "sidecar data through Prometheus's basic auth: \(sidecarData)")
 
+        // A client without a certificate is refused, counted and logged by the store.
+        _ = try TestEnv.run("/bin/sh", ["-c", "openssl s_client -connect \(storeGRPC) -CAfile \(certs.caCert) </dev/null >/dev/null 2>&1"], timeout: 30)
+        let counted = try await waitForAsync(10) {
+            let m = try Self.curl("https://localhost:\(storeHTTP)/metrics", user: ops, ca: certs.caCert).1
+            return m.split(separator: "\n").contains { $0.hasPrefix("strata_grpc_server_tls_handshake_failures_total ") && !$0.hasSuffix(" 0") }
+        }
+        #expect(counted, "the refused handshake was not counted")
+
         // No secret anywhere: logs of every process, every answer above.
         stack.stop()
         let keyLine = try String(contentsOfFile: certs.serverKey, encoding: .utf8).split(separator: "\n")[1]
