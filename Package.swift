@@ -178,12 +178,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Sidecar: Prometheus client (HTTP API, remote read) and the Store API over it.
+        // Sidecar: Prometheus client (HTTP API, remote read), the Store API over it and the
+        // Targets, Metadata, Exemplars and Rules APIs over its HTTP API.
         .target(
             name: "StrataSidecar",
             dependencies: [
                 "StrataCore", "StrataSecurity", "StrataTSDB", "StrataStoreAPI", "StrataObjStore", "StrataBucket", "StrataServer", "CSnappy",
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -194,12 +196,14 @@ let package = Package(
         ),
         // PromQL: lexer, parser, AST, engine, functions (Prometheus 2.42 semantics).
         .target(name: "StrataPromQL", dependencies: ["StrataCore", "CRE2"]),
-        // Querier: endpoint set, fan-out, replica dedup, Prometheus HTTP API, web UI.
+        // Querier: endpoint set, fan-out, replica dedup, Prometheus HTTP API (with targets,
+        // metadata, exemplars and rules of the whole fleet), web UI.
         .target(
             name: "StrataQuery",
             dependencies: [
                 "StrataCore", "StrataSecurity", "StrataTSDB", "StrataStoreAPI", "StrataPromQL", "StrataServer", "StrataDiscovery",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
