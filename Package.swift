@@ -300,7 +300,8 @@ let package = Package(
                                                         .product(name: "MetricsTestKit", package: "swift-metrics")]),
         // The whole system, every component a real process, on moto S3.
         .testTarget(name: "StrataSystemTests", dependencies: ["StrataBucket", "StrataObjStore", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
-        .testTarget(name: "StrataSidecarTests", dependencies: ["StrataSidecar", "StrataCompact", "StrataStoreAPI", "StrataObjStore", "StrataBucket", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
+        .testTarget(name: "StrataSidecarTests", dependencies: ["StrataSidecar", "StrataQuery", "StrataCompact", "StrataStoreAPI", "StrataObjStore", "StrataBucket", "StrataTSDB", "StrataCore", "StrataTestSupport",
+                                                        .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .testTarget(name: "StrataToolsTests", dependencies: ["StrataTools", "StrataTSDB", "StrataCore", "StrataTestSupport",
                                                       .product(name: "Yams", package: "Yams")]),
         .testTarget(
@@ -338,6 +339,10 @@ let package = Package(
                 "StrataQuery", "StrataPromQL", "StrataStore", "StrataStoreAPI", "StrataServer", "StrataSecurity", "StrataTSDB", "StrataCore", "StrataCompact",
                 "StrataTestSupport", .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
     ],
