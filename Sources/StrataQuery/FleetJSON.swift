@@ -181,13 +181,17 @@ enum FleetJSON {
         w.append(",\"type\":\"alerting\"}")
     }
 
+    /// 2.42 leaves out the labels of a recording rule that has none (`omitempty`, unlike an
+    /// alerting rule's; Prometheus 3 writes `{}`).
     static func recordingRule(_ w: inout JSONBytes, _ r: Thanos_RecordingRule) {
         w.append("{\"name\":")
         w.string(r.name)
         w.append(",\"query\":")
         w.string(r.query)
-        w.append(",\"labels\":")
-        w.labelObject(r.labels.labels)
+        if !r.labels.labels.isEmpty {
+            w.append(",\"labels\":")
+            w.labelObject(r.labels.labels)
+        }
         w.append(",\"health\":")
         w.string(r.health)
         if !r.lastError.isEmpty {
