@@ -52,6 +52,30 @@ struct FakeTargets: TargetsAPI {
     }
 }
 
+/// Exemplars of one series per endpoint (series labels with the endpoint's replica label, as a
+/// sidecar sends them), remembering the queries it was asked.
+final class RecordingExemplars: ExemplarsAPI, @unchecked Sendable {
+    let replica: String
+    private let lock = NSLock()
+    private var asked: [String] = []
+
+    init(replica: String) { self.replica = replica }
+
+    var queries: [String] { lock.withLock { asked } }
+
+    func exemplars(_ request: Thanos_ExemplarsRequest, onResponse: @escaping @Sendable (Thanos_ExemplarsResponse) async throws -> Void) async throws {
+        lock.withLock { asked.append(request.query) }
+        var d = Thanos_ExemplarData()
+        d.seriesLabels.labels = Labels(["__name__": "m", "replica": replica]).proto
+        var e = Thanos_Exemplar()
+        e.ts = replica == "a" ? 1000 : 2000
+        e.value = 1
+        e.labels.labels = Labels(["trace_id": replica]).proto
+        d.exemplars = [e]
+        try await onResponse(.data(d))
+    }
+}
+
 /// A Targets service whose frames are not protobuf: what a broken peer or proxy sends.
 struct GarbageTargets: RegistrableRPCService {
     struct Garbage: MessageSerializer {
@@ -97,6 +121,12 @@ func activeTarget(_ url: String, replica: String, health: Thanos_TargetHealth, s
     /// Starts gRPC endpoints (`FleetAPIs` each) and a querier over them plus `extra` addresses.
     static func withQuerier(_ endpoints: [(Labels, FleetAPIs)], extra: [String] = [], fleetMaxBytes: Int = 128 << 20,
                             _ body: (String) async throws -> Void) async throws {
+        try await withQuerier(endpoints, extra: extra, fleetMaxBytes: fleetMaxBytes) { url, _ in try await body(url) }
+    }
+
+    /// The same, giving the body the querier's own gRPC address too (stacked queriers).
+    static func withQuerier(_ endpoints: [(Labels, FleetAPIs)], extra: [String] = [], fleetMaxBytes: Int = 128 << 20,
+                            _ body: (String, String) async throws -> Void) async throws {
         var servers: [GRPCStoreServer] = []
         var addresses: [String] = []
         for (labels, apis) in endpoints {
@@ -108,7 +138,7 @@ func activeTarget(_ url: String, replica: String, health: Thanos_TargetHealth, s
         defer { servers.forEach { $0.shutdown() } }
         var config = QuerierService.Config()
         config.httpAddress = "127.0.0.1:\(try freePort())"
-        config.grpcAddress = "127.0.0.1:0"
+        config.grpcAddress = "127.0.0.1:\(try freePort())"
         config.endpoints = addresses + extra
         config.endpointInterval = .milliseconds(300)
         config.api.replicaLabels = ["replica"]
@@ -124,7 +154,7 @@ func activeTarget(_ url: String, replica: String, health: Thanos_TargetHealth, s
             return stores.components(separatedBy: "\"healthy\":true").count == count + 1
         }
         #expect(healthy, "endpoints did not all answer Info")
-        try await body(url)
+        try await body(url, config.grpcAddress)
     }
 
     static func get(_ url: String) async throws -> (Int, JSONValue) {
@@ -174,6 +204,28 @@ func activeTarget(_ url: String, replica: String, health: Thanos_TargetHealth, s
             // Without partial response, the first failure is the answer.
             let (strict, e) = try await Self.get(url + "/api/v1/targets?partial_response=false")
             #expect(strict == 500 && e["status"]?.stringValue == "error" && e["errorType"]?.stringValue == "internal", "\(e.serialized())")
+        }
+    }
+
+    /// A querier's own gRPC port passes the four APIs on, unmerged, for a querier above it to
+    /// deduplicate; exemplar selectors keep their external-label matchers on the way to a
+    /// querier (it routes by them) and lose them on the way to a sidecar.
+    @Test(.timeLimit(.minutes(1))) func stackedQueriersPassTheAPIsOn() async throws {
+        let a = FakeTargets(targets: [activeTarget("http://n1:9100/metrics", replica: "a", health: .up, scrapedAt: 10)])
+        let b = FakeTargets(targets: [activeTarget("http://n1:9100/metrics", replica: "b", health: .up, scrapedAt: 20)])
+        let (exA, exB) = (RecordingExemplars(replica: "a"), RecordingExemplars(replica: "b"))
+        try await Self.withQuerier([(Labels(["replica": "a"]), FleetAPIs(targets: a, exemplars: exA)),
+                                    (Labels(["replica": "b"]), FleetAPIs(targets: b, exemplars: exB))]) { _, lowerGRPC in
+            let info = try await GRPCStoreClient(target: lowerGRPC, timeout: .seconds(10)).info()
+            #expect(info.componentType == "query" && info.hasTargets && info.hasMetricMetadata && info.hasExemplars && info.hasRules)
+            try await Self.withQuerier([], extra: [lowerGRPC]) { url in
+                let (status, v) = try await Self.get(url + "/api/v1/targets")
+                let active = v["data"]?["activeTargets"]?.arrayValue ?? []
+                #expect(status == 200 && active.count == 1 && active.first?["lastScrape"]?.stringValue == "1970-01-01T00:00:20Z", "\(v.serialized())")
+                let (_, onlyA) = try await Self.get(url + "/api/v1/query_exemplars?query=" + PromQLDifferential.encode("m{replica=\"a\"}"))
+                #expect(onlyA["data"]?.arrayValue?.count == 1 && onlyA["data"]?.arrayValue?.first?["exemplars"]?.arrayValue?.first?["timestamp"] == .int(1), "\(onlyA.serialized())")
+                #expect(exA.queries == [#"{__name__="m"}"#] && exB.queries.isEmpty, "\(exA.queries) \(exB.queries)")
+            }
         }
     }
 
