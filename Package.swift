@@ -178,12 +178,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Sidecar: Prometheus client (HTTP API, remote read) and the Store API over it.
+        // Sidecar: Prometheus client (HTTP API, remote read), the Store API over it and the
+        // Targets, Metadata, Exemplars and Rules APIs over its HTTP API.
         .target(
             name: "StrataSidecar",
             dependencies: [
                 "StrataCore", "StrataSecurity", "StrataTSDB", "StrataStoreAPI", "StrataObjStore", "StrataBucket", "StrataServer", "CSnappy",
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -194,12 +196,14 @@ let package = Package(
         ),
         // PromQL: lexer, parser, AST, engine, functions (Prometheus 2.42 semantics).
         .target(name: "StrataPromQL", dependencies: ["StrataCore", "CRE2"]),
-        // Querier: endpoint set, fan-out, replica dedup, Prometheus HTTP API, web UI.
+        // Querier: endpoint set, fan-out, replica dedup, Prometheus HTTP API (with targets,
+        // metadata, exemplars and rules of the whole fleet), web UI.
         .target(
             name: "StrataQuery",
             dependencies: [
                 "StrataCore", "StrataSecurity", "StrataTSDB", "StrataStoreAPI", "StrataPromQL", "StrataServer", "StrataDiscovery",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -296,7 +300,8 @@ let package = Package(
                                                         .product(name: "MetricsTestKit", package: "swift-metrics")]),
         // The whole system, every component a real process, on moto S3.
         .testTarget(name: "StrataSystemTests", dependencies: ["StrataBucket", "StrataObjStore", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
-        .testTarget(name: "StrataSidecarTests", dependencies: ["StrataSidecar", "StrataCompact", "StrataStoreAPI", "StrataObjStore", "StrataBucket", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
+        .testTarget(name: "StrataSidecarTests", dependencies: ["StrataSidecar", "StrataQuery", "StrataCompact", "StrataStoreAPI", "StrataObjStore", "StrataBucket", "StrataTSDB", "StrataCore", "StrataTestSupport",
+                                                        .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .testTarget(name: "StrataToolsTests", dependencies: ["StrataTools", "StrataTSDB", "StrataCore", "StrataTestSupport",
                                                       .product(name: "Yams", package: "Yams")]),
         .testTarget(
@@ -334,6 +339,10 @@ let package = Package(
                 "StrataQuery", "StrataPromQL", "StrataStore", "StrataStoreAPI", "StrataServer", "StrataSecurity", "StrataTSDB", "StrataCore", "StrataCompact",
                 "StrataTestSupport", .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
     ],

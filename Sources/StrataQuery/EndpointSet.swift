@@ -64,6 +64,13 @@ public actor EndpointSet {
         }
     }
 
+    /// Known endpoints whose last good Info advertised `api` (Targets, Metadata, Exemplars,
+    /// Rules): only these are asked for it. One that has failed Info since is included, so
+    /// that a request can report it unavailable instead of silently leaving it out.
+    public func serving(_ api: ServedAPIs) -> [EndpointStatus] {
+        known().filter { $0.apis.contains(api) }
+    }
+
     /// Re-reads the SD files, opens clients for new addresses, closes removed ones, and asks
     /// every endpoint for Info concurrently.
     public func refresh() async {

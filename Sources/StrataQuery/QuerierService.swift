@@ -75,7 +75,9 @@ public struct QuerierService: Sendable {
         let store = QuerierStore(endpoints: endpoints,
                                  options: .init(partialResponse: config.api.partialResponse, byteBudget: config.api.maxBytesPerQuery,
                                                 maxConcurrentSelect: config.api.maxConcurrentSelect))
-        let grpc = GRPCStoreServer(store: store, host: grpcHost, port: grpcPort, tls: config.grpcTLS)
+        // Stacked queriers: the endpoints' targets, metadata, exemplars and rules, passed on.
+        let grpc = GRPCStoreServer(store: store, host: grpcHost, port: grpcPort, tls: config.grpcTLS,
+                                   apis: QuerierFleet(endpoints: endpoints, config: config.api).apis)
         let main = ServiceRun.work {
             logger.info("querier starting", metadata: ["endpoints": "\(config.endpoints)", "sd_files": "\(config.sdFiles)",
                                                        "replica_labels": "\(config.api.replicaLabels)"])

@@ -19,6 +19,9 @@ public struct QueryAPIConfig: Sendable {
     /// `--query.max-memory-per-query` (0 = unlimited): bytes of series data, fetched and
     /// decoded, one query may hold.
     public var maxMemoryPerQuery = 0
+    /// `--query.fleet-max-bytes` (128MiB, 0 = unlimited): bytes of targets, metadata,
+    /// exemplars or rules one request may gather from all endpoints.
+    public var fleetMaxBytes = 128 << 20
     /// `--query.lookback-delta` (5m), in ms.
     public var lookbackDelta: Int64 = 300_000
     /// `--query.auto-downsampling`: without `max_source_resolution`, use step/5.

@@ -20,6 +20,12 @@ public enum QueryRoutes {
         router.get("/api/v1/label/:name/values") { req, ctx in
             response(await api.labelValues(ctx.parameters.get("name") ?? "", try await form(req)))
         }
+        // The fleet: targets, metadata, exemplars, rules and alerts of every endpoint serving them.
+        router.get("/api/v1/targets") { req, _ in response(await api.targets(try await form(req))) }
+        router.get("/api/v1/metadata") { req, _ in response(await api.metadata(try await form(req))) }
+        both("/api/v1/query_exemplars") { f, _ in await api.exemplars(f) }
+        router.get("/api/v1/rules") { req, _ in response(await api.rules(try await form(req))) }
+        router.get("/api/v1/alerts") { req, _ in response(await api.alerts(try await form(req))) }
         router.get("/api/v1/status/buildinfo") { _, _ in response(api.buildInfo()) }
         router.get("/api/v1/stores") { _, _ in response(await api.stores()) }
         for (path, html) in [("/", WebUI.html), ("/stores", WebUIPages.stores), ("/targets", WebUIPages.targets),

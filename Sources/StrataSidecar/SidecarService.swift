@@ -11,7 +11,8 @@ import StrataStoreAPI
 import StrataTSDB
 
 /// Everything `strata-sidecar` does, wired from its flags: waits for Prometheus, checks its
-/// external labels and block durations, serves the Store API over remote read, ships blocks
+/// external labels and block durations, serves the Store API over remote read and the
+/// Targets, Metadata, Exemplars and Rules APIs over its HTTP API, ships blocks
 /// every 30 s when a bucket is configured, and serves /metrics, /-/healthy, /-/ready.
 public struct SidecarService: Sendable {
     public struct Config: Sendable {
@@ -106,7 +107,9 @@ public struct SidecarService: Sendable {
             let store = PrometheusStore(prometheus: prometheus, externalLabels: ext, minTime: {
                 max(config.minTime ?? .min, Self.oldestBlockTime(config.tsdbPath))
             })
-            let grpc = GRPCStoreServer(store: store, host: grpcHost, port: grpcPort, tls: config.grpcTLS)
+            // Targets, Metadata, Exemplars and Rules from the same Prometheus, on the same port.
+            let fleet = PrometheusFleet(prometheus: prometheus, externalLabels: ext)
+            let grpc = GRPCStoreServer(store: store, host: grpcHost, port: grpcPort, tls: config.grpcTLS, apis: fleet.apis)
             await state.setReady()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await grpc.serve() }

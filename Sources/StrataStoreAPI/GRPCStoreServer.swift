@@ -6,18 +6,21 @@ import StrataSecurity
 import Synchronization
 
 /// Serves any `StoreClient` over gRPC as `thanos.Store` and `thanos.info.Info`, wire-compatible
-/// with Thanos: Thanos queriers can use Strata stores and the other way round.
+/// with Thanos: Thanos queriers can use Strata stores and the other way round. A component
+/// that also serves Targets, Metadata, Exemplars or Rules passes them in `apis`: they are
+/// registered on the same port and advertised in the Info answer.
 public final class GRPCStoreServer: Sendable {
     let server: GRPCServer<HTTP2ServerTransport.Custom<GRPCListener>>
     let transport: HTTP2ServerTransport.Custom<GRPCListener>
 
     /// Port 0 picks a free port (see `boundPort`). `tls`: nil serves plaintext.
-    public init(store: any StoreClient, host: String, port: Int, tls: ServerTLS? = nil) {
+    public init(store: any StoreClient, host: String, port: Int, tls: ServerTLS? = nil, apis: FleetAPIs = FleetAPIs()) {
         var config = HTTP2ServerTransport.Custom<GRPCListener>.Config.defaults
         // Thanos allows messages up to 2^31-1 bytes; series frames can be large.
         config.rpc.maxRequestPayloadSize = Int(Int32.max)
         transport = HTTP2ServerTransport.Custom(listenerFactory: GRPCListener(host: host, port: port, tls: tls), config: config)
-        server = GRPCServer(transport: transport, services: [StoreService(store: store), InfoService(store: store)])
+        server = GRPCServer(transport: transport, services: [StoreService(store: store), InfoService(store: store, apis: apis)]
+                                + GRPCFleetServices.services(apis))
     }
 
     /// Runs until `shutdown` (or the task is cancelled). Being cancelled is a normal stop
@@ -123,9 +126,14 @@ public final class GRPCStoreServer: Sendable {
 
     struct InfoService: Thanos_Info_Info.SimpleServiceProtocol {
         let store: any StoreClient
+        let apis: FleetAPIs
 
         func info(request: Thanos_Info_InfoRequest, context: ServerContext) async throws -> Thanos_Info_InfoResponse {
-            do { return try await store.info() } catch { throw GRPCStoreServer.rpcError(error) }
+            do {
+                var r = try await store.info()
+                apis.advertise(in: &r)
+                return r
+            } catch { throw GRPCStoreServer.rpcError(error) }
         }
     }
 }

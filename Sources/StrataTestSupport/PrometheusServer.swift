@@ -39,10 +39,15 @@ public final class PrometheusServer: @unchecked Sendable {
     /// `scrapeTargets`: more targets scraped every second (job name → host:port);
     /// `features`: `--enable-feature` values (e.g. "native-histograms"); `webConfig`: a
     /// `--web.config.file` (basic auth, TLS) — Prometheus then answers 401 to the readiness
-    /// probe, which counts as up.
+    /// probe, which counts as up. `ruleFiles`: `rule_files` (recording and alerting rules,
+    /// evaluated every `evaluationInterval`); `scrapeConfigs`: more `scrape_configs` entries as
+    /// YAML flow mappings (relabelling, several targets per job); `port`: the listen port, when
+    /// the test must know it before the start (replicas scraping each other), else a free one.
     public static func start(blocks: [String], externalLabels: [String: String], blockDuration: String = "2h",
                              scrapeSelf: Bool = false, scrapeTargets: [String: String] = [:],
-                             features: [String] = [], webConfig: String? = nil) throws -> PrometheusServer? {
+                             features: [String] = [], webConfig: String? = nil, ruleFiles: [String] = [],
+                             evaluationInterval: String = "1s", scrapeConfigs: [String] = [],
+                             port: Int? = nil) throws -> PrometheusServer? {
         guard let bin = try TestEnv.require("prometheus", hint: "apt-get install prometheus") else { return nil }
         let root = TestEnv.tempDir("prom")
         let data = root + "/data"
@@ -51,12 +56,13 @@ public final class PrometheusServer: @unchecked Sendable {
             try FileManager.default.copyItem(atPath: b, toPath: data + "/" + URL(fileURLWithPath: b).lastPathComponent)
         }
         let labels = externalLabels.sorted { $0.key < $1.key }.map { "\($0.key): \"\($0.value)\"" }.joined(separator: ", ")
-        let port = try freePort()
-        var config = "global: {scrape_interval: 15s, external_labels: {\(labels)}}\n"
+        let port = try port ?? freePort()
+        var config = "global: {scrape_interval: 15s, evaluation_interval: \(evaluationInterval), external_labels: {\(labels)}}\n"
+        if !ruleFiles.isEmpty { config += "rule_files: [\(ruleFiles.map { "'\($0)'" }.joined(separator: ", "))]\n" }
         var jobs = scrapeTargets.sorted { $0.key < $1.key }
         if scrapeSelf { jobs.insert(("self", "127.0.0.1:\(port)"), at: 0) }
-        if !jobs.isEmpty {
-            let list = jobs.map { "{job_name: \($0.key), scrape_interval: 1s, static_configs: [{targets: ['\($0.value)']}]}" }
+        if !jobs.isEmpty || !scrapeConfigs.isEmpty {
+            let list = jobs.map { "{job_name: \($0.key), scrape_interval: 1s, static_configs: [{targets: ['\($0.value)']}]}" } + scrapeConfigs
             config += "scrape_configs: [\(list.joined(separator: ", "))]\n"
         }
         try config.write(toFile: root + "/prom.yml", atomically: true, encoding: .utf8)

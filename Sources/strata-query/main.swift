@@ -33,6 +33,7 @@ struct QueryCommand: AsyncParsableCommand {
     @Option(name: .customLong("query.max-samples"), help: "Samples one query may hold in memory.") var maxSamples = 50_000_000
     @Option(name: .customLong("query.max-bytes-per-query"), help: "Series bytes one query may fetch from stores (0 = unlimited).") var maxBytes = 0
     @Option(name: .customLong("query.max-memory-per-query"), help: "Series data, fetched and decoded, one query may hold, e.g. 2GiB (0 = unlimited); a query needing more fails with an error.") var maxMemory = "0"
+    @Option(name: .customLong("query.fleet-max-bytes"), help: "Bytes of targets, metadata, exemplars or rules one request may gather from all endpoints, e.g. 128MiB (0 = unlimited); more is an error.") var fleetMaxBytes = "128MiB"
     @Option(name: .customLong("query.lookback-delta"), help: "How far back instant selectors look.") var lookbackDelta = "5m"
     @Flag(name: .customLong("query.auto-downsampling"), help: "Use downsampled data (step/5) when max_source_resolution is not given.") var autoDownsampling = false
     @Option(name: .customLong("query.partial-response"), help: "Default of partial_response: answer with warnings when a store fails.") var partialResponse = true
@@ -82,6 +83,7 @@ struct QueryCommand: AsyncParsableCommand {
         api.maxSamples = maxSamples
         api.maxBytesPerQuery = maxBytes
         api.maxMemoryPerQuery = try parseByteSize(maxMemory)
+        api.fleetMaxBytes = try parseByteSize(fleetMaxBytes)
         api.lookbackDelta = try parseDuration(lookbackDelta)
         api.autoDownsampling = autoDownsampling
         api.partialResponse = partialResponse

@@ -1,0 +1,35 @@
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import GRPCProtobuf
+
+/// The four Thanos APIs over the client's one connection. Callers ask only endpoints whose
+/// Info advertised the API; any other gets gRPC `unimplemented`, reported like a failed call.
+extension GRPCStoreClient: TargetsAPI, MetadataAPI, ExemplarsAPI, RulesAPI {
+    public func targets(_ request: Thanos_TargetsRequest,
+                        onResponse: @escaping @Sendable (Thanos_TargetsResponse) async throws -> Void) async throws {
+        try await Thanos_Targets.Client(wrapping: client).targets(request, options: options) { response in
+            for try await m in response.messages { try await onResponse(m) }
+        }
+    }
+
+    public func metricMetadata(_ request: Thanos_MetricMetadataRequest,
+                               onResponse: @escaping @Sendable (Thanos_MetricMetadataResponse) async throws -> Void) async throws {
+        try await Thanos_Metadata.Client(wrapping: client).metricMetadata(request, options: options) { response in
+            for try await m in response.messages { try await onResponse(m) }
+        }
+    }
+
+    public func exemplars(_ request: Thanos_ExemplarsRequest,
+                          onResponse: @escaping @Sendable (Thanos_ExemplarsResponse) async throws -> Void) async throws {
+        try await Thanos_Exemplars.Client(wrapping: client).exemplars(request, options: options) { response in
+            for try await m in response.messages { try await onResponse(m) }
+        }
+    }
+
+    public func rules(_ request: Thanos_RulesRequest,
+                      onResponse: @escaping @Sendable (Thanos_RulesResponse) async throws -> Void) async throws {
+        try await Thanos_Rules.Client(wrapping: client).rules(request, options: options) { response in
+            for try await m in response.messages { try await onResponse(m) }
+        }
+    }
+}
