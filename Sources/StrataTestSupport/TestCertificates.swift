@@ -95,7 +95,27 @@ public struct TestCertificates: Sendable {
     /// The serial of the certificate a TLS server on `port` presents (openssl s_client, with
     /// the client certificate so mTLS servers finish the handshake).
     public func servedSerial(port: Int) throws -> String {
-        let r = try TestEnv.run("/bin/sh", ["-c", "openssl s_client -connect 127.0.0.1:\(port) -CAfile \(caCert) -cert \(clientCert) -key \(clientKey) </dev/null 2>/dev/null | openssl x509 -noout -serial"], timeout: 30)
-        return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "serial=", with: "")
+        try shell("openssl s_client -connect 127.0.0.1:\(port) -CAfile \(caCert) -cert \(clientCert) -key \(clientKey) </dev/null 2>/dev/null | openssl x509 -noout -serial")
+            .trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "serial=", with: "")
+    }
+
+    /// What `openssl s_client` says about a handshake with 127.0.0.1:`port` (stdout and
+    /// stderr), presenting the client certificate; `options` e.g. `-tls1_2`.
+    public func handshake(port: Int, options: String) throws -> String {
+        try shell("openssl s_client \(options) -connect 127.0.0.1:\(port) -CAfile \(caCert) -cert \(clientCert) -key \(clientKey) </dev/null")
+    }
+
+    /// Runs a shell command whose output the shell itself writes to a file. (Now and then,
+    /// while a TLS server in the same test process handled the child's connection, the child
+    /// left no output at all — as if it never ran — through Foundation's Process here.)
+    func shell(_ command: String) throws -> String {
+        // Up to 5 attempts while nothing at all comes back (the child did not run).
+        for _ in 0..<5 {
+            let out = TestEnv.tempDir("sh") + ".out"
+            _ = try TestEnv.run("/bin/sh", ["-c", "(\(command)) > \(out) 2>&1"], timeout: 30)
+            defer { try? FileManager.default.removeItem(atPath: out) }
+            if let text = try? String(contentsOfFile: out, encoding: .utf8), !text.isEmpty { return text }
+        }
+        return ""
     }
 }

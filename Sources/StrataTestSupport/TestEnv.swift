@@ -89,6 +89,9 @@ public enum TestEnv {
             p.waitUntilExit()
             throw TSDBError.invalidArgument("\(exe) \(args) did not finish within \(timeout)s")
         }
+        // `isRunning` can read false before the child has even started (seen: empty output,
+        // status 0); waiting for the exit makes the status and the output files final.
+        p.waitUntilExit()
         try out.close()
         try err.close()
         return RunResult(status: p.terminationStatus,
