@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Checks the querier's web UI in headless Chromium (Debian `chromium`): a real Prometheus over
-# testdata/prom-blocks, a strata-sidecar, a strata-query; the UI runs a table query and a
-# graph query, the rendered DOM must hold the results, and screenshots go to docs/.
+# testdata/prom-blocks (scraping itself and a missing target, with a recording and an alerting
+# rule), a strata-sidecar, a strata-query; the UI runs a table query and a graph query and
+# shows the stores, targets, rules and alerts pages; the rendered DOM must hold the results,
+# and screenshots go to docs/.
 # Usage: scripts/ui-screenshot.sh   (builds debug binaries if needed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +18,25 @@ trap cleanup EXIT
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 P=$(port); SG=$(port); SH=$(port); QH=$(port); QG=$(port)
 mkdir -p "$W/prom" && cp -r testdata/prom-blocks/. "$W/prom/"
-printf 'global: {scrape_interval: 1h, external_labels: {cluster: demo, replica: a}}\n' > "$W/prom.yml"
+cat > "$W/rules.yml" <<'EOF2'
+groups:
+  - name: demo
+    interval: 1s
+    rules:
+      - record: job:up:sum
+        expr: sum by (job) (up)
+      - alert: DemoAlwaysFiring
+        expr: vector(1) > 0
+        labels: {severity: page}
+        annotations: {summary: "always firing, for the UI check"}
+EOF2
+cat > "$W/prom.yml" <<EOF2
+global: {scrape_interval: 1h, evaluation_interval: 1s, external_labels: {cluster: demo, replica: a}}
+rule_files: [$W/rules.yml]
+scrape_configs:
+  - {job_name: prometheus, scrape_interval: 1s, static_configs: [{targets: ['127.0.0.1:$P']}]}
+  - {job_name: missing, scrape_interval: 1s, static_configs: [{targets: ['127.0.0.1:1']}]}
+EOF2
 prometheus --config.file="$W/prom.yml" --storage.tsdb.path="$W/prom" --web.listen-address="127.0.0.1:$P" \
   --storage.tsdb.retention.time=100y --storage.tsdb.min-block-duration=2h --storage.tsdb.max-block-duration=2h --log.level=warn \
   >/dev/null 2>&1 & PIDS+=($!)
@@ -40,4 +60,16 @@ DOM=$(chrome --dump-dom "http://127.0.0.1:$QH/stores")
 echo "$DOM" | grep -q '1 endpoint(s)' || { echo "stores page did not list the sidecar" >&2; exit 1; }
 echo "$DOM" | grep -q 'replica=&quot;a&quot;\|replica="a"' || { echo "stores page lacks the sidecar's labels" >&2; exit 1; }
 chrome --screenshot="docs/ui-stores.png" "http://127.0.0.1:$QH/stores" >/dev/null
-echo "UI checked: table, graph and stores render; screenshots in docs/ui-{table,graph,stores}.png"
+sleep 3   # a few scrapes and rule evaluations
+for page in targets rules alerts; do
+  DOM=$(chrome --dump-dom "http://127.0.0.1:$QH/$page")
+  case $page in
+    targets) want='2 active, 0 dropped target(s)' ;;
+    rules) want='2 rule(s) in 1 group(s)' ;;
+    alerts) want='1 alert(s)' ;;
+  esac
+  echo "$DOM" | grep -q "$want" || { echo "$page page: no '$want'" >&2; echo "$DOM" | tail -5 >&2; exit 1; }
+  chrome --screenshot="docs/ui-$page.png" "http://127.0.0.1:$QH/$page" >/dev/null
+done
+echo "$DOM" | grep -q 'firing' || { echo "alerts page: the alert is not shown firing" >&2; exit 1; }
+echo "UI checked: table, graph, stores, targets, rules and alerts render; screenshots in docs/ui-*.png"
