@@ -40,13 +40,15 @@ public final class PrometheusServer: @unchecked Sendable {
     /// `features`: `--enable-feature` values (e.g. "native-histograms"); `webConfig`: a
     /// `--web.config.file` (basic auth, TLS) — Prometheus then answers 401 to the readiness
     /// probe, which counts as up. `ruleFiles`: `rule_files` (recording and alerting rules,
-    /// evaluated every `evaluationInterval`); `scrapeConfigs`: more `scrape_configs` entries as
+    /// evaluated every `evaluationInterval`, 1 s by default when there are rule files; without
+    /// any, Prometheus's default 1m stays — it is also the default step of subqueries, which
+    /// the differential tests compare); `scrapeConfigs`: more `scrape_configs` entries as
     /// YAML flow mappings (relabelling, several targets per job); `port`: the listen port, when
     /// the test must know it before the start (replicas scraping each other), else a free one.
     public static func start(blocks: [String], externalLabels: [String: String], blockDuration: String = "2h",
                              scrapeSelf: Bool = false, scrapeTargets: [String: String] = [:],
                              features: [String] = [], webConfig: String? = nil, ruleFiles: [String] = [],
-                             evaluationInterval: String = "1s", scrapeConfigs: [String] = [],
+                             evaluationInterval: String? = nil, scrapeConfigs: [String] = [],
                              port: Int? = nil) throws -> PrometheusServer? {
         guard let bin = try TestEnv.require("prometheus", hint: "apt-get install prometheus") else { return nil }
         let root = TestEnv.tempDir("prom")
@@ -57,7 +59,8 @@ public final class PrometheusServer: @unchecked Sendable {
         }
         let labels = externalLabels.sorted { $0.key < $1.key }.map { "\($0.key): \"\($0.value)\"" }.joined(separator: ", ")
         let port = try port ?? freePort()
-        var config = "global: {scrape_interval: 15s, evaluation_interval: \(evaluationInterval), external_labels: {\(labels)}}\n"
+        let evaluation = (evaluationInterval ?? (ruleFiles.isEmpty ? nil : "1s")).map { "evaluation_interval: \($0), " } ?? ""
+        var config = "global: {scrape_interval: 15s, \(evaluation)external_labels: {\(labels)}}\n"
         if !ruleFiles.isEmpty { config += "rule_files: [\(ruleFiles.map { "'\($0)'" }.joined(separator: ", "))]\n" }
         var jobs = scrapeTargets.sorted { $0.key < $1.key }
         if scrapeSelf { jobs.insert(("self", "127.0.0.1:\(port)"), at: 0) }
