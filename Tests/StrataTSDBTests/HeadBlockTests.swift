@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import StrataCore
 import StrataTestSupport
 import Testing
@@ -128,5 +129,50 @@ import Testing
         let r = try app.commit()
         #expect(r.rejected == [.tooOld: 1] && r.appended == 1)
         #expect(try blockSamples(dir).values.reduce(0) { $0 + $1.count } == 300)
+    }
+}
+
+/// Blocks are written while appends go on: one thread appends minute by minute, two others
+/// cut blocks as often as they can; every range is written once and no sample is lost or
+/// duplicated between blocks and head.
+@Suite struct HeadConcurrentCutTests {
+    @Test func appendsContinueWhileBlocksAreCut() throws {
+        let dir = TestEnv.tempDir("head-c")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let head = try Head.open(dir: dir, options: HeadOptions(walSegmentSize: 2 * WALFormat.pageSize))
+        let done = Mutex(false)
+        let failures = Mutex<[String]>([])
+        let expected = Mutex(Expected())
+        DispatchQueue.concurrentPerform(iterations: 3) { worker in
+            do {
+                if worker == 0 {
+                    let app = head.appender()
+                    var e = Expected()
+                    for minute in 0..<720 {
+                        let t = Int64(minute) * 60_000
+                        for i in 0..<40 {
+                            try app.append(seriesLabels("m", i), t, Double(minute + i))
+                            e.add(seriesLabels("m", i), t, Double(minute + i))
+                        }
+                        let r = try app.commit()
+                        if r.appended != 40 { failures.withLock { $0.append("minute \(minute): \(r)") } }
+                    }
+                    expected.withLock { $0 = e }
+                    done.withLock { $0 = true }
+                } else {
+                    while !done.withLock({ $0 }) { try head.cutBlocks() }
+                }
+            } catch {
+                failures.withLock { $0.append("worker \(worker): \(error)") }
+            }
+        }
+        #expect(failures.withLock { $0 } == [])
+        try head.cutBlocks()  // what came due after the cutters stopped
+        let blocks = try FileManager.default.contentsOfDirectory(atPath: dir).filter { (try? ULID(parsing: $0)) != nil }
+        let metas = try blocks.map { try BlockMeta.read(dir: dir + "/" + $0) }.sorted { $0.minTime < $1.minTime }
+        #expect(metas.map(\.maxTime) == [2, 4, 6, 8, 10].map { Int64($0) * 3_600_000 })
+        var all = try blockSamples(dir)
+        for (l, lines) in try samples(of: head) { all[l, default: []] += lines }
+        #expect(firstDifference(all, expected.withLock { $0.samples }) == nil)
     }
 }

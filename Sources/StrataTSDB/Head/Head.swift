@@ -22,6 +22,9 @@ public final class Head: @unchecked Sendable {
     public var walDir: String { dir + "/wal" }
     let metrics: HeadMetrics
     let lock = HeadLock()
+    /// Serialises `cutBlocks` calls: a range is chosen under `lock` but written without it,
+    /// and two cuts must not both write it.
+    let cutLock = HeadLock()
 
     // Guarded by `lock`.
     var byLabels: [Labels: MemSeries] = [:]

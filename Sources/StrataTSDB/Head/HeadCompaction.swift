@@ -17,6 +17,10 @@ extension Head {
     /// without it, and dropped from the head after the block is in place.
     @discardableResult
     public func cutBlocks(force: Bool = false, configure: (inout BlockMeta) -> Void = { _ in }) throws -> [BlockMeta] {
+        try cutLock.withLock { try cutDueRanges(force: force, configure: configure) }
+    }
+
+    private func cutDueRanges(force: Bool, configure: (inout BlockMeta) -> Void) throws -> [BlockMeta] {
         var out: [BlockMeta] = []
         while let range = try nextRange(force: force) {
             if !range.series.isEmpty {
