@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import StrataCore
 import StrataSecurity
+import StrataTSDB
 import Yams
 
 /// The parts of Prometheus's HTTP API a sidecar needs: readiness, configuration and flags,

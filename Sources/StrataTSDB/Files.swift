@@ -49,6 +49,15 @@ public func makeDirectory(_ path: String) throws {
     if mkdir(path, 0o755) != 0 && errno != EEXIST { throw TSDBError.io(path: path, errno: errno) }
 }
 
+/// `mkdir -p`.
+public func makeDirectories(_ path: String) throws {
+    if isDirectory(path) { return }
+    if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
+        try makeDirectories(String(path[..<slash]))
+    }
+    try makeDirectory(path)
+}
+
 /// `rm -rf`; missing paths are fine.
 public func removeTree(_ path: String) throws {
     var st = stat()

@@ -30,6 +30,7 @@ public func freePort() throws -> Int {
 /// it (equal min/max block durations, long retention, external labels). Stopped by `stop`.
 public final class PrometheusServer: @unchecked Sendable {
     public let url: String
+    public let port: Int
     public let dataDir: String
     let process: Process
 
@@ -45,15 +46,21 @@ public final class PrometheusServer: @unchecked Sendable {
     /// the differential tests compare); `scrapeConfigs`: more `scrape_configs` entries as
     /// YAML flow mappings (relabelling, several targets per job); `port`: the listen port, when
     /// the test must know it before the start (replicas scraping each other), else a free one.
+    /// `copyingDataDir`: the data dir starts as a copy of this one (blocks and `wal/`, which
+    /// Prometheus replays into its head); `adminAPI`: `--web.enable-admin-api` (for `snapshot()`).
     public static func start(blocks: [String], externalLabels: [String: String], blockDuration: String = "2h",
                              scrapeSelf: Bool = false, scrapeTargets: [String: String] = [:],
                              features: [String] = [], webConfig: String? = nil, ruleFiles: [String] = [],
                              evaluationInterval: String? = nil, scrapeConfigs: [String] = [],
-                             port: Int? = nil) throws -> PrometheusServer? {
+                             port: Int? = nil, copyingDataDir: String? = nil, adminAPI: Bool = false) throws -> PrometheusServer? {
         guard let bin = try TestEnv.require("prometheus", hint: "apt-get install prometheus") else { return nil }
         let root = TestEnv.tempDir("prom")
         let data = root + "/data"
-        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        if let src = copyingDataDir {
+            try FileManager.default.copyItem(atPath: src, toPath: data)
+        } else {
+            try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        }
         for b in blocks {
             try FileManager.default.copyItem(atPath: b, toPath: data + "/" + URL(fileURLWithPath: b).lastPathComponent)
         }
@@ -75,10 +82,11 @@ public final class PrometheusServer: @unchecked Sendable {
                        "--storage.tsdb.retention.time=100y", "--storage.tsdb.min-block-duration=\(blockDuration)",
                        "--storage.tsdb.max-block-duration=\(blockDuration)", "--log.level=warn"]
             + features.map { "--enable-feature=\($0)" } + (webConfig.map { ["--web.config.file=\($0)"] } ?? [])
+            + (adminAPI ? ["--web.enable-admin-api"] : [])
         p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         p.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try p.run()
-        let server = PrometheusServer(url: "http://127.0.0.1:\(port)", dataDir: data, process: p)
+        let server = PrometheusServer(url: "http://127.0.0.1:\(port)", port: port, dataDir: data, process: p)
         // Ready in well under a second here; allow 30 s on a loaded machine.
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
@@ -90,10 +98,23 @@ public final class PrometheusServer: @unchecked Sendable {
         throw MissingComponent(description: "prometheus did not become ready within 30 s")
     }
 
-    init(url: String, dataDir: String, process: Process) {
+    init(url: String, port: Int, dataDir: String, process: Process) {
         self.url = url
+        self.port = port
         self.dataDir = dataDir
         self.process = process
+    }
+
+    /// `POST /api/v1/admin/tsdb/snapshot` (needs `adminAPI`): the directory of the snapshot,
+    /// which holds every block and the head, written as one more block.
+    public func snapshot() throws -> String {
+        let answer = httpRequest(port: port, method: "POST", path: "/api/v1/admin/tsdb/snapshot", timeoutSeconds: 60) ?? "no answer"
+        guard answer.hasPrefix("HTTP/1.0 200") || answer.hasPrefix("HTTP/1.1 200"), let nameStart = answer.range(of: #""name":""#) else {
+            throw MissingComponent(description: "prometheus snapshot failed: \(answer.prefix(500))")
+        }
+        let rest = answer[nameStart.upperBound...]
+        guard let end = rest.firstIndex(of: "\"") else { throw MissingComponent(description: "prometheus snapshot: no name in answer") }
+        return dataDir + "/snapshots/" + rest[..<end]
     }
 
     public func stop() {
@@ -109,6 +130,11 @@ public final class PrometheusServer: @unchecked Sendable {
 /// The whole answer (status line, headers, body) to a plain `GET path` on 127.0.0.1:port over
 /// a raw socket (HTTP/1.0, read to EOF, no client library), or nil when nothing answers.
 public func httpGet(port: Int, path: String, timeoutSeconds: Int = 5) -> String? {
+    httpRequest(port: port, method: "GET", path: path, timeoutSeconds: timeoutSeconds)
+}
+
+/// `httpGet` with another method and an empty body.
+public func httpRequest(port: Int, method: String, path: String, timeoutSeconds: Int = 5) -> String? {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
@@ -122,7 +148,8 @@ public func httpGet(port: Int, path: String, timeoutSeconds: Int = 5) -> String?
         p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
     }
     guard connected else { return nil }
-    let req = Array("GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+    let length = method == "GET" ? "" : "Content-Length: 0\r\n"
+    let req = Array("\(method) \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\n\(length)\r\n".utf8)
     guard send(fd, req, req.count, 0) == req.count else { return nil }
     var out: [UInt8] = []
     var buf = [UInt8](repeating: 0, count: 65536)

@@ -1,7 +1,7 @@
 import CSnappy
 
 /// Snappy block format (not framed), as Prometheus remote read uses for request and
-/// SAMPLES response bodies.
+/// SAMPLES response bodies and its WAL for compressed records (so it lives with the WAL).
 public enum Snappy {
     public struct Error: Swift.Error, CustomStringConvertible {
         public let description: String
