@@ -43,7 +43,8 @@ public enum Bcrypt {
 /// bcrypt check, so response times do not tell which users exist.
 public final class BasicAuthUsers: Sendable {
     let users: [String: String]
-    private let cache = Mutex<[String: Bool]>([:])
+    /// Outcome by SHA-256 of user and password.
+    private let cache = Mutex<[SHA256Digest: Bool]>([:])
     static let cacheLimit = 4096
     /// A valid hash no password matches in practice, checked for unknown users.
     static let decoy = "$2b$10$abcdefghijklmnopqrstuu5ZFJ8W5p6I2U5Eb1m0Sx8MnPQ7/l9sS"
@@ -57,7 +58,7 @@ public final class BasicAuthUsers: Sendable {
     public func check(user: String, password: String) async -> Bool {
         var h = SHA256()
         h.update(data: Array(user.utf8) + [0] + Array(password.utf8))
-        let key = h.finalize().map { String(format: "%02x", $0) }.joined()
+        let key = h.finalize()
         if let known = cache.withLock({ $0[key] }) { return known }
         let hash = users[user]
         let ok = (try? await NIOThreadPool.singleton.runIfActive {

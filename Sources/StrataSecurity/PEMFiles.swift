@@ -26,7 +26,10 @@ public enum PEMFiles {
     }
 
     public static func privateKey(_ path: String) throws -> NIOSSLPrivateKey {
-        let text = try read(path, what: "private key")
+        try privateKey(pem: try read(path, what: "private key"), path: path)
+    }
+
+    static func privateKey(pem text: String, path: String) throws -> NIOSSLPrivateKey {
         do { return try NIOSSLPrivateKey(bytes: Array(text.utf8), format: .pem) } catch {
             // The key's bytes never reach the message: only the file name.
             throw ConfigError("private key \(path): not a PEM private key")
@@ -37,10 +40,11 @@ public enum PEMFiles {
     /// BoringSSL would only notice at the first handshake, as an opaque failure.
     public static func certifiedKey(certFile: String, keyFile: String) throws -> (chain: [NIOSSLCertificate], key: NIOSSLPrivateKey) {
         let chain = try certificates(certFile)
-        let key = try privateKey(keyFile)
+        let pem = try read(keyFile, what: "private key")
+        let key = try privateKey(pem: pem, path: keyFile)
         let leaf = try Certificate(derEncoded: chain[0].toDERBytes())
         let x509Key: Certificate.PrivateKey
-        do { x509Key = try Certificate.PrivateKey(pemEncoded: try read(keyFile, what: "private key")) } catch {
+        do { x509Key = try Certificate.PrivateKey(pemEncoded: pem) } catch {
             throw ConfigError("private key \(keyFile): key type not supported (RSA, ECDSA P-256/384/521 or Ed25519)")
         }
         guard x509Key.publicKey == leaf.publicKey else {

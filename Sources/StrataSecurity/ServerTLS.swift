@@ -46,6 +46,8 @@ public struct ServerTLSConfig: Sendable, Equatable {
 public final class ServerTLS: Sendable {
     public let config: ServerTLSConfig
     let logger: Logger
+    /// The client CA's certificates, read once at start.
+    let clientCA: [NIOSSLCertificate]?
     private let state: Mutex<State>
 
     struct State {
@@ -61,7 +63,7 @@ public final class ServerTLS: Sendable {
     public init(_ config: ServerTLSConfig, logger: Logger) throws {
         self.config = config
         self.logger = logger
-        if let ca = config.clientCAFile { _ = try PEMFiles.certificates(ca, what: "client CA") }
+        clientCA = try config.clientCAFile.map { try PEMFiles.certificates($0, what: "client CA") }
         if config.clientCAFile == nil && config.clientAuth != .none {
             throw ConfigError("client_auth_type \(config.clientAuth.rawValue) needs a client CA file")
         }
@@ -107,7 +109,7 @@ public final class ServerTLS: Sendable {
         case .verifyIfGiven: c.certificateVerification = .optionalVerification
         case .requireAndVerify: c.certificateVerification = .noHostnameVerification
         }
-        if let ca = config.clientCAFile { c.trustRoots = .certificates(try PEMFiles.certificates(ca, what: "client CA")) }
+        if let clientCA { c.trustRoots = .certificates(clientCA) }
         c.sslContextCallback = { [self] _, promise in
             let (chain, key) = current()
             var o = NIOSSLContextConfigurationOverride()

@@ -13,7 +13,13 @@ import StrataSecurity
 /// and the health endpoints included, as in Prometheus.
 struct WebSecurityMiddleware<Context: RequestContext>: RouterMiddleware {
     let users: BasicAuthUsers
-    let headers: [(name: String, value: String)]
+    let headers: [(name: HTTPField.Name, value: String)]
+
+    init(users: BasicAuthUsers, headers: [(name: String, value: String)]) {
+        self.users = users
+        // Names parsed once; the web config allows only valid header names.
+        self.headers = headers.compactMap { h in HTTPField.Name(h.name).map { ($0, h.value) } }
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if !users.isEmpty {
@@ -30,9 +36,7 @@ struct WebSecurityMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func withHeaders(_ response: Response) -> Response {
         var r = response
-        for (name, value) in headers {
-            if let field = HTTPField.Name(name) { r.headers[field] = value }
-        }
+        for (name, value) in headers { r.headers[name] = value }
         return r
     }
 

@@ -21,21 +21,18 @@ public struct TestCertificates: Sendable {
 
     /// nil when openssl is missing outside CI (a failure under `CI=true`).
     public static func make(tag: String = "certs") throws -> TestCertificates? {
-        guard let openssl = try TestEnv.require("openssl", hint: "apt-get install openssl") else { return nil }
+        guard try TestEnv.require("openssl", hint: "apt-get install openssl") != nil else { return nil }
         let c = TestCertificates(dir: TestEnv.tempDir(tag))
-        func run(_ args: [String]) throws {
-            let r = try TestEnv.run(openssl, args, timeout: 60)
-            if r.status != 0 { throw Failure(description: "openssl \(args.prefix(2).joined(separator: " ")): \(r.stderr)") }
-        }
+        let run = openssl
         try "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n"
             .write(toFile: c.dir + "/ext.cnf", atomically: true, encoding: .utf8)
         for (ca, name) in [("ca", "Strata Test CA"), ("other-ca", "Other CA")] {
             try run(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3", "-subj", "/CN=\(name)",
                      "-keyout", "\(c.dir)/\(ca).key", "-out", "\(c.dir)/\(ca).crt"])
         }
-        try c.sign("server", cn: "localhost", ca: "ca", run: run)
-        try c.sign("client", cn: "strata-query", ca: "ca", run: run)
-        try c.sign("other-client", cn: "intruder", ca: "other-ca", run: run)
+        try c.sign("server", cn: "localhost", ca: "ca")
+        try c.sign("client", cn: "strata-query", ca: "ca")
+        try c.sign("other-client", cn: "intruder", ca: "other-ca")
         // Expired: `openssl ca` takes explicit dates (OpenSSL 3.0's `x509 -req` does not).
         try run(["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=expired", "-keyout", c.expiredKey, "-out", c.dir + "/expired.csr"])
         try FileManager.default.createDirectory(atPath: c.dir + "/db", withIntermediateDirectories: true)
@@ -63,8 +60,15 @@ public struct TestCertificates: Sendable {
         return c
     }
 
+    /// Runs openssl with `args`; a failure throws with its stderr.
+    static func openssl(_ args: [String]) throws {
+        let r = try TestEnv.run(TestEnv.which("openssl") ?? "/usr/bin/openssl", args, timeout: 60)
+        if r.status != 0 { throw Failure(description: "openssl \(args.prefix(2).joined(separator: " ")): \(r.stderr)") }
+    }
+
     /// A key and a certificate `name` signed by `ca`, valid for localhost and 127.0.0.1.
-    func sign(_ name: String, cn: String, ca: String, run: ([String]) throws -> Void) throws {
+    func sign(_ name: String, cn: String, ca: String) throws {
+        let run = Self.openssl
         try run(["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=\(cn)", "-keyout", "\(dir)/\(name).key", "-out", "\(dir)/\(name).csr"])
         try run(["x509", "-req", "-in", "\(dir)/\(name).csr", "-CA", "\(dir)/\(ca).crt", "-CAkey", "\(dir)/\(ca).key",
                  "-CAcreateserial", "-days", "3", "-extfile", "\(dir)/ext.cnf", "-out", "\(dir)/\(name).crt"])
@@ -73,12 +77,7 @@ public struct TestCertificates: Sendable {
     /// A new server certificate and key (a rotation), written over the served files the way
     /// a secret update does it: to a temporary name, then renamed. Returns the new serial.
     public func rotateServer() throws -> String {
-        guard let openssl = TestEnv.which("openssl") else { throw Failure(description: "openssl missing") }
-        func run(_ args: [String]) throws {
-            let r = try TestEnv.run(openssl, args, timeout: 60)
-            if r.status != 0 { throw Failure(description: "openssl: \(r.stderr)") }
-        }
-        try sign("rotated", cn: "localhost", ca: "ca", run: run)
+        try sign("rotated", cn: "localhost", ca: "ca")
         try FileManager.default.removeItem(atPath: serverKey)
         try FileManager.default.moveItem(atPath: dir + "/rotated.key", toPath: serverKey)
         try FileManager.default.removeItem(atPath: serverCert)
