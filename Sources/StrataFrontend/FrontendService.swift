@@ -36,6 +36,16 @@ public struct FrontendService: Sendable {
     static let maxBody = 8 << 20
 
     public func run(onHTTPRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        // The downstream client is shut down however serving ends: a server that failed to
+        // start (a port taken, a bad certificate) must not leave a live HTTP client behind.
+        do { try await serve(onHTTPRunning: onHTTPRunning) } catch {
+            try? await downstream.shutdown()
+            throw error
+        }
+        try? await downstream.shutdown()
+    }
+
+    func serve(onHTTPRunning: @escaping @Sendable (Int) async -> Void) async throws {
         let queryRange = self.queryRange, metadata = self.metadata, downstream = self.downstream
         let admin = try AdminServer.application(address: httpAddress, registry: registry, logger: logger, web: config.web, ready: { true },
                                                 routes: { router in
@@ -70,6 +80,5 @@ public struct FrontendService: Sendable {
             router.get("/") { req, _ in try await proxy(req) }
         }, onRunning: onHTTPRunning)
         try await ServiceRun.run([admin], logger: logger)
-        try? await downstream.shutdown()
     }
 }
