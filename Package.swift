@@ -115,6 +115,20 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // Alerts to Alertmanager's API v2 as Thanos Ruler sends them: queue, label drop, DNS-discovered Alertmanagers, retries.
+        .target(
+            name: "StrataNotify",
+            dependencies: [
+                "StrataCore", "StrataDiscovery", "StrataSecurity",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // Store gateway: block selection and serving over the Store API.
         .target(
             name: "StrataStore",
@@ -293,6 +307,14 @@ let package = Package(
                                                           .product(name: "MetricsTestKit", package: "swift-metrics"),
                                                           .product(name: "NIOCore", package: "swift-nio"),
                                                           .product(name: "NIOPosix", package: "swift-nio")]),
+        // The alert sender against a real Alertmanager 0.25, a misbehaving fake one and dnsmasq.
+        .testTarget(name: "StrataNotifyTests", dependencies: ["StrataNotify", "StrataDiscovery", "StrataCore", "StrataTestSupport",
+                                                       .product(name: "Logging", package: "swift-log"),
+                                                       .product(name: "MetricsTestKit", package: "swift-metrics"),
+                                                       .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                                                       .product(name: "NIOCore", package: "swift-nio"),
+                                                       .product(name: "NIOPosix", package: "swift-nio"),
+                                                       .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(name: "StrataTSDBTests", dependencies: ["StrataTSDB", "StrataCore", "StrataTestSupport",
                                                      .product(name: "MetricsTestKit", package: "swift-metrics")]),
         .testTarget(
