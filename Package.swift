@@ -217,6 +217,8 @@ let package = Package(
         ),
         // PromQL: lexer, parser, AST, engine, functions (Prometheus 2.42 semantics).
         .target(name: "StrataPromQL", dependencies: ["StrataCore", "CRE2"]),
+        // Prometheus's alert/console template language: Go text/template and Prometheus's functions.
+        .target(name: "StrataTemplate", dependencies: ["StrataCore"]),
         // Querier: endpoint set, fan-out, replica dedup, Prometheus HTTP API (with targets,
         // metadata, exemplars and rules of the whole fleet), web UI.
         .target(
@@ -353,6 +355,7 @@ let package = Package(
             name: "StrataBucketTests",
             dependencies: ["StrataBucket", "StrataObjStore", "StrataTSDB", "StrataCore", "StrataTestSupport"]
         ),
+        .testTarget(name: "StrataTemplateTests", dependencies: ["StrataTemplate"]),
         .testTarget(name: "StrataPromQLTests", dependencies: ["StrataPromQL", "StrataCore", "StrataTestSupport"],
                     exclude: ["promql-3.14-known-failures.txt"]),
         .testTarget(

@@ -50,10 +50,15 @@ extern "C" const char *strata_re2_capture_group_name(const strata_re2_capture *r
 }
 
 extern "C" int strata_re2_capture_match(const strata_re2_capture *re, const char *text, size_t text_len, long *offsets, int offsets_len) {
+    return strata_re2_capture_match_from(re, text, text_len, 0, offsets, offsets_len);
+}
+
+extern "C" int strata_re2_capture_match_from(const strata_re2_capture *re, const char *text, size_t text_len, size_t start, long *offsets, int offsets_len) {
     int n = re->re->NumberOfCapturingGroups() + 1;
     std::vector<re2::StringPiece> sub(n);
     re2::StringPiece input(text, text_len);
-    if (!re->re->Match(input, 0, text_len, re2::RE2::UNANCHORED, sub.data(), n)) return 0;
+    if (start > text_len) return 0;
+    if (!re->re->Match(input, start, text_len, re2::RE2::UNANCHORED, sub.data(), n)) return 0;
     for (int i = 0; i < n && 2 * i + 1 < offsets_len; i++) {
         if (sub[i].data() == nullptr) {
             offsets[2 * i] = -1;

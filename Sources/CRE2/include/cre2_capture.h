@@ -19,6 +19,9 @@ const char *strata_re2_capture_group_name(const strata_re2_capture *re, int inde
 /// Unanchored search of the first match. On a match returns 1 and writes 2*(groups+1) byte
 /// offsets into `offsets` (-1 for groups that did not participate); else 0.
 int strata_re2_capture_match(const strata_re2_capture *re, const char *text, size_t text_len, long *offsets, int offsets_len);
+/// Like strata_re2_capture_match, but the search starts at byte `start` while `^`, `\b` and
+/// friends still see the text before it (Go's regexp iterates ReplaceAll/FindAll this way).
+int strata_re2_capture_match_from(const strata_re2_capture *re, const char *text, size_t text_len, size_t start, long *offsets, int offsets_len);
 
 #ifdef __cplusplus
 }
