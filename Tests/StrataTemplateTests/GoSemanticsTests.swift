@@ -286,3 +286,24 @@ import StrataTemplate
         #expect(try await run(text, tree) == "[1[2[3[4]][5[6]]][7[8[9]][10[11]]]]")
     }
 }
+
+extension GoSemanticsTests {
+    /// text/template's TestJSEscaping cases, through the `js` function.
+    @Test func jsEscaping() async throws {
+        let cases: [(String, String)] = [
+            ("a", "a"),
+            ("'foo", #"\'foo"#),
+            (#"Go "jump" \"#, #"Go \"jump\" \\"#),
+            (#"Yukihiro says "今日は世界""#, #"Yukihiro says \"今日は世界\""#),
+            ("unprintable \u{FFFE}", #"unprintable \uFFFE"#),
+            ("<html>", #"\u003Chtml\u003E"#),
+            ("no = in attributes", #"no \u003D in attributes"#),
+            ("&#x27; does not become HTML entity", #"\u0026#x27; does not become HTML entity"#),
+            ("tab\there\u{1}", #"tab\u0009here\u0001"#),
+        ]
+        for (input, want) in cases {
+            let got = try await run("{{js .}}", .string(input))
+            #expect(got == want)
+        }
+    }
+}
