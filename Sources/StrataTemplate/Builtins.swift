@@ -323,7 +323,8 @@ enum Builtins {
                 if u.value < 0x20 {
                     out += "\\u00" + String(decoding: GoStrconv.hexN(u.value, 2), as: UTF8.self).uppercased()
                 } else if u.value >= 0x80 && !GoStrconv.isPrint(u.value) {
-                    out += "\\u" + String(decoding: GoStrconv.hexN(u.value, 4), as: UTF8.self).uppercased()
+                    let hex = String(u.value, radix: 16, uppercase: true)
+                    out += "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
                 } else {
                     out.unicodeScalars.append(u)
                 }

@@ -319,7 +319,7 @@ struct GoFmt {
         }
         switch v {
         case .null:
-            buf += Array("<nil>".utf8)
+            buf += Array((sharpV ? "interface {}(nil)" : "<nil>").utf8)
         case .bool(let b): fmtBool(b, verb)
         case .float(let f): fmtFloat(f, verb)
         case .int(let i): fmtInteger(UInt64(bitPattern: i), signed: true, verb)

@@ -316,9 +316,9 @@ struct Lexer {
             emit(.leftParen)
             parenDepth += 1
         case 0x29:
-            emit(.rightParen)
+            if parenDepth == 0 { return errorf("unexpected right paren") }
             parenDepth -= 1
-            if parenDepth < 0 { return errorf("unexpected right paren") }
+            emit(.rightParen)
         case _ where r < 0x80 && GoStrconv.isPrint(r):
             emit(.char)
         default:

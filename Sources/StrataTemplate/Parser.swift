@@ -462,7 +462,7 @@ final class Parser {
             return NumberNode(pos: t.pos, text: text, isInt: true, isUint: true, isFloat: true,
                               int64: Int64(r.value), uint64: UInt64(r.value), float64: Double(r.value))
         }
-        if t.typ == .complex || text.hasSuffix("i") {
+        if t.typ == .complex || (text.hasSuffix("i") && (try? GoStrconv.parseFloat(String(text.dropLast()))) != nil) {
             throw errorf("complex constants are not supported: \(text)")
         }
         var isInt = false, isUint = false, isFloat = false
