@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "strata-frontend", targets: ["strata-frontend"]),
         .executable(name: "strata-store", targets: ["strata-store"]),
         .executable(name: "strata-compact", targets: ["strata-compact"]),
+        .executable(name: "strata-rule", targets: ["strata-rule"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -169,6 +170,26 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Ruler: rule files, group evaluation through the queriers, alert state, the head the
+        // results go to, and the `strata-rule` service (Store and Rules APIs, HTTP API).
+        .target(
+            name: "StrataRule",
+            dependencies: [
+                "StrataCore", "StrataTSDB", "StrataPromQL", "StrataQuery", "StrataStore", "StrataStoreAPI", "StrataBucket",
+                "StrataObjStore", "StrataSecurity", "StrataServer", "StrataDiscovery", "StrataTemplate", "StrataNotify",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         // Compactor: bucket lock, planner, streaming compaction, downsampling, retention,
         // deletion and the pass/--wait service behind `strata-compact`.
         .target(
@@ -260,6 +281,7 @@ let package = Package(
                 "StrataPromQL",
                 "StrataQuery",
                 "StrataStore",
+                "StrataRule",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -267,6 +289,11 @@ let package = Package(
         .executableTarget(
             name: "strata-sidecar",
             dependencies: ["StrataSidecar", "StrataObjStore", "StrataServer", "StrataSecurity", "StrataCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "strata-rule",
+            dependencies: ["StrataRule", "StrataNotify", "StrataObjStore", "StrataServer", "StrataSecurity", "StrataCore", "StrataTSDB",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "strata-query",
@@ -334,6 +361,8 @@ let package = Package(
         .testTarget(name: "StrataSystemTests", dependencies: ["StrataBucket", "StrataObjStore", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
         .testTarget(name: "StrataSidecarTests", dependencies: ["StrataSidecar", "StrataQuery", "StrataCompact", "StrataStoreAPI", "StrataObjStore", "StrataBucket", "StrataTSDB", "StrataCore", "StrataTestSupport",
                                                         .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        .testTarget(name: "StrataRuleTests", dependencies: ["StrataRule", "StrataTemplate", "StrataStore", "StrataStoreAPI", "StrataQuery",
+                                                     "StrataPromQL", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
         .testTarget(name: "StrataToolsTests", dependencies: ["StrataTools", "StrataTSDB", "StrataCore", "StrataTestSupport",
                                                       .product(name: "Yams", package: "Yams")]),
         .testTarget(

@@ -92,29 +92,24 @@ extension QueryAPI {
     /// `match[]`, `exclude_alerts`).
     public func rules(_ form: FormValues) async -> APIResponse {
         await respond("rules") {
-            var filter = RulesMerge.Filter()
-            filter.type = try Self.ruleType(form)
-            filter.ruleNames = Set(form.all("rule_name[]"))
-            filter.groups = Set(form.all("rule_group[]"))
-            filter.files = Set(form.all("file[]"))
-            filter.matcherSets = try APIParams.selectors(form, compat: config.promqlCompat)
-            let exclude = try Self.excludeAlerts(form)
+            let filter = try RulesFilter(form: form, compat: config.promqlCompat)
+            let exclude = try RulesFilter.excludeAlerts(form)
             let groups = try await ruleGroups(form, filter)
-            return .success(FleetJSON.rules(groups.0, excludeAlerts: exclude), warnings: groups.1)
+            return .success(RulesJSON.rules(groups.0, excludeAlerts: exclude), warnings: groups.1)
         }
     }
 
     /// `/api/v1/alerts`: the alerts of every alerting rule, each rule once across replicas.
     public func alerts(_ form: FormValues) async -> APIResponse {
         await respond("alerts") {
-            var filter = RulesMerge.Filter()
+            var filter = RulesFilter()
             filter.type = .alert
             let groups = try await ruleGroups(form, filter)
-            return .success(FleetJSON.alerts(groups.0), warnings: groups.1)
+            return .success(RulesJSON.alerts(groups.0), warnings: groups.1)
         }
     }
 
-    func ruleGroups(_ form: FormValues, _ filter: RulesMerge.Filter) async throws -> ([Thanos_RuleGroup], [String]) {
+    func ruleGroups(_ form: FormValues, _ filter: RulesFilter) async throws -> ([Thanos_RuleGroup], [String]) {
         let replicas = try fleetReplicaLabels(form)
         let fan = try fleetFanOut(form)
         var req = Thanos_RulesRequest()
@@ -125,27 +120,5 @@ extension QueryAPI {
         req.matcherString = form.all("match[]")
         let parts = try await gather { try await fleet.rules(req, fan) }
         return (RulesMerge.merge(parts, filter: filter, replicaLabels: replicas), fan.warnings)
-    }
-
-    static func ruleType(_ form: FormValues) throws -> Thanos_RulesRequest.TypeEnum {
-        let t = (form["type"] ?? "").lowercased()
-        switch t {
-        case "": return .all
-        case "alert": return .alert
-        case "record": return .record
-        default: throw APIError(.badData, "invalid parameter \"type\": not supported value \(goQuote(t))")
-        }
-    }
-
-    /// Go's strconv.ParseBool of the lower-cased value, as Prometheus reads `exclude_alerts`.
-    static func excludeAlerts(_ form: FormValues) throws -> Bool {
-        let s = (form["exclude_alerts"] ?? "").lowercased()
-        switch s {
-        case "": return false
-        case "1", "t", "true": return true
-        case "0", "f", "false": return false
-        default:
-            throw APIError(.badData, "invalid parameter \"exclude_alerts\": error converting exclude_alerts: strconv.ParseBool: parsing \(goQuote(s)): invalid syntax")
-        }
     }
 }

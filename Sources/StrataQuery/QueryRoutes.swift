@@ -36,7 +36,7 @@ public enum QueryRoutes {
         }
     }
 
-    static func form(_ request: Request) async throws -> FormValues {
+    public static func form(_ request: Request) async throws -> FormValues {
         var request = request
         var f = FormValues(request.uri.query ?? "")
         if request.method == .post,
@@ -47,7 +47,7 @@ public enum QueryRoutes {
         return f
     }
 
-    static func response(_ r: APIResponse) -> Response {
+    public static func response(_ r: APIResponse) -> Response {
         Response(status: HTTPResponse.Status(code: r.status), headers: [.contentType: "application/json"],
                  body: .init(byteBuffer: ByteBuffer(string: r.body)))
     }

@@ -4,6 +4,7 @@ import Metrics
 import Prometheus
 import ServiceLifecycle
 import StrataCore
+import StrataBucket
 import StrataObjStore
 import StrataSecurity
 import StrataServer

@@ -22,7 +22,7 @@ import Testing
         #expect(b.requests.first?.uri == "/b/api/v2/alerts")
         #expect(s.sender.alertmanagers == ["http://127.0.0.1:\(a.port)/a/api/v2/alerts", "http://127.0.0.1:\(b.port)/b/api/v2/alerts"])
         #expect(s.gauge("strata_alertmanagers_discovered") == 2)
-        #expect(s.counter("strata_alert_sender_alerts_sent_total", a.address) == 3)
+        #expect(await waitForAsync(5) { s.counter("strata_alert_sender_alerts_sent_total", a.address) == 3 }, "sent counter")
         await s.finish()
     }
 }

@@ -52,7 +52,7 @@ import Testing
         s2.task.cancel()
         await s2.task.value
         #expect(am.receivedAlerts.count == 16)
-        #expect(s2.counter("strata_alert_sender_alerts_sent_total", am.address) == 7)
+        #expect(await waitForAsync(5) { s2.counter("strata_alert_sender_alerts_sent_total", am.address) == 7 }, "sent counter")
     }
 
     @Test func flushOnStopIsBounded() async throws {

@@ -37,7 +37,9 @@ import Testing
             #expect(got["status"]?["state"]?.stringValue == "active")
             if !a.generatorURL.isEmpty { #expect(got["generatorURL"]?.stringValue == a.generatorURL) }
         }
-        #expect(s.counter("strata_alert_sender_alerts_sent_total", "127.0.0.1:\(am.port)") == 2)
+        // Alertmanager may list the alerts before the sender has read its answer and counted.
+        let counted = await waitForAsync(5) { s.counter("strata_alert_sender_alerts_sent_total", "127.0.0.1:\(am.port)") == 2 }
+        #expect(counted, "sent counter \(s.counter("strata_alert_sender_alerts_sent_total", "127.0.0.1:\(am.port)"))")
 
         // The same alerts, ended: Alertmanager takes them as resolved.
         let ended = sent.map { a -> Alert in
@@ -49,7 +51,7 @@ import Testing
         let resolved = try await waitForAsync(10) { try am.alerts(query: "active=true").isEmpty }
         let active = try am.alerts(query: "active=true")
         #expect(resolved, "still active: \(active)")
-        #expect(s.counter("strata_alert_sender_alerts_sent_total", "127.0.0.1:\(am.port)") == 4)
+        #expect(await waitForAsync(5) { s.counter("strata_alert_sender_alerts_sent_total", "127.0.0.1:\(am.port)") == 4 }, "sent counter")
         #expect(s.counter("strata_alert_sender_errors_total", "127.0.0.1:\(am.port)") == 0)
         #expect(s.counter("strata_alert_queue_alerts_pushed_total") == 4)
         #expect(s.counter("strata_alert_queue_alerts_popped_total") == 4)

@@ -57,13 +57,13 @@ struct FleetMergeTests {
         // Different files are different groups; filters as Prometheus 3 applies them.
         let other = Self.group("g", [Self.alert("A3", replica: "a", state: .firing, evaluatedAt: 1, severity: "ticket")], file: "/other.yml")
         #expect(RulesMerge.merge([a, b, other], filter: .init(), replicaLabels: ["replica"]).map(\.file) == ["/r.yml", "/other.yml"])
-        var f = RulesMerge.Filter()
+        var f = RulesFilter()
         f.matcherSets = [[try! Matcher(.equal, "severity", "ticket")], [try! Matcher(.equal, "team", "x")]]
         #expect(RulesMerge.merge([a, other], filter: f, replicaLabels: ["replica"]).map { $0.rules.map(\.name) } == [["r1"], ["A3"]])
-        f = RulesMerge.Filter()
+        f = RulesFilter()
         f.ruleNames = ["A2"]
         #expect(RulesMerge.merge([a, other], filter: f, replicaLabels: []).map { $0.rules.map(\.name) } == [["A2"]], "emptied groups dropped")
-        f = RulesMerge.Filter()
+        f = RulesFilter()
         f.type = .record
         #expect(RulesMerge.merge([a, other], filter: f, replicaLabels: []).map { $0.rules.map(\.name) } == [["r1"], []], "a type filter keeps groups")
     }

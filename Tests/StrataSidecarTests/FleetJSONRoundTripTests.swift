@@ -53,10 +53,10 @@ import Testing
 
         let rules = try await Self.raw(prom.url + "/api/v1/rules")
         let groups = try PrometheusFleetJSON.ruleGroups(rules.data)
-        #expect(Self.wrap(FleetJSON.rules(groups, excludeAlerts: false)) == rules.text)
+        #expect(Self.wrap(RulesJSON.rules(groups, excludeAlerts: false)) == rules.text)
         // Through the querier's merge of one endpoint: unchanged, order kept.
-        #expect(Self.wrap(FleetJSON.rules(RulesMerge.merge(groups, filter: .init(), replicaLabels: ["replica"]), excludeAlerts: false)) == rules.text)
+        #expect(Self.wrap(RulesJSON.rules(RulesMerge.merge(groups, filter: .init(), replicaLabels: ["replica"]), excludeAlerts: false)) == rules.text)
         let alerts = try await Self.raw(prom.url + "/api/v1/alerts")
-        #expect(Self.wrap(FleetJSON.alerts(groups)) == alerts.text)
+        #expect(Self.wrap(RulesJSON.alerts(groups)) == alerts.text)
     }
 }

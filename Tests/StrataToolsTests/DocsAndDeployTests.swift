@@ -8,7 +8,7 @@ import Yams
 /// file parses, the quickstart script is valid bash.
 @Suite struct DocsAndDeployTests {
     static let pages = ["strata-sidecar": "sidecar.md", "strata-store": "store.md", "strata-query": "query.md",
-                        "strata-frontend": "frontend.md", "strata-compact": "compact.md"]
+                        "strata-frontend": "frontend.md", "strata-compact": "compact.md", "strata-rule": "rule.md"]
 
     /// `--name` flags in a binary's `--help` (the OPTIONS section).
     static func flags(_ binary: String, _ args: [String] = []) throws -> Set<String> {
@@ -42,7 +42,7 @@ import Yams
         let doc = try Self.read("docs/tools.md")
         let commands = ["block dump", "block inspect", "block verify", "block rewrite", "block gen", "bucket ls", "bucket inspect",
                         "bucket upload", "bucket download", "bucket verify", "bucket mark", "bucket cleanup", "promql test",
-                        "promql eval", "bench xor", "bench postings", "bench promql"]
+                        "promql eval", "rule check", "bench xor", "bench postings", "bench promql"]
         for c in commands {
             #expect(doc.contains("`\(c)"), "strata \(c) missing from docs/tools.md")
             for f in try Self.flags("strata", c.split(separator: " ").map(String.init)).sorted() where !f.hasPrefix("--objstore.") {

@@ -189,6 +189,24 @@ public final class Head: @unchecked Sendable {
     }
 }
 
+extension Head {
+    /// The series whose labels match every matcher, with their chunks overlapping
+    /// `[minTime, maxTime]` (the open one encoded as it stands), in label order. The chunks are
+    /// copied under the head's lock, so the caller reads them while appends go on.
+    public func series(matching matchers: [Matcher], minTime: Int64 = .min,
+                       maxTime: Int64 = .max) -> [(labels: Labels, chunks: [EncodedChunk])] {
+        var out: [(labels: Labels, chunks: [EncodedChunk])] = []
+        lock.withLock {
+            for s in byRef.values where matchers.allSatisfy({ $0.matches(s.labels[$0.name]) }) {
+                let chunks = s.allChunks().filter { $0.maxTime >= minTime && $0.minTime <= maxTime }
+                if !chunks.isEmpty { out.append((s.labels, chunks)) }
+            }
+        }
+        out.sort { $0.labels < $1.labels }
+        return out
+    }
+}
+
 /// Buffers a commit reuses.
 struct CommitScratch {
     var floats: [WALSample] = []

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import StrataBucket
 import StrataCore
 import StrataObjStore
 import StrataTSDB
@@ -22,6 +21,8 @@ public actor Shipper {
     let bucket: any Bucket
     let externalLabels: [String: String]
     let uploadCompacted: Bool
+    /// `thanos.source` of the uploaded blocks' meta.json ("sidecar", "ruler", "receive").
+    let source: String
     let logger: Logger
     public private(set) var lastSuccess: Date?
 
@@ -34,11 +35,12 @@ public actor Shipper {
     }
 
     public init(tsdbPath: String, bucket: any Bucket, externalLabels: [String: String], uploadCompacted: Bool = false,
-                logger: Logger = Logger(label: "shipper")) {
+                source: String = "sidecar", logger: Logger = Logger(label: "shipper")) {
         self.tsdbPath = tsdbPath
         self.bucket = bucket
         self.externalLabels = externalLabels
         self.uploadCompacted = uploadCompacted
+        self.source = source
         self.logger = logger
     }
 
@@ -110,7 +112,7 @@ public actor Shipper {
         try removeTree(staging)
         defer { try? removeTree(staging) }
         try hardLinkTree(dir, staging)
-        try await BlockUploader(bucket: bucket, logger: logger).upload(blockDir: staging, externalLabels: externalLabels, source: "sidecar")
+        try await BlockUploader(bucket: bucket, logger: logger).upload(blockDir: staging, externalLabels: externalLabels, source: source)
     }
 
     /// Recreates `src` under `dst` with hard links (copies when linking is not possible).
