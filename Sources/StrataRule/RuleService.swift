@@ -83,12 +83,14 @@ public struct RuleService: Sendable {
         logger.info("head opened", metadata: ["dir": "\(config.dataDir)", "replayed": "\(head.replay)"])
         let store = TSDBStore(name: config.dataDir, head: head, externalLabels: config.externalLabels, component: "rule")
         let local = StoreQueryable.local(store)
-        let queries = QueryClient(config: config.query, logger: logger)
         let externalLabels = config.externalLabels
+        let (grpcHost, grpcPort) = try AdminServer.parseAddress(config.grpcAddress)
         // The sender adds the external labels and drops --alert.label-drop (Thanos's queue).
         var senderConfig = config.alertmanagers
         senderConfig.externalLabels = externalLabels
         let sender = try AlertSender(config: senderConfig, logger: logger)
+        // From here on the HTTP client must be shut down however the run ends.
+        let queries = QueryClient(config: config.query, logger: logger)
 
         let env = RuleEnvironment(
             query: { expr, t, partial in try await queries.instantQuery(expr, at: t, partialResponse: partial) },
@@ -109,14 +111,19 @@ public struct RuleService: Sendable {
             forGracePeriod: config.forGracePeriod, logger: logger)
         let manager = RuleManager(patterns: config.ruleFiles, env: env)
         // A rule file that does not load stops the start, naming file, line and reason.
-        try await manager.reload()
-
         let state = ReadyState()
-        let admin = try AdminServer.application(
-            address: config.httpAddress, registry: registry, logger: logger, web: config.web,
-            ready: { await state.isReady }, notReadyReason: { health?.unreachableReason },
-            routes: { router in RuleRoutes.add(to: router, manager: manager, logger: logger) })
-        let (grpcHost, grpcPort) = try AdminServer.parseAddress(config.grpcAddress)
+        let admin: AdminServer.App
+        do {
+            try await manager.reload()
+            admin = try AdminServer.application(
+                address: config.httpAddress, registry: registry, logger: logger, web: config.web,
+                ready: { await state.isReady }, notReadyReason: { health?.unreachableReason },
+                routes: { router in RuleRoutes.add(to: router, manager: manager, logger: logger) })
+        } catch {
+            try? await queries.shutdown()
+            try? head.close()
+            throw error
+        }
         let grpc = GRPCStoreServer(store: store, host: grpcHost, port: grpcPort, tls: config.grpcTLS,
                                    apis: FleetAPIs(rules: manager))
 
@@ -146,14 +153,14 @@ public struct RuleService: Sendable {
                 group.cancelAll()
             }
         }
-        defer {
-            // What was acknowledged is in the WAL; closing pads and syncs it for the next start.
-            try? head.close()
-        }
-        try await ServiceRun.run([admin, main], logger: logger)
+        var failure: (any Error)?
+        do { try await ServiceRun.run([admin, main], logger: logger) } catch { failure = error }
         await manager.stop()
         sender.stop()
         try? await queries.shutdown()
+        // What was acknowledged is in the WAL; closing pads and syncs it for the next start.
+        try? head.close()
+        if let failure { throw failure }
     }
 
     /// A rule's alert as Alertmanager receives it (Thanos's ruler: `StartsAt` the time it
