@@ -1,3 +1,5 @@
+import StrataCore
+
 /// Parameters of an API request: the URL query string merged with an
 /// `application/x-www-form-urlencoded` POST body, repeated keys (`match[]`) kept in order —
 /// the way Go's `r.FormValue`/`r.Form` sees them.
@@ -39,20 +41,7 @@ public struct FormValues: Sendable {
     }
 
     /// Percent-encoding of everything but unreserved characters.
-    public static func encode(_ s: String) -> String {
-        var out = ""
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(b))
-            default:
-                let h = String(b, radix: 16, uppercase: true)
-                out += "%" + (h.count == 1 ? "0" + h : h)
-            }
-        }
-        return out
-    }
+    public static func encode(_ s: String) -> String { urlEncode(s) }
 
     /// Percent-decoding with `+` as space; a malformed escape is kept literally.
     static func decode(_ s: Substring) -> String {
