@@ -130,6 +130,7 @@ actor RuleGroup {
         let ts = evalTime - queryOffset
         metrics.iterations.increment()
         var samplesTotal = 0
+        var batch = GroupBatch(appender: env.head.appender())
         for i in rules.indices {
             let ruleStart = ContinuousClock.now
             metrics.evaluations.increment()
@@ -147,13 +148,14 @@ actor RuleGroup {
                 continue
             }
             samplesTotal += written.count
-            append(rule: i, written, at: ts)
+            add(rule: i, written, at: ts, to: &batch)
             if rules[i].alerting != nil {
                 let alerts = rules[i].alerting!.alertsToSend(at: ts, resendDelay: env.resendDelay, interval: interval)
                 if !alerts.isEmpty { env.notify(rules[i].definition.expr, alerts) }
             }
             finishRule(i, ruleStart, evalTime)
         }
+        commit(batch)
         let took = ContinuousClock.now - start
         evaluationSeconds = Self.seconds(took)
         lastEvaluation = evalTime
@@ -202,39 +204,61 @@ actor RuleGroup {
         }
     }
 
-    /// Appends a rule's samples and stale markers for the series it no longer writes. A
-    /// sample the head refuses (out of order, duplicate with another value) is counted and
-    /// logged; the others are kept.
-    func append(rule i: Int, _ samples: [RuleSample], at ts: Int64) {
-        let app = env.head.appender()
+    /// One evaluation's samples, committed to the head together: the WAL gets one record
+    /// batch (and one fsync) per group evaluation, not one per rule.
+    struct GroupBatch {
+        let appender: HeadAppender
+        /// Per rule that wrote: the series it wrote this time.
+        var series: [(rule: Int, labels: Set<Labels>)] = []
+        var failed: (rule: Int, error: any Error)?
+    }
+
+    /// Adds a rule's samples and stale markers for the series it no longer writes.
+    func add(rule i: Int, _ samples: [RuleSample], at ts: Int64, to batch: inout GroupBatch) {
         var now: Set<Labels> = []
         do {
             for s in samples {
                 now.insert(s.labels)
-                _ = try app.append(s.labels, ts, s.value)
+                _ = try batch.appender.append(s.labels, ts, s.value)
             }
             let stale = Double(bitPattern: staleNaNBits)
-            for l in rules[i].previousSeries where !now.contains(l) { _ = try app.append(l, ts, stale) }
-            let r = try app.commit()
-            if r.rejectedTotal > 0 {
-                env.metrics.rejectedSamples.increment(by: r.rejectedTotal)
-                env.logger.warning("samples refused by the head", metadata: ["rule": "\(rules[i].definition.name)", "rejected": "\(r.rejected)"])
-            }
-            rules[i].previousSeries = now
+            for l in rules[i].previousSeries where !now.contains(l) { _ = try batch.appender.append(l, ts, stale) }
+            batch.series.append((i, now))
         } catch {
-            app.rollback()
-            env.metrics.appendFailures.increment()
+            // A sample the appender refuses outright (e.g. invalid labels) fails only this rule.
             rules[i].status.health = "err"
             rules[i].status.lastError = "appending the results: \(error)"
-            env.logger.error("cannot append rule results", metadata: ["rule": "\(rules[i].definition.name)", "err": "\(error)"])
+        }
+    }
+
+    /// Commits the group's samples. A sample the head refuses (out of order, duplicate with
+    /// another value) is counted and logged, the others are kept; a commit that fails (the
+    /// WAL cannot be written) fails every rule that wrote, and nothing of it is applied.
+    func commit(_ batch: GroupBatch) {
+        guard !batch.series.isEmpty else { return }
+        do {
+            let r = try batch.appender.commit()
+            if r.rejectedTotal > 0 {
+                env.metrics.rejectedSamples.increment(by: r.rejectedTotal)
+                env.logger.warning("samples refused by the head", metadata: ["group": "\(definition.name)", "rejected": "\(r.rejected)"])
+            }
+            for (i, labels) in batch.series { rules[i].previousSeries = labels }
+        } catch {
+            batch.appender.rollback()
+            env.metrics.appendFailures.increment()
+            for (i, _) in batch.series {
+                rules[i].status.health = "err"
+                rules[i].status.lastError = "appending the results: \(error)"
+            }
+            env.logger.error("cannot append rule results", metadata: ["group": "\(definition.name)", "err": "\(error)"])
         }
     }
 
     /// Stale markers for every series the group wrote (the group was removed by a reload).
     func markStale(at ts: Int64) {
-        for i in rules.indices {
-            append(rule: i, [], at: ts)
-        }
+        var batch = GroupBatch(appender: env.head.appender())
+        for i in rules.indices { add(rule: i, [], at: ts, to: &batch) }
+        commit(batch)
     }
 
     /// Prometheus `Group.RestoreForState`: an alert's `activeAt` comes back from the last
