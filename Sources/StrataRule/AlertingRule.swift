@@ -75,6 +75,9 @@ struct AlertingRuleState: Sendable {
     mutating func evaluate(_ samples: [RuleSample], at ts: Int64, limit: Int, groupLabels: [(String, String)],
                            templates: TemplateInputs) async throws -> [RuleSample] {
         var current: [Labels: RuleAlert] = [:]
+        if samples.contains(where: { $0.histogram != nil }) {
+            throw RuleEvaluationError.histogram("alerting on native histogram samples is not supported; compare a float derived from them (e.g. histogram_count)")
+        }
         for s in samples {
             let sampleLabels = Dictionary(s.labels.pairs.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
             func expand(_ text: String) async -> String {
@@ -172,10 +175,11 @@ struct AlertingRuleState: Sendable {
 enum RuleEvaluationError: Error, CustomStringConvertible {
     case duplicateLabels(String)
     case limit(String)
+    case histogram(String)
 
     var description: String {
         switch self {
-        case .duplicateLabels(let m), .limit(let m): return m
+        case .duplicateLabels(let m), .limit(let m), .histogram(let m): return m
         }
     }
 }

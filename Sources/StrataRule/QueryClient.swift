@@ -10,10 +10,13 @@ import StrataQuery
 /// One sample of an instant query's answer.
 public struct RuleSample: Sendable, Equatable {
     public var labels: Labels
+    /// The float value; 0 for a histogram sample (as Prometheus's `Sample.F`).
     public var value: Double
-    public init(labels: Labels, value: Double) {
+    public var histogram: FloatHistogram?
+    public init(labels: Labels, value: Double, histogram: FloatHistogram? = nil) {
         self.labels = labels
         self.value = value
+        self.histogram = histogram
     }
 }
 
@@ -121,12 +124,16 @@ public final class QueryClient: Sendable {
         case "vector":
             var out: [RuleSample] = []
             for r in data["result"]?.arrayValue ?? [] {
-                if r["histogram"] != nil {
-                    throw QueryFailure(description: "the query returned native histograms, which this ruler cannot record or alert on yet")
-                }
                 var labels: [(String, String)] = []
                 for m in r["metric"]?.objectValue ?? [] { labels.append((m.key, m.value.stringValue ?? "")) }
-                out.append(RuleSample(labels: Labels(labels.map { Label($0.0, $0.1) }), value: try sampleValue(r["value"])))
+                let l = Labels(labels.map { Label($0.0, $0.1) })
+                if let h = r["histogram"]?.arrayValue, h.count == 2 {
+                    do { out.append(RuleSample(labels: l, value: 0, histogram: try HistogramAnswer.floatHistogram(h[1]))) } catch {
+                        throw QueryFailure(description: "\(error)")
+                    }
+                } else {
+                    out.append(RuleSample(labels: l, value: try sampleValue(r["value"])))
+                }
             }
             return QueryAnswer(samples: out, warnings: warnings)
         case "scalar":

@@ -219,7 +219,11 @@ actor RuleGroup {
         do {
             for s in samples {
                 now.insert(s.labels)
-                _ = try batch.appender.append(s.labels, ts, s.value)
+                if let h = s.histogram {
+                    _ = try batch.appender.append(s.labels, ts, floatHistogram: h)
+                } else {
+                    _ = try batch.appender.append(s.labels, ts, s.value)
+                }
             }
             let stale = Double(bitPattern: staleNaNBits)
             for l in rules[i].previousSeries where !now.contains(l) { _ = try batch.appender.append(l, ts, stale) }
@@ -310,7 +314,7 @@ enum RecordingRule {
             guard seen.insert(l).inserted else {
                 throw RuleEvaluationError.duplicateLabels("vector contains metrics with the same labelset after applying rule labels")
             }
-            out.append(RuleSample(labels: l, value: s.value))
+            out.append(RuleSample(labels: l, value: s.value, histogram: s.histogram))
         }
         if limit > 0 && out.count > limit {
             throw RuleEvaluationError.limit("exceeded limit \(limit) with \(out.count) series")
