@@ -30,19 +30,16 @@ public final class FaultProxy: Sendable {
         public var faulted: Int { faults.values.reduce(0, +) }
     }
 
-    public let port: Int
+    public var port: Int { server.port }
     private let upstream: String?
     private let plan: @Sendable (Int, HTTPRequestHead) -> Fault
     private let client: HTTPClient
-    private let server: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
+    private let server: TestHTTPServer
     private let stats = Mutex(Stats())
-    private let serverTask = Mutex<Task<Void, Never>?>(nil)
 
     public var snapshot: Stats { stats.withLock { $0 } }
 
-    private init(port: Int, upstream: String?, plan: @escaping @Sendable (Int, HTTPRequestHead) -> Fault,
-                 server: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>) {
-        self.port = port
+    private init(upstream: String?, plan: @escaping @Sendable (Int, HTTPRequestHead) -> Fault, server: TestHTTPServer) {
         self.upstream = upstream
         self.plan = plan
         self.server = server
@@ -53,56 +50,15 @@ public final class FaultProxy: Sendable {
     /// Starts listening on a free 127.0.0.1 port. `upstream` is `host:port` or nil when
     /// every request is answered by the plan.
     public static func start(upstream: String?, plan: @escaping @Sendable (Int, HTTPRequestHead) -> Fault) async throws -> FaultProxy {
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .bind(host: "127.0.0.1", port: 0) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
-                }
-            }
-        let port = server.channel.localAddress!.port!
-        let proxy = FaultProxy(port: port, upstream: upstream, plan: plan, server: server)
-        let task = Task { await proxy.serve() }
-        proxy.serverTask.withLock { $0 = task }
+        let server = try await TestHTTPServer.bind()
+        let proxy = FaultProxy(upstream: upstream, plan: plan, server: server)
+        server.serve { head, body, out in try await proxy.respond(head, body: body, out) }
         return proxy
     }
 
     public func stop() async {
-        try? await server.channel.close()
-        let task = serverTask.withLock { $0 }
-        task?.cancel()
-        await task?.value
+        await server.stop()
         try? await client.shutdown()
-    }
-
-    private func serve() async {
-        try? await server.executeThenClose { inbound in
-            try await withThrowingDiscardingTaskGroup { group in
-                for try await connection in inbound {
-                    group.addTask { try? await self.handle(connection) }
-                }
-            }
-        }
-    }
-
-    private func handle(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async throws {
-        try await connection.executeThenClose { inbound, outbound in
-            var head: HTTPRequestHead?
-            var body = ByteBuffer()
-            for try await part in inbound {
-                switch part {
-                case .head(let h):
-                    head = h
-                    body.clear()
-                case .body(var b):
-                    body.writeBuffer(&b)
-                case .end:
-                    guard let h = head else { return }
-                    if try await !respond(h, body: body, outbound) { return }
-                }
-            }
-        }
     }
 
     /// Returns false when the connection must be closed (a simulated drop).
