@@ -172,6 +172,12 @@ let package = Package(
         ),
         // Ruler: rule files, group evaluation through the queriers, alert state, the head the
         // results go to, and the `strata-rule` service (Store and Rules APIs, HTTP API).
+        // Prometheus remote write on the wire: 1.0 and 2.0 requests (snappy, protobuf) and
+        // Thanos's forwarded WriteRequest, decoded into WriteBatch and encoded back.
+        .target(
+            name: "StrataRemoteWrite",
+            dependencies: ["StrataCore", "StrataTSDB"]
+        ),
         .target(
             name: "StrataRule",
             dependencies: [

@@ -1,0 +1,77 @@
+import StrataCore
+
+/// A remote-write request decoded straight from the wire into Strata's own types, whichever
+/// protocol version carried it (1.0's `prometheus.WriteRequest`, 2.0's
+/// `io.prometheus.write.v2.Request` with its symbol table, or Thanos's forwarded
+/// `thanos.WriteRequest`). The receiver appends, routes and forwards this; no generated
+/// protobuf message sits between the bytes and the head, because per-series allocation is
+/// what remote-write ingestion costs (a request holds mostly one sample per series).
+public struct WriteBatch: Sendable, Equatable {
+    public var series: [WriteSeries]
+    /// Metadata entries the request carried (1.0 `metadata`, 2.0 per-series metadata); the
+    /// receiver does not store them, only counts them.
+    public var metadataCount: Int
+
+    public init(series: [WriteSeries] = [], metadataCount: Int = 0) {
+        self.series = series
+        self.metadataCount = metadataCount
+    }
+
+    public var sampleCount: Int { series.reduce(0) { $0 + $1.samples.count } }
+    public var histogramCount: Int { series.reduce(0) { $0 + $1.histograms.count } }
+    public var exemplarCount: Int { series.reduce(0) { $0 + $1.exemplars.count } }
+}
+
+/// One series of a request with its samples in the order they were sent.
+public struct WriteSeries: Sendable, Equatable {
+    public var labels: Labels
+    public var samples: [WriteSample]
+    public var histograms: [WriteHistogram]
+    public var exemplars: [WriteExemplar]
+
+    public init(labels: Labels, samples: [WriteSample] = [], histograms: [WriteHistogram] = [], exemplars: [WriteExemplar] = []) {
+        self.labels = labels
+        self.samples = samples
+        self.histograms = histograms
+        self.exemplars = exemplars
+    }
+}
+
+public struct WriteSample: Sendable, Equatable {
+    public var timestamp: Int64
+    public var value: Double
+
+    public init(_ timestamp: Int64, _ value: Double) {
+        self.timestamp = timestamp
+        self.value = value
+    }
+}
+
+/// A native histogram sample: integer counts (`count_int`) or float counts (`count_float`),
+/// as the sender chose.
+public struct WriteHistogram: Sendable, Equatable {
+    public enum Value: Sendable, Equatable {
+        case int(Histogram)
+        case float(FloatHistogram)
+    }
+
+    public var timestamp: Int64
+    public var value: Value
+
+    public init(_ timestamp: Int64, _ value: Value) {
+        self.timestamp = timestamp
+        self.value = value
+    }
+}
+
+public struct WriteExemplar: Sendable, Equatable {
+    public var labels: Labels
+    public var timestamp: Int64
+    public var value: Double
+
+    public init(labels: Labels, timestamp: Int64, value: Double) {
+        self.labels = labels
+        self.timestamp = timestamp
+        self.value = value
+    }
+}
