@@ -11,10 +11,20 @@ public struct WriteBatch: Sendable, Equatable {
     /// Metadata entries the request carried (1.0 `metadata`, 2.0 per-series metadata); the
     /// receiver does not store them, only counts them.
     public var metadataCount: Int
+    /// Why series (or exemplars) of the request were left out, one message each, when decoded
+    /// with `InvalidSeriesPolicy.collect`: the receiver writes `series` and answers 400 with
+    /// these joined (Prometheus 2.0's partial write). Empty otherwise.
+    public var rejected: [String]
 
-    public init(series: [WriteSeries] = [], metadataCount: Int = 0) {
+    public init(series: [WriteSeries] = [], metadataCount: Int = 0, rejected: [String] = []) {
         self.series = series
         self.metadataCount = metadataCount
+        self.rejected = rejected
+    }
+
+    /// The 400 to answer after writing `series`, when anything was rejected.
+    public var rejectionError: RemoteWriteError? {
+        rejected.isEmpty ? nil : RemoteWriteError(httpStatus: 400, rejected.joined(separator: "\n"))
     }
 
     public var sampleCount: Int { series.reduce(0) { $0 + $1.samples.count } }

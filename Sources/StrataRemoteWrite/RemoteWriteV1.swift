@@ -1,0 +1,191 @@
+import StrataCore
+
+/// Remote write 1.0: `prometheus.WriteRequest { repeated TimeSeries timeseries = 1;
+/// reserved 2; repeated MetricMetadata metadata = 3; }` (Prometheus prompb/remote.proto,
+/// types.proto). Thanos's forwarded request carries the same `TimeSeries`
+/// (`ThanosWriteRequest` uses the series functions here).
+public enum RemoteWriteV1 {
+    /// Decodes an uncompressed body. Malformed protobuf throws a 400; invalid series follow
+    /// `policy`.
+    public static func decode(_ bytes: UnsafeRawBufferPointer,
+                              invalidSeries policy: InvalidSeriesPolicy = .reject) throws(RemoteWriteError) -> WriteBatch {
+        var r = ProtoReader(bytes)
+        var batch = WriteBatch()
+        var labels = LabelCollector()
+        while !r.isAtEnd {
+            let (field, wire) = try r.readTag()
+            switch field {
+            case 1:
+                try ProtoReader.expect(wire, .lengthDelimited, field: field, in: "WriteRequest")
+                try decodeSeries(try r.readLengthDelimited(), into: &batch, labels: &labels, policy)
+            case 3:
+                // Metadata is counted, not stored; its bytes are only framed.
+                try ProtoReader.expect(wire, .lengthDelimited, field: field, in: "WriteRequest")
+                _ = try r.readLengthDelimited()
+                batch.metadataCount += 1
+            default:
+                try r.skip(wire, field: field)
+            }
+        }
+        return batch
+    }
+
+    public static func decode(_ bytes: [UInt8], invalidSeries policy: InvalidSeriesPolicy = .reject) throws(RemoteWriteError) -> WriteBatch {
+        try withBytes(bytes) { (b) throws(RemoteWriteError) in try decode(b, invalidSeries: policy) }
+    }
+
+    /// Encodes `batch` as a `prometheus.WriteRequest` (metadata is not carried: the batch
+    /// only counts it).
+    public static func encode(_ batch: WriteBatch) -> [UInt8] {
+        var w = ProtoWriter(capacity: batch.series.count * 128)
+        for s in batch.series {
+            w.withMessage(1) { w in encodeSeries(s, into: &w) }
+        }
+        return w.bytes
+    }
+
+    /// One `TimeSeries { labels = 1; samples = 2; exemplars = 3; histograms = 4 }`: appended
+    /// to `batch.series` when its labels are valid, else handed to `policy`.
+    static func decodeSeries(_ r: ProtoReader, into batch: inout WriteBatch, labels: inout LabelCollector,
+                             _ policy: InvalidSeriesPolicy) throws(RemoteWriteError) {
+        var r = r
+        labels.reset()
+        var samples: [WriteSample] = []
+        var histograms: [WriteHistogram] = []
+        var exemplars: [WriteExemplar] = []
+        while !r.isAtEnd {
+            let (field, wire) = try r.readTag()
+            switch field {
+            case 1:
+                try ProtoReader.expect(wire, .lengthDelimited, field: field, in: "TimeSeries")
+                let (name, value) = try decodeLabel(try r.readLengthDelimited())
+                labels.add(nameBytes: name, valueBytes: value)
+            case 2:
+                try ProtoReader.expect(wire, .lengthDelimited, field: field, in: "TimeSeries")
+                samples.append(try decodeSample(try r.readLengthDelimited()))
+            case 3:
+                try ProtoReader.expect(wire, .lengthDelimited, field: field, in: "TimeSeries")
+                exemplars.append(try decodeExemplar(try r.readLengthDelimited()))
+            case 4:
+                try ProtoReader.expect(wire, .lengthDelimited, field: field, in: "TimeSeries")
+                histograms.append(try ProtoHistogram.decode(try r.readLengthDelimited()))
+            default:
+                try r.skip(wire, field: field)
+            }
+        }
+        switch labels.finish() {
+        case .success(let ls):
+            batch.series.append(WriteSeries(labels: ls, samples: samples, histograms: histograms, exemplars: exemplars))
+        case .failure(let rejection):
+            try batch.reject(rejection, policy)
+        }
+    }
+
+    /// `Label { string name = 1; string value = 2; }` as raw bytes (validated by the caller).
+    @inline(__always)
+    private static func decodeLabel(_ r: ProtoReader) throws(RemoteWriteError) -> (UnsafeRawBufferPointer, UnsafeRawBufferPointer) {
+        var r = r
+        var name = UnsafeRawBufferPointer(start: nil, count: 0)
+        var value = name
+        while !r.isAtEnd {
+            let (field, wire) = try r.readTag()
+            switch field {
+            case 1:
+                try ProtoReader.expect(wire, .lengthDelimited, field: field, in: "Label")
+                name = try r.readBytes()
+            case 2:
+                try ProtoReader.expect(wire, .lengthDelimited, field: field, in: "Label")
+                value = try r.readBytes()
+            default:
+                try r.skip(wire, field: field)
+            }
+        }
+        return (name, value)
+    }
+
+    /// `Sample { double value = 1; int64 timestamp = 2; }` (2.0's Sample has the same two
+    /// first fields and adds start_timestamp = 3, which is skipped).
+    @inline(__always)
+    static func decodeSample(_ r: ProtoReader) throws(RemoteWriteError) -> WriteSample {
+        var r = r
+        var s = WriteSample(0, 0)
+        while !r.isAtEnd {
+            let (field, wire) = try r.readTag()
+            switch field {
+            case 1:
+                try ProtoReader.expect(wire, .fixed64, field: field, in: "Sample")
+                s.value = try r.readDouble()
+            case 2:
+                try ProtoReader.expect(wire, .varint, field: field, in: "Sample")
+                s.timestamp = Int64(bitPattern: try r.readVarint())
+            default:
+                try r.skip(wire, field: field)
+            }
+        }
+        return s
+    }
+
+    /// `Exemplar { repeated Label labels = 1; double value = 2; int64 timestamp = 3; }`.
+    /// Exemplar labels are not validated (Prometheus's handler does not either); bytes that
+    /// are not UTF-8 are repaired rather than refused.
+    private static func decodeExemplar(_ r: ProtoReader) throws(RemoteWriteError) -> WriteExemplar {
+        var r = r
+        var pairs: [Label] = []
+        var e = WriteExemplar(labels: Labels(), timestamp: 0, value: 0)
+        while !r.isAtEnd {
+            let (field, wire) = try r.readTag()
+            switch field {
+            case 1:
+                try ProtoReader.expect(wire, .lengthDelimited, field: field, in: "Exemplar")
+                let (name, value) = try decodeLabel(try r.readLengthDelimited())
+                pairs.append(Label(String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+            case 2:
+                try ProtoReader.expect(wire, .fixed64, field: field, in: "Exemplar")
+                e.value = try r.readDouble()
+            case 3:
+                try ProtoReader.expect(wire, .varint, field: field, in: "Exemplar")
+                e.timestamp = Int64(bitPattern: try r.readVarint())
+            default:
+                try r.skip(wire, field: field)
+            }
+        }
+        e.labels = Labels(pairs)
+        return e
+    }
+
+    static func encodeSeries(_ s: WriteSeries, into w: inout ProtoWriter) {
+        for l in s.labels.pairs { encodeLabel(l, into: &w) }
+        for x in s.samples {
+            w.withMessage(2) { w in
+                w.doubleField(1, x.value)
+                w.int64Field(2, x.timestamp)
+            }
+        }
+        for e in s.exemplars {
+            w.withMessage(3) { w in
+                for l in e.labels.pairs { encodeLabel(l, into: &w) }
+                w.doubleField(2, e.value)
+                w.int64Field(3, e.timestamp)
+            }
+        }
+        for h in s.histograms {
+            w.withMessage(4) { w in ProtoHistogram.encode(h, into: &w) }
+        }
+    }
+
+    private static func encodeLabel(_ l: Label, into w: inout ProtoWriter) {
+        w.withMessage(1) { w in
+            w.stringField(1, l.name)
+            w.stringField(2, l.value)
+        }
+    }
+}
+
+/// Runs `body` over an array's bytes with typed throws preserved.
+@inline(__always)
+func withBytes<R>(_ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) throws(RemoteWriteError) -> R) throws(RemoteWriteError) -> R {
+    let result: Result<R, RemoteWriteError> = bytes.withUnsafeBytes { b in
+        do throws(RemoteWriteError) { return .success(try body(b)) } catch { return .failure(error) }
+    }
+    return try result.get()
+}
