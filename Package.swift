@@ -391,6 +391,10 @@ let package = Package(
             dependencies: ["StrataBucket", "StrataObjStore", "StrataTSDB", "StrataCore", "StrataTestSupport"]
         ),
         .testTarget(name: "StrataTemplateTests", dependencies: ["StrataTemplate"]),
+        // Remote write 1.0/2.0 and Thanos's forwarded request: round trips, fuzzing, negotiation,
+        // and wire compatibility both ways with Python protobuf classes from the vendored Protos/.
+        .testTarget(name: "StrataRemoteWriteTests", dependencies: ["StrataRemoteWrite", "StrataCore", "StrataTSDB", "StrataTestSupport"],
+                    exclude: ["Protos"]),
         .testTarget(name: "StrataPromQLTests", dependencies: ["StrataPromQL", "StrataCore", "StrataTestSupport"],
                     exclude: ["promql-3.14-known-failures.txt"]),
         .testTarget(

@@ -61,7 +61,7 @@ struct LabelCollector {
     mutating func add(name: String, value: String, nameBytes: UnsafeRawBufferPointer) {
         if nameBytes.count == 0 { invalid = true }
         if value.isEmpty { hasEmptyValue = true }
-        if nameBytes.count == 8 && nameBytes.elementsEqual(metricNameBytes) { metricNameOK = !value.isEmpty }
+        if nameBytes.count == 8 && nameBytes.loadUnaligned(as: UInt64.self) == metricNameWord { metricNameOK = !value.isEmpty }
         if sorted && !pairs.isEmpty {
             let c = compareBytes(prevName, nameBytes)
             if c > 0 { sorted = false } else if c == 0 && duplicate == nil { duplicate = name }
@@ -101,7 +101,9 @@ struct SeriesRejection: Error {
     init(_ message: String) { self.message = message }
 }
 
-private let metricNameBytes: [UInt8] = Array(metricNameLabel.utf8)
+/// `__name__` as one little-endian word ("_" 0x5f, "n" 0x6e, "a" 0x61, "m" 0x6d, "e" 0x65):
+/// the check runs for every label.
+private let metricNameWord: UInt64 = 0x5f5f_656d_616e_5f5f
 
 /// Byte-wise three-way comparison (Go string order).
 @inline(__always)
