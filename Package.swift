@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "strata-store", targets: ["strata-store"]),
         .executable(name: "strata-compact", targets: ["strata-compact"]),
         .executable(name: "strata-rule", targets: ["strata-rule"]),
+        .executable(name: "strata-receive", targets: ["strata-receive"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -167,6 +168,7 @@ let package = Package(
             dependencies: [
                 "StrataCore", "StrataTSDB", "StrataObjStore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -177,6 +179,26 @@ let package = Package(
         .target(
             name: "StrataRemoteWrite",
             dependencies: ["StrataCore", "StrataTSDB"]
+        ),
+        // Receiver: remote write into per-tenant heads, the hashring with replication and
+        // forwarding, limits, and the `strata-receive` service (Store API over the heads).
+        .target(
+            name: "StrataReceive",
+            dependencies: [
+                "StrataCore", "StrataTSDB", "StrataRemoteWrite", "StrataStore", "StrataStoreAPI", "StrataBucket",
+                "StrataObjStore", "StrataSecurity", "StrataServer",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
+            ]
         ),
         .target(
             name: "StrataRule",
@@ -299,7 +321,12 @@ let package = Package(
         .executableTarget(
             name: "strata-rule",
             dependencies: ["StrataRule", "StrataNotify", "StrataObjStore", "StrataServer", "StrataSecurity", "StrataCore", "StrataTSDB",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
+                           "StrataPromQL", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "strata-receive",
+            dependencies: ["StrataReceive", "StrataObjStore", "StrataServer", "StrataSecurity", "StrataCore", "StrataTSDB",
+                           "StrataPromQL", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "strata-query",

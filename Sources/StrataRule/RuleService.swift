@@ -141,7 +141,8 @@ public struct RuleService: Sendable {
                     }
                 }
                 group.addTask {
-                    let tsdb = RuleTSDB(head: head, config: config, bucket: bucket, logger: logger)
+                    let tsdb = HeadBlocks(head: head, externalLabels: config.externalLabels, source: "ruler",
+                                          retention: config.retention, bucket: bucket, component: "rule", logger: logger)
                     if let health, let bucket { Task { await health.probe(bucket, every: .seconds(10)) } }
                     while !Task.isCancelled {
                         await tsdb.maintain()
@@ -175,23 +176,5 @@ public struct RuleService: Sendable {
     /// Go's `url.QueryEscape`: spaces as `+`, everything but unreserved characters escaped.
     static func goQueryEscape(_ s: String) -> String {
         urlEncode(s).replacingOccurrences(of: "%20", with: "+")
-    }
-}
-
-extension RuleService {
-    /// Thanos's `--label` values, `name="value"` (the value a quoted string), as labels.
-    public static func parseLabelFlags(_ flags: [String]) throws -> Labels {
-        var out: [Label] = []
-        for f in flags {
-            let ms: [Matcher]
-            do { ms = try PromQL.parseMetricSelector("{" + f + "}") } catch {
-                throw ConfigError("--label \(f): must be name=\"value\" (\(error))")
-            }
-            guard ms.count == 1, ms[0].type == .equal, !f.contains("__name__") else {
-                throw ConfigError("--label \(f): must be one name=\"value\" pair")
-            }
-            out.append(Label(ms[0].name, ms[0].value))
-        }
-        return Labels(out)
     }
 }

@@ -28,11 +28,32 @@ public enum AdminServer {
                                    notReadyReason: @escaping @Sendable () async -> String? = { nil },
                                    routes: (Router<BasicRequestContext>) -> Void = { _ in },
                                    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> App {
+        try plainApplication(address: address, logger: logger, web: web, onRunning: onRunning) { router in
+            adminRoutes(router, registry: registry, ready: ready, notReadyReason: notReadyReason)
+            routes(router)
+        }
+    }
+
+    /// A server with only the given routes, under the same web config (TLS, basic auth,
+    /// headers): a second port of a service, such as the receiver's remote-write address.
+    public static func plainApplication(address: String, logger: Logger, web: WebConfig? = nil,
+                                        onRunning: @escaping @Sendable (Int) async -> Void = { _ in },
+                                        routes: (Router<BasicRequestContext>) -> Void) throws -> App {
         let (host, port) = try parseAddress(address)
         let router = Router()
         if let web, !web.users.isEmpty || !web.headers.isEmpty {
             router.add(middleware: WebSecurityMiddleware(users: BasicAuthUsers(users: web.users), headers: web.headers))
         }
+        routes(router)
+        return Application(router: router, server: try web?.serverBuilder(logger: logger) ?? .http1(),
+                           configuration: .init(address: .hostname(host, port: port), serverName: nil),
+                           onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
+                           logger: logger)
+    }
+
+    static func adminRoutes(_ router: Router<BasicRequestContext>, registry: PrometheusCollectorRegistry,
+                            ready: @escaping @Sendable () async -> Bool,
+                            notReadyReason: @escaping @Sendable () async -> String?) {
         router.get("/metrics") { _, _ -> Response in
             var body = [UInt8]()
             registry.emit(into: &body)
@@ -48,11 +69,6 @@ public enum AdminServer {
             let text = ok ? "OK\n" : "not ready" + (reason.map { ": \($0)" } ?? "") + "\n"
             return Response(status: ok ? .ok : .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: text)))
         }
-        routes(router)
-        return Application(router: router, server: try web?.serverBuilder(logger: logger) ?? .http1(),
-                           configuration: .init(address: .hostname(host, port: port), serverName: nil),
-                           onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
-                           logger: logger)
     }
 
     /// Installs a Prometheus-backed metrics system for the process (call once, from a main)

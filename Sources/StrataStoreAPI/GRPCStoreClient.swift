@@ -14,6 +14,20 @@ public final class GRPCStoreClient: StoreClient {
     /// `target`: `host:port`. `timeout` bounds each call. `tls`: nil dials plaintext.
     public init(target: String, timeout: Duration = .seconds(120), tls: ClientTLSConfig? = nil) throws {
         name = target
+        let client = try Self.makeClient(target: target, tls: tls)
+        self.client = client
+        connections = Task { try? await client.runConnections() }
+        var o = CallOptions.defaults
+        o.timeout = timeout
+        o.maxResponseMessageBytes = Int(Int32.max)
+        options = o
+    }
+
+    deinit { client.beginGracefulShutdown() }
+
+    /// A gRPC client for `host:port` as Strata dials its peers (also the receivers' write
+    /// forwarding); the caller runs its connections and shuts it down.
+    public static func makeClient(target: String, tls: ClientTLSConfig?) throws -> GRPCClient<HTTP2ClientTransport.Posix> {
         guard let colon = target.lastIndex(of: ":"), let port = Int(target[target.index(after: colon)...]) else {
             throw StoreError.invalidArgument("store address must be host:port, got \"\(target)\"")
         }
@@ -27,20 +41,12 @@ public final class GRPCStoreClient: StoreClient {
         }
         // An IP literal is dialled as such: through the DNS resolver it would become the TLS
         // server name, and IP addresses are not valid SNI (the certificate's IP SAN is checked).
-        let target: any ResolvableTarget = Self.isIPv4(host) ? .ipv4(host: host, port: port)
+        let resolvable: any ResolvableTarget = Self.isIPv4(host) ? .ipv4(host: host, port: port)
             : host.contains(":") ? .ipv6(host: host.trimmingCharacters(in: ["[", "]"]), port: port) : .dns(host: host, port: port)
-        let transport = try HTTP2ClientTransport.Posix(target: target,
+        let transport = try HTTP2ClientTransport.Posix(target: resolvable,
                                                        transportSecurity: try Self.transportSecurity(tls), config: config)
-        let client = GRPCClient(transport: transport)
-        self.client = client
-        connections = Task { try? await client.runConnections() }
-        var o = CallOptions.defaults
-        o.timeout = timeout
-        o.maxResponseMessageBytes = Int(Int32.max)
-        options = o
+        return GRPCClient(transport: transport)
     }
-
-    deinit { client.beginGracefulShutdown() }
 
     static func isIPv4(_ host: String) -> Bool {
         let parts = host.split(separator: ".", omittingEmptySubsequences: false)

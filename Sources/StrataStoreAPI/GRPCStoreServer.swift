@@ -14,13 +14,15 @@ public final class GRPCStoreServer: Sendable {
     let transport: HTTP2ServerTransport.Custom<GRPCListener>
 
     /// Port 0 picks a free port (see `boundPort`). `tls`: nil serves plaintext.
-    public init(store: any StoreClient, host: String, port: Int, tls: ServerTLS? = nil, apis: FleetAPIs = FleetAPIs()) {
+    /// `services`: more services on the same port (the receiver's `thanos.WriteableStore`).
+    public init(store: any StoreClient, host: String, port: Int, tls: ServerTLS? = nil, apis: FleetAPIs = FleetAPIs(),
+                services: [any RegistrableRPCService] = []) {
         var config = HTTP2ServerTransport.Custom<GRPCListener>.Config.defaults
         // Thanos allows messages up to 2^31-1 bytes; series frames can be large.
         config.rpc.maxRequestPayloadSize = Int(Int32.max)
         transport = HTTP2ServerTransport.Custom(listenerFactory: GRPCListener(host: host, port: port, tls: tls), config: config)
         server = GRPCServer(transport: transport, services: [StoreService(store: store), InfoService(store: store, apis: apis)]
-                                + GRPCFleetServices.services(apis))
+                                + GRPCFleetServices.services(apis) + services)
     }
 
     /// Runs until `shutdown` (or the task is cancelled). Being cancelled is a normal stop

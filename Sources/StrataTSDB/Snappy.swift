@@ -24,16 +24,22 @@ public enum Snappy {
         return out
     }
 
-    /// Decompresses, refusing outputs above `limit` bytes (a hostile length prefix must not
-    /// allocate gigabytes).
-    public static func decompress(_ input: [UInt8], limit: Int = 512 << 20) throws -> [UInt8] {
+    /// The length `input` decompresses to, read from its header (nil when it has none): a
+    /// server reserves memory for a request before decompressing it.
+    public static func uncompressedLength(_ input: [UInt8]) -> Int? {
         var n = 0
         let ok = input.withUnsafeBufferPointer { i in
             i.baseAddress.map { b in
                 b.withMemoryRebound(to: CChar.self, capacity: i.count) { snappy_uncompressed_length($0, i.count, &n) }
             } ?? SNAPPY_INVALID_INPUT
         }
-        guard ok == SNAPPY_OK else { throw Error(description: "invalid snappy data") }
+        return ok == SNAPPY_OK ? n : nil
+    }
+
+    /// Decompresses, refusing outputs above `limit` bytes (a hostile length prefix must not
+    /// allocate gigabytes).
+    public static func decompress(_ input: [UInt8], limit: Int = 512 << 20) throws -> [UInt8] {
+        guard let n = uncompressedLength(input) else { throw Error(description: "invalid snappy data") }
         guard n <= limit else { throw Error(description: "snappy data expands to \(n) bytes, over the \(limit)-byte limit") }
         var out = [UInt8](repeating: 0, count: max(n, 1))
         var outLen = n

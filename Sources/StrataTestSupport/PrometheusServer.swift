@@ -47,12 +47,14 @@ public final class PrometheusServer: @unchecked Sendable {
     /// YAML flow mappings (relabelling, several targets per job); `port`: the listen port, when
     /// the test must know it before the start (replicas scraping each other), else a free one.
     /// `copyingDataDir`: the data dir starts as a copy of this one (blocks and `wal/`, which
-    /// Prometheus replays into its head); `adminAPI`: `--web.enable-admin-api` (for `snapshot()`).
+    /// Prometheus replays into its head); `adminAPI`: `--web.enable-admin-api` (for `snapshot()`);
+    /// `remoteWrite`: `remote_write` entries as YAML flow mappings.
     public static func start(blocks: [String], externalLabels: [String: String], blockDuration: String = "2h",
                              scrapeSelf: Bool = false, scrapeTargets: [String: String] = [:],
                              features: [String] = [], webConfig: String? = nil, ruleFiles: [String] = [],
                              evaluationInterval: String? = nil, scrapeConfigs: [String] = [],
-                             port: Int? = nil, copyingDataDir: String? = nil, adminAPI: Bool = false) throws -> PrometheusServer? {
+                             port: Int? = nil, copyingDataDir: String? = nil, adminAPI: Bool = false,
+                             remoteWrite: [String] = []) throws -> PrometheusServer? {
         guard let bin = try TestEnv.require("prometheus", hint: "apt-get install prometheus") else { return nil }
         let root = TestEnv.tempDir("prom")
         let data = root + "/data"
@@ -75,6 +77,7 @@ public final class PrometheusServer: @unchecked Sendable {
             let list = jobs.map { "{job_name: \($0.key), scrape_interval: 1s, static_configs: [{targets: ['\($0.value)']}]}" } + scrapeConfigs
             config += "scrape_configs: [\(list.joined(separator: ", "))]\n"
         }
+        if !remoteWrite.isEmpty { config += "remote_write: [\(remoteWrite.joined(separator: ", "))]\n" }
         try config.write(toFile: root + "/prom.yml", atomically: true, encoding: .utf8)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: bin)

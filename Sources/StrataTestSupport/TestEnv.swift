@@ -118,6 +118,18 @@ public enum TestEnv {
     }
 }
 
+/// `promtool tsdb dump` of a whole data dir (blocks and the head from its WAL), run on a copy
+/// because promtool writes `chunks_head/` into the dir it opens; `args`: more dump flags
+/// (`--min-time`, `--max-time`, `--match`).
+public func promtoolDump(_ promtool: String, dataDir: String, args: [String] = []) throws -> String {
+    let copy = TestEnv.tempDir("dump") + "/data"
+    try FileManager.default.copyItem(atPath: dataDir, toPath: copy)
+    defer { try? FileManager.default.removeItem(atPath: copy) }
+    let r = try TestEnv.run(promtool, ["tsdb", "dump"] + args + [copy])
+    guard r.status == 0 else { throw TSDBError.invalidArgument("promtool tsdb dump failed (\(r.status)): \(r.stderr)") }
+    return r.stdout
+}
+
 /// nil when equal, else a short description of the first differing line (keeps failure
 /// output readable when dumps are thousands of lines long).
 public func firstDifference(_ a: String, _ b: String) -> String? {

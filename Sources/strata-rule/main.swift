@@ -3,6 +3,7 @@ import Logging
 import StrataCore
 import StrataNotify
 import StrataObjStore
+import StrataPromQL
 import StrataRule
 import StrataSecurity
 import StrataServer
@@ -49,7 +50,7 @@ struct RuleCommand: AsyncParsableCommand {
         try StrataLogHandler.bootstrap(level: logLevel, format: logFormat)
         let logger = Logger(label: "rule")
         let registry = AdminServer.bootstrapMetrics()
-        var config = RuleService.Config(ruleFiles: ruleFiles, dataDir: dataDir, externalLabels: try RuleService.parseLabelFlags(labels))
+        var config = RuleService.Config(ruleFiles: ruleFiles, dataDir: dataDir, externalLabels: try PromQL.parseExternalLabelFlags(labels))
         config.grpcAddress = grpcAddress
         config.httpAddress = httpAddress
         config.evalInterval = try parseDuration(evalInterval)

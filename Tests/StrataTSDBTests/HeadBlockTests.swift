@@ -110,8 +110,8 @@ import Testing
         #expect(firstDifference(try promtoolDump(promtool, dataDir: dir), e.promtoolText()) == nil)
     }
 
-    /// `force` cuts the whole head, the current range included; older samples are refused
-    /// afterwards and the head is empty.
+    /// `force` cuts the whole head, the current range included, up to its newest sample;
+    /// samples up to that one are refused afterwards, newer ones taken, and the head is empty.
     @Test func forcedCutLeavesNoHeadBehind() throws {
         let dir = TestEnv.tempDir("head-c")
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -121,11 +121,12 @@ import Testing
         try app.commit()
         #expect(try head.cutBlocks().isEmpty)
         let blocks = try head.cutBlocks(force: true) { $0.thanos = ThanosMeta(labels: ["replica": "a"], source: "rule") }
-        #expect(blocks.map(\.maxTime) == [12 * hour, 14 * hour])
+        let newest = 10 * hour + 299 * 30_000
+        #expect(blocks.map(\.maxTime) == [12 * hour, newest + 1])
         #expect(blocks.allSatisfy { $0.thanos?.labels == ["replica": "a"] && $0.thanos?.source == "rule" })
         #expect(head.stats.series == 0 && head.stats.minTime == nil)
-        try app.append(seriesLabels("m", 1), 14 * hour - 1, 1)
-        try app.append(seriesLabels("m", 1), 14 * hour, 1)
+        try app.append(seriesLabels("m", 1), newest, 1)
+        try app.append(seriesLabels("m", 1), newest + 1, 1)
         let r = try app.commit()
         #expect(r.rejected == [.tooOld: 1] && r.appended == 1)
         #expect(try blockSamples(dir).values.reduce(0) { $0 + $1.count } == 300)

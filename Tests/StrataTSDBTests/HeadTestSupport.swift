@@ -74,16 +74,6 @@ func blockSamples(_ dir: String) throws -> SampleSet {
     return perSeries.mapValues { $0.sorted { $0.0 < $1.0 }.map { "\($0.0) \($0.1)" } }
 }
 
-/// `promtool tsdb dump` of a data dir (run on a copy: dump writes `chunks_head/`).
-func promtoolDump(_ promtool: String, dataDir: String) throws -> String {
-    let copy = TestEnv.tempDir("dump") + "/data"
-    try FileManager.default.copyItem(atPath: dataDir, toPath: copy)
-    defer { try? FileManager.default.removeItem(atPath: copy) }
-    let r = try TestEnv.run(promtool, ["tsdb", "dump", copy])
-    guard r.status == 0 else { throw TSDBError.invalidArgument("promtool tsdb dump failed (\(r.status)): \(r.stderr)") }
-    return r.stdout
-}
-
 /// The first series (in label order) whose samples differ, for readable failures.
 func firstDifference(_ a: SampleSet, _ b: SampleSet) -> String? {
     for l in Set(a.keys).union(b.keys).sorted() {

@@ -8,7 +8,8 @@ import Yams
 /// file parses, the quickstart script is valid bash.
 @Suite struct DocsAndDeployTests {
     static let pages = ["strata-sidecar": "sidecar.md", "strata-store": "store.md", "strata-query": "query.md",
-                        "strata-frontend": "frontend.md", "strata-compact": "compact.md", "strata-rule": "rule.md"]
+                        "strata-frontend": "frontend.md", "strata-compact": "compact.md", "strata-rule": "rule.md",
+                        "strata-receive": "receive.md"]
 
     /// `--name` flags in a binary's `--help` (the OPTIONS section).
     static func flags(_ binary: String, _ args: [String] = []) throws -> Set<String> {

@@ -166,6 +166,10 @@ public final class Head: @unchecked Sendable {
         public var minValidTime: Int64
     }
 
+    /// Series in the head, without walking them (a tenant's active-series limit checks it
+    /// on every request).
+    public var seriesCount: Int { lock.withLock { byRef.count } }
+
     public var stats: Stats {
         lock.withLock {
             var st = Stats(series: byRef.count, minValidTime: minValidTime)

@@ -6,10 +6,10 @@ extension Head {
     ///
     /// A range `[k·d, (k+1)·d)` (d = `blockDuration`) holding the head's oldest sample is cut
     /// once the head spans more than 1.5·d: the appendable window then lies past the range,
-    /// so no sample can still arrive for it. `force` cuts every range regardless (before a
-    /// shutdown that should leave no head behind; samples older than the end of the last
-    /// range cut are refused afterwards). The block's `minTime` is the oldest sample's time,
-    /// its `maxTime` the range end, level 1, its own ULID as source; `configure` adds what the
+    /// so no sample can still arrive for it. `force` cuts everything regardless (before a
+    /// shutdown that should leave no head behind): the last block then ends right after the
+    /// newest sample, and only samples up to that are refused afterwards. The block's
+    /// `minTime` is the oldest sample's time, its `maxTime` the range end, level 1, its own ULID as source; `configure` adds what the
     /// caller knows (the Thanos section with external labels).
     ///
     /// Appends go on while a block is written: the range is frozen first (nothing older than
@@ -52,11 +52,14 @@ extension Head {
             guard minTime <= maxTime else { return nil }
             let d = options.blockDuration
             guard force || maxTime - minTime > d / 2 * 3 else { return nil }
-            let maxt = Head.rangeEnd(minTime, d)
+            // A forced cut ends at the newest sample (Prometheus's `Flush`, Thanos's receiver
+            // on shutdown and start), not at the range end: samples newer than what was cut
+            // stay appendable, so a restarted receiver or ruler accepts the current range.
+            let maxt = force ? min(Head.rangeEnd(minTime, d), maxTime &+ 1) : Head.rangeEnd(minTime, d)
             minValidTime = max(minValidTime, maxt)
             var r = CutRange(minTime: minTime, maxTime: maxt, series: [])
             for s in byRef.values {
-                if s.chunkEnd <= maxt { s.closeOpenChunk() }
+                if s.chunkEnd <= maxt || s.maxTime < maxt { s.closeOpenChunk() }
                 let n = s.chunks.prefix { $0.maxTime < maxt }.count
                 if n > 0 { r.series.append((s.labels, Array(s.chunks[..<n]))) }
             }

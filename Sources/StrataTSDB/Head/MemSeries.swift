@@ -142,10 +142,10 @@ final class MemSeries {
     }
 
     /// Drops the chunks that end before `t` (they are in a block); closes the open chunk
-    /// first when it lies wholly before `t`. Chunks never straddle `t` when `t` is a block
-    /// boundary.
+    /// first when it lies wholly before `t` (its range ends there, or — after a forced cut
+    /// ending at the head's newest sample — its samples all do). Chunks never straddle `t`.
     func truncate(before t: Int64) -> Int {
-        if chunkEnd <= t { closeOpenChunk() }
+        if chunkEnd <= t || maxTime < t { closeOpenChunk() }
         let n = chunks.count
         chunks.removeAll { $0.maxTime < t }
         return n - chunks.count

@@ -1,0 +1,78 @@
+import Foundation
+import Metrics
+import StrataCore
+import StrataRemoteWrite
+import StrataTSDB
+
+/// Appends a tenant's share of a write to its head: one appender and one commit (one WAL
+/// write, fsynced per `--tsdb.wal-sync`) per request. Samples the head refuses (out of order,
+/// too old, duplicate timestamp) do not stop the others: what can be appended is, and the
+/// answer names what was refused (Prometheus's receiver answers such writes 400; a series
+/// that cannot be appended at all — invalid histogram — is skipped the same way).
+public struct LocalWriter: Sendable {
+    let heads: TenantHeads
+    let limits: @Sendable () -> ReceiveLimits
+    let metrics: ReceiveMetrics
+
+    public init(heads: TenantHeads, limits: @escaping @Sendable () -> ReceiveLimits, metrics: ReceiveMetrics) {
+        self.heads = heads
+        self.limits = limits
+        self.metrics = metrics
+    }
+
+    /// Throws a `ReceiveError` when anything was refused; samples not named in it are in the
+    /// WAL and the head.
+    public func write(tenant: String, _ batch: WriteBatch) throws {
+        let t = try heads.tenant(tenant)
+        if let limit = limits().limits(for: tenant).headSeries, limit > 0, t.head.seriesCount >= Int(limit) {
+            metrics.rejected(tenant: tenant, reason: "head_series_limit", samples: batch.sampleCount + batch.histogramCount)
+            throw ReceiveError.tooManyRequests("tenant \(tenant) is above its active series limit of \(limit)")
+        }
+        let app = t.head.appender()
+        var invalid: [String] = []
+        for s in batch.series {
+            do {
+                var ref: UInt64?
+                for x in s.samples {
+                    if let r = ref { try app.append(ref: r, x.timestamp, x.value) } else { ref = try app.append(s.labels, x.timestamp, x.value) }
+                }
+                for h in s.histograms {
+                    switch h.value {
+                    case .int(let v): try app.append(s.labels, h.timestamp, histogram: v)
+                    case .float(let v): try app.append(s.labels, h.timestamp, floatHistogram: v)
+                    }
+                }
+            } catch {
+                invalid.append("\(s.labels): \(error)")
+            }
+        }
+        let result: AppendResult
+        do { result = try app.commit() } catch {
+            metrics.rejected(tenant: tenant, reason: "wal", samples: app.count)
+            throw ReceiveError.internal("writing the WAL of tenant \(tenant) failed: \(error)")
+        }
+        metrics.appended(tenant: tenant, samples: result.appended)
+        if !invalid.isEmpty {
+            metrics.rejected(tenant: tenant, reason: "invalid", samples: invalid.count)
+            throw ReceiveError.invalid("\(invalid.count) series refused; first: \(invalid[0])")
+        }
+        if result.rejectedTotal > 0 {
+            for (reason, n) in result.rejected { metrics.rejected(tenant: tenant, reason: reason.rawValue, samples: n) }
+            throw ReceiveError.conflict(Self.conflictMessage(result.rejected))
+        }
+    }
+
+    /// Prometheus's error texts (`storage.ErrOutOfOrderSample`, …), most frequent first, with
+    /// how many samples each refused.
+    static func conflictMessage(_ rejected: [SampleRejection: Int]) -> String {
+        rejected.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key.rawValue < $1.key.rawValue) }.map { reason, n in
+            let text: String
+            switch reason {
+            case .outOfOrder: text = "out of order sample"
+            case .tooOld: text = "out of bounds"
+            case .duplicateTimestamp: text = "duplicate sample for timestamp"
+            }
+            return "\(text) (\(n) sample\(n == 1 ? "" : "s"))"
+        }.joined(separator: "; ")
+    }
+}

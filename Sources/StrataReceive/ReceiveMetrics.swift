@@ -1,0 +1,56 @@
+import Metrics
+
+/// The receiver's metrics (`strata_receive_*` where Thanos has `thanos_receive_*`). Counters
+/// are labelled by tenant and, for rejections, by reason (the head's rejection reasons,
+/// `invalid`, `head_series_limit`, `wal`, or the HTTP answer's reason).
+public struct ReceiveMetrics: Sendable {
+    let requestDuration = Timer(label: "strata_receive_request_duration_seconds")
+    let inflightBytes = Gauge(label: "strata_receive_inflight_request_bytes")
+    let inflightRequests = Gauge(label: "strata_receive_inflight_requests")
+    let hashringReloads = Counter(label: "strata_receive_hashrings_file_changes_total")
+    let hashringReloadFailures = Counter(label: "strata_receive_hashrings_file_errors_total")
+    let hashringNodes = Gauge(label: "strata_receive_hashring_nodes")
+    let limitsReloadFailures = Counter(label: "strata_receive_limits_config_reload_err_total")
+
+    public init() {}
+
+    func request(code: Int) {
+        Counter(label: "strata_receive_requests_total", dimensions: [("code", String(code))]).increment()
+    }
+
+    func appended(tenant: String, samples: Int) {
+        guard samples > 0 else { return }
+        Counter(label: "strata_receive_samples_appended_total", dimensions: [("tenant", tenant)]).increment(by: samples)
+    }
+
+    func received(tenant: String, series: Int, samples: Int, histograms: Int, exemplars: Int) {
+        let d = [("tenant", tenant)]
+        Counter(label: "strata_receive_series_received_total", dimensions: d).increment(by: series)
+        Counter(label: "strata_receive_samples_received_total", dimensions: d).increment(by: samples)
+        Counter(label: "strata_receive_histograms_received_total", dimensions: d).increment(by: histograms)
+        if exemplars > 0 {
+            // Exemplars are not stored (see docs/receive.md): counted as dropped, never lost silently.
+            Counter(label: "strata_receive_exemplars_dropped_total", dimensions: d).increment(by: exemplars)
+        }
+    }
+
+    func rejected(tenant: String, reason: String, samples: Int) {
+        guard samples > 0 else { return }
+        Counter(label: "strata_receive_samples_rejected_total", dimensions: [("tenant", tenant), ("reason", reason)]).increment(by: samples)
+    }
+
+    /// A request rejected before it reached the heads (limits, overload, undecodable).
+    func refused(reason: String) {
+        Counter(label: "strata_receive_requests_refused_total", dimensions: [("reason", reason)]).increment()
+    }
+
+    /// One batch sent to another receiver: `result` success or the error's reason.
+    func forwarded(endpoint: String, series: Int, result: String) {
+        Counter(label: "strata_receive_forward_requests_total", dimensions: [("result", result)]).increment()
+        Counter(label: "strata_receive_forwarded_series_total", dimensions: [("endpoint", endpoint), ("result", result)]).increment(by: series)
+    }
+
+    func replication(result: String) {
+        Counter(label: "strata_receive_replications_total", dimensions: [("result", result)]).increment()
+    }
+}
