@@ -394,6 +394,8 @@ let package = Package(
         .testTarget(name: "StrataSystemTests", dependencies: ["StrataBucket", "StrataObjStore", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
         .testTarget(name: "StrataSidecarTests", dependencies: ["StrataSidecar", "StrataQuery", "StrataCompact", "StrataStoreAPI", "StrataObjStore", "StrataBucket", "StrataTSDB", "StrataCore", "StrataTestSupport",
                                                         .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        .testTarget(name: "StrataReceiveTests", dependencies: ["StrataReceive", "StrataRemoteWrite", "StrataTSDB", "StrataCore", "StrataTestSupport",
+                                                        .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "StrataRuleTests", dependencies: ["StrataRule", "StrataTemplate", "StrataStore", "StrataStoreAPI", "StrataQuery",
                                                      "StrataPromQL", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
         .testTarget(name: "StrataToolsTests", dependencies: ["StrataTools", "StrataTSDB", "StrataCore", "StrataTestSupport",

@@ -90,7 +90,7 @@ public struct ReceiveLimits: Sendable, Equatable {
     }
 
     static func tenant(_ node: Any?, _ path: String) throws -> Tenant {
-        guard let node else { return Tenant() }
+        guard let node, !(node is NSNull) else { return Tenant() }
         let m = try map(node, path, keys: ["request", "head_series_limit"])
         var t = Tenant()
         if let r = m["request"] {
@@ -107,7 +107,8 @@ public struct ReceiveLimits: Sendable, Equatable {
     }
 
     static func map(_ node: Any?, _ path: String, keys: Set<String>?) throws -> [String: Any?] {
-        guard let node else { return [:] }
+        // An empty entry (`acme:`) is YAML null: no fields.
+        guard let node, !(node is NSNull) else { return [:] }
         guard let d = node as? [String: Any?] ?? (node as? [String: Any]).map({ $0.mapValues { Optional($0) } }) else {
             throw ConfigError("\(path): expected a mapping")
         }
@@ -118,7 +119,7 @@ public struct ReceiveLimits: Sendable, Equatable {
     }
 
     static func int(_ node: Any??, _ path: String) throws -> Int64? {
-        guard let node, let v = node else { return nil }
+        guard let node, let v = node, !(v is NSNull) else { return nil }
         if let i = v as? Int { return Int64(i) }
         throw ConfigError("\(path): expected an integer, got \(v)")
     }
