@@ -391,7 +391,7 @@ let package = Package(
         .testTarget(name: "StrataCompactTests", dependencies: ["StrataCompact", "StrataTSDB", "StrataCore", "StrataObjStore", "StrataBucket", "StrataTestSupport",
                                                         .product(name: "MetricsTestKit", package: "swift-metrics")]),
         // The whole system, every component a real process, on moto S3.
-        .testTarget(name: "StrataSystemTests", dependencies: ["StrataBucket", "StrataObjStore", "StrataTSDB", "StrataCore", "StrataTestSupport"]),
+        .testTarget(name: "StrataSystemTests", dependencies: ["StrataBucket", "StrataObjStore", "StrataTSDB", "StrataCore", "StrataTestSupport", "StrataRemoteWrite"]),
         .testTarget(name: "StrataSidecarTests", dependencies: ["StrataSidecar", "StrataQuery", "StrataCompact", "StrataStoreAPI", "StrataObjStore", "StrataBucket", "StrataTSDB", "StrataCore", "StrataTestSupport",
                                                         .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .testTarget(name: "StrataReceiveTests", dependencies: ["StrataReceive", "StrataRemoteWrite", "StrataTSDB", "StrataCore", "StrataTestSupport",
