@@ -5,6 +5,7 @@ import FoundationNetworking
 import StrataCore
 import StrataRemoteWrite
 import StrataTestSupport
+import StrataTSDB
 import Testing
 
 /// strata-receive's remote-write endpoint, as a client sees it: every refusal with the status
@@ -111,5 +112,36 @@ import Testing
         #expect(answered && counts == ["default-tenant=12", "small=3", "team-b=7"], "\(counts)\n\(stack.logs())")
         let b = try await apiData(q + urlEncode("count({tenant_id=\"team-b\"})") + "&time=\(now / 1000 + 1)")
         #expect(b["result"]?.arrayValue?.first?["value"]?.arrayValue?.last?.stringValue == "7")
+    }
+
+    /// Under a surge the receiver sheds load with 503 (Prometheus re-sends) instead of
+    /// taking every body into memory: with a budget of about one request, concurrent writes
+    /// are refused, and re-sending what was refused loses nothing.
+    @Test(.timeLimit(.minutes(3))) func overloadIsAnswered503AndNothingIsLost() async throws {
+        let r = try ReceiverProcess(name: "surge", extra: ["--label", "receive_replica=\"0\"", "--receive.max-inflight-bytes", "64KiB"])
+        defer { r.kill9() }
+        try await r.start()
+        let now = currentTimeMillis()
+        let bodies = (0..<16).map { k in Self.v1(WriteBatch(series: (0..<2000).map {
+            WriteSeries(labels: Labels(["__name__": "surge", "k": String(k), "i": String($0)]), samples: [WriteSample(now, 1)])
+        })) }
+        // Each request reserves its decompressed size: more than the whole budget, so it
+        // passes only when nothing else is in flight.
+        #expect(Snappy.uncompressedLength(bodies[0])! > 64 * 1024)
+        let statuses = try await withThrowingTaskGroup(of: (Int, Answer).self) { g in
+            for (i, b) in bodies.enumerated() { g.addTask { (i, try await Self.post(r.writeURL, b)) } }
+            var out: [Int: Answer] = [:]
+            for try await (i, a) in g { out[i] = a }
+            return out
+        }
+        let refused = statuses.filter { $0.value.status == 503 }
+        #expect(!refused.isEmpty && refused.allSatisfy { $0.value.body.contains("overloaded") }, "\(statuses.mapValues(\.status))")
+        #expect(statuses.values.allSatisfy { $0.status == 204 || $0.status == 503 })
+        for i in refused.keys.sorted() {
+            let a = try await Self.post(r.writeURL, bodies[i])
+            #expect(a.status == 204, "\(a.body)")
+        }
+        #expect(r.metric("strata_receive_samples_appended_total") == 16 * 2000)
+        #expect(r.metric("strata_receive_requests_refused_total", matching: "reason=\"inflight_bytes\"") == Double(refused.count))
     }
 }
