@@ -45,6 +45,25 @@ import Testing
             return log
         }
 
+        /// moto with an empty bucket `strata`: the `--objstore.config` flag for the services
+        /// and the config for the test's own client (nil when moto is missing outside CI).
+        func startMoto() async throws -> (flag: String, config: S3Config)? {
+            guard let moto = try await CacheServer.start("moto_server", hint: "pip install 'moto[server]'", args: { ["-H", "127.0.0.1", "-p", "\($0)"] }) else { return nil }
+            self.moto = moto
+            let created = try TestEnv.run("/usr/bin/env", ["python3", "-c", """
+                import boto3; boto3.client("s3", endpoint_url="http://127.0.0.1:\(moto.port)", aws_access_key_id="k",
+                aws_secret_access_key="s", region_name="us-east-1").create_bucket(Bucket="strata")
+                """])
+            guard created.status == 0 else { throw MissingComponent(description: "creating the moto bucket: \(created.stderr)") }
+            var config = S3Config(bucket: "strata", endpoint: "127.0.0.1:\(moto.port)")
+            config.accessKey = "k"
+            config.secretKey = "s"
+            config.insecure = true
+            config.lookupType = .path
+            let flag = "--objstore.config=type: S3\nconfig: {bucket: strata, endpoint: \"127.0.0.1:\(moto.port)\", insecure: true, bucket_lookup_type: path, access_key: k, secret_key: s}"
+            return (flag, config)
+        }
+
         func logs() -> String {
             processes.map { p, log in "--- \(p.executableURL?.lastPathComponent ?? "?")\n" + ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "") }
                 .joined(separator: "\n")
@@ -62,14 +81,7 @@ import Testing
         guard let promtool = try TestEnv.promtool() else { return }
         let stack = Stack()
         defer { stack.stop() }
-        guard let moto = try await CacheServer.start("moto_server", hint: "pip install 'moto[server]'", args: { ["-H", "127.0.0.1", "-p", "\($0)"] }) else { return }
-        stack.moto = moto
-        let created = try TestEnv.run("/usr/bin/env", ["python3", "-c", """
-            import boto3; boto3.client("s3", endpoint_url="http://127.0.0.1:\(moto.port)", aws_access_key_id="k",
-            aws_secret_access_key="s", region_name="us-east-1").create_bucket(Bucket="strata")
-            """])
-        #expect(created.status == 0, "\(created.stderr)")
-        let objstore = "--objstore.config=type: S3\nconfig: {bucket: strata, endpoint: \"127.0.0.1:\(moto.port)\", insecure: true, bucket_lookup_type: path, access_key: k, secret_key: s}"
+        guard let (objstore, s3Config) = try await stack.startMoto() else { return }
 
         // Data: from the 2d boundary at least 3 days ago until 5 minutes ago. History (in the
         // bucket only) ends 4h before the current 2h window; the rest lives in Prometheus.
@@ -87,11 +99,6 @@ import Testing
         #expect(history.count >= 30 && !recent.isEmpty)
 
         // The past: both replicas' sidecars shipped the history; then one compactor pass.
-        var s3Config = S3Config(bucket: "strata", endpoint: "127.0.0.1:\(moto.port)")
-        s3Config.accessKey = "k"
-        s3Config.secretKey = "s"
-        s3Config.insecure = true
-        s3Config.lookupType = .path
         let s3 = try S3Bucket(config: s3Config)
         do {
             for replica in ["a", "b"] {

@@ -95,14 +95,7 @@ import Testing
         guard let promtool = try TestEnv.promtool() else { return }
         let stack = FullStackTests.Stack()
         defer { stack.stop() }
-        guard let moto = try await CacheServer.start("moto_server", hint: "pip install 'moto[server]'", args: { ["-H", "127.0.0.1", "-p", "\($0)"] }) else { return }
-        stack.moto = moto
-        let created = try TestEnv.run("/usr/bin/env", ["python3", "-c", """
-            import boto3; boto3.client("s3", endpoint_url="http://127.0.0.1:\(moto.port)", aws_access_key_id="k",
-            aws_secret_access_key="s", region_name="us-east-1").create_bucket(Bucket="strata")
-            """])
-        #expect(created.status == 0, "\(created.stderr)")
-        let objstore = "--objstore.config=type: S3\nconfig: {bucket: strata, endpoint: \"127.0.0.1:\(moto.port)\", insecure: true, bucket_lookup_type: path, access_key: k, secret_key: s}"
+        guard let (objstore, s3Config) = try await stack.startMoto() else { return }
 
         let ports = try (0..<3).map { _ in try freePort() }
         let ring = TestEnv.tempDir("hashring") + "/hashrings.json"
@@ -163,11 +156,6 @@ import Testing
 
         // The stops flush and ship every head; one compactor pass merges the replicas.
         for r in receivers { r.stop() }
-        var s3Config = S3Config(bucket: "strata", endpoint: "127.0.0.1:\(moto.port)")
-        s3Config.accessKey = "k"
-        s3Config.secretKey = "s"
-        s3Config.insecure = true
-        s3Config.lookupType = .path
         let s3 = try S3Bucket(config: s3Config)
         let audit = BucketAudit(bucket: s3, promtool: promtool)
         let shipped = try await audit.state()
