@@ -185,7 +185,7 @@ let package = Package(
         .target(
             name: "StrataReceive",
             dependencies: [
-                "StrataCore", "StrataTSDB", "StrataRemoteWrite", "StrataStore", "StrataStoreAPI", "StrataBucket",
+                "StrataCore", "StrataTSDB", "StrataRemoteWrite", "StrataStore", "StrataStoreAPI", "StrataBucket", "StrataPromQL",
                 "StrataObjStore", "StrataSecurity", "StrataServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

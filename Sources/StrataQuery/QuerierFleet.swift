@@ -61,7 +61,7 @@ public struct QuerierFleet: TargetsAPI, MetadataAPI, ExemplarsAPI, RulesAPI {
         do { expr = try PromQL.parse(request.query, compat: config.promqlCompat, features: config.promqlFeatures) } catch {
             throw StoreError.invalidArgument("\(error)")
         }
-        let selectors = Self.selectors(expr)
+        let selectors = expr.selectorMatchers
         var plan: [(EndpointStatus, String)] = []
         for e in await endpoints.serving(.exemplars) {
             let external = Set(e.labelSets.flatMap { $0.pairs.map(\.name) })
@@ -101,30 +101,6 @@ public struct QuerierFleet: TargetsAPI, MetadataAPI, ExemplarsAPI, RulesAPI {
             case nil: return (nil, nil)
             }
         }).flatMap { $0 }
-    }
-
-    /// The distinct matcher sets of the expression's selectors (Prometheus's ExtractSelectors).
-    static func selectors(_ e: Expr) -> [[Matcher]] {
-        var out: [[Matcher]] = []
-        var seen = Set<String>()
-        func walk(_ e: Expr) {
-            switch e {
-            case .vectorSelector(let vs), .matrixSelector(let vs, _):
-                if seen.insert(vs.matchers.map(\.description).joined(separator: ",")).inserted { out.append(vs.matchers) }
-            case .subquery(let sq): walk(sq.expr)
-            case .paren(let x), .stepInvariant(let x), .unary(_, let x): walk(x)
-            case .binary(let b):
-                walk(b.lhs)
-                walk(b.rhs)
-            case .call(let c): c.args.forEach(walk)
-            case .aggregate(let a):
-                walk(a.expr)
-                if let p = a.param { walk(p) }
-            case .number, .string: break
-            }
-        }
-        walk(e)
-        return out
     }
 
     // MARK: the querier's own gRPC services: frames passed on, warnings as warning frames

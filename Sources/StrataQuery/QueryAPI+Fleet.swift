@@ -76,7 +76,7 @@ extension QueryAPI {
             let end = try APIParams.time(form, "end", default: APIParams.maxTime)
             if end < start { throw APIError(.badData, "end timestamp must not be before start timestamp") }
             let expr = try parse(form, instant: false)
-            if QuerierFleet.selectors(expr).isEmpty { return APIResponse(status: 204, body: "") }
+            if expr.selectorMatchers.isEmpty { return APIResponse(status: 204, body: "") }
             let replicas = try fleetReplicaLabels(form)
             let fan = try fleetFanOut(form)
             var req = Thanos_ExemplarsRequest()

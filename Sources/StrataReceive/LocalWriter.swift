@@ -52,6 +52,7 @@ public struct LocalWriter: Sendable {
             throw ReceiveError.internal("writing the WAL of tenant \(tenant) failed: \(error)")
         }
         metrics.appended(tenant: tenant, samples: result.appended)
+        appendExemplars(batch, to: t)
         if !invalid.isEmpty {
             metrics.rejected(tenant: tenant, reason: "invalid", samples: invalid.count)
             throw ReceiveError.invalid("\(invalid.count) series refused; first: \(invalid[0])")
@@ -60,6 +61,26 @@ public struct LocalWriter: Sendable {
             for (reason, n) in result.rejected { metrics.rejected(tenant: tenant, reason: reason.rawValue, samples: n) }
             throw ReceiveError.conflict(Self.conflictMessage(result.rejected))
         }
+    }
+
+    /// Exemplars go to the tenant's ring once their samples are in (Prometheus appends both
+    /// in one appender). A refused exemplar is counted, never an error of the write: Prometheus's
+    /// receiver only logs out-of-order exemplars too.
+    func appendExemplars(_ batch: WriteBatch, to t: TenantHeads.Tenant) {
+        guard batch.exemplarCount > 0 else { return }
+        var stored = 0
+        var refused: [String: Int] = [:]
+        for s in batch.series {
+            for e in s.exemplars {
+                guard t.exemplars.capacity > 0 else { refused["disabled", default: 0] += 1; continue }
+                do {
+                    if try t.exemplars.add(series: s.labels, .init(labels: e.labels, value: e.value, timestamp: e.timestamp)) { stored += 1 }
+                } catch {
+                    refused[error.rawValue, default: 0] += 1
+                }
+            }
+        }
+        metrics.exemplars(tenant: t.id, stored: stored, refused: refused)
     }
 
     /// Prometheus's error texts (`storage.ErrOutOfOrderSample`, …), most frequent first, with

@@ -28,9 +28,15 @@ public struct ReceiveMetrics: Sendable {
         Counter(label: "strata_receive_series_received_total", dimensions: d).increment(by: series)
         Counter(label: "strata_receive_samples_received_total", dimensions: d).increment(by: samples)
         Counter(label: "strata_receive_histograms_received_total", dimensions: d).increment(by: histograms)
-        if exemplars > 0 {
-            // Exemplars are not stored (see docs/receive.md): counted as dropped, never lost silently.
-            Counter(label: "strata_receive_exemplars_dropped_total", dimensions: d).increment(by: exemplars)
+        Counter(label: "strata_receive_exemplars_received_total", dimensions: d).increment(by: exemplars)
+    }
+
+    /// Exemplars stored, and refused by reason (`out_of_order`, `labels_too_long`, `disabled`
+    /// when `--tsdb.max-exemplars` is 0).
+    func exemplars(tenant: String, stored: Int, refused: [String: Int]) {
+        if stored > 0 { Counter(label: "strata_receive_exemplars_appended_total", dimensions: [("tenant", tenant)]).increment(by: stored) }
+        for (reason, n) in refused {
+            Counter(label: "strata_receive_exemplars_rejected_total", dimensions: [("tenant", tenant), ("reason", reason)]).increment(by: n)
         }
     }
 

@@ -91,6 +91,7 @@ public struct ReceiveService: Sendable {
         let acceptsWrites = AtomicFlag()
         let (grpcHost, grpcPort) = try AdminServer.parseAddress(config.grpcAddress)
         let grpc = GRPCStoreServer(store: TenantsStore(heads: heads), host: grpcHost, port: grpcPort, tls: config.grpcTLS,
+                                   apis: FleetAPIs(exemplars: TenantsExemplars(heads: heads)),
                                    services: [WriteableStoreService(distributor: distributor)])
         let admin = try AdminServer.application(
             address: config.httpAddress, registry: registry, logger: logger, web: config.web,

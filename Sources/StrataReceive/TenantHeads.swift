@@ -18,6 +18,8 @@ public final class TenantHeads: Sendable {
         public var tenantLabelName = "tenant_id"
         public var head = HeadOptions()
         public var retention: Int64 = 15 * 24 * 3_600_000
+        /// Exemplars kept per tenant (`--tsdb.max-exemplars`; 0: none).
+        public var maxExemplars = 0
 
         public init(path: String, externalLabels: Labels) {
             self.path = path
@@ -29,6 +31,7 @@ public final class TenantHeads: Sendable {
         public let id: String
         public let head: Head
         public let store: TSDBStore
+        public let exemplars: ExemplarBuffer
         let blocks: HeadBlocks
     }
 
@@ -72,6 +75,7 @@ public final class TenantHeads: Sendable {
             let labels = labels(of: id)
             let t = Tenant(id: id, head: head,
                            store: TSDBStore(name: "tenant " + id, head: head, externalLabels: labels, component: "receive"),
+                           exemplars: ExemplarBuffer(capacity: config.maxExemplars),
                            blocks: HeadBlocks(head: head, externalLabels: labels, source: "receive", retention: config.retention,
                                               bucket: bucket, component: "receive", dimensions: [("tenant", id)], logger: logger))
             logger.info("tenant head opened", metadata: ["tenant": "\(id)", "replayed": "\(head.replay)"])
@@ -80,7 +84,7 @@ public final class TenantHeads: Sendable {
         }
     }
 
-    func labels(of tenant: String) -> Labels {
+    public func labels(of tenant: String) -> Labels {
         config.externalLabels.setting(config.tenantLabelName, tenant)
     }
 

@@ -49,7 +49,7 @@ public final class LocalBlockStore: StoreClient {
 
     /// The block's matchers with those on external labels decided here: nil when an external
     /// label rules the whole block out.
-    static func blockMatchers(_ ms: [Matcher], external: Labels) -> [Matcher]? {
+    public static func blockMatchers(_ ms: [Matcher], external: Labels) -> [Matcher]? {
         var rest: [Matcher] = []
         for m in ms {
             if external.has(m.name) {

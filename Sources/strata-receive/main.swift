@@ -24,6 +24,7 @@ struct ReceiveCommand: AsyncParsableCommand {
     @Option(name: .customLong("tsdb.block-duration"), help: "Duration of the blocks cut from the heads.") var blockDuration = "2h"
     @Option(name: .customLong("tsdb.wal-compression"), help: "Snappy-compress WAL records.") var walCompression = true
     @Option(name: .customLong("tsdb.wal-sync"), help: "batch (fsync before a write is acknowledged) or never (write, fsync per segment, as Prometheus).") var walSync = "batch"
+    @Option(name: .customLong("tsdb.max-exemplars"), help: "Exemplars kept in memory per tenant (the oldest dropped when full); 0 stores none.") var maxExemplars = 0
     @Option(name: .customLong("label"), help: "External label name=\"value\" of every tenant's blocks (repeatable; at least one).") var labels: [String] = []
     @Option(name: .customLong("receive.tenant-header"), help: "HTTP header naming the tenant of a write.") var tenantHeader = "THANOS-TENANT"
     @Option(name: .customLong("receive.default-tenant-id"), help: "Tenant of writes without the tenant header.") var defaultTenant = "default-tenant"
@@ -50,6 +51,8 @@ struct ReceiveCommand: AsyncParsableCommand {
         var tsdb = TenantHeads.Config(path: tsdbPath, externalLabels: try PromQL.parseExternalLabelFlags(labels))
         tsdb.tenantLabelName = tenantLabelName
         tsdb.retention = try parseDuration(retention)
+        guard maxExemplars >= 0 else { throw ValidationError("--tsdb.max-exemplars must not be negative") }
+        tsdb.maxExemplars = maxExemplars
         var head = HeadOptions(blockDuration: try parseDuration(blockDuration))
         guard let sync = WALSyncPolicy(rawValue: walSync) else { throw ValidationError("--tsdb.wal-sync must be batch or never") }
         head.walSync = sync

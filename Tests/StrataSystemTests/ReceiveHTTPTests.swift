@@ -48,7 +48,8 @@ import Testing
               tenants:
                 small: {head_series_limit: 3}
             """.write(toFile: limits, atomically: true, encoding: .utf8)
-        let r = try ReceiverProcess(name: "http", extra: ["--label", "receive_replica=\"0\"", "--receive.limits-config-file", limits])
+        let r = try ReceiverProcess(name: "http", extra: ["--label", "receive_replica=\"0\"", "--receive.limits-config-file", limits,
+                                                          "--tsdb.max-exemplars", "1000"])
         defer { r.kill9() }
         try await r.start()
         let url = r.writeURL
@@ -85,8 +86,10 @@ import Testing
         #expect(a.status == 429, "\(a.body)")
         a = try await Self.post(url, Self.v1(Self.series("m", 1, t: now)), headers: ["THANOS-TENANT": "../etc"])
         #expect(a.status == 400, "\(a.body)")
-        // 2.0: symbol table, and the written counts in the answer.
-        let v2 = RemoteWriteProtocol.compress(RemoteWriteV2.encode(Self.series("v2", 7, t: now)))
+        // 2.0: symbol table, and the written counts in the answer; its exemplars are kept.
+        var v2Batch = Self.series("v2", 7, t: now)
+        v2Batch.series[0].exemplars = [WriteExemplar(labels: Labels(["trace_id": "abc"]), timestamp: now, value: 0.5)]
+        let v2 = RemoteWriteProtocol.compress(RemoteWriteV2.encode(v2Batch))
         a = try await Self.post(url, v2, contentType: RemoteWriteVersion.v2.contentType, headers: ["THANOS-TENANT": "team-b"])
         #expect(a.status == 204 && a.headers["x-prometheus-remote-write-samples-written"] == "7", "\(a.status) \(a.headers)")
 
@@ -112,6 +115,14 @@ import Testing
         #expect(answered && counts == ["default-tenant=12", "small=3", "team-b=7"], "\(counts)\n\(stack.logs())")
         let b = try await apiData(q + urlEncode("count({tenant_id=\"team-b\"})") + "&time=\(now / 1000 + 1)")
         #expect(b["result"]?.arrayValue?.first?["value"]?.arrayValue?.last?.stringValue == "7")
+        // Exemplars through the querier's /api/v1/query_exemplars, with the tenant's labels.
+        let ex = try await apiData("http://127.0.0.1:\(queryPort)/api/v1/query_exemplars?query=" + urlEncode("v2{tenant_id=\"team-b\"}")
+                                   + "&start=\(now / 1000 - 60)&end=\(now / 1000 + 60)")
+        let first = ex.arrayValue?.first
+        #expect(ex.arrayValue?.count == 1 && first?["seriesLabels"]?["tenant_id"]?.stringValue == "team-b"
+                && first?["seriesLabels"]?["i"]?.stringValue == "0"
+                && first?["exemplars"]?.arrayValue?.first?["labels"]?["trace_id"]?.stringValue == "abc"
+                && first?["exemplars"]?.arrayValue?.first?["value"]?.stringValue == "0.5", "\(ex)")
     }
 
     /// Under a surge the receiver sheds load with 503 (Prometheus re-sends) instead of
