@@ -53,8 +53,13 @@ public final class Distributor: Sendable {
             try writer.write(tenant: tenant, batch)
             return
         }
-        // Group the series by (owner, replica number), keeping their order.
         let rings = hashrings
+        // A receiver alone in its ring (no hashrings file): everything is written here.
+        if replicationFactor == 1, rings.soleEndpoint(for: tenant) == local {
+            try writer.write(tenant: tenant, batch)
+            return
+        }
+        // Group the series by (owner, replica number), keeping their order.
         struct Key: Hashable { let endpoint: HashringEndpoint; let replica: Int }
         var groups: [Key: [Int]] = [:]
         var owners: [[HashringEndpoint]] = []

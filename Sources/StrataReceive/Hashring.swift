@@ -132,6 +132,13 @@ public struct Hashrings: Sendable {
         }
     }
 
+    /// The one endpoint of the tenant's hashring when it has only one: every series of the
+    /// tenant goes there, no hashing needed.
+    func soleEndpoint(for tenant: String) -> HashringEndpoint? {
+        guard let r = ring(for: tenant), r.endpoints.count == 1 else { return nil }
+        return r.endpoints[0]
+    }
+
     /// The `replicas` endpoints owning the series, replica 0 first.
     public func owners(tenant: String, labels: Labels, replicas: Int) throws -> [HashringEndpoint] {
         guard let r = ring(for: tenant) else { throw ConfigError("no matching hashring to handle tenant \(tenant)") }
