@@ -25,6 +25,26 @@ extension Head {
     /// replay applies them); fsync per policy; then apply. Replaying the WAL therefore
     /// rebuilds exactly what was acknowledged.
     func commit(_ a: HeadAppender) throws -> AppendResult {
+        let (result, logged) = try logAndApply(a)
+        // Group commit: the fsync runs outside the head's lock, so other batches are checked,
+        // logged and applied meanwhile and one fsync covers them all. The batch is visible
+        // before it is durable (as in Prometheus, which never fsyncs a batch), but the caller
+        // hears of success only once it is durable.
+        if let (wal, seq) = logged, options.walSync == .everyBatch {
+            do {
+                try wal.sync(upTo: seq)
+            } catch {
+                lock.withLock { walBroken = walBroken ?? "\(error)" }
+                metrics.walWriteFailures.increment()
+                throw error
+            }
+        }
+        return result
+    }
+
+    /// Checks, logs and applies the batch under the lock; the WAL and the batch's sequence
+    /// number when something was logged.
+    private func logAndApply(_ a: HeadAppender) throws -> (AppendResult, (WALWriter, UInt64)?) {
         try lock.withLock {
             guard let wal else { throw HeadError.closed }
             if let walBroken { throw TSDBError.invalidArgument("the WAL of \(dir) failed (\(walBroken)); reopen the head") }
@@ -136,22 +156,14 @@ extension Head {
                 WALEncoder.floatHistogramSamples(scratch.floatHists, into: &w)
                 records.append(w.bytes)
             }
+            var logged: (WALWriter, UInt64)?
             if !records.isEmpty {
                 do {
-                    try wal.log(records)
+                    logged = (wal, try wal.log(records))
                 } catch {
                     for s in scratch.newSeriesObjects { s.logged = false }
                     metrics.walWriteFailures.increment()
                     throw error
-                }
-                if options.walSync == .everyBatch {
-                    do {
-                        try wal.sync()
-                    } catch {
-                        walBroken = "\(error)"
-                        metrics.walWriteFailures.increment()
-                        throw error
-                    }
                 }
             }
 
@@ -190,7 +202,7 @@ extension Head {
                 result.rejected[r, default: 0] += n
                 metrics.rejected[r]!.histogram.increment(by: n)
             }
-            return result
+            return (result, logged)
         }
     }
 }

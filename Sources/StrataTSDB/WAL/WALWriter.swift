@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 /// Appends records to a WAL directory in Prometheus's page and fragment layout
 /// (`wlog.WL.Log`), byte for byte what Prometheus writes for the same records: records are
@@ -16,17 +17,35 @@ import Darwin
 /// caller must reopen the head, whose replay repairs the tail.
 ///
 /// Durability: `log` leaves the bytes in the OS page cache (safe against a crash of the
-/// process); `sync` fsyncs the current segment (safe against a crash of the machine).
-/// Finished segments are fsynced when the next one starts, and `close` pads and fsyncs
-/// the last page. Not thread-safe: the head serialises calls.
-public final class WALWriter {
+/// process) and returns the batch's sequence number; `sync(upTo:)` makes every batch up to
+/// it survive a crash of the machine. Finished segments are fsynced when the next one
+/// starts, and `close` pads and fsyncs the last page. Everything but `sync(upTo:)` must be
+/// called by one thread at a time (the head serialises them under its lock).
+///
+/// `sync(upTo:)` is the group commit: it may run on any thread, outside the head's lock, so
+/// appends go on while the disk flushes, and one fsync covers every batch logged before it
+/// started — concurrent committers waiting behind it find their batch synced already.
+public final class WALWriter: @unchecked Sendable {
     public let dir: String
     public let segmentSize: Int
     /// Snappy-compress records that get smaller by it (Prometheus's
     /// `--storage.tsdb.wal-compression`; 2.42 reads either).
     public let compress: Bool
     public private(set) var segment: Int
-    private var fd: Int32 = -1
+    private var fd: Int32 = -1 {
+        didSet { let fd = fd; shared.withLock { $0.fd = fd } }
+    }
+    /// What a concurrent `sync(upTo:)` reads: the current segment's descriptor, how many
+    /// batches were logged and synced, and an fsync failure.
+    private struct Shared {
+        var fd: Int32 = -1
+        var logged: UInt64 = 0
+        var synced: UInt64 = 0
+        var failed: String?
+    }
+    private let shared = Mutex(Shared())
+    /// One fsync at a time: those waiting behind it are usually covered by it.
+    private let syncing = Mutex(())
     /// Pages completed in the current segment.
     private var donePages = 0
     private let page: UnsafeMutableRawBufferPointer
@@ -50,6 +69,8 @@ public final class WALWriter {
         try makeDirectory(dir)
         segment = (try WALFormat.segments(in: dir).last ?? -1) + 1
         fd = try Self.create(dir, segment)
+        // Observers do not run in an initialiser.
+        shared.withLock { [fd] in $0.fd = fd }
     }
 
     deinit {
@@ -70,14 +91,22 @@ public final class WALWriter {
     private var segmentPath: String { WALFormat.segmentPath(dir, segment) }
 
     /// Writes `records` as one batch. On return every byte is in the segment file.
-    public func log(_ records: [[UInt8]]) throws {
-        if let failed { throw TSDBError.invalidArgument("WAL \(dir) is unusable after an earlier failure (\(failed)); reopen the head to repair it") }
+    /// Logs a batch; returns its sequence number for `sync(upTo:)`.
+    @discardableResult
+    public func log(_ records: [[UInt8]]) throws -> UInt64 {
+        if let failed = failed ?? shared.withLock({ $0.failed }) {
+            throw TSDBError.invalidArgument("WAL \(dir) is unusable after an earlier failure (\(failed)); reopen the head to repair it")
+        }
         let start = Position(segment: segment, donePages: donePages, alloc: alloc)
         do {
             for (i, r) in records.enumerated() { try log(r, final: i == records.count - 1) }
         } catch {
             restore(start, after: error)
             throw error
+        }
+        return shared.withLock { s in
+            s.logged += 1
+            return s.logged
         }
     }
 
@@ -160,27 +189,55 @@ public final class WALWriter {
         if alloc > 0 { try flushPage(clear: true) }
         let path = segmentPath
         if fsync(fd) != 0 { throw TSDBError.io(path: path, errno: errno) }
-        Glibc.close(fd)
+        // Every batch logged so far was in this segment, now on disk.
+        shared.withLock { $0.synced = $0.logged }
+        let old = fd
         fd = -1
+        Glibc.close(old)
         segment += 1
         donePages = 0
         fd = try Self.create(dir, segment)
         return segment
     }
 
-    /// fsyncs the current segment: everything logged so far survives a power loss.
+    /// Returns once batch `seq` and every one before it survive a power loss. Safe to call
+    /// from any thread while batches are logged. A batch's segment may have been finished
+    /// (and fsynced) meanwhile: the descriptor is duplicated under the lock, and what it
+    /// covers is only what had been logged when it was taken.
+    public func sync(upTo seq: UInt64) throws {
+        try syncing.withLock { _ in
+            let (fd, target, failed) = shared.withLock { s -> (Int32, UInt64, String?) in
+                if s.synced >= seq || s.failed != nil || s.fd < 0 { return (-1, s.logged, s.failed ?? (s.synced >= seq ? nil : "closed")) }
+                return (dup(s.fd), s.logged, nil)
+            }
+            if let failed { throw TSDBError.invalidArgument("WAL \(dir) is unusable after an earlier failure (\(failed))") }
+            guard fd >= 0 else {
+                if shared.withLock({ $0.synced >= seq }) { return }
+                throw TSDBError.io(path: WALFormat.segmentPath(dir, segment), errno: errno)
+            }
+            defer { Glibc.close(fd) }
+            if fsync(fd) != 0 {
+                let e = errno
+                shared.withLock { $0.failed = "fsync: \(String(cString: strerror(e)))" }
+                throw TSDBError.io(path: WALFormat.segmentPath(dir, segment), errno: e)
+            }
+            shared.withLock { $0.synced = max($0.synced, target) }
+        }
+    }
+
+    /// fsyncs everything logged so far (for callers that serialise everything themselves).
     public func sync() throws {
-        if let failed { throw TSDBError.invalidArgument("WAL \(dir) is unusable after an earlier failure (\(failed))") }
-        if fsync(fd) != 0 { throw TSDBError.io(path: segmentPath, errno: errno) }
+        try sync(upTo: shared.withLock { $0.logged })
     }
 
     /// Pads the last page with zeros (so the segment ends at a page boundary, as Prometheus
     /// leaves it), fsyncs and closes. The writer cannot be used afterwards.
     public func close() throws {
         guard fd >= 0 else { return }
-        defer { Glibc.close(fd); fd = -1; failed = failed ?? "closed" }
+        defer { let old = fd; fd = -1; Glibc.close(old); failed = failed ?? "closed" }
         if failed == nil && alloc > 0 { try flushPage(clear: true) }
         if fsync(fd) != 0 { throw TSDBError.io(path: segmentPath, errno: errno) }
+        shared.withLock { $0.synced = $0.logged }
     }
 
     /// Deletes the segments numbered below `index` (they are in a checkpoint or a block).
@@ -201,8 +258,9 @@ public final class WALWriter {
     private func restore(_ p: Position, after error: Error) {
         do {
             if segment != p.segment {
-                Glibc.close(fd)
+                let old = fd
                 fd = -1
+                Glibc.close(old)
                 for s in (p.segment + 1)...segment { unlink(WALFormat.segmentPath(dir, s)) }
                 segment = p.segment
                 fd = open(segmentPath, O_WRONLY | O_APPEND | O_CLOEXEC)
