@@ -11,13 +11,14 @@
 # per server core. Data dirs live under the current directory (a real disk: fsync on tmpfs would
 # cost nothing) and are removed afterwards. After the load: the server's own count of appended
 # samples (must equal SERIES × ROUNDS), its RSS (VmHWM, VmRSS) per active series, then it is
-# stopped by PID. PERF=FILE records strata-receive (batch, 1.0) with `perf record -g` into FILE.
+# stopped by PID. PERF=FILE records strata-receive (remote write 1.0, --tsdb.wal-sync PERF_SYNC:
+# batch by default) with `perf record -g` into FILE.
 # Usage: scripts/bench-receive.sh [series] [rounds] [series-per-request] [concurrency]
 #        (defaults 100000 20 2000 8)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SERIES=${1:-100000}; ROUNDS=${2:-20}; SPR=${3:-2000}; CONC=${4:-8}
-PERF=${PERF:-}
+PERF=${PERF:-}; PERF_SYNC=${PERF_SYNC:-batch}
 [ "$(nproc)" -ge 2 ] || { echo "needs 2 cores (server on core 1, generator on core 0)" >&2; exit 1; }
 for p in strata strata-receive; do swift build -c release --product $p >/dev/null; done
 B=.build/release
@@ -27,7 +28,7 @@ trap 'cleanup; rm -rf "$D"' EXIT
 FS=$(df -T "$D" | awk 'NR==2 {print $2}')
 [ "$FS" = tmpfs ] && echo "warning: $D is on tmpfs; fsync costs nothing there" >&2
 EXPECTED=$((SERIES * ROUNDS))
-kib() { awk -v k="$1" "/^$k:/ {print \$2}" "/proc/$2/status"; }
+kib() { awk -v k="$1:" '$1 == k {print $2}' "/proc/$2/status"; }
 # Sum of every sample of a metric in a Prometheus text exposition.
 metric_sum() { curl -s "$1" | awk -v m="$2" '$1 == m || index($1, m "{") == 1 {s += $NF} END {printf "%.0f", s}'; }
 
@@ -37,7 +38,7 @@ run() {
   local name=$1 url=$2 pid=$3 murl=$4 metric=$5 version=$6
   local idle; idle=$(kib VmRSS "$pid")
   local perf_pid=""
-  if [ -n "$PERF" ] && [ "$name" = "strata-receive (batch)" ]; then
+  if [ -n "$PERF" ] && [ "$name" = "strata-receive ($PERF_SYNC)" ] && [ "$version" = 1 ]; then
     perf record -g -o "$PERF" -p "$pid" >/dev/null 2>&1 & perf_pid=$!
   fi
   echo
@@ -101,12 +102,12 @@ echo "victoria-metrics: count({series_id=~\".+\"}) = $VM_SERIES (expected $SERIE
 stop $VM
 
 echo
-echo "## summary (samples/s on one server core; ratio = strata-receive (batch, 1.0) / server; RSS per active series in bytes)"
+echo "## summary (samples/s on one server core; ratio = server / strata-receive (batch, 1.0); RSS per active series in bytes)"
 echo "| server | protocol | samples/s | later rounds samples/s | ratio vs strata | p50 ms | p99 ms | VmHWM/series | VmRSS/series | errors | samples arrived |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 REF=$(echo "${ROWS[0]}" | cut -d'|' -f3)
 for r in "${ROWS[@]}"; do
   IFS='|' read -r n v sps steady p50 p99 hwm rss errs check <<<"$r"
-  ratio=$(awk -v a="$REF" -v b="$sps" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "-"}')
+  ratio=$(awk -v a="$REF" -v b="$sps" 'BEGIN {if (a > 0) printf "%.2f", b / a; else print "-"}')
   echo "| $n | $v | $sps | $steady | $ratio | $p50 | $p99 | $hwm | $rss | $errs | $check |"
 done
