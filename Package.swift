@@ -310,7 +310,12 @@ let package = Package(
                 "StrataQuery",
                 "StrataStore",
                 "StrataRule",
+                "StrataRemoteWrite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // `strata bench remote-write`: a real HTTP/1.1 keep-alive remote-write client.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .executableTarget(name: "strata", dependencies: ["StrataTools", "StrataCore"]),

@@ -12,7 +12,7 @@ public struct BenchCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks: XOR and native histogram chunk coding, postings intersection, the PromQL query set (use a release build).",
-        subcommands: [XOR.self, HistogramBench.self, PostingsBench.self, BenchPromQL.self, HeadBench.self]
+        subcommands: [XOR.self, HistogramBench.self, PostingsBench.self, BenchPromQL.self, HeadBench.self, RemoteWriteBench.self]
     )
     public init() {}
 
