@@ -30,11 +30,22 @@ public struct LocalWriter: Sendable {
         }
         let app = t.head.appender()
         var invalid: [String] = []
-        for s in batch.series {
+        let cached = t.refs.refs(batch.series)
+        var learned: [(key: UInt64, labels: Labels, ref: UInt64)] = []
+        for (i, s) in batch.series.enumerated() {
             do {
-                var ref: UInt64?
+                var ref = cached[i]
                 for x in s.samples {
-                    if let r = ref { try app.append(ref: r, x.timestamp, x.value) } else { ref = try app.append(s.labels, x.timestamp, x.value) }
+                    if let r = ref {
+                        do { try app.append(ref: r, x.timestamp, x.value) } catch HeadError.unknownSeriesRef {
+                            ref = try app.append(s.labels, x.timestamp, x.value)
+                            if s.internKey != 0 { learned.append((s.internKey, s.labels, ref!)) }
+                        }
+                    } else {
+                        let r = try app.append(s.labels, x.timestamp, x.value)
+                        ref = r
+                        if s.internKey != 0 { learned.append((s.internKey, s.labels, r)) }
+                    }
                 }
                 for h in s.histograms {
                     switch h.value {
@@ -46,6 +57,7 @@ public struct LocalWriter: Sendable {
                 invalid.append("\(s.labels): \(error)")
             }
         }
+        t.refs.store(learned, headSeries: t.head.seriesCount)
         let result: AppendResult
         do { result = try app.commit() } catch {
             metrics.rejected(tenant: tenant, reason: "wal", samples: app.count)

@@ -104,10 +104,11 @@ public enum RemoteWriteProtocol {
     /// announces more than `maxDecompressedBytes` is refused with 413 before anything is
     /// allocated; invalid snappy data or protobuf is a 400 (Prometheus answers 400 for both).
     public static func decodeBody(_ body: [UInt8], version: RemoteWriteVersion, maxDecompressedBytes: Int,
-                                  invalidSeries policy: InvalidSeriesPolicy = .reject) throws(RemoteWriteError) -> WriteBatch {
+                                  invalidSeries policy: InvalidSeriesPolicy = .reject,
+                                  interner: SeriesInterner? = nil) throws(RemoteWriteError) -> WriteBatch {
         let raw = try decompress(body, maxDecompressedBytes: maxDecompressedBytes)
         switch version {
-        case .v1: return try RemoteWriteV1.decode(raw, invalidSeries: policy)
+        case .v1: return try RemoteWriteV1.decode(raw, invalidSeries: policy, interner: interner)
         case .v2: return try RemoteWriteV2.decode(raw, invalidSeries: policy)
         }
     }

@@ -7,11 +7,11 @@ import StrataCore
 public enum RemoteWriteV1 {
     /// Decodes an uncompressed body. Malformed protobuf throws a 400; invalid series follow
     /// `policy`.
-    public static func decode(_ bytes: UnsafeRawBufferPointer,
-                              invalidSeries policy: InvalidSeriesPolicy = .reject) throws(RemoteWriteError) -> WriteBatch {
+    public static func decode(_ bytes: UnsafeRawBufferPointer, invalidSeries policy: InvalidSeriesPolicy = .reject,
+                              interner: SeriesInterner? = nil) throws(RemoteWriteError) -> WriteBatch {
         var r = ProtoReader(bytes)
         var batch = WriteBatch()
-        var labels = LabelCollector()
+        var labels = LabelCollector(interner: interner)
         while !r.isAtEnd {
             let (field, wire) = try r.readTag()
             switch field {
@@ -30,8 +30,9 @@ public enum RemoteWriteV1 {
         return batch
     }
 
-    public static func decode(_ bytes: [UInt8], invalidSeries policy: InvalidSeriesPolicy = .reject) throws(RemoteWriteError) -> WriteBatch {
-        try withBytes(bytes) { (b) throws(RemoteWriteError) in try decode(b, invalidSeries: policy) }
+    public static func decode(_ bytes: [UInt8], invalidSeries policy: InvalidSeriesPolicy = .reject,
+                              interner: SeriesInterner? = nil) throws(RemoteWriteError) -> WriteBatch {
+        try withBytes(bytes) { (b) throws(RemoteWriteError) in try decode(b, invalidSeries: policy, interner: interner) }
     }
 
     /// Encodes `batch` as a `prometheus.WriteRequest` (metadata is not carried: the batch
@@ -58,8 +59,7 @@ public enum RemoteWriteV1 {
             switch field {
             case 1:
                 try ProtoReader.expect(wire, .lengthDelimited, field: field, in: "TimeSeries")
-                let (name, value) = try decodeLabel(try r.readLengthDelimited())
-                labels.add(nameBytes: name, valueBytes: value)
+                try labels.add(field: try r.readLengthDelimited(), decode: decodeLabel)
             case 2:
                 try ProtoReader.expect(wire, .lengthDelimited, field: field, in: "TimeSeries")
                 samples.append(try decodeSample(try r.readLengthDelimited()))
@@ -73,9 +73,12 @@ public enum RemoteWriteV1 {
                 try r.skip(wire, field: field)
             }
         }
-        switch labels.finish() {
+        let (result, key) = try labels.labels(decode: decodeLabel)
+        switch result {
         case .success(let ls):
-            batch.series.append(WriteSeries(labels: ls, samples: samples, histograms: histograms, exemplars: exemplars))
+            var s = WriteSeries(labels: ls, samples: samples, histograms: histograms, exemplars: exemplars)
+            s.internKey = key
+            batch.series.append(s)
         case .failure(let rejection):
             try batch.reject(rejection, policy)
         }

@@ -24,6 +24,11 @@ public enum InvalidSeriesPolicy: Sendable {
 /// an empty value does not exist), but a duplicate name with an empty value still counts,
 /// as in Prometheus.
 struct LabelCollector {
+    /// Known label sets by wire bytes (nil: every series' labels are built).
+    let interner: SeriesInterner?
+    /// The series' `Label` messages as sent, each with its length, for the interner's key.
+    private var raw: [UInt8] = []
+    private var fields: [ProtoReader] = []
     private(set) var pairs: [Label] = []
     private var prevName = UnsafeRawBufferPointer(start: nil, count: 0)
     private var sorted = true
@@ -34,7 +39,11 @@ struct LabelCollector {
     /// Capacity for the next series' array: series of one request tend to have similar sizes.
     private var capacityHint = 12
 
+    init(interner: SeriesInterner? = nil) { self.interner = interner }
+
     mutating func reset() {
+        raw.removeAll(keepingCapacity: true)
+        fields.removeAll(keepingCapacity: true)
         pairs = []
         pairs.reserveCapacity(capacityHint)
         prevName = UnsafeRawBufferPointer(start: nil, count: 0)
@@ -72,6 +81,37 @@ struct LabelCollector {
 
     /// Marks the series invalid for a reason found outside the labels (a non-UTF-8 symbol).
     mutating func markInvalid() { invalid = true }
+
+    /// With an interner: keeps a `Label` message for `labels(decode:)` instead of decoding it.
+    /// Without one: decodes it at once.
+    @inline(__always)
+    mutating func add(field: ProtoReader, decode: (ProtoReader) throws(RemoteWriteError) -> (UnsafeRawBufferPointer, UnsafeRawBufferPointer)) throws(RemoteWriteError) {
+        guard interner != nil else {
+            let (n, v) = try decode(field)
+            add(nameBytes: n, valueBytes: v)
+            return
+        }
+        fields.append(field)
+        var n = UInt32(field.remaining).littleEndian
+        withUnsafeBytes(of: &n) { raw.append(contentsOf: $0) }
+        raw.append(contentsOf: UnsafeRawBufferPointer(start: field.pos, count: field.remaining))
+    }
+
+    /// The series' labels and intern key: the interned ones when these bytes were seen
+    /// before, else built (and interned when valid).
+    mutating func labels(decode: (ProtoReader) throws(RemoteWriteError) -> (UnsafeRawBufferPointer, UnsafeRawBufferPointer)) throws(RemoteWriteError)
+        -> (Result<Labels, SeriesRejection>, UInt64) {
+        guard let interner else { return (finish(), 0) }
+        let key = XXHash64.hash(raw) | 1
+        if let known = raw.withUnsafeBytes({ interner.lookup(key, $0) }) { return (.success(known), key) }
+        for f in fields {
+            let (n, v) = try decode(f)
+            add(nameBytes: n, valueBytes: v)
+        }
+        let result = finish()
+        if case .success(let l) = result { raw.withUnsafeBytes { interner.insert(key, $0, l) } }
+        return (result, key)
+    }
 
     /// The label set, or the message Prometheus gives for the series.
     mutating func finish() -> Result<Labels, SeriesRejection> {

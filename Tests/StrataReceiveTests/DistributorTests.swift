@@ -153,3 +153,26 @@ import Testing
         #expect { try noFile.loadInitial(local: nil, self: "a:1", replicationFactor: 2) } throws: { "\($0)".contains("needs --receive.hashrings-file") }
     }
 }
+
+/// Interned series are appended by their cached head ref, and fall back to their labels once
+/// the head dropped the series (after a block cut).
+@Suite struct SeriesRefCacheTests {
+    @Test func cachedRefsAndTheirFallback() throws {
+        let heads = DistributorTests.heads()
+        let w = LocalWriter(heads: heads, limits: { ReceiveLimits() }, metrics: ReceiveMetrics())
+        let interner = SeriesInterner()
+        func request(_ t: Int64) throws -> WriteBatch {
+            try RemoteWriteV1.decode(RemoteWriteV1.encode(DistributorTests.batch(20, t: t)), interner: interner)
+        }
+        try w.write(tenant: "t", try request(1_000))
+        try w.write(tenant: "t", try request(2_000))
+        let head = try heads.tenant("t").head
+        #expect(head.seriesCount == 20 && head.stats.samples == 40)
+        // Everything cut into blocks: the series leave the head, the cached refs go stale.
+        _ = try head.cutBlocks(force: true)
+        #expect(head.seriesCount == 0)
+        try w.write(tenant: "t", try request(3_000))
+        try w.write(tenant: "t", try request(4_000))
+        #expect(head.seriesCount == 20 && head.stats.samples == 40)
+    }
+}
