@@ -26,7 +26,7 @@ public final class Distributor: Sendable {
     private let rings: Mutex<Hashrings>
     private let failureLog = LogThrottle(every: .seconds(10))
 
-    public init(local: HashringEndpoint, hashrings: Hashrings, replicationFactor: Int, writer: LocalWriter,
+    init(local: HashringEndpoint, hashrings: Hashrings, replicationFactor: Int, writer: LocalWriter,
                 forward: @escaping Forward, metrics: ReceiveMetrics, logger: Logger) {
         self.local = local
         self.replicationFactor = replicationFactor

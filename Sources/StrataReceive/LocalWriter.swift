@@ -9,15 +9,19 @@ import StrataTSDB
 /// too old, duplicate timestamp) do not stop the others: what can be appended is, and the
 /// answer names what was refused (Prometheus's receiver answers such writes 400; a series
 /// that cannot be appended at all — invalid histogram — is skipped the same way).
-public struct LocalWriter: Sendable {
+struct LocalWriter: Sendable {
     let heads: TenantHeads
     let limits: @Sendable () -> ReceiveLimits
     let metrics: ReceiveMetrics
+    /// The decoders' interners, to attach head refs to the series they interned.
+    let interners: TenantInterners?
 
-    public init(heads: TenantHeads, limits: @escaping @Sendable () -> ReceiveLimits, metrics: ReceiveMetrics) {
+    init(heads: TenantHeads, limits: @escaping @Sendable () -> ReceiveLimits, metrics: ReceiveMetrics,
+         interners: TenantInterners? = nil) {
         self.heads = heads
         self.limits = limits
         self.metrics = metrics
+        self.interners = interners
     }
 
     /// Throws a `ReceiveError` when anything was refused; samples not named in it are in the
@@ -30,21 +34,22 @@ public struct LocalWriter: Sendable {
         }
         let app = t.head.appender()
         var invalid: [String] = []
-        let cached = t.refs.refs(batch.series)
-        var learned: [(key: UInt64, labels: Labels, ref: UInt64)] = []
-        for (i, s) in batch.series.enumerated() {
+        // Interned series carry the head ref they were first appended under (see TenantInterners).
+        var learned: [(key: UInt64, tag: UInt64)] = []
+        for s in batch.series {
             do {
-                var ref = cached[i]
+                var ref: UInt64? = s.internTag != 0 ? s.internTag : nil
                 for x in s.samples {
                     if let r = ref {
                         do { try app.append(ref: r, x.timestamp, x.value) } catch HeadError.unknownSeriesRef {
-                            ref = try app.append(s.labels, x.timestamp, x.value)
-                            if s.internKey != 0 { learned.append((s.internKey, s.labels, ref!)) }
+                            let r = try app.append(s.labels, x.timestamp, x.value)
+                            ref = r
+                            if s.internKey != 0 { learned.append((s.internKey, r)) }
                         }
                     } else {
                         let r = try app.append(s.labels, x.timestamp, x.value)
                         ref = r
-                        if s.internKey != 0 { learned.append((s.internKey, s.labels, r)) }
+                        if s.internKey != 0 { learned.append((s.internKey, r)) }
                     }
                 }
                 for h in s.histograms {
@@ -57,7 +62,7 @@ public struct LocalWriter: Sendable {
                 invalid.append("\(s.labels): \(error)")
             }
         }
-        t.refs.store(learned, headSeries: t.head.seriesCount)
+        interners?.existing(tenant)?.setTags(learned)
         let result: AppendResult
         do { result = try app.commit() } catch {
             metrics.rejected(tenant: tenant, reason: "wal", samples: app.count)

@@ -19,9 +19,8 @@ struct ReceiveHTTP: Sendable {
     let defaultTenant: String
     let limits: @Sendable () -> ReceiveLimits
     let budget: InflightBudget
-    /// Label sets of series seen before, shared by all tenants (the labels are the same
-    /// whoever sends them).
-    let interner = SeriesInterner()
+    /// Each tenant's label sets seen before, with their head refs.
+    let interners: TenantInterners
     let ready: @Sendable () -> Bool
     let metrics: ReceiveMetrics
     let logger: Logger
@@ -94,7 +93,7 @@ struct ReceiveHTTP: Sendable {
             // Invalid series are set aside: the others are written, then the answer is 400
             // naming them, as Prometheus's receiver does.
             batch = try RemoteWriteProtocol.decodeBody(body, version: version, maxDecompressedBytes: Self.maxDecompressedBody,
-                                                       invalidSeries: .collect, interner: interner)
+                                                       invalidSeries: .collect, interner: interners.interner(tenant))
         } catch { throw Self.wireError(error) }
         metrics.received(tenant: tenant, series: batch.series.count, samples: batch.sampleCount,
                          histograms: batch.histogramCount, exemplars: batch.exemplarCount)

@@ -79,7 +79,8 @@ public struct ReceiveService: Sendable {
         // What the WAL brought back goes into blocks first, as Thanos's receiver does.
         await heads.maintain(force: true)
 
-        let writer = LocalWriter(heads: heads, limits: { configs.limits }, metrics: metrics)
+        let interners = TenantInterners()
+        let writer = LocalWriter(heads: heads, limits: { configs.limits }, metrics: metrics, interners: interners)
         let forwarder = Forwarder(timeout: config.forwardTimeout, tls: config.forwardTLS)
         let distributor = Distributor(local: local, hashrings: rings, replicationFactor: config.replicationFactor, writer: writer,
                                       forward: { e, tenant, replica, batch in
@@ -98,7 +99,7 @@ public struct ReceiveService: Sendable {
             ready: { await state.isReady }, notReadyReason: { health?.unreachableReason })
         let http = ReceiveHTTP(distributor: distributor, tenantHeader: HTTPField.Name(config.tenantHeader) ?? HTTPField.Name("THANOS-TENANT")!,
                                defaultTenant: config.defaultTenant, limits: { configs.limits },
-                               budget: InflightBudget(limit: config.maxInflightBytes, metrics: metrics),
+                               budget: InflightBudget(limit: config.maxInflightBytes, metrics: metrics), interners: interners,
                                ready: { acceptsWrites.value }, metrics: metrics, logger: logger)
         let writeServer = try AdminServer.plainApplication(address: config.remoteWriteAddress, logger: logger, web: config.web) { router in
             http.add(to: router)

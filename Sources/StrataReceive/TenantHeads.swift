@@ -33,7 +33,6 @@ public final class TenantHeads: Sendable {
         public let store: TSDBStore
         public let exemplars: ExemplarBuffer
         let blocks: HeadBlocks
-        let refs = SeriesRefCache()
     }
 
     let config: Config

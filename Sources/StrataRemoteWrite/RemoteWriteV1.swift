@@ -73,11 +73,12 @@ public enum RemoteWriteV1 {
                 try r.skip(wire, field: field)
             }
         }
-        let (result, key) = try labels.labels(decode: decodeLabel)
+        let (result, key, tag) = try labels.labels(decode: decodeLabel)
         switch result {
         case .success(let ls):
             var s = WriteSeries(labels: ls, samples: samples, histograms: histograms, exemplars: exemplars)
             s.internKey = key
+            s.internTag = tag
             batch.series.append(s)
         case .failure(let rejection):
             try batch.reject(rejection, policy)

@@ -4,8 +4,8 @@ import Synchronization
 /// Label sets the decoder has built before, found again by their wire bytes. A Prometheus
 /// sends the same series with the same bytes in every request, and building a series'
 /// `Labels` — two validated Strings per label, an array — is most of what decoding costs.
-/// A known series gets the very same `Labels` back (one retain), and its `internKey`, which
-/// lets the receiver find the head series without hashing the labels again.
+/// A known series gets the very same `Labels` back (one retain), its `internKey`, and the
+/// `tag` its user attached to it (the receiver's head series ref), all from one lookup.
 ///
 /// Keyed by xxhash64 of the series' `Label` messages as sent; a hit is confirmed by comparing
 /// the bytes, so a hash collision can never give a series another one's labels. Memory: the
@@ -15,6 +15,7 @@ public final class SeriesInterner: Sendable {
     struct Entry {
         let bytes: [UInt8]
         let labels: Labels
+        var tag: UInt64 = 0
     }
 
     public let capacity: Int
@@ -24,11 +25,20 @@ public final class SeriesInterner: Sendable {
 
     public var count: Int { table.withLock { $0.count } }
 
-    func lookup(_ key: UInt64, _ bytes: UnsafeRawBufferPointer) -> Labels? {
+    func lookup(_ key: UInt64, _ bytes: UnsafeRawBufferPointer) -> (labels: Labels, tag: UInt64)? {
         table.withLock { t in
             guard let e = t[key], e.bytes.count == bytes.count,
                   e.bytes.withUnsafeBytes({ $0.elementsEqual(bytes) }) else { return nil }
-            return e.labels
+            return (e.labels, e.tag)
+        }
+    }
+
+    /// Attaches `tag` to the interned series `key` (no-op when it left the table); the next
+    /// decode of the series returns it in `WriteSeries.internTag`.
+    public func setTags(_ tags: [(key: UInt64, tag: UInt64)]) {
+        guard !tags.isEmpty else { return }
+        table.withLock { t in
+            for (k, tag) in tags { t[k]?.tag = tag }
         }
     }
 

@@ -100,17 +100,17 @@ struct LabelCollector {
     /// The series' labels and intern key: the interned ones when these bytes were seen
     /// before, else built (and interned when valid).
     mutating func labels(decode: (ProtoReader) throws(RemoteWriteError) -> (UnsafeRawBufferPointer, UnsafeRawBufferPointer)) throws(RemoteWriteError)
-        -> (Result<Labels, SeriesRejection>, UInt64) {
-        guard let interner else { return (finish(), 0) }
+        -> (Result<Labels, SeriesRejection>, key: UInt64, tag: UInt64) {
+        guard let interner else { return (finish(), 0, 0) }
         let key = XXHash64.hash(raw) | 1
-        if let known = raw.withUnsafeBytes({ interner.lookup(key, $0) }) { return (.success(known), key) }
+        if let known = raw.withUnsafeBytes({ interner.lookup(key, $0) }) { return (.success(known.labels), key, known.tag) }
         for f in fields {
             let (n, v) = try decode(f)
             add(nameBytes: n, valueBytes: v)
         }
         let result = finish()
         if case .success(let l) = result { raw.withUnsafeBytes { interner.insert(key, $0, l) } }
-        return (result, key)
+        return (result, key, 0)
     }
 
     /// The label set, or the message Prometheus gives for the series.

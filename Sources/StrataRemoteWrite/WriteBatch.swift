@@ -39,9 +39,11 @@ public struct WriteSeries: Sendable, Equatable {
     public var histograms: [WriteHistogram]
     public var exemplars: [WriteExemplar]
     /// Non-zero when the decoder interned the labels (`SeriesInterner`): equal for every
-    /// request carrying this series with the same bytes, so a receiver can cache the head
-    /// series under it (confirming with the labels, which are then the same instance).
+    /// request carrying this series with the same bytes.
     public var internKey: UInt64 = 0
+    /// What the interner's user attached to the series (`SeriesInterner.setTags`), 0 when
+    /// nothing: the receiver's head series ref.
+    public var internTag: UInt64 = 0
 
     public init(labels: Labels, samples: [WriteSample] = [], histograms: [WriteHistogram] = [], exemplars: [WriteExemplar] = []) {
         self.labels = labels

@@ -154,18 +154,20 @@ import Testing
     }
 }
 
-/// Interned series are appended by their cached head ref, and fall back to their labels once
-/// the head dropped the series (after a block cut).
-@Suite struct SeriesRefCacheTests {
+/// Interned series are appended by the head ref tagged on them, and fall back to their labels
+/// once the head dropped the series (after a block cut).
+@Suite struct InternedRefTests {
     @Test func cachedRefsAndTheirFallback() throws {
         let heads = DistributorTests.heads()
-        let w = LocalWriter(heads: heads, limits: { ReceiveLimits() }, metrics: ReceiveMetrics())
-        let interner = SeriesInterner()
+        let interners = TenantInterners()
+        let w = LocalWriter(heads: heads, limits: { ReceiveLimits() }, metrics: ReceiveMetrics(), interners: interners)
         func request(_ t: Int64) throws -> WriteBatch {
-            try RemoteWriteV1.decode(RemoteWriteV1.encode(DistributorTests.batch(20, t: t)), interner: interner)
+            try RemoteWriteV1.decode(RemoteWriteV1.encode(DistributorTests.batch(20, t: t)), interner: interners.interner("t"))
         }
         try w.write(tenant: "t", try request(1_000))
-        try w.write(tenant: "t", try request(2_000))
+        let second = try request(2_000)
+        #expect(second.series.allSatisfy { $0.internTag != 0 }, "the first write tagged every series with its ref")
+        try w.write(tenant: "t", second)
         let head = try heads.tenant("t").head
         #expect(head.seriesCount == 20 && head.stats.samples == 40)
         // Everything cut into blocks: the series leave the head, the cached refs go stale.
