@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import StrataCore
 import Synchronization
 
@@ -27,8 +30,9 @@ public final class SeriesInterner: Sendable {
 
     func lookup(_ key: UInt64, _ bytes: UnsafeRawBufferPointer) -> (labels: Labels, tag: UInt64)? {
         table.withLock { t in
+            // memcmp: the generic `elementsEqual` compares byte by byte through iterators.
             guard let e = t[key], e.bytes.count == bytes.count,
-                  e.bytes.withUnsafeBytes({ $0.elementsEqual(bytes) }) else { return nil }
+                  bytes.count == 0 || e.bytes.withUnsafeBytes({ memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }) else { return nil }
             return (e.labels, e.tag)
         }
     }

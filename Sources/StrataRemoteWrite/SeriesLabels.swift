@@ -92,9 +92,14 @@ struct LabelCollector {
             return
         }
         fields.append(field)
-        var n = UInt32(field.remaining).littleEndian
-        withUnsafeBytes(of: &n) { raw.append(contentsOf: $0) }
-        raw.append(contentsOf: UnsafeRawBufferPointer(start: field.pos, count: field.remaining))
+        // The length, then the bytes, copied with memcpy (the generic append(contentsOf:)
+        // of a raw buffer goes element by element).
+        let n = field.remaining, at = raw.count
+        raw.append(contentsOf: repeatElement(0, count: 4 + n))
+        raw.withUnsafeMutableBytes { b in
+            b.storeBytes(of: UInt32(n).littleEndian, toByteOffset: at, as: UInt32.self)
+            if n > 0 { (b.baseAddress! + at + 4).copyMemory(from: field.pos, byteCount: n) }
+        }
     }
 
     /// The series' labels and intern key: the interned ones when these bytes were seen
