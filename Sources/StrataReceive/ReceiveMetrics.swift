@@ -6,7 +6,6 @@ import Metrics
 public struct ReceiveMetrics: Sendable {
     let requestDuration = Timer(label: "strata_receive_request_duration_seconds")
     let inflightBytes = Gauge(label: "strata_receive_inflight_request_bytes")
-    let inflightRequests = Gauge(label: "strata_receive_inflight_requests")
     let hashringReloads = Counter(label: "strata_receive_hashrings_file_changes_total")
     let hashringReloadFailures = Counter(label: "strata_receive_hashrings_file_errors_total")
     let hashringNodes = Gauge(label: "strata_receive_hashring_nodes")
