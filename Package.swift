@@ -321,16 +321,16 @@ let package = Package(
         .executableTarget(name: "strata", dependencies: ["StrataTools", "StrataCore"]),
         .executableTarget(
             name: "strata-sidecar",
-            dependencies: ["StrataSidecar", "StrataObjStore", "StrataServer", "StrataSecurity", "StrataCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["StrataSidecar", "StrataQuery", "StrataObjStore", "StrataServer", "StrataSecurity", "StrataCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "strata-rule",
-            dependencies: ["StrataRule", "StrataNotify", "StrataObjStore", "StrataServer", "StrataSecurity", "StrataCore", "StrataTSDB",
+            dependencies: ["StrataRule", "StrataQuery", "StrataNotify", "StrataObjStore", "StrataServer", "StrataSecurity", "StrataCore", "StrataTSDB",
                            "StrataPromQL", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "strata-receive",
-            dependencies: ["StrataReceive", "StrataObjStore", "StrataServer", "StrataSecurity", "StrataCore", "StrataTSDB",
+            dependencies: ["StrataReceive", "StrataQuery", "StrataObjStore", "StrataServer", "StrataSecurity", "StrataCore", "StrataTSDB",
                            "StrataPromQL", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
@@ -343,7 +343,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "strata-store",
-            dependencies: ["StrataStore", "StrataObjStore", "StrataServer", "StrataSecurity", "StrataCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["StrataStore", "StrataQuery", "StrataObjStore", "StrataServer", "StrataSecurity", "StrataCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "strata-compact",

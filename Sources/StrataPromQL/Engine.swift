@@ -86,11 +86,16 @@ public struct Engine: Sendable {
         if options.compat == .v3_14, QueryContextFold.uses(expr0) {
             folded = try QueryContextFold.fold(expr0, start: start, end: end, step: interval)
         }
-        let expr = Preprocessor.preprocess(folded, start: start, end: end)
+        var expr = Preprocessor.preprocess(folded, start: start, end: end)
+        var pushed: [Int: [StorageSeries]] = [:]
+        if let remote = queryable as? any RemoteEvaluating {
+            (expr, pushed) = await pushDown(remote, expr, start: start, end: end, interval: interval, lookback: lookback)
+        }
 
         let prefetch = SeriesPrefetch(start: start, end: end, interval: interval, lookbackDelta: lookback,
                                       noStepSubqueryInterval: options.noStepSubqueryInterval)
-        let series = try await Self.fetch(queryable, prefetch.requests(for: expr), deadline: deadline)
+        var series = try await Self.fetch(queryable, prefetch.requests(for: expr).filter { pushed[$0.id] == nil }, deadline: deadline)
+        series.merge(pushed) { a, _ in a }
 
         let shared = EvalShared(series: series, maxSamples: options.maxSamples, lookbackDelta: lookback,
                                 deadline: deadline, noStepSubqueryInterval: options.noStepSubqueryInterval,

@@ -65,6 +65,8 @@ public struct ServedAPIs: OptionSet, Sendable, Hashable {
     public static let metadata = ServedAPIs(rawValue: 2)
     public static let exemplars = ServedAPIs(rawValue: 4)
     public static let rules = ServedAPIs(rawValue: 8)
+    /// Thanos's Query API: the endpoint evaluates PromQL fragments over its own series.
+    public static let query = ServedAPIs(rawValue: 16)
 
     public init(info: Thanos_Info_InfoResponse) {
         var s: ServedAPIs = []
@@ -72,6 +74,7 @@ public struct ServedAPIs: OptionSet, Sendable, Hashable {
         if info.hasMetricMetadata { s.insert(.metadata) }
         if info.hasExemplars { s.insert(.exemplars) }
         if info.hasRules { s.insert(.rules) }
+        if info.hasQuery { s.insert(.query) }
         self = s
     }
 }

@@ -62,6 +62,7 @@ public final class QueryAPI: Sendable {
         o.replicaLabels = Set(fromRequest.isEmpty ? config.replicaLabels : fromRequest)
         o.algorithm = config.dedupAlgorithm
         o.shard = try APIParams.shardInfo(form, "shard_info")
+        o.pushdown = config.pushdown
         return o
     }
 

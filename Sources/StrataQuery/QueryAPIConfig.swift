@@ -28,6 +28,8 @@ public struct QueryAPIConfig: Sendable {
     public var autoDownsampling = false
     /// `--query.partial-response`: default of the `partial_response` parameter.
     public var partialResponse = true
+    /// `--query.pushdown` (true): partial aggregations evaluated by the endpoints.
+    public var pushdown = true
     /// `--query.default-step` (1s): step of range queries that give none, in ms.
     public var defaultStep: Int64 = 1000
     /// `--query.instant.default.max_source_resolution` (0s), in ms.

@@ -15,6 +15,9 @@ public struct StoreQueryable: Queryable {
         public var maxResolution: Int64 = 0
         /// The part of the series this query evaluates (`shard_info`, vertical sharding).
         public var shard: SeriesShard?
+        /// Evaluate pushable aggregations next to the data when the endpoints allow it
+        /// (`--query.pushdown`; see `evaluateRemotely`).
+        public var pushdown = false
         public init() {}
     }
 

@@ -26,6 +26,8 @@ public struct ReceiveService: Sendable {
         public var remoteWriteAddress = "0.0.0.0:19291"
         public var grpcAddress = "0.0.0.0:10901"
         public var httpAddress = "0.0.0.0:10902"
+        /// Thanos's Query API over the served series (query pushdown); nil serves none.
+        public var pushdown: PushdownAPIFactory?
         public var tenantHeader = "THANOS-TENANT"
         public var defaultTenant = "default-tenant"
         public var hashringsFile: String?
@@ -92,7 +94,7 @@ public struct ReceiveService: Sendable {
         let acceptsWrites = AtomicFlag()
         let (grpcHost, grpcPort) = try AdminServer.parseAddress(config.grpcAddress)
         let grpc = GRPCStoreServer(store: TenantsStore(heads: heads), host: grpcHost, port: grpcPort, tls: config.grpcTLS,
-                                   apis: FleetAPIs(exemplars: TenantsExemplars(heads: heads)),
+                                   apis: FleetAPIs(exemplars: TenantsExemplars(heads: heads), pushdown: config.pushdown),
                                    services: [WriteableStoreService(distributor: distributor)])
         let admin = try AdminServer.application(
             address: config.httpAddress, registry: registry, logger: logger, web: config.web,

@@ -29,6 +29,8 @@ public struct RuleService: Sendable {
         public var dataDir: String
         public var externalLabels: Labels
         public var grpcAddress = "0.0.0.0:10901"
+        /// Thanos's Query API over the served series (query pushdown); nil serves none.
+        public var pushdown: PushdownAPIFactory?
         public var httpAddress = "0.0.0.0:10902"
         public var evalInterval: Int64 = 60_000
         public var ruleQueryOffset: Int64 = 0
@@ -125,7 +127,7 @@ public struct RuleService: Sendable {
             throw error
         }
         let grpc = GRPCStoreServer(store: store, host: grpcHost, port: grpcPort, tls: config.grpcTLS,
-                                   apis: FleetAPIs(rules: manager))
+                                   apis: FleetAPIs(rules: manager, pushdown: config.pushdown))
 
         let main = ServiceRun.work { [registry] in
             _ = registry

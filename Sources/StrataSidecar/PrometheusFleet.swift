@@ -17,7 +17,9 @@ public struct PrometheusFleet: TargetsAPI, MetadataAPI, ExemplarsAPI, RulesAPI {
         self.externalLabels = externalLabels
     }
 
-    public var apis: FleetAPIs { FleetAPIs(targets: self, metadata: self, exemplars: self, rules: self) }
+    public func apis(pushdown: PushdownAPIFactory? = nil) -> FleetAPIs {
+        FleetAPIs(targets: self, metadata: self, exemplars: self, rules: self, pushdown: pushdown)
+    }
 
     public func targets(_ request: Thanos_TargetsRequest,
                         onResponse: @escaping @Sendable (Thanos_TargetsResponse) async throws -> Void) async throws {

@@ -22,6 +22,8 @@ public struct SidecarService: Sendable {
         public var grpcAddress: String
         public var httpAddress: String
         public var uploadCompacted: Bool
+        /// Thanos's Query API over the served series (query pushdown); nil serves none.
+        public var pushdown: PushdownAPIFactory?
         public var minTime: Int64?
         public var shipInterval: Duration = .seconds(30)
         /// How long to wait for Prometheus at start-up before giving up.
@@ -110,7 +112,8 @@ public struct SidecarService: Sendable {
             })
             // Targets, Metadata, Exemplars and Rules from the same Prometheus, on the same port.
             let fleet = PrometheusFleet(prometheus: prometheus, externalLabels: ext)
-            let grpc = GRPCStoreServer(store: store, host: grpcHost, port: grpcPort, tls: config.grpcTLS, apis: fleet.apis)
+            let grpc = GRPCStoreServer(store: store, host: grpcHost, port: grpcPort, tls: config.grpcTLS,
+                                       apis: fleet.apis(pushdown: config.pushdown))
             await state.setReady()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await grpc.serve() }

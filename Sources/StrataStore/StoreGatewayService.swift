@@ -18,6 +18,8 @@ public struct StoreGatewayService: Sendable {
         public var grpcAddress: String
         public var httpAddress: String
         public var syncInterval: Duration = .seconds(15 * 60)
+        /// Thanos's Query API over the served series (query pushdown); nil serves none.
+        public var pushdown: PushdownAPIFactory?
         /// Pause before another initial sync after one failed (its requests' retries ran out).
         public var initialSyncRetry: Duration = .seconds(5)
         /// `--http.config` and `--grpc-server-tls-*`; nil: plain HTTP, plaintext gRPC.
@@ -77,7 +79,8 @@ public struct StoreGatewayService: Sendable {
             }
             logger.info("initial sync done", metadata: ["blocks": "\(store.loadedBlocks.count)",
                                                         "elapsed": "\(ContinuousClock.now - start)"])
-            let grpc = GRPCStoreServer(store: store, host: grpcHost, port: grpcPort, tls: config.grpcTLS)
+            let grpc = GRPCStoreServer(store: store, host: grpcHost, port: grpcPort, tls: config.grpcTLS,
+                                       apis: FleetAPIs(pushdown: config.pushdown))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await grpc.serve() }
                 if let health { group.addTask { await health.probe(bucket, every: .seconds(10)) } }

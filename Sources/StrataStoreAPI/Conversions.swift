@@ -124,23 +124,30 @@ extension Thanos_Aggr {
     }
 }
 
+extension Thanos_ShardInfo {
+    /// The shard asked for; nil when there are fewer than two shards (as Thanos reads it).
+    public var seriesShard: SeriesShard? {
+        guard totalShards > 1 else { return nil }
+        return SeriesShard(index: Int(shardIndex), total: Int(totalShards), by: by, labels: Set(self.labels))
+    }
+
+    public init(_ s: SeriesShard) {
+        self.init()
+        shardIndex = Int64(s.index)
+        totalShards = Int64(s.total)
+        by = s.by
+        labels = s.labels.sorted()
+    }
+}
+
 extension Thanos_SeriesRequest {
     /// The shard this request asks for; nil when it is not sharded (no `shard_info`, or fewer
     /// than two shards, as Thanos reads it).
     public var seriesShard: SeriesShard? {
-        get {
-            guard hasShardInfo, shardInfo.totalShards > 1 else { return nil }
-            return SeriesShard(index: Int(shardInfo.shardIndex), total: Int(shardInfo.totalShards), by: shardInfo.by,
-                               labels: Set(shardInfo.labels))
-        }
+        get { hasShardInfo ? shardInfo.seriesShard : nil }
         set {
             guard let s = newValue else { clearShardInfo(); return }
-            var info = Thanos_ShardInfo()
-            info.shardIndex = Int64(s.index)
-            info.totalShards = Int64(s.total)
-            info.by = s.by
-            info.labels = s.labels.sorted()
-            shardInfo = info
+            shardInfo = Thanos_ShardInfo(s)
         }
     }
 }

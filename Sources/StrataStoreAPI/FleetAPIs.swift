@@ -23,7 +23,7 @@ public protocol RulesAPI: Sendable {
                onResponse: @escaping @Sendable (Thanos_RulesResponse) async throws -> Void) async throws
 }
 
-/// Which of the four APIs a component serves, and the implementations. A gRPC server
+/// Which of the fleet APIs (and the Query API) a component serves, and the implementations. A gRPC server
 /// registers exactly these and its Info answer advertises exactly these, so a querier never
 /// asks an endpoint for an API it does not serve.
 public struct FleetAPIs: Sendable {
@@ -31,13 +31,16 @@ public struct FleetAPIs: Sendable {
     public var metadata: (any MetadataAPI)?
     public var exemplars: (any ExemplarsAPI)?
     public var rules: (any RulesAPI)?
+    /// The Query API (query pushdown) over the served store, built by the gRPC server.
+    public var pushdown: PushdownAPIFactory?
 
     public init(targets: (any TargetsAPI)? = nil, metadata: (any MetadataAPI)? = nil,
-                exemplars: (any ExemplarsAPI)? = nil, rules: (any RulesAPI)? = nil) {
+                exemplars: (any ExemplarsAPI)? = nil, rules: (any RulesAPI)? = nil, pushdown: PushdownAPIFactory? = nil) {
         self.targets = targets
         self.metadata = metadata
         self.exemplars = exemplars
         self.rules = rules
+        self.pushdown = pushdown
     }
 
     /// Sets the Info fields of the served APIs (Thanos's infopb: a present message means
@@ -47,6 +50,7 @@ public struct FleetAPIs: Sendable {
         if targets != nil { info.targets = Thanos_Info_TargetsInfo() }
         if metadata != nil { info.metricMetadata = Thanos_Info_MetricMetadataInfo() }
         if rules != nil { info.rules = Thanos_Info_RulesInfo() }
+        if pushdown != nil { info.query = Thanos_Info_QueryAPIInfo() }
         if exemplars != nil {
             var e = Thanos_Info_ExemplarsInfo()
             e.minTime = .min

@@ -4,12 +4,13 @@ import GRPCProtobuf
 /// The gRPC services of `FleetAPIs`, registered by `GRPCStoreServer` next to the Store and
 /// Info services. Errors map to gRPC codes like the Store API's (`GRPCStoreServer.rpcError`).
 enum GRPCFleetServices {
-    static func services(_ apis: FleetAPIs) -> [any RegistrableRPCService] {
+    static func services(_ apis: FleetAPIs, store: any StoreClient) -> [any RegistrableRPCService] {
         var out: [any RegistrableRPCService] = []
         if let t = apis.targets { out.append(Targets(api: t)) }
         if let m = apis.metadata { out.append(Metadata(api: m)) }
         if let e = apis.exemplars { out.append(Exemplars(api: e)) }
         if let r = apis.rules { out.append(Rules(api: r)) }
+        if let q = apis.pushdown { out.append(Query(api: q(store))) }
         return out
     }
 
@@ -43,6 +44,21 @@ enum GRPCFleetServices {
 
         func rules(request: Thanos_RulesRequest, response: RPCWriter<Thanos_RulesResponse>, context: ServerContext) async throws {
             do { try await api.rules(request) { try await response.write($0) } } catch { throw GRPCStoreServer.rpcError(error) }
+        }
+    }
+
+    struct Query: Thanos_Query.SimpleServiceProtocol {
+        let api: any PushdownAPI
+
+        /// Instant fragments travel as range requests with one step (the querier sends no
+        /// other); Thanos's `Query` call is answered as unimplemented.
+        func query(request: Thanos_QueryRequest, response: RPCWriter<Thanos_QueryResponse>, context: ServerContext) async throws {
+            throw RPCError(code: .unimplemented, message: "thanos.Query/Query is not served; send QueryRange with start = end")
+        }
+
+        func queryRange(request: Thanos_QueryRangeRequest, response: RPCWriter<Thanos_QueryRangeResponse>,
+                        context: ServerContext) async throws {
+            do { try await api.queryRange(request) { try await response.write($0) } } catch { throw GRPCStoreServer.rpcError(error) }
         }
     }
 }

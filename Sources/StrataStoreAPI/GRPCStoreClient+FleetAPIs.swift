@@ -2,9 +2,9 @@ import GRPCCore
 import GRPCNIOTransportHTTP2
 import GRPCProtobuf
 
-/// The four Thanos APIs over the client's one connection. Callers ask only endpoints whose
+/// The fleet APIs and the Query API over the client's one connection. Callers ask only endpoints whose
 /// Info advertised the API; any other gets gRPC `unimplemented`, reported like a failed call.
-extension GRPCStoreClient: TargetsAPI, MetadataAPI, ExemplarsAPI, RulesAPI {
+extension GRPCStoreClient: TargetsAPI, MetadataAPI, ExemplarsAPI, RulesAPI, PushdownAPI {
     public func targets(_ request: Thanos_TargetsRequest,
                         onResponse: @escaping @Sendable (Thanos_TargetsResponse) async throws -> Void) async throws {
         try await Thanos_Targets.Client(wrapping: client).targets(request, options: options) { response in
@@ -29,6 +29,13 @@ extension GRPCStoreClient: TargetsAPI, MetadataAPI, ExemplarsAPI, RulesAPI {
     public func rules(_ request: Thanos_RulesRequest,
                       onResponse: @escaping @Sendable (Thanos_RulesResponse) async throws -> Void) async throws {
         try await Thanos_Rules.Client(wrapping: client).rules(request, options: options) { response in
+            for try await m in response.messages { try await onResponse(m) }
+        }
+    }
+
+    public func queryRange(_ request: Thanos_QueryRangeRequest,
+                           onResponse: @escaping @Sendable (Thanos_QueryRangeResponse) async throws -> Void) async throws {
+        try await Thanos_Query.Client(wrapping: client).queryRange(request, options: options) { response in
             for try await m in response.messages { try await onResponse(m) }
         }
     }

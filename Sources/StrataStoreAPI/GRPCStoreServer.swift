@@ -22,7 +22,7 @@ public final class GRPCStoreServer: Sendable {
         config.rpc.maxRequestPayloadSize = Int(Int32.max)
         transport = HTTP2ServerTransport.Custom(listenerFactory: GRPCListener(host: host, port: port, tls: tls), config: config)
         server = GRPCServer(transport: transport, services: [StoreService(store: store), InfoService(store: store, apis: apis)]
-                                + GRPCFleetServices.services(apis) + services)
+                                + GRPCFleetServices.services(apis, store: store) + services)
     }
 
     /// Runs until `shutdown` (or the task is cancelled). Being cancelled is a normal stop

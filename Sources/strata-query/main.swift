@@ -38,6 +38,7 @@ struct QueryCommand: AsyncParsableCommand {
     @Flag(name: .customLong("query.auto-downsampling"), help: "Use downsampled data (step/5) when max_source_resolution is not given.") var autoDownsampling = false
     @Option(name: .customLong("query.partial-response"), help: "Default of partial_response: answer with warnings when a store fails.") var partialResponse = true
     @Option(name: .customLong("query.default-step"), help: "Step of range queries given without one.") var defaultStep = "1s"
+    @Option(name: .customLong("query.pushdown"), help: "Evaluate sum, count, min, max, group, topk and bottomk over selectors and per-series range functions next to the data, on endpoints serving Thanos's Query API that hold whole series; false always selects raw series.") var pushdown = true
     @Option(name: .customLong("query.promql-compat"), help: "PromQL semantics: 3.14 (default) or 2.42 (that release exactly).") var promqlCompat = "3.14"
     @Option(name: .customLong("enable-feature"), help: "Experimental PromQL features of 3.14 mode, Prometheus's names (promql-experimental-functions, promql-extended-range-selectors, promql-binop-fill-modifiers, promql-delayed-name-removal); repeatable or comma-separated.") var features: [String] = []
     @Option(name: .customLong("log.level"), help: "debug, info, warn or error.") var logLevel = "info"
@@ -87,6 +88,7 @@ struct QueryCommand: AsyncParsableCommand {
         api.lookbackDelta = try parseDuration(lookbackDelta)
         api.autoDownsampling = autoDownsampling
         api.partialResponse = partialResponse
+        api.pushdown = pushdown
         api.defaultStep = try parseDuration(defaultStep)
         guard let compat = PromQLCompat(flag: promqlCompat) else {
             throw ValidationError("--query.promql-compat must be 3.14 or 2.42, got \"\(promqlCompat)\"")

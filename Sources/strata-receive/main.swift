@@ -3,6 +3,7 @@ import Logging
 import StrataCore
 import StrataObjStore
 import StrataPromQL
+import StrataQuery
 import StrataReceive
 import StrataSecurity
 import StrataServer
@@ -76,6 +77,7 @@ struct ReceiveCommand: AsyncParsableCommand {
         config.grpcTLS = try grpcServerTLS.make(logger: logger)
         config.forwardTLS = try grpcClientTLS.make()
         config.web = try web.make()
+        config.pushdown = StorePushdownAPI.factory()
         let monitored = (objstore.configFile ?? objstore.config) == nil ? nil : try objstore.makeMonitoredBucket(logger: logger)
         try await ReceiveService(config: config, bucket: monitored?.bucket, registry: registry, logger: logger, health: monitored?.health).run()
         try await monitored?.bucket.close()

@@ -4,6 +4,7 @@ import StrataCore
 import StrataNotify
 import StrataObjStore
 import StrataPromQL
+import StrataQuery
 import StrataRule
 import StrataSecurity
 import StrataServer
@@ -53,6 +54,7 @@ struct RuleCommand: AsyncParsableCommand {
         var config = RuleService.Config(ruleFiles: ruleFiles, dataDir: dataDir, externalLabels: try PromQL.parseExternalLabelFlags(labels))
         config.grpcAddress = grpcAddress
         config.httpAddress = httpAddress
+        config.pushdown = StorePushdownAPI.factory()
         config.evalInterval = try parseDuration(evalInterval)
         config.ruleQueryOffset = try parseDuration(ruleQueryOffset)
         config.resendDelay = try parseDuration(resendDelay)

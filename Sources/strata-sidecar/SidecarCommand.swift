@@ -2,6 +2,7 @@ import ArgumentParser
 import Logging
 import StrataCore
 import StrataObjStore
+import StrataQuery
 import StrataSecurity
 import StrataServer
 import StrataSidecar
@@ -38,6 +39,7 @@ struct SidecarCommand: AsyncParsableCommand {
                                            minTime: try minTime.map { try parseTimeFlag($0) })
         config.grpcTLS = try grpcServerTLS.make(logger: logger)
         config.web = try web.make()
+        config.pushdown = StorePushdownAPI.factory()
         if let file = prometheusClientFile {
             config.prometheusClient = try HTTPClientConfig.load(file: file)
         } else if let text = prometheusClientText {

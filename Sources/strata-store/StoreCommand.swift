@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import StrataCore
 import StrataObjStore
+import StrataQuery
 import StrataSecurity
 import StrataServer
 import StrataStore
@@ -64,6 +65,7 @@ struct StoreCommand: AsyncParsableCommand {
         var config = StoreGatewayService.Config(store: store, grpcAddress: grpcAddress, httpAddress: httpAddress)
         config.grpcTLS = try grpcServerTLS.make(logger: logger)
         config.web = try web.make()
+        config.pushdown = StorePushdownAPI.factory()
         config.syncInterval = .milliseconds(try parseDuration(syncBlockDuration))
         let (bucket, health) = try objstore.makeMonitoredBucket(logger: logger)  // instrumented already (strata_objstore_*)
         do {

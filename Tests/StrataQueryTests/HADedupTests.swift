@@ -33,11 +33,17 @@ import Testing
         return dir + "/" + meta.ulid.description
     }
 
-    static func stores() throws -> [LocalBlockStore] {
+    /// The two replicas' blocks, a then b.
+    static func blocks() throws -> [BlockReader] {
         let dir = TestEnv.tempDir("ha")
         let a = try block(dir + "/a", replica: "a", phase: 0, scale: 1, gaps: [1_200_000..<1_800_000, 4_200_000..<4_800_000])
         let b = try block(dir + "/b", replica: "b", phase: 4000, scale: 0.98, gaps: [2_400_000..<3_000_000])
-        return [LocalBlockStore(name: "a", blocks: [try BlockReader(dir: a)]), LocalBlockStore(name: "b", blocks: [try BlockReader(dir: b)])]
+        return [try BlockReader(dir: a), try BlockReader(dir: b)]
+    }
+
+    static func stores() throws -> [LocalBlockStore] {
+        let b = try blocks()
+        return [LocalBlockStore(name: "a", blocks: [b[0]]), LocalBlockStore(name: "b", blocks: [b[1]])]
     }
 
     static func range(_ q: String, _ extra: String = "") -> String {

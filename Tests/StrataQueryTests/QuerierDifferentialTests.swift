@@ -9,7 +9,8 @@ import Testing
 /// blocks, a real Prometheus 2.42 serves them, and strata-query answers the same HTTP
 /// requests over a store serving the same blocks through the gRPC Store API. Every query of
 /// the shared differential list (instant at two times, and as a range query) must give the
-/// same JSON, values compared as strings (bit for bit).
+/// same JSON, values compared as strings (bit for bit) — with the store evaluating every
+/// aggregation the querier pushes down to it.
 @Suite(.serialized) struct QuerierDifferentialTests {
     /// promtool's blocks of the differential data set, in a fresh directory.
     static func blocks() throws -> [String]? {
@@ -29,7 +30,8 @@ import Testing
         defer { prometheus.stop() }
         let store = LocalBlockStore(name: "blocks", blocks: try blocks.map { try BlockReader(dir: $0) })
         let base = PromQLDifferential.base
-        try await QuerierHarness.with(stores: [store]) { q in
+        let probe = PushdownProbe()
+        try await QuerierHarness.with(stores: [store], pushdown: probe.factory) { q in
             var compared = 0, mismatches = 0
             for query in PromQLDifferential.queries {
                 let ordered = query.contains("sort")
@@ -51,6 +53,7 @@ import Testing
             }
             #expect(mismatches == 0)
             #expect(compared > 700, "only \(compared) comparisons ran")
+            #expect(probe.queries.count > 50, "only \(probe.queries.count) aggregations were pushed down")
         }
     }
 

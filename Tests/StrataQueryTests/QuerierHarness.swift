@@ -10,18 +10,22 @@ import StrataQuery
 import StrataServer
 import StrataStoreAPI
 import StrataTestSupport
+import Synchronization
 
 /// A querier running in-process on real sockets: each store served over gRPC on 127.0.0.1,
 /// the querier's HTTP API on a free port. `stop` (or leaving `with`) shuts everything down.
+/// `pushdown`: the stores also serve Thanos's Query API (e.g. `StorePushdownAPI.factory()`),
+/// so the querier pushes aggregations down to them (otherwise it selects raw series).
 final class QuerierHarness: Sendable {
     let servers: [GRPCStoreServer]
     let storePorts: [Int]
     let httpPort: Int
     let task: Task<Void, any Error>
 
-    static func with<T: Sendable>(stores: [any StoreClient], configure: (inout QuerierService.Config) -> Void = { _ in },
+    static func with<T: Sendable>(stores: [any StoreClient], pushdown: PushdownAPIFactory? = nil,
+                                  configure: (inout QuerierService.Config) -> Void = { _ in },
                                   _ body: (QuerierHarness) async throws -> T) async throws -> T {
-        let h = try await QuerierHarness.start(stores: stores, configure: configure)
+        let h = try await QuerierHarness.start(stores: stores, pushdown: pushdown, configure: configure)
         do {
             let r = try await body(h)
             await h.stop()
@@ -32,11 +36,13 @@ final class QuerierHarness: Sendable {
         }
     }
 
-    static func start(stores: [any StoreClient], configure: (inout QuerierService.Config) -> Void) async throws -> QuerierHarness {
+    static func start(stores: [any StoreClient], pushdown: PushdownAPIFactory? = nil,
+                      configure: (inout QuerierService.Config) -> Void) async throws -> QuerierHarness {
         var servers: [GRPCStoreServer] = []
         var ports: [Int] = []
         for s in stores {
-            let server = GRPCStoreServer(store: s, host: "127.0.0.1", port: 0)
+            let server = GRPCStoreServer(store: s, host: "127.0.0.1", port: 0,
+                                         apis: FleetAPIs(pushdown: pushdown))
             Task { try await server.serve() }
             ports.append(try await server.boundPort())
             servers.append(server)
@@ -89,4 +95,32 @@ final class QuerierHarness: Sendable {
 
 struct HarnessError: Error, CustomStringConvertible {
     let description: String
+}
+
+/// Counts the Query API calls of the stores it wraps (and can make them fail), to see what
+/// the querier pushed down.
+final class PushdownProbe: Sendable {
+    let calls = Mutex<[String]>([])
+    let failing: Bool
+
+    init(failing: Bool = false) { self.failing = failing }
+
+    var queries: [String] { calls.withLock { $0 } }
+
+    var factory: PushdownAPIFactory {
+        let inner = StorePushdownAPI.factory()
+        return { store in Wrapped(inner: inner(store), probe: self) }
+    }
+
+    struct Wrapped: PushdownAPI {
+        let inner: any PushdownAPI
+        let probe: PushdownProbe
+
+        func queryRange(_ request: Thanos_QueryRangeRequest,
+                        onResponse: @escaping @Sendable (Thanos_QueryRangeResponse) async throws -> Void) async throws {
+            probe.calls.withLock { $0.append(request.query) }
+            if probe.failing { throw StoreError.internal("injected pushdown failure") }
+            try await inner.queryRange(request, onResponse: onResponse)
+        }
+    }
 }

@@ -1,0 +1,205 @@
+import StrataCore
+
+/// An aggregation handed to the storage to evaluate next to the data (query pushdown): each
+/// store evaluates `query` over its own series and returns one partial series per group, and
+/// the engine combines the partials with the outer aggregation that composes them
+/// (`sum` of sums, `sum` of counts, `min` of mins, `topk` of topks, …).
+public struct RemoteFragment: Sendable {
+    /// The aggregation as PromQL text of the engine's semantics (`compat`).
+    public let query: String
+    /// The query's grid: the fragment is evaluated at every step of it (one step when
+    /// `interval` is 0, an instant query).
+    public let start: Int64
+    public let end: Int64
+    public let interval: Int64
+    public let lookbackDelta: Int64
+    public let compat: PromQLCompat
+    public let features: PromQLFeatures
+    /// What the fragment reads: each selector's matchers and the time range its samples
+    /// come from (ranges, offsets and lookback included). The storage decides from these
+    /// which endpoints hold the data and whether each holds whole series.
+    public let selections: [Selection]
+
+    public struct Selection: Sendable {
+        public let matchers: [Matcher]
+        public let start: Int64
+        public let end: Int64
+    }
+}
+
+/// A storage that can evaluate fragments next to the data. `nil` means "evaluate it here":
+/// the storage cannot prove the partials compose (a series could be split over endpoints,
+/// an endpoint lacks the Query API, the result holds what the transport does not carry), or
+/// the remote evaluation failed; the engine then selects the raw series as usual.
+public protocol RemoteEvaluating: Queryable {
+    /// Partial series with float samples at the grid's steps (a group absent at a step has
+    /// no sample there); several endpoints may return the same labels.
+    func evaluateRemotely(_ fragment: RemoteFragment) async -> [StorageSeries]?
+}
+
+/// Finds the aggregations a `RemoteEvaluating` storage may evaluate and rewrites the tree to
+/// combine their partial results. Only what composes exactly is pushed down:
+/// `sum`, `count`, `min`, `max`, `group`, `topk` and `bottomk` (a literal `k`) directly over
+/// an instant selector or one of the per-series range functions below over a plain range
+/// selector — no `@`, no subquery, no extended range selectors, not inside a subquery or
+/// under `@`, and not with delayed name removal (its name marks do not travel).
+enum Pushdown {
+    /// Range functions that look at one series' samples only.
+    static let rangeFunctions: Set<String> = [
+        "rate", "increase", "delta", "irate", "idelta", "changes", "resets", "deriv",
+        "avg_over_time", "min_over_time", "max_over_time", "sum_over_time", "count_over_time",
+        "last_over_time", "present_over_time", "stddev_over_time", "stdvar_over_time",
+    ]
+
+    /// The aggregation that combines per-store partials of `op`.
+    static func combining(_ op: AggregateOp) -> AggregateOp? {
+        switch op {
+        case .sum, .count: return .sum
+        case .min, .max, .group, .topk, .bottomk: return op
+        default: return nil
+        }
+    }
+
+    struct Candidate {
+        let id: Int
+        let aggregate: AggregateExpr
+    }
+
+    /// The tree with every pushable aggregation replaced by its combining aggregation over a
+    /// selector numbered from `firstID` (whose series are the partials), and those candidates.
+    /// Candidates are numbered in tree order, so `skipping` leaves the given ones as written.
+    static func rewrite(_ e: Expr, firstID: Int, skipping: Set<Int> = []) -> (Expr, [Candidate]) {
+        var found: [Candidate] = []
+        var next = firstID
+        func walk(_ e: Expr) -> Expr {
+            switch e {
+            case .paren(let x): return .paren(walk(x))
+            case .unary(let op, let x): return .unary(op, walk(x))
+            case .binary(var b):
+                b.lhs = walk(b.lhs)
+                b.rhs = walk(b.rhs)
+                return .binary(b)
+            case .call(var c):
+                // Arguments that are instant vectors are evaluated on the query's grid.
+                guard c.function.name != "timestamp", c.infoSeriesID == nil else { return e }
+                c.args = c.args.map { $0.type == .vector ? walk($0) : $0 }
+                return .call(c)
+            case .aggregate(var a):
+                if let outer = combining(a.op), pushable(a) {
+                    let id = next
+                    next += 1
+                    if skipping.contains(id) { return e }
+                    found.append(Candidate(id: id, aggregate: a))
+                    let vs = VectorSelector(name: "", matchers: [], offset: 0, at: nil, id: id)
+                    var combined = a
+                    combined.op = outer
+                    combined.expr = .vectorSelector(vs)
+                    return .aggregate(combined)
+                }
+                a.expr = walk(a.expr)
+                return .aggregate(a)
+            case .number, .string, .vectorSelector, .matrixSelector, .subquery, .stepInvariant:
+                return e
+            }
+        }
+        let out = walk(e)
+        return (out, found)
+    }
+
+    static func pushable(_ a: AggregateExpr) -> Bool {
+        if let p = a.param {
+            // A k the engine refuses (NaN, beyond int64) fails the query here, with its text.
+            guard case .number(let k) = p.unwrapped, k.isFinite, abs(k) < 0x1p53 else { return false }
+        }
+        switch a.expr.unwrapped {
+        case .vectorSelector(let vs):
+            return plain(vs)
+        case .call(let c):
+            guard rangeFunctions.contains(c.function.name), c.args.count == 1,
+                  case .matrixSelector(let vs, _) = c.args[0].unwrapped else { return false }
+            return plain(vs)
+        default:
+            return false
+        }
+    }
+
+    static func plain(_ vs: VectorSelector) -> Bool {
+        vs.at == nil && !vs.anchored && !vs.smoothed && vs.deferredRange == nil && vs.deferredOffset == nil
+    }
+
+    /// The highest selector id in the tree (fresh ids start above it).
+    static func maxID(_ e: Expr) -> Int {
+        switch e {
+        case .vectorSelector(let vs), .matrixSelector(let vs, _): return vs.id
+        case .subquery(let sq): return maxID(sq.expr)
+        case .paren(let x), .stepInvariant(let x), .unary(_, let x): return maxID(x)
+        case .binary(let b): return max(maxID(b.lhs), maxID(b.rhs))
+        case .call(let c): return c.args.reduce(c.infoSeriesID ?? 0) { max($0, maxID($1)) }
+        case .aggregate(let a): return max(maxID(a.expr), a.param.map(maxID) ?? 0)
+        case .number, .string: return 0
+        }
+    }
+
+    /// Partials as a selector's series: a stale marker at each step where a group that had a
+    /// value at the step before has none, so the lookback of the combining aggregation's
+    /// selector never carries a value into a step where the store had none.
+    static func asSelected(_ series: [StorageSeries], start: Int64, end: Int64, interval: Int64) -> [StorageSeries] {
+        guard interval > 0 else { return series }
+        return series.map { s in
+            let ts = s.samples.timestamps, vs = s.samples.values
+            var out = SampleColumns(timestamps: [], values: [])
+            out.timestamps.reserveCapacity(ts.count + 1)
+            out.values.reserveCapacity(ts.count + 1)
+            for k in ts.indices {
+                if k > 0, ts[k] != ts[k - 1] + interval {
+                    out.timestamps.append(ts[k - 1] + interval)
+                    out.values.append(staleNaN)
+                }
+                out.timestamps.append(ts[k])
+                out.values.append(vs[k])
+            }
+            if let last = ts.last, last < end {
+                out.timestamps.append(last + interval)
+                out.values.append(staleNaN)
+            }
+            return StorageSeries(labels: s.labels, samples: out)
+        }
+    }
+}
+
+extension Engine {
+    /// Pushes the tree's pushable aggregations down to a `RemoteEvaluating` storage, all at
+    /// once. Returns the tree to evaluate and the partials of the fragments that were pushed
+    /// (by selector id); a fragment the storage declined stays in the tree as written.
+    func pushDown(_ remote: any RemoteEvaluating, _ expr: Expr, start: Int64, end: Int64, interval: Int64,
+                  lookback: Int64) async -> (Expr, [Int: [StorageSeries]]) {
+        guard !options.features.contains(.delayedNameRemoval) || options.compat == .v2_42 else { return (expr, [:]) }
+        let (rewritten, candidates) = Pushdown.rewrite(expr, firstID: Pushdown.maxID(expr) + 1)
+        guard !candidates.isEmpty else { return (expr, [:]) }
+        let prefetch = SeriesPrefetch(start: start, end: end, interval: interval, lookbackDelta: lookback,
+                                      noStepSubqueryInterval: options.noStepSubqueryInterval)
+        let fragments = candidates.map { c in
+            let inner = Expr.aggregate(c.aggregate)
+            return RemoteFragment(query: inner.promQLString(compat: options.compat), start: start, end: end,
+                                  interval: interval, lookbackDelta: lookback, compat: options.compat, features: options.features,
+                                  selections: prefetch.requests(for: inner).map {
+                                      .init(matchers: $0.matchers, start: $0.hints.start, end: $0.hints.end)
+                                  })
+        }
+        let answers = await withTaskGroup(of: (Int, [StorageSeries]?).self) { group in
+            for (k, f) in fragments.enumerated() {
+                group.addTask { (k, await remote.evaluateRemotely(f)) }
+            }
+            var out: [Int: [StorageSeries]] = [:]
+            for await (k, series) in group {
+                if let series { out[candidates[k].id] = Pushdown.asSelected(series, start: start, end: end, interval: interval) }
+            }
+            return out
+        }
+        guard !answers.isEmpty else { return (expr, [:]) }
+        if answers.count == candidates.count { return (rewritten, answers) }
+        // Some were declined: rewrite again, pushing only the ones answered.
+        let declined = Set(candidates.map(\.id)).subtracting(answers.keys)
+        return (Pushdown.rewrite(expr, firstID: Pushdown.maxID(expr) + 1, skipping: declined).0, answers)
+    }
+}

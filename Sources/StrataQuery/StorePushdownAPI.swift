@@ -1,0 +1,128 @@
+import CoreMetrics
+import StrataCore
+import StrataPromQL
+import StrataStoreAPI
+
+/// Thanos's Query API over one store (query pushdown, the serving side): a fragment a querier
+/// pushed down is evaluated over this store's own series by the querier's own path —
+/// selection, chunk decoding, replica dedup (`StoreQueryable` over the store in process) and
+/// the engine with the semantics the request names — so a partial is exactly what the
+/// querier would have computed over the same series. Strata's querier sends Strata's
+/// millisecond fields (`strata`); a Thanos querier's whole seconds work too.
+public struct StorePushdownAPI: PushdownAPI {
+    let store: any StoreClient
+    let maxSamples: Int
+
+    /// For `FleetAPIs.query`: the Query API over whichever store the gRPC server serves.
+    public static func factory(maxSamples: Int = 50_000_000) -> PushdownAPIFactory {
+        { (store: any StoreClient) -> any PushdownAPI in StorePushdownAPI(store: store, maxSamples: maxSamples) }
+    }
+
+    public func queryRange(_ r: Thanos_QueryRangeRequest,
+                           onResponse: @escaping @Sendable (Thanos_QueryRangeResponse) async throws -> Void) async throws {
+        let started = ContinuousClock.now
+        do {
+            try await evaluate(r, onResponse)
+            Counter(label: "strata_store_pushdown_queries_total", dimensions: [("result", "ok")]).increment()
+        } catch {
+            Counter(label: "strata_store_pushdown_queries_total", dimensions: [("result", "error")]).increment()
+            throw error
+        }
+        let d = ContinuousClock.now - started
+        Timer(label: "strata_store_pushdown_duration_seconds")
+            .recordNanoseconds(d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000)
+    }
+
+    func evaluate(_ r: Thanos_QueryRangeRequest,
+                  _ onResponse: @escaping @Sendable (Thanos_QueryRangeResponse) async throws -> Void) async throws {
+        let ev = r.strata
+        let strata = r.hasStrata
+        guard let compat = strata ? PromQLCompat(flag: ev.compat) : .v3_14 else {
+            throw StoreError.invalidArgument("unknown PromQL semantics \"\(ev.compat)\" (2.42 or 3.14)")
+        }
+        let features: PromQLFeatures
+        do { features = try PromQLFeatures.parse(ev.features) } catch { throw StoreError.invalidArgument("\(error)") }
+        let start = strata ? ev.startMs : r.startTimeSeconds * 1000
+        let end = strata ? ev.endMs : r.endTimeSeconds * 1000
+        let step = strata ? ev.intervalMs : r.intervalSeconds * 1000
+        let lookbackSeconds = r.lookbackDeltaSeconds > 0 ? r.lookbackDeltaSeconds * 1000 : 300_000
+        let lookback = strata && ev.lookbackDeltaMs > 0 ? ev.lookbackDeltaMs : lookbackSeconds
+
+        var options = StoreQueryable.Options()
+        options.dedup = r.enableDedup
+        options.replicaLabels = Set(r.replicaLabels)
+        if strata, !ev.dedupFunc.isEmpty {
+            guard let a = Dedup.Algorithm(rawValue: ev.dedupFunc) else {
+                throw StoreError.invalidArgument("unknown deduplication function \"\(ev.dedupFunc)\"")
+            }
+            options.algorithm = a
+        }
+        options.maxResolution = strata ? ev.maxResolutionMs : r.maxResolutionSeconds * 1000
+        options.shard = r.hasShardInfo ? r.shardInfo.seriesShard : nil
+        var endpoint = EndpointStatus(name: store.name, client: store)
+        endpoint.healthy = true
+        let fanOut = FanOut(endpoints: [endpoint], options: .init(partialResponse: false, maxConcurrentSelect: 64))
+        let queryable = StoreQueryable(fanOut: fanOut, options: options)
+
+        var engineOptions = EngineOptions(maxSamples: maxSamples, compat: compat, features: features)
+        if r.timeoutSeconds > 0 { engineOptions.timeout = .seconds(r.timeoutSeconds) }
+        let engine = Engine(options: engineOptions)
+        let expr: Expr
+        do { expr = try PromQL.parse(r.query, compat: compat, features: features) } catch {
+            throw StoreError.invalidArgument("\(error)")
+        }
+        let out: QueryOutput
+        do {
+            out = try await engine.query(queryable, expr, start: start, end: end, step: step, lookbackDelta: lookback)
+        } catch let e as QueryError {
+            throw StoreError.invalidArgument(e.description)
+        }
+        for w in fanOut.warnings { try await onResponse(.warning(w)) }
+        for a in out.annotations.warnings + out.annotations.infos { try await onResponse(.warning(a)) }
+
+        let perMessage = Int(max(1, min(r.responseBatchSize, 10_000)))
+        var batch: [Prometheus_TimeSeries] = []
+        func flush() async throws {
+            guard !batch.isEmpty else { return }
+            try await onResponse(perMessage > 1 ? .batch(batch) : .series(batch[0]))
+            batch = []
+        }
+        for s in try Self.series(out.result, at: start) {
+            batch.append(s)
+            if batch.count >= perMessage { try await flush() }
+        }
+        try await flush()
+    }
+
+    /// The result as Prometheus time series; float samples only (the querier sends only
+    /// fragments it can combine, and evaluates a fragment itself when this refuses).
+    static func series(_ result: QueryResult, at time: Int64) throws -> [Prometheus_TimeSeries] {
+        func make(_ labels: Labels, _ points: [(Int64, Double)]) -> Prometheus_TimeSeries {
+            var ts = Prometheus_TimeSeries()
+            ts.labels = labels.pairs.map { l in
+                var p = Prometheus_Label()
+                p.name = l.name
+                p.value = l.value
+                return p
+            }
+            ts.samples = points.map { p in
+                var s = Prometheus_Sample()
+                s.timestamp = p.0
+                s.value = p.1
+                return s
+            }
+            return ts
+        }
+        let histograms = StoreError.invalidArgument("the fragment's result holds native histograms, which the Query API answer does not carry here")
+        switch result {
+        case .matrix(let mat):
+            if mat.contains(where: { !$0.histograms.isEmpty }) { throw histograms }
+            return mat.map { make($0.labels, $0.points.map { ($0.t, $0.v) }) }
+        case .vector(let v):
+            if v.contains(where: { $0.h != nil }) { throw histograms }
+            return v.map { make($0.labels, [($0.t, $0.v)]) }
+        case .scalar, .string:
+            throw StoreError.invalidArgument("a pushed-down fragment must be an instant vector expression")
+        }
+    }
+}

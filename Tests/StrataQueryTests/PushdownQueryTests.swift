@@ -1,0 +1,87 @@
+import Foundation
+import StrataCore
+import StrataStore
+import StrataTSDB
+import StrataTestSupport
+import Testing
+
+/// Query pushdown through the querier and real gRPC: aggregations go to the stores only when
+/// each store holds whole series, and the answer is the one without pushdown every time —
+/// pushed, declined, or failed on the store.
+@Suite(.serialized) struct PushdownQueryTests {
+    static let queries = [
+        "sum by (job) (rate(requests_total[5m]))",
+        "max(max_over_time(temperature[10m]))",
+        "count(temperature)",
+        "topk(1, rate(requests_total[5m]))",
+        "sum(rate(requests_total[5m])) / count(temperature)",
+    ]
+
+    /// Every query as a range query and at one instant, as JSON.
+    static func answers(_ q: QuerierHarness, _ extra: String = "") async throws -> [String] {
+        var out: [String] = []
+        for query in queries {
+            out.append(try await q.get(HADedupTests.range(query, extra)))
+            let t = (HADedupTests.t0 + 3_000_000) / 1000
+            out.append(try await q.get("/api/v1/query?query=\(PromQLDifferential.encode(query))&time=\(t)\(extra)"))
+        }
+        return out
+    }
+
+    static func plain(_ stores: [LocalBlockStore], _ extra: String = "", replicas: Bool = true) async throws -> [String] {
+        try await QuerierHarness.with(stores: stores, configure: { $0.api.replicaLabels = replicas ? ["replica"] : [] }) {
+            try await answers($0, extra)
+        }
+    }
+
+    /// An HA pair: with deduplication the two stores share {cluster="c1"} once the replica
+    /// label is dropped, so nothing is pushed (a store cannot merge its replica with the other
+    /// store's); without deduplication each store's series are its own, so everything is.
+    @Test func haPairIsPushedOnlyWithoutDedup() async throws {
+        let stores = try HADedupTests.stores()
+        let probe = PushdownProbe()
+        try await QuerierHarness.with(stores: stores, pushdown: probe.factory, configure: { $0.api.replicaLabels = ["replica"] }) { q in
+            let dedup = try await Self.answers(q)
+            #expect(probe.queries.isEmpty, "pushed although replicas span stores: \(probe.queries)")
+            #expect(dedup == (try await Self.plain(stores)))
+
+            let raw = try await Self.answers(q, "&dedup=false")
+            #expect(probe.queries.count == 2 * 6 * 2, "\(probe.queries)")  // 6 aggregations × 2 forms × 2 stores
+            #expect(raw == (try await Self.plain(stores, "&dedup=false")))
+            for a in dedup + raw { #expect(a.contains(#""status":"success""#), "\(a)") }
+        }
+    }
+
+    /// Both replicas behind one store: the store deduplicates them itself, so the pushed
+    /// answer is the querier's deduplicated answer.
+    @Test func oneStoreDeduplicatesItsOwnReplicas() async throws {
+        let one = LocalBlockStore(name: "both", blocks: try HADedupTests.blocks())
+        let probe = PushdownProbe()
+        try await QuerierHarness.with(stores: [one], pushdown: probe.factory, configure: { $0.api.replicaLabels = ["replica"] }) { q in
+            let pushed = try await Self.answers(q)
+            #expect(probe.queries.count == 6 * 2)
+            #expect(pushed == (try await Self.plain([one])))
+        }
+    }
+
+    /// A store whose Query API fails: the querier evaluates the fragment itself, same answer.
+    @Test func failedPushdownFallsBack() async throws {
+        let stores = try HADedupTests.stores()
+        let probe = PushdownProbe(failing: true)
+        try await QuerierHarness.with(stores: stores, pushdown: probe.factory, configure: { $0.api.replicaLabels = [] }) { q in
+            let got = try await Self.answers(q)
+            #expect(!probe.queries.isEmpty)
+            #expect(got == (try await Self.plain(stores, replicas: false)))
+        }
+    }
+
+    /// `--query.pushdown=false` never calls the Query API.
+    @Test func switchedOff() async throws {
+        let stores = try HADedupTests.stores()
+        let probe = PushdownProbe()
+        try await QuerierHarness.with(stores: stores, pushdown: probe.factory, configure: { $0.api.pushdown = false }) { q in
+            _ = try await Self.answers(q, "&dedup=false")
+            #expect(probe.queries.isEmpty)
+        }
+    }
+}
