@@ -5,7 +5,8 @@
 #   Prometheus 2.42 over the raw 2h blocks;
 #   VictoriaMetrics 1.79 with the same samples imported by vmctl, its caches off
 #     (-search.disableCache, so repeated runs measure work);
-#   strata-store + strata-query over a FILESYSTEM bucket after one strata-compact pass.
+#   strata-store + strata-query over a FILESYSTEM bucket after one strata-compact pass (query
+#     pushdown on, as by default; the dashboards again through a querier with it off).
 # Times the dashboard set (`strata bench promql --set dashboard`, median of ROUNDS after a warm-up)
 # at 1h/15s, 24h/60s, 7d/10m and instant, strata-query's answers compared with Prometheus's (but for
 # the bucket's external label `cluster`, which Prometheus does not have); then
@@ -54,13 +55,17 @@ $B/strata bucket upload --objstore.config "$FS" "$W"/gen/* >/dev/null 2>&1
 $B/strata-compact --objstore.config "$FS" --data-dir "$W/compact" --consistency-delay 0s --delete-delay 0s \
   --downsampling.disable --http-address 127.0.0.1:0 2>"$W/compact.log"
 BUCKET_BLOCKS=$(find "$W/bucket" -maxdepth 2 -name meta.json | wc -l)
-SG=$(port); SH=$(port); QH=$(port); QG=$(port)
+SG=$(port); SH=$(port); QH=$(port); QG=$(port); QH2=$(port); QG2=$(port)
 start_strata() {
   $B/strata-store --objstore.config "$FS" --data-dir "$W/store" --grpc-address 127.0.0.1:$SG --http-address 127.0.0.1:$SH \
     --log.level warn >/dev/null 2>&1 & STORE_PID=$!
   $B/strata-query --endpoint 127.0.0.1:$SG --http-address 127.0.0.1:$QH --grpc-address 127.0.0.1:$QG \
     --query.promql-compat 2.42 --query.max-samples 500000000 --log.level warn >/dev/null 2>&1 & QUERY_PID=$!
 }
+# A second querier over the same store that never pushes down (--query.pushdown=false): the
+# same dashboards timed through it, and the bytes each querier received from the store.
+$B/strata-query --endpoint 127.0.0.1:$SG --http-address 127.0.0.1:$QH2 --grpc-address 127.0.0.1:$QG2 --query.pushdown=false \
+  --query.promql-compat 2.42 --query.max-samples 500000000 --log.level warn >/dev/null 2>&1 & PIDS+=($!)
 start_strata; PIDS+=($STORE_PID $QUERY_PID)
 wait200 "http://127.0.0.1:$PP/-/ready"
 wait200 "http://127.0.0.1:$SH/-/ready"
@@ -85,6 +90,20 @@ BENCH=($B/strata bench promql --prometheus "http://127.0.0.1:$PP" --strata-url "
 "${BENCH[@]}" --range 24h --step 60s; echo
 "${BENCH[@]}" --range "$((DAYS * 24))h" --step 10m; echo
 "${BENCH[@]}" --instant; echo
+
+# The same without pushdown (Prometheus again as the reference for the answers).
+received() { curl -s "http://127.0.0.1:$1/metrics" | awk '/^strata_query_(series|pushdown)_received_bytes_total/ {s += $2} END {printf "%.1f", s / 1048576}'; }
+PUSHED_MIB=$(received $QH)
+echo "### the same through a querier with --query.pushdown=false"
+echo
+PLAIN=($B/strata bench promql --prometheus "http://127.0.0.1:$PP" --strata-url "http://127.0.0.1:$QH2"
+  --end $END --set dashboard --rounds "$ROUNDS" --ignore-label cluster)
+"${PLAIN[@]}" --range 1h --step 15s; echo
+"${PLAIN[@]}" --range 24h --step 60s; echo
+"${PLAIN[@]}" --range "$((DAYS * 24))h" --step 10m; echo
+"${PLAIN[@]}" --instant; echo
+echo "series data received from strata-store for the four windows above (each query $((ROUNDS + 1)) times): with pushdown $PUSHED_MIB MiB, without $(received $QH2) MiB"
+echo
 
 # The heavy answer: every series over DAYS days at a 10m step, each server's peak RSS after it.
 HEAVY="query=$(python3 -c 'import urllib.parse; print(urllib.parse.quote("{__name__=~\".+\"}"))')&start=$((END_S - DAYS * 86400))&end=$END_S&step=600"

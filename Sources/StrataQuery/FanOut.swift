@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import StrataCore
 import StrataPromQL
@@ -122,6 +123,8 @@ public final class FanOut: Sendable {
         // A store that ignores `shard_info` sends every series: the other shards' are dropped
         // here, so that no series is counted in two shards.
         let shard = req.seriesShard
+        let bytes = Atomic<Int>(0)
+        defer { Counter(label: "strata_query_series_received_bytes_total").increment(by: Int64(bytes.load(ordering: .relaxed))) }
         let perStore = try await each(targets(req.minTime, req.maxTime, matchers), "receive series") { e in
             let collected = Mutex<[Thanos_Series]>([])
             try await e.client.series(req) { frame in
@@ -129,6 +132,7 @@ public final class FanOut: Sendable {
                 case .series(let s):
                     if let shard, !shard.contains(Labels(proto: s.labels)) { return }
                     let n = s.byteCount
+                    bytes.add(n, ordering: .relaxed)
                     let total = self.received.add(n, ordering: .relaxed).newValue
                     if budget > 0 && total > budget {
                         throw QueryError.execution("the query fetched more than \(budget) bytes of series data from the stores (--query.max-bytes-per-query); select fewer series or a shorter time range")
