@@ -274,6 +274,7 @@ let package = Package(
             name: "StrataQuery",
             dependencies: [
                 "StrataCore", "StrataSecurity", "StrataTSDB", "StrataStoreAPI", "StrataPromQL", "StrataServer", "StrataDiscovery",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -89,7 +89,7 @@ public struct Engine: Sendable {
         var expr = Preprocessor.preprocess(folded, start: start, end: end)
         var pushed: [Int: [StorageSeries]] = [:]
         if let remote = queryable as? any RemoteEvaluating {
-            (expr, pushed) = await pushDown(remote, expr, start: start, end: end, interval: interval, lookback: lookback)
+            (expr, pushed) = await pushDown(remote, original: expr0, expr, start: start, end: end, interval: interval, lookback: lookback)
         }
 
         let prefetch = SeriesPrefetch(start: start, end: end, interval: interval, lookbackDelta: lookback,

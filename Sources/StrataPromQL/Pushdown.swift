@@ -15,6 +15,12 @@ public struct RemoteFragment: Sendable {
     public let lookbackDelta: Int64
     public let compat: PromQLCompat
     public let features: PromQLFeatures
+    /// The engine's `maxSamples`, for the remote engine to hold to.
+    public let maxSamples: Int
+    /// The fragment is the whole query: the storage may take it only if one endpoint holds
+    /// every series it reads (nothing is combined afterwards), and must keep the answer's
+    /// series order (an instant query's `sort` or `topk` order is the answer's).
+    public let wholeQuery: Bool
     /// What the fragment reads: each selector's matchers and the time range its samples
     /// come from (ranges, offsets and lookback included). The storage decides from these
     /// which endpoints hold the data and whether each holds whole series.
@@ -33,7 +39,7 @@ public struct RemoteFragment: Sendable {
 /// the remote evaluation failed; the engine then selects the raw series as usual.
 public protocol RemoteEvaluating: Queryable {
     /// Partial series with float samples at the grid's steps (a group absent at a step has
-    /// no sample there); several endpoints may return the same labels.
+    /// no sample there); several endpoints may return the same labels, in label order.
     func evaluateRemotely(_ fragment: RemoteFragment) async -> [StorageSeries]?
 }
 
@@ -168,24 +174,31 @@ enum Pushdown {
 }
 
 extension Engine {
-    /// Pushes the tree's pushable aggregations down to a `RemoteEvaluating` storage, all at
-    /// once. Returns the tree to evaluate and the partials of the fragments that were pushed
-    /// (by selector id); a fragment the storage declined stays in the tree as written.
-    func pushDown(_ remote: any RemoteEvaluating, _ expr: Expr, start: Int64, end: Int64, interval: Int64,
+    /// Pushes the query down to a `RemoteEvaluating` storage: all of it when one endpoint
+    /// holds every series it reads, else its pushable aggregations, all at once. Returns the
+    /// tree to evaluate and the series of what was pushed (by selector id); a fragment the
+    /// storage declined stays in the tree as written.
+    func pushDown(_ remote: any RemoteEvaluating, original: Expr, _ expr: Expr, start: Int64, end: Int64, interval: Int64,
                   lookback: Int64) async -> (Expr, [Int: [StorageSeries]]) {
-        guard !options.features.contains(.delayedNameRemoval) || options.compat == .v2_42 else { return (expr, [:]) }
-        let (rewritten, candidates) = Pushdown.rewrite(expr, firstID: Pushdown.maxID(expr) + 1)
-        guard !candidates.isEmpty else { return (expr, [:]) }
         let prefetch = SeriesPrefetch(start: start, end: end, interval: interval, lookbackDelta: lookback,
                                       noStepSubqueryInterval: options.noStepSubqueryInterval)
-        let fragments = candidates.map { c in
-            let inner = Expr.aggregate(c.aggregate)
-            return RemoteFragment(query: inner.promQLString(compat: options.compat), start: start, end: end,
-                                  interval: interval, lookbackDelta: lookback, compat: options.compat, features: options.features,
-                                  selections: prefetch.requests(for: inner).map {
-                                      .init(matchers: $0.matchers, start: $0.hints.start, end: $0.hints.end)
-                                  })
+        func fragment(_ e: Expr, printed: Expr, whole: Bool) -> RemoteFragment {
+            RemoteFragment(query: printed.promQLString(compat: options.compat), start: start, end: end, interval: interval,
+                           lookbackDelta: lookback, compat: options.compat, features: options.features,
+                           maxSamples: options.maxSamples, wholeQuery: whole,
+                           selections: prefetch.requests(for: e).map { .init(matchers: $0.matchers, start: $0.hints.start, end: $0.hints.end) })
         }
+        let firstID = Pushdown.maxID(expr) + 1
+        // The whole query, as written (the endpoint folds and preprocesses it the same way).
+        if expr.type == .vector, !prefetch.requests(for: expr).isEmpty,
+           let series = await remote.evaluateRemotely(fragment(expr, printed: original, whole: true)) {
+            let all = VectorSelector(name: "", matchers: [], offset: 0, at: nil, id: firstID)
+            return (.vectorSelector(all), [firstID: Pushdown.asSelected(series, start: start, end: end, interval: interval)])
+        }
+        guard !options.features.contains(.delayedNameRemoval) || options.compat == .v2_42 else { return (expr, [:]) }
+        let (rewritten, candidates) = Pushdown.rewrite(expr, firstID: firstID)
+        guard !candidates.isEmpty else { return (expr, [:]) }
+        let fragments = candidates.map { fragment(.aggregate($0.aggregate), printed: .aggregate($0.aggregate), whole: false) }
         let answers = await withTaskGroup(of: (Int, [StorageSeries]?).self) { group in
             for (k, f) in fragments.enumerated() {
                 group.addTask { (k, await remote.evaluateRemotely(f)) }
@@ -200,6 +213,6 @@ extension Engine {
         if answers.count == candidates.count { return (rewritten, answers) }
         // Some were declined: rewrite again, pushing only the ones answered.
         let declined = Set(candidates.map(\.id)).subtracting(answers.keys)
-        return (Pushdown.rewrite(expr, firstID: Pushdown.maxID(expr) + 1, skipping: declined).0, answers)
+        return (Pushdown.rewrite(expr, firstID: firstID, skipping: declined).0, answers)
     }
 }

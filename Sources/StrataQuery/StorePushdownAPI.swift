@@ -11,6 +11,7 @@ import StrataStoreAPI
 /// millisecond fields (`strata`); a Thanos querier's whole seconds work too.
 public struct StorePushdownAPI: PushdownAPI {
     let store: any StoreClient
+    /// Samples one fragment may hold when the querier does not say (its `max_samples`).
     let maxSamples: Int
 
     /// For `FleetAPIs.query`: the Query API over whichever store the gRPC server serves.
@@ -64,7 +65,8 @@ public struct StorePushdownAPI: PushdownAPI {
         let fanOut = FanOut(endpoints: [endpoint], options: .init(partialResponse: false, maxConcurrentSelect: 64))
         let queryable = StoreQueryable(fanOut: fanOut, options: options)
 
-        var engineOptions = EngineOptions(maxSamples: maxSamples, compat: compat, features: features)
+        let limit = strata && ev.maxSamples > 0 ? Int(ev.maxSamples) : maxSamples
+        var engineOptions = EngineOptions(maxSamples: limit, compat: compat, features: features)
         if r.timeoutSeconds > 0 { engineOptions.timeout = .seconds(r.timeoutSeconds) }
         let engine = Engine(options: engineOptions)
         let expr: Expr

@@ -1,4 +1,5 @@
 import CoreMetrics
+import GRPCCore
 import Logging
 import StrataCore
 import StrataPromQL
@@ -24,6 +25,8 @@ extension StoreQueryable: RemoteEvaluating {
             }
         }
         guard !targets.isEmpty else { return nil }
+        // The whole query only to an endpoint that holds all of it; else its aggregations.
+        guard !f.wholeQuery || targets.count == 1 else { return nil }
         guard targets.allSatisfy({ $0.healthy && $0.apis.contains(.query) }) else { return Self.declined("no_query_api") }
         guard holdWholeSeries(targets) else { return Self.declined("shared_label_sets") }
 
@@ -45,19 +48,22 @@ extension StoreQueryable: RemoteEvaluating {
                 }
                 return (out, bytes)
             }
-            // In label order, endpoints in a fixed order for equal labels: the combining
+            // One endpoint's answer in its order (a whole query's order is the answer's). Else in
+            // label order, endpoints in a fixed order for equal labels: the combining
             // aggregation then adds and ranks in the same order on every run.
-            let parts = perTarget.joined().enumerated().sorted { a, b in
+            let parts = perTarget.count == 1 ? perTarget[0] : perTarget.joined().enumerated().sorted { a, b in
                 a.element.labels != b.element.labels ? a.element.labels < b.element.labels : a.offset < b.offset
             }.map(\.element)
             try fanOut.chargeDecoded(received + parts.reduce(0) { $0 + $1.memoryBytes })
-            Counter(label: "strata_query_pushdown_total", dimensions: [("result", "pushed")]).increment()
+            Counter(label: "strata_query_pushdown_total", dimensions: [("result", f.wholeQuery ? "pushed_query" : "pushed")]).increment()
             Counter(label: "strata_query_pushdown_received_bytes_total").increment(by: Int64(received))
             return parts
         } catch is Declined {
             return Self.declined("remote_annotations")
         } catch {
             if error is CancellationError { return nil }
+            // The query's own error (the querier's evaluation gives it with its text).
+            if let rpc = error as? RPCError, rpc.code == .invalidArgument { return Self.declined("query_error") }
             Logger(label: "query").warning("query pushdown failed, evaluating here", metadata: ["query": "\(f.query)", "err": "\(error)"])
             return Self.declined("failed")
         }
@@ -110,6 +116,7 @@ extension StoreQueryable: RemoteEvaluating {
         s.features = PromQLFeatures.byName.filter { !$0.value.isEmpty && f.features.contains($0.value) }.keys.sorted()
         s.dedupFunc = options.algorithm.rawValue
         s.maxResolutionMs = options.maxResolution
+        s.maxSamples = Int64(f.maxSamples)
         r.strata = s
         return r
     }

@@ -447,7 +447,7 @@ public nonisolated struct Thanos_QueryRangeResponse: Sendable {
 
 /// Strata: what a fragment needs beyond Thanos's fields. Times in milliseconds (Thanos's are
 /// whole seconds); `compat` is "2.42" or "3.14"; `features` are 3.14's --enable-feature names;
-/// `dedup_func` is "penalty" or "chain".
+/// `dedup_func` is "penalty" or "chain"; `max_samples` is the querier's --query.max-samples.
 public nonisolated struct Thanos_StrataEvaluation: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -468,6 +468,8 @@ public nonisolated struct Thanos_StrataEvaluation: Sendable {
   public var dedupFunc: String = String()
 
   public var maxResolutionMs: Int64 = 0
+
+  public var maxSamples: Int64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1162,7 +1164,7 @@ nonisolated extension Thanos_QueryRangeResponse: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Thanos_StrataEvaluation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StrataEvaluation"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}start_ms\0\u{3}end_ms\0\u{3}interval_ms\0\u{3}lookback_delta_ms\0\u{1}compat\0\u{1}features\0\u{3}dedup_func\0\u{3}max_resolution_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}start_ms\0\u{3}end_ms\0\u{3}interval_ms\0\u{3}lookback_delta_ms\0\u{1}compat\0\u{1}features\0\u{3}dedup_func\0\u{3}max_resolution_ms\0\u{3}max_samples\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1178,6 +1180,7 @@ nonisolated extension Thanos_StrataEvaluation: SwiftProtobuf.Message, SwiftProto
       case 6: try { try decoder.decodeRepeatedStringField(value: &self.features) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.dedupFunc) }()
       case 8: try { try decoder.decodeSingularInt64Field(value: &self.maxResolutionMs) }()
+      case 9: try { try decoder.decodeSingularInt64Field(value: &self.maxSamples) }()
       default: break
       }
     }
@@ -1208,6 +1211,9 @@ nonisolated extension Thanos_StrataEvaluation: SwiftProtobuf.Message, SwiftProto
     if self.maxResolutionMs != 0 {
       try visitor.visitSingularInt64Field(value: self.maxResolutionMs, fieldNumber: 8)
     }
+    if self.maxSamples != 0 {
+      try visitor.visitSingularInt64Field(value: self.maxSamples, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1220,6 +1226,7 @@ nonisolated extension Thanos_StrataEvaluation: SwiftProtobuf.Message, SwiftProto
     if lhs.features != rhs.features {return false}
     if lhs.dedupFunc != rhs.dedupFunc {return false}
     if lhs.maxResolutionMs != rhs.maxResolutionMs {return false}
+    if lhs.maxSamples != rhs.maxSamples {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
