@@ -108,6 +108,29 @@ import Testing
         #expect(split.calls.all.count >= Self.queries.count * 3)
     }
 
+    /// One endpoint holding everything gets the whole query, whatever it is, and its answer is
+    /// the answer — an instant vector's order included.
+    @Test func wholeQueryToOneEndpoint() async throws {
+        let (_, all) = Self.split()
+        let one = Split(parts: [all])
+        let engine = Engine()
+        for q in ["sort_desc(rate(http_requests_total[5m]))", "topk(4, mem_bytes)", "absent(nope)",
+                  "label_replace(max_over_time(mem_bytes[10m:1m]), \"j\", \"$1\", \"job\", \"(.)\")",
+                  "rate(http_requests_total[5m]) > 0.4 and on (job) mem_bytes", "avg by (job) (mem_bytes)"] {
+            let expr = try PromQL.parse(q)
+            for step: Int64 in [0, 60_000] {
+                let want = try await engine.query(all, expr, start: 3_000_000, end: step == 0 ? 3_000_000 : 6_000_000, step: step)
+                let got = try await engine.query(one, expr, start: 3_000_000, end: step == 0 ? 3_000_000 : 6_000_000, step: step)
+                if case .vector(let w) = want.result, case .vector(let g) = got.result {
+                    #expect(w.map(\.labels) == g.map(\.labels) && w.map(\.v) == g.map(\.v), "\(q): order or values differ")
+                } else {
+                    #expect(Self.close(want.result, got.result), "\(q)\n\(Self.firstDifference(want.result, got.result))")
+                }
+            }
+        }
+        #expect(one.calls.all.count == 12, "\(one.calls.all)")
+    }
+
     @Test func onlyComposableAggregationsArePushed() throws {
         func pushed(_ q: String) throws -> [String] {
             let e = try PromQL.parse(q)
