@@ -10,17 +10,10 @@ import StrataTSDB
 extension BucketStore {
     // MARK: Series
 
+    /// A series one block holds, as the block's task hands it over.
     struct Found: Sendable {
         var labels: Labels
-        var block: BucketBlock
-        var chunks: [ChunkMeta]
-    }
-
-    /// The chunks one block holds for a series.
-    struct Part: SeriesPart {
-        var block: BucketBlock
-        var chunks: [ChunkMeta]
-        var blockMinTime: Int64 { block.meta.minTime }
+        var part: SeriesPart<BucketBlock>
     }
 
     public func series(_ request: Thanos_SeriesRequest,
@@ -47,7 +40,7 @@ extension BucketStore {
         let chosen = query.blocks(blocks, meta: \.meta)
         var warnings: [String] = []
         // What is held until sent is charged to the byte budget.
-        var groups = SeriesGroups<Part>(singleBlock: chosen.count == 1)
+        var groups = SeriesGroups<BucketBlock>(singleBlock: chosen.count == 1)
         var parts = 0
         var collectError: Error?
         try await forEachBlock(chosen) { block in
@@ -59,15 +52,15 @@ extension BucketStore {
             var out: [Found] = []
             for s in try await block.series(refs, fetcher: fetcher) {
                 guard let (labels, chunks) = query.select(s, external: block.externalLabels) else { continue }
-                out.append(Found(labels: labels, block: block, chunks: chunks))
+                out.append(Found(labels: labels, part: SeriesPart(block: block, chunks: chunks, blockMinTime: block.meta.minTime)))
             }
             return out
         } collect: { (found: [Found]) in
             guard collectError == nil else { return }
             do {
                 for f in found {
-                    try groups.add(f.labels, Part(block: f.block, chunks: f.chunks)) { isNew in
-                        var held = 32 + f.chunks.count * MemoryLayout<ChunkMeta>.stride
+                    try groups.add(f.labels, f.part) { isNew in
+                        var held = 32 + f.part.chunks.count * MemoryLayout<ChunkMeta>.stride
                         if isNew { held += f.labels.pairs.reduce(64) { $0 + $1.name.utf8.count + $1.value.utf8.count + 32 } }
                         try budget.reserveHeld(held)
                     }

@@ -61,23 +61,16 @@ public final class LocalBlockStore: StoreClient {
         return rest
     }
 
-    /// A block's share of a series.
-    struct Part: SeriesPart {
-        var block: BlockReader
-        var chunks: [ChunkMeta]
-        var blockMinTime: Int64 { block.meta.minTime }
-    }
-
     public func series(_ request: Thanos_SeriesRequest,
                        onResponse: @escaping @Sendable (Thanos_SeriesResponse) async throws -> Void) async throws {
         let query = try SeriesQuery(request)
         let chosen = query.blocks(blocks, meta: \.meta)
-        var groups = SeriesGroups<Part>(singleBlock: chosen.count == 1)
+        var groups = SeriesGroups<BlockReader>(singleBlock: chosen.count == 1)
         for b in chosen {
             guard let ms = Self.blockMatchers(query.matchers, external: b.meta.externalLabels) else { continue }
             try b.forEachSeries(matching: ms) { s in
                 guard let (labels, chunks) = query.select(s, external: b.meta.externalLabels) else { return }
-                groups.add(labels, Part(block: b, chunks: chunks))
+                groups.add(labels, SeriesPart(block: b, chunks: chunks, blockMinTime: b.meta.minTime))
             }
         }
         groups.sortByLabels()
@@ -97,7 +90,7 @@ public final class LocalBlockStore: StoreClient {
         }
     }
 
-    func chunks(of p: Part, aggregates: [Thanos_Aggr]) throws -> [Thanos_AggrChunk] {
+    func chunks(of p: SeriesPart<BlockReader>, aggregates: [Thanos_Aggr]) throws -> [Thanos_AggrChunk] {
         var out: [Thanos_AggrChunk] = []
         for c in p.chunks {
             let (enc, data) = try p.block.chunks.chunk(c.ref)

@@ -1,17 +1,25 @@
 import StrataCore
 
-/// One block's share of a series.
-protocol SeriesPart {
+import StrataTSDB
+
+/// One block's share of a series: the chunks it holds.
+struct SeriesPart<Block> {
+    var block: Block
+    var chunks: [ChunkMeta]
     /// Where the block starts: a series' parts are sent in this order.
-    var blockMinTime: Int64 { get }
+    var blockMinTime: Int64
 }
+
+extension SeriesPart: Sendable where Block: Sendable {}
 
 /// Series found in several blocks, gathered into one entry per label set and put in label
 /// order — the merge `LocalBlockStore` and `BucketStore` both answer a Series request with.
 /// A series spanning 85 blocks keeps one copy of its labels; labels are hashed once per part
 /// added, never after the sort. With one block the label sets are unique already: no
 /// lookup table, no hashing at all (the usual instant query and short range).
-struct SeriesGroups<Part: SeriesPart> {
+struct SeriesGroups<Block> {
+    typealias Part = SeriesPart<Block>
+
     private(set) var entries: [(labels: Labels, parts: [Part])] = []
     private var slot: [Labels: Int] = [:]
     private let unique: Bool

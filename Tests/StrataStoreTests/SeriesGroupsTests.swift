@@ -4,12 +4,12 @@ import StrataCore
 
 /// The merge both block-backed stores answer a Series request with.
 @Suite struct SeriesGroupsTests {
-    struct P: SeriesPart {
-        var blockMinTime: Int64
-    }
+    typealias Groups = SeriesGroups<String>
+
+    func P(blockMinTime t: Int64) -> SeriesPart<String> { SeriesPart(block: "b\(t)", chunks: [], blockMinTime: t) }
 
     @Test func oneEntryPerLabelSetInLabelOrderPartsInTimeOrder() {
-        var g = SeriesGroups<P>(singleBlock: false)
+        var g = Groups(singleBlock: false)
         var fresh: [Bool] = []
         for (name, t) in [("b", 20), ("a", 10), ("b", 0), ("c", 5), ("a", 0)] {
             g.add(Labels(["n": name]), P(blockMinTime: Int64(t))) { fresh.append($0) }
@@ -24,13 +24,13 @@ import StrataCore
 
     @Test func aRefusedPartIsNotAdded() {
         struct Full: Error {}
-        var g = SeriesGroups<P>(singleBlock: false)
+        var g = Groups(singleBlock: false)
         #expect(throws: Full.self) { try g.add(Labels(["n": "a"]), P(blockMinTime: 0)) { _ in throw Full() } }
         #expect(g.count == 0)
     }
 
     @Test func oneBlockNeedsNoLookup() {
-        var g = SeriesGroups<P>(singleBlock: true)
+        var g = Groups(singleBlock: true)
         for name in ["b", "a"] { g.add(Labels(["n": name]), P(blockMinTime: 0)) { #expect($0) } }
         g.sortByLabels()
         #expect(g.entries.map { $0.labels["n"] } == ["a", "b"])
