@@ -68,7 +68,7 @@ public final class LocalBlockStore: StoreClient {
         var groups = SeriesGroups<BlockReader>(singleBlock: chosen.count == 1)
         for b in chosen {
             guard let ms = Self.blockMatchers(query.matchers, external: b.meta.externalLabels) else { continue }
-            try b.forEachSeries(matching: ms) { s in
+            try b.forEachSeries(matching: ms, minTime: query.minTime, maxTime: query.maxTime) { s in
                 guard let (labels, chunks) = query.select(s, external: b.meta.externalLabels) else { return }
                 groups.add(labels, SeriesPart(block: b, chunks: chunks, blockMinTime: b.meta.minTime))
             }

@@ -35,7 +35,9 @@ struct SeriesQuery {
     /// its chunks overlapping the range; nil when none overlap or another shard owns it (so
     /// its chunks are never read).
     func select(_ s: BlockSeries, external: Labels) -> (labels: Labels, chunks: [ChunkMeta])? {
-        let chunks = s.chunks.filter { $0.maxTime >= minTime && $0.minTime <= maxTime }
+        let overlaps = { (c: ChunkMeta) in c.maxTime >= minTime && c.minTime <= maxTime }
+        // Usually every chunk overlaps: then the series' own array is kept, not copied.
+        let chunks = s.chunks.allSatisfy(overlaps) ? s.chunks : s.chunks.filter(overlaps)
         if chunks.isEmpty { return nil }
         let labels = s.labels.merging(external)
         if let shard, !shard.contains(labels) { return nil }
