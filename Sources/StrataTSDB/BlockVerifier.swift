@@ -130,7 +130,7 @@ public struct BlockVerifier {
                 let table = try IndexSection.body(buf, at: Int(idx.toc.labelIndicesTable), path: idx.path, what: "label offset table")
                 for e in try LabelIndexTable.decode(table, path: idx.path) {
                     let body = try IndexSection.body(buf, at: e.offset, path: idx.path, what: "label index")
-                    _ = try LabelIndexTable.values(body, symbols: idx.symbols, path: idx.path)
+                    _ = try LabelIndexTable.entries(body, symbols: idx.symbols, path: idx.path)
                 }
             } catch { record(TSDBError.from(error, path: idx.path), file: "index") }
         }

@@ -126,9 +126,9 @@ import StrataCore
             try IndexSection.body(buf, at: Int(idx.toc.labelIndicesTable), path: idx.path, what: "label offset table"), path: idx.path)
         #expect(table.map(\.names) == [["__name__"], ["j"]])
         for e in table {
-            let values = try LabelIndexTable.values(try IndexSection.body(buf, at: e.offset, path: idx.path, what: "label index"),
-                                                    symbols: idx.symbols, path: idx.path)
-            #expect(values == idx.labelValues(e.names[0]))
+            let entries = try LabelIndexTable.entries(try IndexSection.body(buf, at: e.offset, path: idx.path, what: "label index"),
+                                                      symbols: idx.symbols, path: idx.path)
+            #expect(entries.map { $0[0] } == idx.labelValues(e.names[0]))
         }
     }
 }

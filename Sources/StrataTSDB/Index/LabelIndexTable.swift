@@ -29,21 +29,27 @@ public enum LabelIndexTable {
         }
     }
 
-    /// The values of a one-name label index section body `be32 #names | be32 n | n × be32
-    /// symbol ref`, resolved through `symbols`.
-    public static func values(_ body: ByteReader, symbols: [String], path: String) throws -> [String] {
+    /// The entries of a label index section body `be32 #names | be32 n | n × #names ×
+    /// be32 symbol ref`, resolved through `symbols`: one value per name each (Prometheus
+    /// writes one name per index, so one value per entry).
+    public static func entries(_ body: ByteReader, symbols: [String], path: String) throws -> [[String]] {
         var r = body
         do {
             let k = Int(try r.be32())
-            guard k == 1 else {
-                throw TSDBError.corrupt(path: path, offset: body.fileOffset, "label index over \(k) names (index v2 has one)")
-            }
             let n = Int(try r.be32())
-            var out: [String] = []
-            out.reserveCapacity(min(n, r.remaining / 4))
+            guard n == 0 || (k > 0 && k * 4 <= r.remaining / n) else {
+                throw TSDBError.corrupt(path: path, offset: body.fileOffset, "label index of \(n) entries of \(k) names does not fit its section")
+            }
+            var out: [[String]] = []
+            out.reserveCapacity(n)
             for _ in 0..<n {
-                let at = r.fileOffset + r.pos
-                out.append(try IndexSymbols.lookup(symbols, UInt64(try r.be32()), at: at, path: path))
+                var entry: [String] = []
+                entry.reserveCapacity(k)
+                for _ in 0..<k {
+                    let at = r.fileOffset + r.pos
+                    entry.append(try IndexSymbols.lookup(symbols, UInt64(try r.be32()), at: at, path: path))
+                }
+                out.append(entry)
             }
             return out
         } catch let e as DecodeError {
