@@ -33,39 +33,13 @@ public final class BucketBlock: Sendable {
 
     // MARK: postings
 
-    /// Series IDs whose labels satisfy all matchers (Prometheus `PostingsForMatchers`), with
-    /// every postings list needed fetched in one coalesced batch. Matchers accepting ""
-    /// subtract the series whose value they reject instead of intersecting.
+    /// Series IDs whose labels satisfy all matchers (`PostingsForMatchers`, planned on the
+    /// index-header), with every postings list the plan needs fetched in one coalesced batch.
     public func postings(_ matchers: [Matcher], fetcher: RangeFetcher) async throws -> [UInt32] {
-        var positive: [[ByteRange]] = []
-        var negative: [[ByteRange]] = []
-        for m in matchers {
-            if m.matchesEmpty {
-                negative.append(header.postingsRanges(m.name) { !m.matches($0) })
-            } else if m.type == .equal {
-                let r = header.postingsRange(m.name, m.value)
-                guard let r else { return [] }
-                positive.append([r])
-            } else if let set = m.setMatches, m.type == .regexMatch {
-                let rs = set.compactMap { header.postingsRange(m.name, $0) }
-                if rs.isEmpty { return [] }
-                positive.append(rs)
-            } else {
-                let rs = header.postingsRanges(m.name) { m.matches($0) }
-                if rs.isEmpty { return [] }
-                positive.append(rs)
-            }
-        }
-        if positive.isEmpty {
-            guard let all = header.postingsRange("", "") else { return [] }
-            positive.append([all])
-        }
-        let wanted = (positive + negative).flatMap { $0 }
-        let lists = try await postingsLists(wanted, fetcher: fetcher)
-        func merged(_ rs: [ByteRange]) -> [UInt32] { Postings.merge(rs.map { lists[$0.start] ?? [] }) }
-        var result = Postings.intersect(positive.map(merged))
-        for n in negative where !result.isEmpty { result = Postings.without(result, merged(n)) }
-        return result
+        let plan = PostingsForMatchers.plan(matchers, in: header.postingsTable)
+        guard !plan.isEmpty else { return [] }
+        let lists = try await postingsLists(plan.lists.map { header.postingsRange(at: $0) }, fetcher: fetcher)
+        return plan.result { lists[$0] ?? [] }
     }
 
     /// Decoded postings lists by offset: cached ones from the index cache, the others read
@@ -94,19 +68,7 @@ public final class BucketBlock: Sendable {
     }
 
     func decodePostings(_ b: ArraySlice<UInt8>, at offset: Int64) throws -> [UInt32] {
-        try b.withUnsafeBytes { buf -> [UInt32] in
-            var body = try IndexHeader.section(buf, path: indexKey, at: offset, what: "postings list")
-            let n = Int(try body.be32())
-            guard n * 4 == body.remaining else {
-                throw TSDBError.corrupt(path: indexKey, offset: Int(offset), "postings list length \(n) does not match its section size")
-            }
-            var out = [UInt32](repeating: 0, count: n)
-            out.withUnsafeMutableBufferPointer { o in
-                let base = body.buf.baseAddress! + body.pos
-                for i in 0..<n { o[i] = UInt32(bigEndian: base.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)) }
-            }
-            return out
-        }
+        try b.withUnsafeBytes { try Postings.decodeList($0, at: 0, base: Int(offset), path: indexKey) }
     }
 
     // MARK: series
@@ -125,7 +87,7 @@ public final class BucketBlock: Sendable {
         }
         let missing = decoded.isEmpty ? refs : refs.filter { decoded[$0] == nil }
         if !missing.isEmpty {
-            let end = header.seriesEnd
+            let end = Int64(header.toc.seriesEnd)
             var ranges: [ByteRange] = []
             ranges.reserveCapacity(missing.count)
             for (i, ref) in missing.enumerated() {
@@ -161,68 +123,19 @@ public final class BucketBlock: Sendable {
 
     /// Total bytes of the `uvarint len | body | CRC` record starting in `b`.
     func entryLength(_ b: ArraySlice<UInt8>, at: Int64) throws -> Int64 {
-        try b.withUnsafeBytes { buf in
-            var r = ByteReader(buf)
-            do {
-                let len = try r.uvarintInt()
-                return Int64(r.pos + len + 4)
-            } catch {
-                throw TSDBError.corrupt(path: indexKey, offset: Int(at), "invalid record length")
-            }
+        guard let (start, len) = b.withUnsafeBytes({ IndexSection.recordLength($0, at: 0) }) else {
+            throw TSDBError.corrupt(path: indexKey, offset: Int(at), "invalid record length")
         }
+        return Int64(start + len + 4)
     }
 
     /// Decodes a series entry; nil when `b` holds only part of it.
     func decodeSeries(_ ref: UInt32, _ b: ArraySlice<UInt8>) throws -> BlockSeries? {
-        let at = Int(ref) * 16
-        return try b.withUnsafeBytes { buf -> BlockSeries? in
-            var r = ByteReader(buf)
-            let len: Int
-            do { len = try r.uvarintInt() } catch { return nil }
-            let start = r.pos
-            guard start + len + 4 <= buf.count else { return nil }
-            let body = UnsafeRawBufferPointer(rebasing: buf[start..<(start + len)])
-            var cr = ByteReader(buf, pos: start + len)
-            let want = try cr.be32()
-            guard want == CRC32C.checksum(body) else {
-                throw TSDBError.corrupt(path: indexKey, offset: at, "series checksum mismatch")
-            }
-            do {
-                var s = ByteReader(body)
-                let nl = try s.uvarintInt()
-                var pairs: [Label] = []
-                pairs.reserveCapacity(nl)
-                let syms = header.symbols
-                for _ in 0..<nl {
-                    let n = try s.uvarint(), v = try s.uvarint()
-                    guard n < UInt64(syms.count), v < UInt64(syms.count) else {
-                        throw TSDBError.corrupt(path: indexKey, offset: at, "symbol reference out of range (\(syms.count) symbols)")
-                    }
-                    pairs.append(Label(syms[Int(n)], syms[Int(v)]))
-                }
-                let nc = try s.uvarintInt()
-                var chunks: [ChunkMeta] = []
-                chunks.reserveCapacity(nc)
-                var maxT: Int64 = 0
-                var cref: UInt64 = 0
-                for i in 0..<nc {
-                    let minT: Int64
-                    if i == 0 {
-                        minT = try s.varint()
-                        maxT = minT &+ Int64(bitPattern: try s.uvarint())
-                        cref = try s.uvarint()
-                    } else {
-                        minT = maxT &+ Int64(bitPattern: try s.uvarint())
-                        maxT = minT &+ Int64(bitPattern: try s.uvarint())
-                        cref = cref &+ UInt64(bitPattern: try s.varint())
-                    }
-                    chunks.append(ChunkMeta(ref: cref, minTime: minT, maxTime: maxT))
-                }
-                return BlockSeries(ref: ref, labels: Labels(sortedPairs: pairs), chunks: chunks)
-            } catch let e as DecodeError {
-                throw TSDBError.corrupt(path: indexKey, offset: at, "series entry: \(e)")
-            }
+        var chunks: [ChunkMeta] = []
+        let labels = try b.withUnsafeBytes { buf in
+            try SeriesEntry.decode(buf, at: 0, base: Int(ref) * 16, symbols: header.symbols, path: indexKey, chunks: &chunks)
         }
+        return labels.map { BlockSeries(ref: ref, labels: $0, chunks: chunks) }
     }
 
     // MARK: chunks

@@ -28,7 +28,7 @@ extension BucketStore {
 
     public func labelNames(_ request: Thanos_LabelNamesRequest) async throws -> Thanos_LabelNamesResponse {
         try await metrics.time("label_names") {
-            let ms = try parseMatchers(request.matchers)
+            let ms = try storeMatchers(request.matchers)
             let budget = RequestBudget(limits: config.limits)
             let fetcher = makeFetcher(budget)
             defer { record(budget) }
@@ -55,7 +55,7 @@ extension BucketStore {
 
     public func labelValues(_ request: Thanos_LabelValuesRequest) async throws -> Thanos_LabelValuesResponse {
         try await metrics.time("label_values") {
-            let ms = try parseMatchers(request.matchers)
+            let ms = try storeMatchers(request.matchers)
             let budget = RequestBudget(limits: config.limits)
             let fetcher = makeFetcher(budget)
             defer { record(budget) }

@@ -10,16 +10,10 @@ import StrataTSDB
 extension BucketStore {
     // MARK: Series
 
+    /// A series one block holds, as the block's task hands it over.
     struct Found: Sendable {
         var labels: Labels
-        var block: BucketBlock
-        var chunks: [ChunkMeta]
-    }
-
-    /// The chunks one block holds for a series.
-    struct Part {
-        var block: BucketBlock
-        var chunks: [ChunkMeta]
+        var part: SeriesPart<BucketBlock>
     }
 
     public func series(_ request: Thanos_SeriesRequest,
@@ -36,65 +30,39 @@ extension BucketStore {
         }
     }
 
-    func parseMatchers(_ proto: [Thanos_LabelMatcher]) throws -> [Matcher] {
-        do { return try proto.matchers() } catch { throw StoreError.invalidArgument("\(error)") }
-    }
-
     func serveSeries(_ request: Thanos_SeriesRequest,
                              _ onResponse: @escaping @Sendable (Thanos_SeriesResponse) async throws -> Void) async throws {
-        let matchers = try parseMatchers(request.matchers)
-        guard !matchers.isEmpty else { throw StoreError.invalidArgument("no matchers specified (excluded external labels)") }
-        let mint = max(request.minTime, config.minTime), maxt = min(request.maxTime, config.maxTime)
-        guard mint <= maxt else { return }
+        let query = try SeriesQuery(request, minTime: config.minTime, maxTime: config.maxTime)
+        guard query.minTime <= query.maxTime else { return }
         let budget = RequestBudget(limits: config.limits)
         let fetcher = makeFetcher(budget)
-        let shard = request.seriesShard
         defer { record(budget) }
-        let all = blocks
-        let byID = Dictionary(all.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        let chosen = ResolutionPlanner.choose(all.map(\.meta), minTime: mint, maxTime: maxt,
-                                              maxResolution: request.maxResolutionWindow).compactMap { byID[$0.ulid] }
+        let chosen = query.blocks(blocks, meta: \.meta)
         var warnings: [String] = []
-        // One entry per label set, holding its parts from every block: a series spanning 85
-        // blocks keeps one copy of its labels. What is held is charged to the byte budget.
-        // Labels are hashed once per part found (the slot), never again after the sort.
-        // With one block the label sets are unique already: no slots, no hashing (the usual
-        // instant query and short range).
-        let single = chosen.count == 1
-        var slot: [Labels: Int] = [:]
-        var groups: [(labels: Labels, parts: [Part])] = []
+        // What is held until sent is charged to the byte budget.
+        var groups = SeriesGroups<BucketBlock>(singleBlock: chosen.count == 1)
         var parts = 0
         var collectError: Error?
         try await forEachBlock(chosen) { block in
-            guard let ms = LocalBlockStore.blockMatchers(matchers, external: block.externalLabels) else { return [] }
+            guard let ms = LocalBlockStore.blockMatchers(query.matchers, external: block.externalLabels) else { return [] }
             let refs = try await block.postings(ms, fetcher: fetcher)
             // Charged on the postings, before any series entry is read (like Thanos), so an
             // over-broad selector is refused without fetching its series.
             try budget.addSeries(refs.count)
             var out: [Found] = []
             for s in try await block.series(refs, fetcher: fetcher) {
-                let chunks = s.chunks.filter { $0.maxTime >= mint && $0.minTime <= maxt }
-                if chunks.isEmpty { continue }
-                let labels = s.labels.merging(block.externalLabels)
-                // Another shard's series: its chunks are never fetched.
-                if let shard, !shard.contains(labels) { continue }
-                out.append(Found(labels: labels, block: block, chunks: chunks))
+                guard let (labels, chunks) = query.select(s, external: block.externalLabels) else { continue }
+                out.append(Found(labels: labels, part: SeriesPart(block: block, chunks: chunks, blockMinTime: block.meta.minTime)))
             }
             return out
         } collect: { (found: [Found]) in
             guard collectError == nil else { return }
             do {
                 for f in found {
-                    var held = 32 + f.chunks.count * MemoryLayout<ChunkMeta>.stride
-                    let k = single ? nil : slot[f.labels]
-                    if k == nil { held += f.labels.pairs.reduce(64) { $0 + $1.name.utf8.count + $1.value.utf8.count + 32 } }
-                    try budget.reserveHeld(held)
-                    let part = Part(block: f.block, chunks: f.chunks)
-                    if let k {
-                        groups[k].parts.append(part)
-                    } else {
-                        if !single { slot[f.labels] = groups.count }
-                        groups.append((f.labels, [part]))
+                    try groups.add(f.labels, f.part) { isNew in
+                        var held = 32 + f.part.chunks.count * MemoryLayout<ChunkMeta>.stride
+                        if isNew { held += f.labels.pairs.reduce(64) { $0 + $1.name.utf8.count + $1.value.utf8.count + 32 } }
+                        try budget.reserveHeld(held)
                     }
                     parts += 1
                 }
@@ -104,11 +72,7 @@ extension BucketStore {
         for w in warnings { try await onResponse(.warning(w)) }
         metrics.seriesFetched.increment(by: parts)
         // Sorted by labels; each series' parts by time.
-        slot = [:]
-        // A block's series come in label order; merged external labels rarely change that.
-        if !zip(groups, groups.dropFirst()).allSatisfy({ Labels.compare($0.labels, $1.labels) < 0 }) {
-            groups.sort { Labels.compare($0.labels, $1.labels) < 0 }
-        }
+        groups.sortByLabels()
         var failedBlocks = Set<ULID>()
         var i = 0
         while i < groups.count {
@@ -117,14 +81,14 @@ extension BucketStore {
             var j = i
             var chunksInBatch = 0
             while j < groups.count && j - i < config.seriesBatchSize && chunksInBatch < config.batchMaxChunks {
-                chunksInBatch += groups[j].parts.reduce(0) { $0 + $1.chunks.count }
+                chunksInBatch += groups.entries[j].parts.reduce(0) { $0 + $1.chunks.count }
                 j += 1
             }
             var data: [ULID: [ChunkRef: BucketBlock.RawChunk]] = [:]
             if !request.skipChunks {
                 var refs: [ULID: (BucketBlock, [ChunkRef])] = [:]
                 for k in i..<j {
-                    for p in groups[k].parts where !failedBlocks.contains(p.block.id) {
+                    for p in groups.entries[k].parts where !failedBlocks.contains(p.block.id) {
                         refs[p.block.id, default: (p.block, [])].1 += p.chunks.map(\.ref)
                     }
                 }
@@ -140,10 +104,10 @@ extension BucketStore {
             }
             for k in i..<j {
                 var out = Thanos_Series()
-                out.labels = groups[k].labels.proto
+                out.labels = groups.entries[k].labels.proto
                 if !request.skipChunks {
                     // Parts of a block whose chunks turned out corrupt are left out (warned above).
-                    let ps = groups[k].parts.filter { !failedBlocks.contains($0.block.id) }.sorted { $0.block.meta.minTime < $1.block.meta.minTime }
+                    let ps = groups.partsInTimeOrder(k).filter { !failedBlocks.contains($0.block.id) }
                     if ps.isEmpty { continue }
                     do {
                         for p in ps {
@@ -163,7 +127,7 @@ extension BucketStore {
                     } catch let u as UnsupportedChunkEncoding {
                         // Only this series is left out; the rest of the block is served.
                         metrics.unsupportedChunks(u.encoding).increment()
-                        let w = u.warning(groups[k].labels)
+                        let w = u.warning(groups.entries[k].labels)
                         logger.warning("series left out", metadata: ["reason": .string(w)])
                         try await onResponse(.warning(w))
                         continue
@@ -173,7 +137,7 @@ extension BucketStore {
                 try await onResponse(.series(out))
             }
             // Sent series release their parts (the budget already counted them).
-            for k in i..<j { groups[k].parts = [] }
+            for k in i..<j { groups.release(k) }
             i = j
         }
         metrics.samplesFetched.increment(by: budget.samples)

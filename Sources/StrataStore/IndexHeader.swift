@@ -20,47 +20,25 @@ public struct IndexHeader: Sendable {
     public let indexSize: Int64
     public let toc: IndexTOC
     public let symbols: [String]
-    /// Label name → values (sorted bytewise) and the offsets of their postings lists.
-    let table: [String: (values: [String], offsets: [Int64])]
+    /// Label name → values and the offsets of their postings lists (the shared decoding).
+    public let postingsTable: PostingsOffsetTable
     /// Every postings list offset, sorted: a list ends where the next one starts.
     let sortedOffsets: [Int64]
     /// Label names of the block (without the all-postings key "").
-    public let labelNames: [String]
-
-    /// Where postings lists end: the label offset table follows them.
-    var postingsEnd: Int64 {
-        toc.labelIndicesTable > toc.postings ? Int64(toc.labelIndicesTable) : Int64(toc.postingsTable)
-    }
-
-    /// Where series entries end: the label indices (or the postings) follow them.
-    var seriesEnd: Int64 {
-        if toc.labelIndices > toc.series { return Int64(toc.labelIndices) }
-        return Int64(toc.postings)
-    }
+    public var labelNames: [String] { postingsTable.labelNames }
 
     /// Values of `name`, sorted.
-    public func values(_ name: String) -> [String] { table[name]?.values ?? [] }
+    public func values(_ name: String) -> [String] { postingsTable.values(name) }
 
-    /// The byte range of the postings list of `name=value`, nil when the pair is absent.
-    func postingsRange(_ name: String, _ value: String) -> ByteRange? {
-        guard let e = table[name], let i = binarySearchValues(e.values, value) else { return nil }
-        return postingsRange(at: e.offsets[i])
-    }
-
-    func postingsRanges(_ name: String, where accept: (String) -> Bool) -> [ByteRange] {
-        guard let e = table[name] else { return [] }
-        var out: [ByteRange] = []
-        for (i, v) in e.values.enumerated() where accept(v) { out.append(postingsRange(at: e.offsets[i])) }
-        return out
-    }
-
+    /// The byte range of the postings list at `off`: up to the next list, or to the end of
+    /// the postings section for the last one.
     func postingsRange(at off: Int64) -> ByteRange {
         var lo = 0, hi = sortedOffsets.count
         while lo < hi {
             let mid = (lo + hi) / 2
             if sortedOffsets[mid] <= off { lo = mid + 1 } else { hi = mid }
         }
-        let end = lo < sortedOffsets.count ? sortedOffsets[lo] : postingsEnd
+        let end = lo < sortedOffsets.count ? sortedOffsets[lo] : Int64(toc.postingsEnd)
         return ByteRange(off, max(end, off + 8))
     }
 
@@ -74,7 +52,7 @@ public struct IndexHeader: Sendable {
             throw TSDBError.corrupt(path: key, offset: 0, "index too short (\(indexSize) bytes)")
         }
         let tocBytes = try await bucket.getRange(key, offset: indexSize - tocSize, length: tocSize).collect()
-        let toc = try parseTOC(tocBytes, path: key, indexSize: indexSize)
+        let toc = try tocBytes.withUnsafeBytes { try IndexTOC(decoding: $0, at: Int(indexSize - tocSize), path: key) }
         var symbols: [UInt8] = []
         if toc.symbols != 0 {
             let lenBytes = try await bucket.getRange(key, offset: Int64(toc.symbols), length: 4).collect()
@@ -98,73 +76,42 @@ public struct IndexHeader: Sendable {
         return (try IndexHeader(encoded: bytes, path: key), bytes)
     }
 
-    private init(indexSize: Int64, toc: IndexTOC, symbols: [String], table: [String: (values: [String], offsets: [Int64])],
-                 sortedOffsets: [Int64], labelNames: [String]) {
-        self.indexSize = indexSize
-        self.toc = toc
-        self.symbols = symbols
-        self.table = table
-        self.sortedOffsets = sortedOffsets
-        self.labelNames = labelNames
-    }
-
     /// Parses (and CRC-checks) a header file's bytes.
     public init(encoded bytes: [UInt8], path: String) throws {
-        do {
-            self = try bytes.withUnsafeBytes { buf in try Self.parse(buf, path: path) }
-        } catch let e as DecodeError {
-            throw TSDBError.corrupt(path: path, offset: 0, "\(e)")
+        self = try bytes.withUnsafeBytes { buf in
+            do { return try Self.parse(buf, path: path) } catch let e as DecodeError {
+                throw TSDBError.corrupt(path: path, offset: 0, "\(e)")
+            }
         }
     }
 
+    /// The header's own framing holds the index's pieces verbatim; each is decoded by the
+    /// index layer with its offset in the index, so errors name the index offset.
     private static func parse(_ buf: UnsafeRawBufferPointer, path: String) throws -> IndexHeader {
         var r = ByteReader(buf)
         guard try r.be32() == Self.magic else {
             throw TSDBError.corrupt(path: path, offset: 0, "not an index-header file")
         }
         let indexSize = Int64(try r.be64())
-        let tocRaw = Array(try r.bytes(IndexFormat.tocSize))
-        let toc = try Self.parseTOC(tocRaw, path: path, indexSize: indexSize)
-        let nSym = Int(try r.be32())
-        let symRaw = try r.bytes(nSym)
-        var syms: [String] = []
-        if nSym > 0 {
-            var sr = try Self.section(symRaw, path: path, at: Int64(toc.symbols), what: "symbol table")
-            let n = Int(try sr.be32())
-            syms.reserveCapacity(min(n, sr.remaining))
-            for _ in 0..<n { syms.append(try sr.ustr()) }
-        }
-        let nTab = Int(try r.be32())
-        let tabRaw = try r.bytes(nTab)
-        var table: [String: (values: [String], offsets: [Int64])] = [:]
-        var names: [String] = []
-        var offsets: [Int64] = []
-        if nTab > 0 {
-            var pr = try Self.section(tabRaw, path: path, at: Int64(toc.postingsTable), what: "postings offset table")
-            let n = Int(try pr.be32())
-            var cur: String?
-            var vals: [String] = [], offs: [Int64] = []
-            for _ in 0..<n {
-                guard try pr.uvarint() == 2 else {
-                    throw TSDBError.corrupt(path: path, offset: Int(toc.postingsTable), "postings offset table entry without 2 keys")
-                }
-                let name = try pr.ustr()
-                let value = try pr.ustr()
-                let off = Int64(try pr.uvarint())
-                if name != cur {
-                    if let c = cur { table[c] = (vals, offs); names.append(c) }
-                    cur = name
-                    vals = []
-                    offs = []
-                }
-                vals.append(value)
-                offs.append(off)
-                offsets.append(off)
-            }
-            if let c = cur { table[c] = (vals, offs); names.append(c) }
-        }
-        return IndexHeader(indexSize: indexSize, toc: toc, symbols: syms, table: table, sortedOffsets: offsets.sorted(),
-                           labelNames: names.filter { !$0.isEmpty }.sorted(by: bytewiseLess))
+        let tocAt = Int(indexSize) - IndexFormat.tocSize
+        let toc = try IndexTOC(decoding: try r.bytes(IndexFormat.tocSize), at: tocAt, path: path)
+        let symRaw = try r.bytes(Int(try r.be32()))
+        let symbols = symRaw.isEmpty ? [] : try IndexSymbols.decode(
+            try IndexSection.body(symRaw, at: 0, base: Int(toc.symbols), path: path, what: "symbol table"), path: path)
+        let tabRaw = try r.bytes(Int(try r.be32()))
+        let table = tabRaw.isEmpty ? PostingsOffsetTable() : try PostingsOffsetTable(
+            decoding: try IndexSection.body(tabRaw, at: 0, base: Int(toc.postingsTable), path: path, what: "postings offset table"),
+            path: path)
+        return IndexHeader(indexSize: indexSize, toc: toc, symbols: symbols, postingsTable: table,
+                           sortedOffsets: table.allOffsets.sorted())
+    }
+
+    private init(indexSize: Int64, toc: IndexTOC, symbols: [String], postingsTable: PostingsOffsetTable, sortedOffsets: [Int64]) {
+        self.indexSize = indexSize
+        self.toc = toc
+        self.symbols = symbols
+        self.postingsTable = postingsTable
+        self.sortedOffsets = sortedOffsets
     }
 
     /// Loads the header of a block from `dir` if a valid one is there.
@@ -186,62 +133,8 @@ public struct IndexHeader: Sendable {
 
     // MARK: decoding helpers
 
-    static func parseTOC(_ b: [UInt8], path: String, indexSize: Int64) throws -> IndexTOC {
-        guard b.count == IndexFormat.tocSize else {
-            throw TSDBError.corrupt(path: path, offset: Int(indexSize), "TOC of \(b.count) bytes")
-        }
-        return try b.withUnsafeBytes { buf in
-            var r = ByteReader(buf)
-            var toc = IndexTOC()
-            toc.symbols = try r.be64()
-            toc.series = try r.be64()
-            toc.labelIndices = try r.be64()
-            toc.labelIndicesTable = try r.be64()
-            toc.postings = try r.be64()
-            toc.postingsTable = try r.be64()
-            let crc = try r.be32()
-            let got = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: buf[0..<48]))
-            let tocAt = Int(indexSize) - IndexFormat.tocSize
-            guard crc == got else {
-                throw TSDBError.corrupt(path: path, offset: tocAt, "TOC checksum mismatch")
-            }
-            for off in [toc.symbols, toc.series, toc.labelIndices, toc.labelIndicesTable, toc.postings, toc.postingsTable]
-            where off > UInt64(tocAt) {
-                throw TSDBError.corrupt(path: path, offset: tocAt, "TOC points at \(off), past the end of the index")
-            }
-            return toc
-        }
-    }
-
-    /// The body of a `be32 len | body | be32 CRC` section held in `raw`, CRC checked.
-    static func section(_ raw: UnsafeRawBufferPointer, path: String, at: Int64, what: String) throws -> ByteReader {
-        var r = ByteReader(raw)
-        let len = Int(try r.be32())
-        guard 4 + len + 4 <= raw.count else {
-            throw TSDBError.corrupt(path: path, offset: Int(at), "\(what) of \(len) bytes runs past its end")
-        }
-        let body = UnsafeRawBufferPointer(rebasing: raw[4..<(4 + len)])
-        var cr = ByteReader(raw, pos: 4 + len)
-        let want = try cr.be32()
-        guard want == CRC32C.checksum(body) else {
-            throw TSDBError.corrupt(path: path, offset: Int(at), "\(what) checksum mismatch")
-        }
-        return ByteReader(body, fileOffset: Int(at) + 4)
-    }
-
     static func be32(_ b: [UInt8], path: String, at: Int64) throws -> UInt32 {
         guard b.count >= 4 else { throw TSDBError.corrupt(path: path, offset: Int(at), "unexpected end of data") }
         return UInt32(b[0]) << 24 | UInt32(b[1]) << 16 | UInt32(b[2]) << 8 | UInt32(b[3])
     }
-}
-
-/// Index of `x` in a bytewise-sorted array.
-func binarySearchValues(_ a: [String], _ x: String) -> Int? {
-    var lo = 0, hi = a.count
-    while lo < hi {
-        let mid = (lo + hi) / 2
-        if a[mid] == x { return mid }
-        if bytewiseLess(a[mid], x) { lo = mid + 1 } else { hi = mid }
-    }
-    return nil
 }

@@ -61,70 +61,44 @@ public final class LocalBlockStore: StoreClient {
         return rest
     }
 
-    struct Found {
-        var labels: Labels
-        var block: BlockReader
-        var series: BlockSeries
-    }
-
     public func series(_ request: Thanos_SeriesRequest,
                        onResponse: @escaping @Sendable (Thanos_SeriesResponse) async throws -> Void) async throws {
-        let matchers: [Matcher]
-        do { matchers = try request.matchers.matchers() } catch { throw StoreError.invalidArgument("\(error)") }
-        guard !matchers.isEmpty else { throw StoreError.invalidArgument("no matchers specified (excluded external labels)") }
-        let byID = Dictionary(blocks.map { ($0.meta.ulid, $0) }, uniquingKeysWith: { a, _ in a })
-        let chosen = ResolutionPlanner.choose(blocks.map(\.meta), minTime: request.minTime, maxTime: request.maxTime,
-                                              maxResolution: request.maxResolutionWindow)
-        var found: [Found] = []
-        let shard = request.seriesShard
-        for meta in chosen {
-            guard let b = byID[meta.ulid], let ms = Self.blockMatchers(matchers, external: meta.externalLabels) else { continue }
-            try b.forEachSeries(matching: ms, minTime: request.minTime, maxTime: request.maxTime) { s in
-                let labels = s.labels.merging(meta.externalLabels)
-                if let shard, !shard.contains(labels) { return }
-                found.append(Found(labels: labels, block: b, series: s))
+        let query = try SeriesQuery(request)
+        let chosen = query.blocks(blocks, meta: \.meta)
+        var groups = SeriesGroups<BlockReader>(singleBlock: chosen.count == 1)
+        for b in chosen {
+            guard let ms = Self.blockMatchers(query.matchers, external: b.meta.externalLabels) else { continue }
+            try b.forEachSeries(matching: ms, minTime: query.minTime, maxTime: query.maxTime) { s in
+                guard let (labels, chunks) = query.select(s, external: b.meta.externalLabels) else { return }
+                groups.add(labels, SeriesPart(block: b, chunks: chunks, blockMinTime: b.meta.minTime))
             }
         }
-        // Sorted by labels, then by time: one series may come from several blocks.
-        found.sort { a, b in
-            let c = Labels.compare(a.labels, b.labels)
-            return c != 0 ? c < 0 : a.block.meta.minTime < b.block.meta.minTime
-        }
-        var i = 0
-        while i < found.count {
-            var j = i
+        groups.sortByLabels()
+        for i in 0..<groups.count {
             var out = Thanos_Series()
-            out.labels = found[i].labels.proto
-            var unsupported: UnsupportedChunkEncoding?
-            while j < found.count && found[j].labels == found[i].labels {
-                if !request.skipChunks && unsupported == nil {
-                    do { out.chunks += try chunks(of: found[j], aggregates: request.aggregates) } catch let u as UnsupportedChunkEncoding { unsupported = u }
+            out.labels = groups.entries[i].labels.proto
+            if !request.skipChunks {
+                do {
+                    for p in groups.partsInTimeOrder(i) { out.chunks += try chunks(of: p, aggregates: request.aggregates) }
+                } catch let u as UnsupportedChunkEncoding {
+                    // A chunk the Store API cannot carry leaves out only its series, with a warning.
+                    try await onResponse(.warning(u.warning(groups.entries[i].labels)))
+                    continue
                 }
-                j += 1
             }
-            // A chunk the Store API cannot carry leaves out only its series, with a warning.
-            if let unsupported {
-                try await onResponse(.warning(unsupported.warning(found[i].labels)))
-            } else {
-                try await onResponse(.series(out))
-            }
-            i = j
+            try await onResponse(.series(out))
         }
     }
 
-    func chunks(of f: Found, aggregates: [Thanos_Aggr]) throws -> [Thanos_AggrChunk] {
+    func chunks(of p: SeriesPart<BlockReader>, aggregates: [Thanos_Aggr]) throws -> [Thanos_AggrChunk] {
         var out: [Thanos_AggrChunk] = []
-        for c in f.series.chunks {
-            let (enc, data) = try f.block.chunks.chunk(c.ref)
+        for c in p.chunks {
+            let (enc, data) = try p.block.chunks.chunk(c.ref)
             let a = try ChunkConversion.aggrChunk(encoding: enc, data: data, minTime: c.minTime, maxTime: c.maxTime,
-                                                  aggregates: aggregates, block: f.block.meta.ulid)
+                                                  aggregates: aggregates, block: p.block.meta.ulid)
             out.append(a)
         }
         return out
-    }
-
-    func labelMatchers(_ proto: [Thanos_LabelMatcher]) throws -> [Matcher] {
-        do { return try proto.matchers() } catch { throw StoreError.invalidArgument("\(error)") }
     }
 
     func blocksIn(_ start: Int64, _ end: Int64) -> [BlockReader] {
@@ -132,7 +106,7 @@ public final class LocalBlockStore: StoreClient {
     }
 
     public func labelNames(_ request: Thanos_LabelNamesRequest) async throws -> Thanos_LabelNamesResponse {
-        let ms = try labelMatchers(request.matchers)
+        let ms = try storeMatchers(request.matchers)
         var names = Set<String>()
         for b in blocksIn(request.start, request.end) {
             guard let bm = Self.blockMatchers(ms, external: b.meta.externalLabels) else { continue }
@@ -145,7 +119,7 @@ public final class LocalBlockStore: StoreClient {
     }
 
     public func labelValues(_ request: Thanos_LabelValuesRequest) async throws -> Thanos_LabelValuesResponse {
-        let ms = try labelMatchers(request.matchers)
+        let ms = try storeMatchers(request.matchers)
         var values = Set<String>()
         for b in blocksIn(request.start, request.end) {
             guard let bm = Self.blockMatchers(ms, external: b.meta.externalLabels) else { continue }

@@ -65,9 +65,7 @@ public final class TSDBStore: StoreClient {
 
     public func series(_ request: Thanos_SeriesRequest,
                        onResponse: @escaping @Sendable (Thanos_SeriesResponse) async throws -> Void) async throws {
-        let matchers: [Matcher]
-        do { matchers = try request.matchers.matchers() } catch { throw StoreError.invalidArgument("\(error)") }
-        guard !matchers.isEmpty else { throw StoreError.invalidArgument("no matchers specified (excluded external labels)") }
+        let matchers = try SeriesQuery(request).matchers
         guard let headMatchers = LocalBlockStore.blockMatchers(matchers, external: externalLabels) else { return }
         let blocks = try blocks()
         let blocksEnd = blocks.map(\.meta.maxTime).max() ?? .min
@@ -120,8 +118,7 @@ public final class TSDBStore: StoreClient {
 
     public func labelNames(_ request: Thanos_LabelNamesRequest) async throws -> Thanos_LabelNamesResponse {
         var names = Set(try await LocalBlockStore(name: name, blocks: try blocks(), component: component).labelNames(request).names)
-        let ms: [Matcher]
-        do { ms = try request.matchers.matchers() } catch { throw StoreError.invalidArgument("\(error)") }
+        let ms = try storeMatchers(request.matchers)
         if let hm = LocalBlockStore.blockMatchers(ms, external: externalLabels) {
             let inHead = head.series(matching: hm, minTime: request.start, maxTime: request.end)
             for (labels, _) in inHead { for p in labels.pairs { names.insert(p.name) } }
@@ -134,8 +131,7 @@ public final class TSDBStore: StoreClient {
 
     public func labelValues(_ request: Thanos_LabelValuesRequest) async throws -> Thanos_LabelValuesResponse {
         var values = Set(try await LocalBlockStore(name: name, blocks: try blocks(), component: component).labelValues(request).values)
-        let ms: [Matcher]
-        do { ms = try request.matchers.matchers() } catch { throw StoreError.invalidArgument("\(error)") }
+        let ms = try storeMatchers(request.matchers)
         if let hm = LocalBlockStore.blockMatchers(ms, external: externalLabels) {
             for (labels, _) in head.series(matching: hm, minTime: request.start, maxTime: request.end) {
                 let v = externalLabels.has(request.label) ? externalLabels[request.label] : labels[request.label]

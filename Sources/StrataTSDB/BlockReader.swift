@@ -35,26 +35,8 @@ public final class BlockReader: @unchecked Sendable {
     }
 
     /// Series IDs whose labels satisfy all matchers (Prometheus `PostingsForMatchers`).
-    /// Matchers that accept "" also accept series without the label, so they subtract the
-    /// series whose value they reject instead of intersecting.
     public func postings(_ matchers: [Matcher]) throws -> [UInt32] {
-        var positive: [[UInt32]] = []
-        var negative: [[UInt32]] = []
-        for m in matchers {
-            if m.matchesEmpty {
-                negative.append(try index.postings(m.name) { !m.matches($0) })
-            } else if m.type == .equal {
-                positive.append(try index.postings(m.name, m.value))
-            } else if let set = m.setMatches, m.type == .regexMatch {
-                positive.append(Postings.merge(try set.map { try index.postings(m.name, $0) }))
-            } else {
-                positive.append(try index.postings(m.name) { m.matches($0) })
-            }
-            if positive.last?.isEmpty == true { return [] }
-        }
-        var result = positive.isEmpty ? try index.allPostings() : Postings.intersect(positive)
-        for n in negative { result = Postings.without(result, n) }
-        return result
+        try index.postings(matching: matchers)
     }
 
     /// Calls `body` for each matching series (label order) with its chunks overlapping the

@@ -124,16 +124,13 @@ public struct BlockVerifier {
                 }
             }
         } catch { record(error, file: "index") }
-        // Label index sections and label offset table: checksums.
+        // Label index sections and label offset table: checksums, and every value a symbol.
         if idx.toc.labelIndicesTable != 0 {
             do {
-                var r = try IndexReader.section(buf, at: Int(idx.toc.labelIndicesTable), path: idx.path, what: "label offset table")
-                let n = Int(try r.be32())
-                for _ in 0..<n {
-                    _ = try r.uvarint()
-                    _ = try r.ustr()
-                    let at = try r.uvarintInt()
-                    _ = try IndexReader.section(buf, at: at, path: idx.path, what: "label index")
+                let table = try IndexSection.body(buf, at: Int(idx.toc.labelIndicesTable), path: idx.path, what: "label offset table")
+                for e in try LabelIndexTable.decode(table, path: idx.path) {
+                    let body = try IndexSection.body(buf, at: e.offset, path: idx.path, what: "label index")
+                    _ = try LabelIndexTable.entries(body, symbols: idx.symbols, path: idx.path)
                 }
             } catch { record(TSDBError.from(error, path: idx.path), file: "index") }
         }
