@@ -133,6 +133,22 @@ enum Pushdown {
         vs.at == nil && !vs.anchored && !vs.smoothed && vs.deferredRange == nil && vs.deferredOffset == nil
     }
 
+    /// Whether every selector of the tree is read under an aggregation: the answer is then
+    /// small next to the series it reads, and evaluating the whole query next to the data
+    /// saves moving them. A query that returns series as they are (`up`, `rate(x[5m])`)
+    /// sends more as step values than as compressed chunks, and is better evaluated here.
+    static func reduces(_ e: Expr) -> Bool {
+        switch e {
+        case .aggregate: return true
+        case .vectorSelector, .matrixSelector: return false
+        case .number, .string: return true
+        case .subquery(let sq): return reduces(sq.expr)
+        case .paren(let x), .stepInvariant(let x), .unary(_, let x): return reduces(x)
+        case .binary(let b): return reduces(b.lhs) && reduces(b.rhs)
+        case .call(let c): return c.args.allSatisfy(reduces)
+        }
+    }
+
     /// The highest selector id in the tree (fresh ids start above it).
     static func maxID(_ e: Expr) -> Int {
         switch e {
@@ -189,8 +205,9 @@ extension Engine {
                            selections: prefetch.requests(for: e).map { .init(matchers: $0.matchers, start: $0.hints.start, end: $0.hints.end) })
         }
         let firstID = Pushdown.maxID(expr) + 1
-        // The whole query, as written (the endpoint folds and preprocesses it the same way).
-        if expr.type == .vector, !prefetch.requests(for: expr).isEmpty,
+        // The whole query, as written (the endpoint folds and preprocesses it the same way),
+        // when its answer is smaller than what it reads.
+        if expr.type == .vector, Pushdown.reduces(expr), !prefetch.requests(for: expr).isEmpty,
            let series = await remote.evaluateRemotely(fragment(expr, printed: original, whole: true)) {
             let all = VectorSelector(name: "", matchers: [], offset: 0, at: nil, id: firstID)
             return (.vectorSelector(all), [firstID: Pushdown.asSelected(series, start: start, end: end, interval: interval)])

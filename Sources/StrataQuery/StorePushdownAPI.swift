@@ -115,7 +115,7 @@ public struct StorePushdownAPI: PushdownAPI {
             }
             return ts
         }
-        let histograms = StoreError.invalidArgument("the fragment's result holds native histograms, which the Query API answer does not carry here")
+        let histograms = StoreError.unimplemented("the fragment's result holds native histograms, which the Query API answer does not carry here")
         switch result {
         case .matrix(let mat):
             if mat.contains(where: { !$0.histograms.isEmpty }) { throw histograms }
@@ -124,7 +124,7 @@ public struct StorePushdownAPI: PushdownAPI {
             if v.contains(where: { $0.h != nil }) { throw histograms }
             return v.map { make($0.labels, [($0.t, $0.v)]) }
         case .scalar, .string:
-            throw StoreError.invalidArgument("a pushed-down fragment must be an instant vector expression")
+            throw StoreError.unimplemented("a pushed-down fragment must be an instant vector expression")
         }
     }
 }

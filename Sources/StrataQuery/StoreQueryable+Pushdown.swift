@@ -64,6 +64,8 @@ extension StoreQueryable: RemoteEvaluating {
             if error is CancellationError { return nil }
             // The query's own error (the querier's evaluation gives it with its text).
             if let rpc = error as? RPCError, rpc.code == .invalidArgument { return Self.declined("query_error") }
+            // What the answer cannot carry (native histograms): evaluated here, no alarm.
+            if let rpc = error as? RPCError, rpc.code == .unimplemented { return Self.declined("unsupported") }
             Logger(label: "query").warning("query pushdown failed, evaluating here", metadata: ["query": "\(f.query)", "err": "\(error)"])
             return Self.declined("failed")
         }

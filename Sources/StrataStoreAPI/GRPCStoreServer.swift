@@ -53,6 +53,7 @@ public final class GRPCStoreServer: Sendable {
             case .invalidArgument(let m): return RPCError(code: .invalidArgument, message: m)
             case .resourceExhausted(let m): return RPCError(code: .resourceExhausted, message: m)
             case .unavailable(let m): return RPCError(code: .unavailable, message: m)
+            case .unimplemented(let m): return RPCError(code: .unimplemented, message: m)
             case .internal(let m): return RPCError(code: .internalError, message: m)
             }
         case let m as InvalidMatcher: return RPCError(code: .invalidArgument, message: m.description)

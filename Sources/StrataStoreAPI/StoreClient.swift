@@ -22,12 +22,15 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
     case resourceExhausted(String)
     /// Not ready yet (no sync done): gRPC Unavailable.
     case unavailable(String)
+    /// A request this endpoint understands but cannot serve (e.g. a pushed-down fragment
+    /// whose answer it cannot carry): gRPC Unimplemented; the caller does it another way.
+    case unimplemented(String)
     /// Anything else.
     case `internal`(String)
 
     public var description: String {
         switch self {
-        case .invalidArgument(let m), .resourceExhausted(let m), .unavailable(let m), .internal(let m): return m
+        case .invalidArgument(let m), .resourceExhausted(let m), .unavailable(let m), .unimplemented(let m), .internal(let m): return m
         }
     }
 }

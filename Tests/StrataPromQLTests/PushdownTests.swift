@@ -114,9 +114,9 @@ import Testing
         let (_, all) = Self.split()
         let one = Split(parts: [all])
         let engine = Engine()
-        for q in ["sort_desc(rate(http_requests_total[5m]))", "topk(4, mem_bytes)", "absent(nope)",
-                  "label_replace(max_over_time(mem_bytes[10m:1m]), \"j\", \"$1\", \"job\", \"(.)\")",
-                  "rate(http_requests_total[5m]) > 0.4 and on (job) mem_bytes", "avg by (job) (mem_bytes)"] {
+        for q in ["sort_desc(sum by (job, instance) (rate(http_requests_total[5m])))", "topk(4, mem_bytes)", "absent(sum(nope))",
+                  "label_replace(max_over_time(max by (job) (mem_bytes)[10m:1m]), \"j\", \"$1\", \"job\", \"(.)\")",
+                  "max by (job) (rate(http_requests_total[5m])) > 0.4 and on (job) count by (job) (mem_bytes)", "avg by (job) (mem_bytes)"] {
             let expr = try PromQL.parse(q)
             for step: Int64 in [0, 60_000] {
                 let want = try await engine.query(all, expr, start: 3_000_000, end: step == 0 ? 3_000_000 : 6_000_000, step: step)
@@ -129,6 +129,11 @@ import Testing
             }
         }
         #expect(one.calls.all.count == 12, "\(one.calls.all)")
+        // Series returned as they are: evaluated here (no whole query, nothing to aggregate).
+        for q in ["up", "rate(http_requests_total[5m])", "max_over_time(rate(http_requests_total[5m])[30m:1m])"] {
+            #expect(!Pushdown.reduces(try PromQL.parse(q)), "\(q)")
+        }
+        #expect(Pushdown.reduces(try PromQL.parse("histogram_quantile(0.9, sum by (le) (rate(x[5m]))) > 1")))
     }
 
     @Test func onlyComposableAggregationsArePushed() throws {
