@@ -60,9 +60,7 @@ public struct StorePushdownAPI: PushdownAPI {
         }
         options.maxResolution = strata ? ev.maxResolutionMs : r.maxResolutionSeconds * 1000
         options.shard = r.hasShardInfo ? r.shardInfo.seriesShard : nil
-        var endpoint = EndpointStatus(name: store.name, client: store)
-        endpoint.healthy = true
-        let fanOut = FanOut(endpoints: [endpoint], options: .init(partialResponse: false, maxConcurrentSelect: 64))
+        let fanOut = StoreQueryable.localFanOut(store)
         let queryable = StoreQueryable(fanOut: fanOut, options: options)
 
         let limit = strata && ev.maxSamples > 0 ? Int(ev.maxSamples) : maxSamples

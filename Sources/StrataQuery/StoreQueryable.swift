@@ -87,11 +87,15 @@ extension StoreQueryable {
     /// directories): the same selection, decoding and dedup path as the querier, without a
     /// network. For tools and benchmarks.
     public static func local(_ store: any StoreClient, options: Options = Options()) -> StoreQueryable {
+        StoreQueryable(fanOut: localFanOut(store), options: options)
+    }
+
+    /// The fan-out over one in-process store: always healthy, no partial responses.
+    static func localFanOut(_ store: any StoreClient) -> FanOut {
         var e = EndpointStatus(name: store.name, client: store)
         e.healthy = true
         e.lastHealthy = 1
-        return StoreQueryable(fanOut: FanOut(endpoints: [e], options: .init(partialResponse: false, maxConcurrentSelect: 64)),
-                              options: options)
+        return FanOut(endpoints: [e], options: .init(partialResponse: false, maxConcurrentSelect: 64))
     }
 }
 
