@@ -100,7 +100,8 @@ public struct Engine: Sendable {
         let shared = EvalShared(series: series, maxSamples: options.maxSamples, lookbackDelta: lookback,
                                 deadline: deadline, noStepSubqueryInterval: options.noStepSubqueryInterval,
                                 compat: options.compat, delayNameRemoval: options.features.contains(.delayedNameRemoval))
-        if options.compat == .v3_14 { shared.statsOnlySelectors = HistogramStatsDecoding.selectors(expr) }
+        // Pushed-down answers are taken as they are (the endpoint decoded what it needed).
+        if options.compat == .v3_14 { shared.statsOnlySelectors = HistogramStatsDecoding.selectors(expr).subtracting(pushed.keys) }
         shared.columnar = options.columnar
         if interval == 0 {
             let ev = Evaluator(start: start, end: start, interval: 1, shared: shared)

@@ -163,29 +163,42 @@ enum Pushdown {
     }
 
     /// Partials as a selector's series: a stale marker at each step where a group that had a
-    /// value at the step before has none, so the lookback of the combining aggregation's
-    /// selector never carries a value into a step where the store had none.
+    /// value (float or histogram) at the step before has none, so the lookback of the
+    /// combining aggregation's selector never carries a value into a step where the store had
+    /// none. A float stale marker also hides a histogram: the selector takes the newer sample.
     static func asSelected(_ series: [StorageSeries], start: Int64, end: Int64, interval: Int64) -> [StorageSeries] {
         guard interval > 0 else { return series }
         return series.map { s in
-            let ts = s.samples.timestamps, vs = s.samples.values
-            var out = SampleColumns(timestamps: [], values: [])
-            out.timestamps.reserveCapacity(ts.count + 1)
-            out.values.reserveCapacity(ts.count + 1)
-            for k in ts.indices {
-                if k > 0, ts[k] != ts[k - 1] + interval {
-                    out.timestamps.append(ts[k - 1] + interval)
-                    out.values.append(staleNaN)
-                }
-                out.timestamps.append(ts[k])
-                out.values.append(vs[k])
-            }
-            if let last = ts.last, last < end {
-                out.timestamps.append(last + interval)
+            guard !s.histograms.isEmpty else { return floatsWithStaleMarkers(s, end: end, interval: interval) }
+            let present = Set(s.samples.timestamps).union(s.histograms.timestamps)
+            var out = s
+            var stale: [Int64] = []
+            for t in present where t < end && !present.contains(t + interval) { stale.append(t + interval) }
+            guard !stale.isEmpty else { return out }
+            for t in stale.sorted() { out.samples.insert(t, staleNaN) }
+            return out
+        }
+    }
+
+    /// `asSelected` for a float series, in one pass over its (sorted) samples.
+    static func floatsWithStaleMarkers(_ s: StorageSeries, end: Int64, interval: Int64) -> StorageSeries {
+        let ts = s.samples.timestamps, vs = s.samples.values
+        var out = SampleColumns()
+        out.timestamps.reserveCapacity(ts.count + 1)
+        out.values.reserveCapacity(ts.count + 1)
+        for k in ts.indices {
+            if k > 0, ts[k] != ts[k - 1] + interval {
+                out.timestamps.append(ts[k - 1] + interval)
                 out.values.append(staleNaN)
             }
-            return StorageSeries(labels: s.labels, samples: out)
+            out.timestamps.append(ts[k])
+            out.values.append(vs[k])
         }
+        if let last = ts.last, last < end {
+            out.timestamps.append(last + interval)
+            out.values.append(staleNaN)
+        }
+        return StorageSeries(labels: s.labels, samples: out)
     }
 }
 

@@ -94,10 +94,9 @@ public struct StorePushdownAPI: PushdownAPI {
         try await flush()
     }
 
-    /// The result as Prometheus time series; float samples only (the querier sends only
-    /// fragments it can combine, and evaluates a fragment itself when this refuses).
+    /// The result as Prometheus time series, native histograms as float histograms.
     static func series(_ result: QueryResult, at time: Int64) throws -> [Prometheus_TimeSeries] {
-        func make(_ labels: Labels, _ points: [(Int64, Double)]) -> Prometheus_TimeSeries {
+        func make(_ labels: Labels, _ points: [(Int64, Double)], _ histograms: [(Int64, FloatHistogram)]) throws -> Prometheus_TimeSeries {
             var ts = Prometheus_TimeSeries()
             ts.labels = labels.pairs.map { l in
                 var p = Prometheus_Label()
@@ -111,16 +110,19 @@ public struct StorePushdownAPI: PushdownAPI {
                 s.value = p.1
                 return s
             }
+            ts.histograms = try histograms.map { t, h in
+                guard !h.usesCustomBuckets else {
+                    throw StoreError.unimplemented("the fragment's result holds custom-bucket histograms, which Prometheus's Histogram message (no custom_values) cannot carry")
+                }
+                return Prometheus_Histogram(h, timestamp: t)
+            }
             return ts
         }
-        let histograms = StoreError.unimplemented("the fragment's result holds native histograms, which the Query API answer does not carry here")
         switch result {
         case .matrix(let mat):
-            if mat.contains(where: { !$0.histograms.isEmpty }) { throw histograms }
-            return mat.map { make($0.labels, $0.points.map { ($0.t, $0.v) }) }
+            return try mat.map { try make($0.labels, $0.points.map { ($0.t, $0.v) }, $0.histograms.map { ($0.t, $0.h) }) }
         case .vector(let v):
-            if v.contains(where: { $0.h != nil }) { throw histograms }
-            return v.map { make($0.labels, [($0.t, $0.v)]) }
+            return try v.map { s in try make(s.labels, s.h == nil ? [(s.t, s.v)] : [], s.h.map { [(s.t, $0)] } ?? []) }
         case .scalar, .string:
             throw StoreError.unimplemented("a pushed-down fragment must be an instant vector expression")
         }

@@ -12,7 +12,7 @@ import Synchronization
 /// its own replicas) are pairwise distinct, so no series, and no replica of one, is split
 /// between two of them. Anything else — an endpoint without the Query API or unhealthy, a
 /// shared label set, a failed call, a warning or info from the remote engine (whose text
-/// and position must come from this query), native histograms in the answer — declines,
+/// and position must come from this query), native histograms in a partial to combine — declines,
 /// and the engine selects the raw series as usual. The answer is then never different from
 /// the one without pushdown, only later.
 extension StoreQueryable: RemoteEvaluating {
@@ -54,6 +54,9 @@ extension StoreQueryable: RemoteEvaluating {
             let parts = perTarget.count == 1 ? perTarget[0] : perTarget.joined().enumerated().sorted { a, b in
                 a.element.labels != b.element.labels ? a.element.labels < b.element.labels : a.offset < b.offset
             }.map(\.element)
+            // Histogram partials are not combined (their counter-reset hints and annotations
+            // would have to meet as in one evaluation): only a whole query's answer may hold them.
+            if !f.wholeQuery, parts.contains(where: { !$0.histograms.isEmpty }) { return Self.declined("unsupported") }
             try fanOut.chargeDecoded(received + parts.reduce(0) { $0 + $1.memoryBytes })
             Counter(label: "strata_query_pushdown_total", dimensions: [("result", f.wholeQuery ? "pushed_query" : "pushed")]).increment()
             Counter(label: "strata_query_pushdown_received_bytes_total").increment(by: Int64(received))
@@ -151,13 +154,18 @@ extension StoreQueryable: RemoteEvaluating {
         var cols = SampleColumns()
         cols.timestamps = ts.samples.map(\.timestamp)
         cols.values = ts.samples.map(\.value)
-        return StorageSeries(labels: labels, samples: cols)
+        var hists = HistogramColumns()
+        hists.timestamps = ts.histograms.map(\.timestamp)
+        hists.histograms = ts.histograms.map(\.floatHistogram)
+        return StorageSeries(labels: labels, samples: cols, histograms: hists)
     }
 }
 
 extension Prometheus_TimeSeries {
-    /// Bytes on the wire, near enough for accounting: 11 per sample, the label strings.
+    /// Bytes on the wire, near enough for accounting: 11 per sample, 40 plus 9 per bucket
+    /// per histogram, the label strings.
     var serializedSizeEstimate: Int {
-        samples.count * 11 + labels.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
+        samples.count * 11 + histograms.reduce(0) { $0 + 40 + 9 * ($1.positiveCounts.count + $1.negativeCounts.count) }
+            + labels.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
     }
 }

@@ -75,6 +75,38 @@ import Testing
         }
     }
 
+    /// Native histograms Prometheus wrote: a whole query's answer carries them (float
+    /// histograms in the Query API's answer) and equals the querier's own, JSON for JSON; a
+    /// histogram partial that would have to be combined is evaluated in the querier.
+    @Test func nativeHistogramAnswers() async throws {
+        let block = try BlockReader(dir: NativeHistogramData.blockDir)
+        let store = LocalBlockStore(name: "nh", blocks: [block])
+        let start = Double(block.meta.minTime) / 1000, end = Double(block.meta.maxTime - 1) / 1000
+        let queries = [
+            "sum by (job) (rate(nh_request_duration_seconds[1m]))",
+            "histogram_quantile(0.9, sum by (job) (rate(nh_request_duration_seconds[1m])))",
+            "histogram_count(sum(nh_request_duration_seconds))",
+            "sum(nh_schema_switch)",
+            "max by (job) (nh_inflight)",
+        ]
+        func answers(_ q: QuerierHarness) async throws -> [String] {
+            var out: [String] = []
+            for query in queries {
+                let e = PromQLDifferential.encode(query)
+                out.append(try await q.get("/api/v1/query_range?query=\(e)&start=\(start)&end=\(end)&step=5"))
+                out.append(try await q.get("/api/v1/query?query=\(e)&time=\(end)"))
+            }
+            return out
+        }
+        let plain = try await QuerierHarness.with(stores: [store]) { try await answers($0) }
+        let probe = PushdownProbe()
+        let pushed = try await QuerierHarness.with(stores: [store], pushdown: probe.factory) { try await answers($0) }
+        #expect(probe.queries.count == queries.count * 2, "\(probe.queries)")
+        #expect(probe.histogramSeries.withLock { $0 } > 0, "no store answered with native histograms")
+        for (a, b) in zip(pushed, plain) { #expect(a == b) }
+        #expect(plain.contains { $0.contains("\"histograms\"") }, "no histogram in the answers: the test would prove nothing")
+    }
+
     /// `--query.pushdown=false` never calls the Query API.
     @Test func switchedOff() async throws {
         let stores = try HADedupTests.stores()

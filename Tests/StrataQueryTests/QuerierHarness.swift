@@ -101,6 +101,8 @@ struct HarnessError: Error, CustomStringConvertible {
 /// the querier pushed down.
 final class PushdownProbe: Sendable {
     let calls = Mutex<[String]>([])
+    /// Series with native histograms the stores answered with.
+    let histogramSeries = Mutex(0)
     let failing: Bool
 
     init(failing: Bool = false) { self.failing = failing }
@@ -120,7 +122,12 @@ final class PushdownProbe: Sendable {
                         onResponse: @escaping @Sendable (Thanos_QueryRangeResponse) async throws -> Void) async throws {
             probe.calls.withLock { $0.append(request.query) }
             if probe.failing { throw StoreError.internal("injected pushdown failure") }
-            try await inner.queryRange(request, onResponse: onResponse)
+            try await inner.queryRange(request) { frame in
+                var series = frame.timeseriesBatch.series
+                if case .timeseries(let ts)? = frame.result { series.append(ts) }
+                probe.histogramSeries.withLock { $0 += series.filter { !$0.histograms.isEmpty }.count }
+                try await onResponse(frame)
+            }
         }
     }
 }
