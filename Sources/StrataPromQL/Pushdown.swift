@@ -1,9 +1,10 @@
 import StrataCore
 
-/// An aggregation handed to the storage to evaluate next to the data (query pushdown): each
-/// store evaluates `query` over its own series and returns one partial series per group, and
-/// the engine combines the partials with the outer aggregation that composes them
-/// (`sum` of sums, `sum` of counts, `min` of mins, `topk` of topks, …).
+/// A query, or an aggregation in it, handed to the storage to evaluate next to the data (query
+/// pushdown): each store evaluates `query` over its own series and returns one partial series
+/// per group, and the engine combines the partials with the outer aggregation that composes
+/// them (`sum` of sums, `sum` of counts, `min` of mins, `topk` of topks, …) — or, for a whole
+/// query one endpoint holds, takes its answer as the answer.
 public struct RemoteFragment: Sendable {
     /// The aggregation as PromQL text of the engine's semantics (`compat`).
     public let query: String
@@ -38,8 +39,9 @@ public struct RemoteFragment: Sendable {
 /// an endpoint lacks the Query API, the result holds what the transport does not carry), or
 /// the remote evaluation failed; the engine then selects the raw series as usual.
 public protocol RemoteEvaluating: Queryable {
-    /// Partial series with float samples at the grid's steps (a group absent at a step has
-    /// no sample there); several endpoints may return the same labels, in label order.
+    /// Series with samples at the grid's steps (a group absent at a step has none there):
+    /// floats, and for a whole query also native histograms. Partials of several endpoints
+    /// may share labels and come in label order; a whole query's answer keeps its order.
     func evaluateRemotely(_ fragment: RemoteFragment) async -> [StorageSeries]?
 }
 
