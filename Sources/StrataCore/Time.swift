@@ -170,3 +170,8 @@ public func formatRFC3339(_ ms: Int64) -> String {
     }
     return s + "Z"
 }
+
+extension Duration {
+    /// Whole nanoseconds, as metrics timers and NIO time amounts take them.
+    public var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
+}

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import StrataCore
 
 /// Sends one query to one nameserver and waits for the reply, over UDP, or TCP when a UDP
 /// reply came back truncated.
@@ -42,7 +43,7 @@ enum DNSTransport {
     /// here, since nothing else can arrive on our own connection.
     static func tcp(_ query: [UInt8], to server: SocketAddress, timeout: Duration, decode: Decode) async throws -> DNSReply? {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connectTimeout(.nanoseconds(nanos(timeout)))
+            .connectTimeout(.nanoseconds(timeout.nanoseconds))
             .connect(to: server) { ch in
                 ch.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: ch) }
             }
@@ -69,11 +70,6 @@ enum DNSTransport {
 
     /// Closing the channel ends its inbound stream, which is how a wait times out.
     static func closeAfter(_ timeout: Duration, _ channel: any Channel) -> Scheduled<Void> {
-        channel.eventLoop.scheduleTask(in: .nanoseconds(nanos(timeout))) { channel.close(promise: nil) }
-    }
-
-    static func nanos(_ d: Duration) -> Int64 {
-        let c = d.components
-        return c.seconds * 1_000_000_000 + c.attoseconds / 1_000_000_000
+        channel.eventLoop.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) { channel.close(promise: nil) }
     }
 }

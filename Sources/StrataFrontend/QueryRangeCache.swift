@@ -46,8 +46,7 @@ public final class QueryRangeCache: Sendable {
         let began = ContinuousClock.now
         defer {
             let took = ContinuousClock.now - began
-            Timer(label: "strata_frontend_query_range_duration_seconds").recordNanoseconds(
-                took.components.seconds * 1_000_000_000 + took.components.attoseconds / 1_000_000_000)
+            Timer(label: "strata_frontend_query_range_duration_seconds").recordNanoseconds(took.nanoseconds)
             if config.logQueriesLongerThan > .zero && took > config.logQueriesLongerThan {
                 logger.info("slow query", metadata: ["query": "\(form["query"] ?? "")", "start": "\(form["start"] ?? "")",
                                                      "end": "\(form["end"] ?? "")", "step": "\(form["step"] ?? "")", "took": "\(took)"])

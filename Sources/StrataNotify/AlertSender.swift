@@ -89,8 +89,8 @@ public final class AlertSender: Sendable {
         // Our own retries, bounded by the send timeout, replace the pool's endless
         // reconnecting, which would hide a refused connection until the deadline.
         c.connectionPool.retryConnectionEstablishment = false
-        c.timeout.connect = .nanoseconds(Self.nanoseconds(config.sendTimeout))
-        c.timeout.read = .nanoseconds(Self.nanoseconds(config.sendTimeout))
+        c.timeout.connect = .nanoseconds(config.sendTimeout.nanoseconds)
+        c.timeout.read = .nanoseconds(config.sendTimeout.nanoseconds)
         if let tls { c.tlsConfiguration = tls }
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: c)
         await withTaskCancellationHandler {
@@ -202,7 +202,7 @@ public final class AlertSender: Sendable {
             let why: String
             switch await bounded(deadline, { await self.attempt(body, to: e, http, deadline: deadline) }) {
             case .accepted:
-                m.latency.recordNanoseconds(Self.nanoseconds(ContinuousClock.now - start))
+                m.latency.recordNanoseconds((ContinuousClock.now - start).nanoseconds)
                 m.sent.increment(by: alerts)
                 return true
             case .refused(let msg):
@@ -254,7 +254,7 @@ public final class AlertSender: Sendable {
         }
         req.body = .bytes(body)
         do {
-            let resp = try await http.execute(req, deadline: .now() + .nanoseconds(Self.nanoseconds(left)))
+            let resp = try await http.execute(req, deadline: .now() + .nanoseconds(left.nanoseconds))
             // Read the whole answer (the connection is reused), keeping its start for the log.
             var text: [UInt8] = []
             for try await chunk in resp.body where text.count < 512 {
@@ -277,9 +277,5 @@ public final class AlertSender: Sendable {
             return "Basic " + Data((user + ":" + t.password).utf8).base64EncodedString()
         }
         return try config.http.authorizationHeader()
-    }
-
-    static func nanoseconds(_ d: Duration) -> Int64 {
-        d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
     }
 }

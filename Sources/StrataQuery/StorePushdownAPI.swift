@@ -29,9 +29,7 @@ public struct StorePushdownAPI: PushdownAPI {
             Counter(label: "strata_store_pushdown_queries_total", dimensions: [("result", "error")]).increment()
             throw error
         }
-        let d = ContinuousClock.now - started
-        Timer(label: "strata_store_pushdown_duration_seconds")
-            .recordNanoseconds(d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000)
+        Timer(label: "strata_store_pushdown_duration_seconds").recordNanoseconds((ContinuousClock.now - started).nanoseconds)
     }
 
     func evaluate(_ r: Thanos_QueryRangeRequest,

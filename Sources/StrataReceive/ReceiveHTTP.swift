@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import StrataCore
 import StrataRemoteWrite
 import StrataTSDB
 import Synchronization
@@ -42,7 +43,7 @@ struct ReceiveHTTP: Sendable {
             }
             metrics.request(code: response.status.code)
             let d = ContinuousClock.now - start
-            metrics.requestDuration.recordNanoseconds(d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000)
+            metrics.requestDuration.recordNanoseconds(d.nanoseconds)
             return response
         }
     }

@@ -1,5 +1,6 @@
 import CoreMetrics
 import Metrics
+import StrataCore
 import StrataStoreAPI
 
 /// The gateway's own metrics (the bucket's per-operation ones come from
@@ -58,7 +59,7 @@ public struct StoreMetrics: Sendable {
         let start = ContinuousClock.now
         defer {
             let d = ContinuousClock.now - start
-            durations[method]?.recordNanoseconds(d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000)
+            durations[method]?.recordNanoseconds(d.nanoseconds)
         }
         return try await body()
     }
