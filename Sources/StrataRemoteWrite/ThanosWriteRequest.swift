@@ -1,3 +1,5 @@
+import StrataCore
+
 /// Thanos's receive-to-receive forwarding message (`thanos.WriteRequest` in Thanos
 /// pkg/store/storepb/rpc.proto): `{ repeated prometheus_copy.TimeSeries timeseries = 1;
 /// string tenant = 2; int64 replica = 3; repeated TimeSeriesTenantTuple

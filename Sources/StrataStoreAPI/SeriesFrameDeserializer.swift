@@ -1,6 +1,7 @@
 import Foundation
 import GRPCCore
 import GRPCProtobuf
+import StrataCore
 
 /// Reads `thanos.SeriesResponse` frames in one pass over their bytes: the mirror of
 /// `SeriesFrameSerializer`, on the querier's side.
@@ -175,7 +176,7 @@ struct ProtoReader {
 
     var data: Data { Data(UnsafeRawBufferPointer(rebasing: buf[at..<end])) }
 
-    var string: String? {
-        String(validating: UnsafeRawBufferPointer(rebasing: buf[at..<end]), as: UTF8.self)
-    }
+    /// Label names and values: `validatedString`'s ASCII fast path (the generic
+    /// `String(validating:as:)` cost ~6 % of the querier's CPU on a small instant query).
+    var string: String? { validatedString(UnsafeRawBufferPointer(rebasing: buf[at..<end])) }
 }
