@@ -88,14 +88,17 @@ extension Evaluator {
         var bad: [Double] = []
         var ts = start
         var step = 0
+        // A pending series is decoded here, on the worker, and its columns freed on return:
+        // one series' columns at a time per core rather than the whole selection's.
+        let samples = try s.floatSamples()
         // Windows only move forward: the first sample of each is found from the last one's
         // instead of by a search, and the columns are read without copies.
-        var lo = s.samples.firstIndex(atOrAfter: start - job.offset - job.range)
+        var lo = samples.firstIndex(atOrAfter: start - job.offset - job.range)
         if let rate = job.rate {
-            return (directRates(s.samples, rate, job, grid, from: lo), [])
+            return (directRates(samples, rate, job, grid, from: lo), [])
         }
-        try s.samples.timestamps.withUnsafeBufferPointer { tb in
-            try s.samples.values.withUnsafeBufferPointer { vb in
+        try samples.timestamps.withUnsafeBufferPointer { tb in
+            try samples.values.withUnsafeBufferPointer { vb in
                 while ts <= end {
                     let maxt = (job.fixedWindow ? start : ts) - job.offset, mint = maxt - job.range + job.shift
                     while lo < tb.count && tb[lo] < mint { lo += 1 }

@@ -15,9 +15,14 @@ public struct SelectHints: Sendable, Hashable {
     /// `without` (false).
     public var grouping: [String]
     public var by: Bool
+    /// The selection feeds a range function's window loop and nothing else, so a queryable
+    /// may return float series undecoded (`StorageSeries.pending`): each is then decoded by
+    /// the loop's worker just before its windows and freed right after, instead of every
+    /// series' columns being held at once.
+    public var decodeLazily: Bool
 
     public init(start: Int64, end: Int64, step: Int64 = 0, range: Int64 = 0, function: String = "",
-                grouping: [String] = [], by: Bool = false) {
+                grouping: [String] = [], by: Bool = false, decodeLazily: Bool = false) {
         self.start = start
         self.end = end
         self.step = step
@@ -25,6 +30,7 @@ public struct SelectHints: Sendable, Hashable {
         self.function = function
         self.grouping = grouping
         self.by = by
+        self.decodeLazily = decodeLazily
     }
 }
 
@@ -125,6 +131,9 @@ public struct StorageSeries: Sendable {
     public var samples: SampleColumns
     /// Native histogram samples; empty for float series.
     public var histograms: HistogramColumns
+    /// Float samples not decoded yet (only when the selection asked for `decodeLazily`):
+    /// `samples` and `histograms` are then empty and `floatSamples()` decodes.
+    public var pending: PendingSamples?
 
     public init(labels: Labels, samples: SampleColumns, histograms: HistogramColumns = HistogramColumns()) {
         self.labels = labels
@@ -132,8 +141,30 @@ public struct StorageSeries: Sendable {
         self.histograms = histograms
     }
 
+    /// A float series whose samples are decoded on demand.
+    public init(labels: Labels, pending: PendingSamples) {
+        self.init(labels: labels, samples: SampleColumns())
+        self.pending = pending
+    }
+
+    /// The float samples: decoded now when pending (the caller holds them only as long as it
+    /// needs them), else the columns.
+    public func floatSamples() throws -> SampleColumns {
+        guard let pending else { return samples }
+        return try pending.decode()
+    }
+
     /// Floats plus histograms weighted by size (see `Series.sampleCount`).
     public var sampleCount: Int { samples.count + histograms.histograms.reduce(0) { $0 + $1.sampleWeight } }
+}
+
+/// How to decode one series' float samples later (see `SelectHints.decodeLazily`).
+public struct PendingSamples: Sendable {
+    public let decode: @Sendable () throws -> SampleColumns
+
+    public init(decode: @escaping @Sendable () throws -> SampleColumns) {
+        self.decode = decode
+    }
 }
 
 /// The seam between the PromQL engine and any storage (in-memory, TSDB blocks, Store API

@@ -76,6 +76,7 @@ struct SeriesPrefetch {
                 r.matchers = InfoFunction.infoMatchers(call)
                 r.hints.function = "info"
                 r.hints.range = 0
+                r.hints.decodeLazily = false
                 out.append(r)
                 return
             }
@@ -113,7 +114,15 @@ struct SeriesPrefetch {
         s -= vs.offset
         e -= vs.offset
         let hints = SelectHints(start: s, end: e, step: ctx.subqStep ?? interval, range: range,
-                                function: ctx.function, grouping: ctx.grouping, by: ctx.by)
+                                function: ctx.function, grouping: ctx.grouping, by: ctx.by,
+                                decodeLazily: range > 0 && !vs.anchored && !vs.smoothed && Self.isWindowFunction(ctx.function))
         return Request(id: vs.id, matchers: vs.matchers, hints: hints)
+    }
+
+    /// A range selector directly inside one of these is read only by `Evaluator.floatWindows`
+    /// (and `mixedRangeSeries` for histograms, which lazy series never hold). `info` and the
+    /// anchored/smoothed selectors go their own ways.
+    static func isWindowFunction(_ name: String) -> Bool {
+        RangeFunctions.table[name] != nil || RangeFunctions3.table[name] != nil
     }
 }

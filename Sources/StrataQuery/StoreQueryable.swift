@@ -51,11 +51,19 @@ public struct StoreQueryable: Queryable {
         // Replicas of one series must fall into the same shard to be merged.
         req.seriesShard = options.shard?.excluding(options.replicaLabels.sorted())
         let found = try await fanOut.series(req, matchers: matchers)
+        let dedup = options.dedup && !options.replicaLabels.isEmpty
+        // Only the window loop reads these series: raw float chunks stay encoded until its
+        // worker gets to them (replicas must be decoded to be merged).
+        let lazy = hints.decodeLazily && !dedup
         // Each series decodes on its own: spread over the cores when there is enough to do.
         let chunks = found.reduce(0) { $0 + $1.chunks.count }
         let fanOut = self.fanOut
         let decoded = concurrentMap(found.count, parallel: chunks >= Self.parallelDecodeChunks) { i in
             Result {
+                if lazy, let pending = Self.pending(found[i].chunks, aggregates: aggregates, labels: found[i].labels,
+                                                    minTime: hints.start, maxTime: hints.end) {
+                    return StorageSeries(labels: found[i].labels, pending: pending)
+                }
                 let s = try SeriesDecoding.decodeSeries(found[i].chunks, aggregates: aggregates, labels: found[i].labels,
                                                         minTime: hints.start, maxTime: hints.end)
                 try fanOut.chargeDecoded(s.memoryBytes)
@@ -76,13 +84,28 @@ public struct StoreQueryable: Queryable {
                 fanOut.warn(e.description)
             }
         }
-        guard options.dedup && !options.replicaLabels.isEmpty else { return series }
+        guard dedup else { return series }
         return Dedup.deduplicate(series, replicaLabels: options.replicaLabels, algorithm: options.algorithm,
                                  counter: AggregateChoice.isCounterFunction(hints.function))
     }
 }
 
 extension StoreQueryable {
+    /// Raw XOR chunks decoded later by the same code as now (`SeriesDecoding.decode`), or nil
+    /// when the series holds anything else (histograms, aggregates, unknown encodings), which
+    /// is decoded at once so that its errors and warnings surface where they always did.
+    static func pending(_ chunks: [Thanos_AggrChunk], aggregates: [Thanos_Aggr], labels: Labels,
+                        minTime: Int64, maxTime: Int64) -> PendingSamples? {
+        guard chunks.allSatisfy({ $0.hasRaw && $0.raw.type == .xor }) else { return nil }
+        return PendingSamples {
+            do {
+                return try SeriesDecoding.decode(chunks, aggregates: aggregates, labels: labels, minTime: minTime, maxTime: maxTime)
+            } catch let e as SeriesDecoding.Failure {
+                throw QueryError.storage(e.description)
+            }
+        }
+    }
+
     /// A queryable over one in-process store (e.g. a `LocalBlockStore` over block
     /// directories): the same selection, decoding and dedup path as the querier, without a
     /// network. For tools and benchmarks.

@@ -129,7 +129,7 @@ import StrataCore
         let rec = Recorder(Self.store())
         _ = try await Engine().rangeQuery(rec, "sum by (job) (rate(up[5m] offset 1m))", start: 600_000, end: 900_000, step: 60_000)
         #expect(rec.hints == [SelectHints(start: 600_000 - 300_000 - 60_000, end: 900_000 - 60_000, step: 60_000,
-                                          range: 300_000, function: "rate", grouping: [], by: false)])
+                                          range: 300_000, function: "rate", grouping: [], by: false, decodeLazily: true)])
     }
 }
 
