@@ -14,6 +14,16 @@ public struct JSONBytes {
 
     public mutating func string(_ s: String) {
         byte(UInt8(ascii: "\""))
+        // Label names and values are nearly always ASCII with nothing to escape: one copy.
+        var u = s
+        let plain = u.withUTF8 { b in
+            !b.contains { $0 < 0x20 || $0 >= 0x80 || $0 == 0x22 || $0 == 0x5C || $0 == 0x3C || $0 == 0x3E || $0 == 0x26 }
+        }
+        if plain {
+            bytes.append(contentsOf: s.utf8)
+            byte(UInt8(ascii: "\""))
+            return
+        }
         for scalar in s.unicodeScalars {
             let v = scalar.value
             switch v {
@@ -55,35 +65,75 @@ public struct JSONBytes {
         byte(UInt8(ascii: "}"))
     }
     public mutating func timestamp(_ ms: Int64) {
-        var t = ms
-        if t < 0 {
-            byte(UInt8(ascii: "-"))
-            t = -t
-        }
-        integer(UInt64(t / 1000))
-        let frac = Int(t % 1000)
-        if frac != 0 {
-            bytes.append(contentsOf: [UInt8(ascii: "."), UInt8(48 + frac / 100), UInt8(48 + frac / 10 % 10), UInt8(48 + frac % 10)])
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maxTimestampBytes) { buf in
+            let n = Self.writeTimestamp(ms, buf.baseAddress!)
+            bytes.append(contentsOf: UnsafeBufferPointer(start: buf.baseAddress, count: n))
         }
     }
 
-    public mutating func integer(_ n: UInt64) {
-        var digits = 1
-        var p: UInt64 = 10
-        while digits < 20 && n >= p {
-            digits += 1
-            p = p &* 10
+    /// The longest `writeTimestamp` output: sign, 19 digits, `.` and 3 digits.
+    public static let maxTimestampBytes = 24
+
+    /// Writes milliseconds as seconds with a millisecond fraction (none when whole) at `p`;
+    /// returns the bytes written. Points are the bulk of a large answer: each is written into
+    /// a small stack buffer and appended once rather than byte by byte.
+    @inlinable
+    public static func writeTimestamp(_ ms: Int64, _ p: UnsafeMutablePointer<UInt8>) -> Int {
+        var n = 0
+        var t = ms.magnitude
+        if ms < 0 {
+            p[0] = UInt8(ascii: "-")
+            n = 1
         }
-        let start = bytes.count
-        bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits))
+        let frac = Int(t % 1000)
+        t /= 1000
+        n += writeInteger(t, p + n)
+        if frac != 0 {
+            p[n] = UInt8(ascii: ".")
+            p[n + 1] = UInt8(truncatingIfNeeded: 48 + frac / 100)
+            p[n + 2] = UInt8(truncatingIfNeeded: 48 + frac / 10 % 10)
+            p[n + 3] = UInt8(truncatingIfNeeded: 48 + frac % 10)
+            n += 4
+        }
+        return n
+    }
+
+    /// Writes `n` in decimal at `p` (at most 20 bytes); returns the bytes written.
+    @inlinable
+    public static func writeInteger(_ n: UInt64, _ p: UnsafeMutablePointer<UInt8>) -> Int {
+        var digits = 1
         var r = n
-        var i = start + digits - 1
-        while r > 0 {
-            bytes[i] = UInt8(48 + r % 10)
+        while r >= 10 {
+            digits += 1
             r /= 10
+        }
+        r = n
+        var i = digits
+        repeat {
             i -= 1
+            p[i] = UInt8(truncatingIfNeeded: 48 &+ r % 10)
+            r /= 10
+        } while i > 0
+        return digits
+    }
+
+    public mutating func integer(_ n: UInt64) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buf in
+            let k = Self.writeInteger(n, buf.baseAddress!)
+            bytes.append(contentsOf: UnsafeBufferPointer(start: buf.baseAddress, count: k))
         }
     }
+
+    /// Appends bytes written by `write` into a stack buffer of `capacity` bytes (it returns
+    /// how many it wrote).
+    @inlinable
+    public mutating func appendWritten(capacity: Int, _ write: (UnsafeMutablePointer<UInt8>) -> Int) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buf in
+            appendBuffer(UnsafeBufferPointer(start: buf.baseAddress, count: write(buf.baseAddress!)))
+        }
+    }
+
+    @usableFromInline mutating func appendBuffer(_ b: UnsafeBufferPointer<UInt8>) { bytes.append(contentsOf: b) }
 
     @inline(__always) static func hex(_ v: UInt32) -> UInt8 {
         let d = UInt8(v & 15)

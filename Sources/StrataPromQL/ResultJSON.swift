@@ -111,10 +111,26 @@ public enum ResultJSON {
 extension JSONBytes {
     /// `[<ts>,"<value>"]`.
     public mutating func point(_ t: Int64, _ v: Double) {
-        byte(UInt8(ascii: "["))
-        timestamp(t)
-        byte(UInt8(ascii: ","))
-        byte(UInt8(ascii: "\""))
+        // `[<ts>,"` and, for whole numbers (counters, gauges of counts), the value and `"]`
+        // too: one append per point.
+        let whole = v.isFinite && v == v.rounded(.towardZero) && abs(v) < 9_007_199_254_740_992
+        appendWritten(capacity: 64) { p in
+            p[0] = UInt8(ascii: "[")
+            var n = 1 + JSONBytes.writeTimestamp(t, p + 1)
+            p[n] = UInt8(ascii: ",")
+            p[n + 1] = UInt8(ascii: "\"")
+            n += 2
+            guard whole else { return n }
+            if v.sign == .minus {
+                p[n] = UInt8(ascii: "-")
+                n += 1
+            }
+            n += JSONBytes.writeInteger(UInt64(abs(v)), p + n)
+            p[n] = UInt8(ascii: "\"")
+            p[n + 1] = UInt8(ascii: "]")
+            return n + 2
+        }
+        if whole { return }
         apiFloat(v)
         byte(UInt8(ascii: "\""))
         byte(UInt8(ascii: "]"))

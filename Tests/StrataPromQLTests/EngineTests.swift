@@ -197,6 +197,36 @@ import StrataCore
         #expect(goJSONString("a<b>&\u{2028}\"\n\u{01}é") == #""a\u003cb\u003e\u0026\u2028\"\n\u0001é""#)
     }
 
+    /// Points written in one piece read as `[<seconds>.<ms>,"<formatAPIFloat>"]`, and strings
+    /// with nothing to escape are copied whole, as Go's encoding/json writes them.
+    @Test func pointAndStringWritersMatchTheFormatters() {
+        func seconds(_ t: Int64) -> String {
+            let ms = t.magnitude % 1000
+            let frac = ms == 0 ? "" : "." + String(String(ms + 1000).dropFirst())
+            return (t < 0 ? "-" : "") + String(t.magnitude / 1000) + frac
+        }
+        var rng = SystemRandomNumberGenerator()
+        let times: [Int64] = [0, 1, 999, 1_000, 1_500, 1_050, -1, -1_005, -1_000, 1_700_000_000_123, .max, .min]
+        var values: [Double] = [0, -0.0, 1, -1, 0.5, 42, -42, 9_007_199_254_740_991, 9_007_199_254_740_992, 1e21, .nan, .infinity, -.infinity, 1e-7]
+        for _ in 0..<2_000 { values.append((Double.random(in: -1e6...1e6, using: &rng) * 100).rounded() / Double([1, 100].randomElement(using: &rng)!)) }
+        for t in times {
+            #expect(ResultJSON.timestamp(t) == seconds(t), "\(t)")
+            for v in values {
+                var w = JSONBytes()
+                w.point(t, v)
+                #expect(w.string == "[" + seconds(t) + ",\"" + formatAPIFloat(v) + "\"]", "\(t) \(v)")
+            }
+        }
+        let cases: [(String, String)] = [("up", #""up""#), ("", #""""#), ("10.0.0.1:9090", #""10.0.0.1:9090""#), ("x\"y", #""x\"y""#),
+                                         ("a\\b", #""a\\b""#), ("<>&", #""\u003c\u003e\u0026""#), ("é", "\"é\""),
+                                         ("\u{2028}", #""\u2028""#), ("tab\there", #""tab\there""#)]
+        for (text, json) in cases {
+            var w = JSONBytes()
+            w.string(text)
+            #expect(w.string == json, "\(text)")
+        }
+    }
+
     func pow10(_ e: Double) -> Double {
         var r = 1.0
         for _ in 0..<Int(abs(e)) { r *= 10 }
