@@ -98,24 +98,40 @@ public struct JSONBytes {
         return n
     }
 
-    /// Writes `n` in decimal at `p` (at most 20 bytes); returns the bytes written.
+    /// Writes `n` in decimal at `p` (at most 20 bytes); returns the bytes written. Two digits
+    /// per division (a matrix writes one timestamp per point).
     @inlinable
     public static func writeInteger(_ n: UInt64, _ p: UnsafeMutablePointer<UInt8>) -> Int {
         var digits = 1
-        var r = n
-        while r >= 10 {
+        var limit: UInt64 = 10
+        while digits < 20 && n >= limit {
             digits += 1
-            r /= 10
+            limit = limit &* 10
         }
-        r = n
+        let pairs = digitPairs.utf8Start
+        var r = n
         var i = digits
-        repeat {
-            i -= 1
-            p[i] = UInt8(truncatingIfNeeded: 48 &+ r % 10)
-            r /= 10
-        } while i > 0
+        while r >= 100 {
+            let q = r / 100
+            let d = Int(truncatingIfNeeded: r &- q &* 100) &* 2
+            i -= 2
+            p[i] = pairs[d]
+            p[i + 1] = pairs[d + 1]
+            r = q
+        }
+        if r >= 10 {
+            let d = Int(truncatingIfNeeded: r) &* 2
+            p[0] = pairs[d]
+            p[1] = pairs[d + 1]
+        } else {
+            p[0] = UInt8(truncatingIfNeeded: 48 &+ r)
+        }
         return digits
     }
+
+    /// "00", "01", … "99".
+    @usableFromInline static let digitPairs: StaticString =
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
 
     public mutating func integer(_ n: UInt64) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buf in

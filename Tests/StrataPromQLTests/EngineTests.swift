@@ -217,6 +217,11 @@ import StrataCore
                 #expect(w.string == "[" + seconds(t) + ",\"" + formatAPIFloat(v) + "\"]", "\(t) \(v)")
             }
         }
+        for n: UInt64 in [0, 9, 10, 99, 100, 101, 999, 1_000, 12_345, 1 << 53, 10_000_000_000_000_000_000, .max] {
+            var w = JSONBytes()
+            w.integer(n)
+            #expect(w.string == String(n))
+        }
         let cases: [(String, String)] = [("up", #""up""#), ("", #""""#), ("10.0.0.1:9090", #""10.0.0.1:9090""#), ("x\"y", #""x\"y""#),
                                          ("a\\b", #""a\\b""#), ("<>&", #""\u003c\u003e\u0026""#), ("é", "\"é\""),
                                          ("\u{2028}", #""\u2028""#), ("tab\there", #""tab\there""#)]
