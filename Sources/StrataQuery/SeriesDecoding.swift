@@ -1,3 +1,4 @@
+import Foundation
 import StrataCore
 import StrataPromQL
 import StrataStoreAPI
@@ -132,13 +133,13 @@ public enum SeriesDecoding {
         var scratchV: [Double] = []
         let sorted = chunks.count < 2 || zip(chunks, chunks.dropFirst()).allSatisfy { $0.minTime <= $1.minTime }
             ? chunks : chunks.sorted { $0.minTime < $1.minTime }
+        if let parts = xorParts(sorted) {
+            return try sortedXOR(parts, labels: labels, minTime: minTime, maxTime: maxTime)
+        }
         // Sized once: an XOR chunk's first two bytes are its sample count.
         let expected = sorted.reduce(0) { n, c in
             guard c.hasRaw, c.raw.type == .xor else { return n }
-            return n + c.raw.data.withUnsafeBytes { $0.count >= 2 ? Int($0[0]) << 8 | Int($0[1]) : 0 }
-        }
-        if let columns = try sortedXOR(sorted, expected: expected, labels: labels, minTime: minTime, maxTime: maxTime) {
-            return columns
+            return n + c.raw.data.withUnsafeBytes { XORBulkDecoder.sampleCount($0) }
         }
         ts.reserveCapacity(expected)
         vs.reserveCapacity(expected)
@@ -199,17 +200,36 @@ public enum SeriesDecoding {
         return SampleColumns(timestamps: ts, values: vs)
     }
 
-    /// The common case — raw XOR chunks in time order, none overlapping the next — decoded
-    /// straight into columns allocated once at the size the chunk headers announce (no zero
-    /// fill, no growth), then trimmed to [minTime, maxTime] in place (no copy). Nil when the
-    /// chunks are not all like that.
-    static func sortedXOR(_ chunks: [Thanos_AggrChunk], expected: Int, labels: Labels,
-                          minTime: Int64, maxTime: Int64) throws -> SampleColumns? {
+    /// A raw XOR chunk's time range and bytes, read out of its message once.
+    struct XORPart {
+        let minTime: Int64
+        let maxTime: Int64
+        let data: Data
+    }
+
+    /// The chunks as `XORPart`s when all are raw XOR in time order, none overlapping the next
+    /// (the common case); nil otherwise. One pass, each message field read once: the
+    /// generated messages' getters copy (and retain) what they return.
+    static func xorParts(_ chunks: [Thanos_AggrChunk]) -> [XORPart]? {
+        var parts: [XORPart] = []
+        parts.reserveCapacity(chunks.count)
         var prevMax = Int64.min
         for c in chunks {
-            guard c.hasRaw, c.raw.type == .xor, prevMax == .min || c.minTime > prevMax else { return nil }
+            guard c.hasRaw else { return nil }
+            let raw = c.raw
+            let lo = c.minTime
+            guard raw.type == .xor, prevMax == .min || lo > prevMax else { return nil }
             prevMax = c.maxTime
+            parts.append(XORPart(minTime: lo, maxTime: prevMax, data: raw.data))
         }
+        return parts
+    }
+
+    /// The common case decoded straight into columns allocated once at the size the chunk
+    /// headers announce (no zero fill, no growth), then trimmed to [minTime, maxTime] in place
+    /// (no copy).
+    static func sortedXOR(_ chunks: [XORPart], labels: Labels, minTime: Int64, maxTime: Int64) throws -> SampleColumns {
+        let expected = chunks.reduce(0) { n, c in n + c.data.withUnsafeBytes { XORBulkDecoder.sampleCount($0) } }
         guard expected > 0 else { return SampleColumns() }
         var corrupt: Int?
         var lo = 0, hi = 0
@@ -219,7 +239,7 @@ public enum SeriesDecoding {
             ts = [Int64](unsafeUninitializedCapacity: expected) { tb, tn in
                 var n = 0
                 for (i, c) in chunks.enumerated() where c.maxTime >= minTime && c.minTime <= maxTime {
-                    let k = c.raw.data.withUnsafeBytes { d in
+                    let k = c.data.withUnsafeBytes { d in
                         // The capacity holds every chunk's announced count, the most it decodes.
                         XORBulkDecoder.decode(d, ts: tb.baseAddress! + n, vbits: vbits + n)
                     }
@@ -242,7 +262,7 @@ public enum SeriesDecoding {
             vn = hi - lo
         }
         if let corrupt {
-            throw Failure(description: "series \(labels): corrupt XOR chunk (\(chunks[corrupt].raw.data.count) bytes)")
+            throw Failure(description: "series \(labels): corrupt XOR chunk (\(chunks[corrupt].data.count) bytes)")
         }
         return SampleColumns(timestamps: ts, values: vs)
     }
