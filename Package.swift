@@ -397,7 +397,9 @@ let package = Package(
         .testTarget(name: "StrataCompactTests", dependencies: ["StrataCompact", "StrataTSDB", "StrataCore", "StrataObjStore", "StrataBucket", "StrataTestSupport",
                                                         .product(name: "MetricsTestKit", package: "swift-metrics")]),
         // The whole system, every component a real process, on moto S3.
-        .testTarget(name: "StrataSystemTests", dependencies: ["StrataBucket", "StrataObjStore", "StrataTSDB", "StrataCore", "StrataTestSupport", "StrataRemoteWrite"]),
+        // StrataPromQL and Yams: MonitoringMixinTests parses deploy/monitoring's rules and queries.
+        .testTarget(name: "StrataSystemTests", dependencies: ["StrataBucket", "StrataObjStore", "StrataTSDB", "StrataCore", "StrataTestSupport", "StrataRemoteWrite",
+                                                       "StrataPromQL", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "StrataSidecarTests", dependencies: ["StrataSidecar", "StrataQuery", "StrataCompact", "StrataStoreAPI", "StrataObjStore", "StrataBucket", "StrataTSDB", "StrataCore", "StrataTestSupport",
                                                         .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .testTarget(name: "StrataReceiveTests", dependencies: ["StrataReceive", "StrataRemoteWrite", "StrataTSDB", "StrataCore", "StrataTestSupport",

@@ -30,6 +30,7 @@ public struct FrontendService: Sendable {
                                     logger: logger)
         queryRange = QueryRangeCache(config: config, downstream: downstream, cache: cache, logger: logger)
         metadata = MetadataCache(config: labels, downstream: downstream, cache: labelsCache ?? cache)
+        FrontendMetrics.registerKnownSeries(backends: [cache, labelsCache].compactMap { $0?.name })
         logger.info("results cache", metadata: ["backend": "\(cache?.name ?? "none")"])
     }
 

@@ -1,4 +1,5 @@
 import Metrics
+import StrataTSDB
 
 /// The receiver's metrics (`strata_receive_*` where Thanos has `thanos_receive_*`). Counters
 /// are labelled by tenant and, for rejections, by reason (the head's rejection reasons,
@@ -12,6 +13,31 @@ public struct ReceiveMetrics: Sendable {
     let limitsReloadFailures = Counter(label: "strata_receive_limits_config_reload_err_total")
 
     public init() {}
+
+    /// Why a request is refused before it reaches the heads (`refused(reason:)`).
+    static let refusalReasons = ["size_bytes_limit", "series_limit", "samples_limit", "inflight_bytes", "max_concurrency", "body"]
+    /// Why samples are rejected (`rejected(tenant:reason:samples:)`): the head's reasons and the receiver's own.
+    static let rejectionReasons = SampleRejection.allCases.map(\.rawValue) + ["invalid", "invalid_series", "head_series_limit", "wal"]
+
+    /// Creates, at zero, the series whose label values are known before the first request:
+    /// refusal reasons, the default tenant's intake and rejections, forwarding and replication
+    /// outcomes. A rejection rate is then 0 rather than absent, and dashboards and alerts find
+    /// the metrics from the start (Prometheus's advice for labelled counters). Other tenants'
+    /// series appear with their first request.
+    func registerKnownSeries(defaultTenant: String) {
+        for reason in Self.refusalReasons {
+            _ = Counter(label: "strata_receive_requests_refused_total", dimensions: [("reason", reason)])
+        }
+        received(tenant: defaultTenant, series: 0, samples: 0, histograms: 0, exemplars: 0)
+        _ = Counter(label: "strata_receive_samples_appended_total", dimensions: [("tenant", defaultTenant)])
+        for reason in Self.rejectionReasons {
+            _ = Counter(label: "strata_receive_samples_rejected_total", dimensions: [("tenant", defaultTenant), ("reason", reason)])
+        }
+        _ = Counter(label: "strata_receive_forward_requests_total", dimensions: [("result", "success")])
+        for result in ["success", "quorum_not_reached"] {
+            _ = Counter(label: "strata_receive_replications_total", dimensions: [("result", result)])
+        }
+    }
 
     func request(code: Int) {
         Counter(label: "strata_receive_requests_total", dimensions: [("code", String(code))]).increment()

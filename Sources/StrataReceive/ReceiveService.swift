@@ -70,6 +70,7 @@ public struct ReceiveService: Sendable {
             throw ConfigError("--label is required: the receiver's blocks need external labels (e.g. --label='receive_replica=\"0\"') to be told apart")
         }
         let metrics = ReceiveMetrics()
+        metrics.registerKnownSeries(defaultTenant: config.defaultTenant)
         let configs = ConfigFiles(hashringsFile: config.hashringsFile, algorithm: config.hashringsAlgorithm,
                                   limitsFile: config.limitsFile, metrics: metrics, logger: logger)
         let local = HashringEndpoint(config.localEndpoint ?? config.grpcAddress)
