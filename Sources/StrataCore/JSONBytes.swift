@@ -44,6 +44,19 @@ public struct JSONBytes {
         byte(UInt8(ascii: "\""))
     }
 
+    /// `,"warnings":[…]` and `,"infos":[…]`, each only when it has items: how the Prometheus
+    /// API appends a query's annotations to its answer.
+    public mutating func annotations(warnings: [String], infos: [String]) {
+        if !warnings.isEmpty {
+            append(",\"warnings\":")
+            stringArray(warnings)
+        }
+        if !infos.isEmpty {
+            append(",\"infos\":")
+            stringArray(infos)
+        }
+    }
+
     /// `["a","b"]`.
     public mutating func stringArray(_ items: [String]) {
         byte(UInt8(ascii: "["))

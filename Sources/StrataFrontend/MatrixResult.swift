@@ -171,14 +171,7 @@ public struct MatrixResult: Sendable, Equatable {
         w.append("]}")
         let infos = warnings.filter { $0.hasPrefix(Self.infoPrefix) }.map { String($0.dropFirst(Self.infoPrefix.count)) }
         let plain = warnings.filter { !$0.hasPrefix(Self.infoPrefix) }
-        if !plain.isEmpty {
-            w.append(",\"warnings\":")
-            w.stringArray(plain)
-        }
-        if !infos.isEmpty {
-            w.append(",\"infos\":")
-            w.stringArray(infos)
-        }
+        w.annotations(warnings: plain, infos: infos)
         w.byte(UInt8(ascii: "}"))
         return w.bytes
     }

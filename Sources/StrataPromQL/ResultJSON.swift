@@ -19,15 +19,7 @@ public enum ResultJSON {
         var w = JSONBytes(capacity: estimatedBytes(out.result))
         w.append("{\"status\":\"success\",\"data\":")
         write(out.result, into: &w)
-        let warnings = extraWarnings + out.annotations.warnings, infos = out.annotations.infos
-        if !warnings.isEmpty {
-            w.append(",\"warnings\":")
-            w.stringArray(warnings)
-        }
-        if !infos.isEmpty {
-            w.append(",\"infos\":")
-            w.stringArray(infos)
-        }
+        w.annotations(warnings: extraWarnings + out.annotations.warnings, infos: out.annotations.infos)
         w.byte(UInt8(ascii: "}"))
         return w.string
     }
