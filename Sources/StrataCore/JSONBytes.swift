@@ -78,17 +78,11 @@ public struct JSONBytes {
         byte(UInt8(ascii: "}"))
     }
     public mutating func timestamp(_ ms: Int64) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maxTimestampBytes) { buf in
-            let n = Self.writeTimestamp(ms, buf.baseAddress!)
-            bytes.append(contentsOf: UnsafeBufferPointer(start: buf.baseAddress, count: n))
-        }
+        appendWritten(capacity: 24) { Self.writeTimestamp(ms, $0) }
     }
 
-    /// The longest `writeTimestamp` output: sign, 19 digits, `.` and 3 digits.
-    public static let maxTimestampBytes = 24
-
-    /// Writes milliseconds as seconds with a millisecond fraction (none when whole) at `p`;
-    /// returns the bytes written. Points are the bulk of a large answer: each is written into
+    /// Writes milliseconds as seconds with a millisecond fraction (none when whole) at `p`
+    /// (at most 24 bytes: sign, 19 digits, `.` and 3 digits); returns the bytes written. Points are the bulk of a large answer: each is written into
     /// a small stack buffer and appended once rather than byte by byte.
     @inlinable
     public static func writeTimestamp(_ ms: Int64, _ p: UnsafeMutablePointer<UInt8>) -> Int {
@@ -147,10 +141,7 @@ public struct JSONBytes {
         "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
 
     public mutating func integer(_ n: UInt64) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buf in
-            let k = Self.writeInteger(n, buf.baseAddress!)
-            bytes.append(contentsOf: UnsafeBufferPointer(start: buf.baseAddress, count: k))
-        }
+        appendWritten(capacity: 20) { Self.writeInteger(n, $0) }
     }
 
     /// Appends bytes written by `write` into a stack buffer of `capacity` bytes (it returns

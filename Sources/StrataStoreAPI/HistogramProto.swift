@@ -26,18 +26,9 @@ extension Prometheus_Histogram {
         self.timestamp = timestamp
     }
 
-    /// The sample as a float histogram (integer counts made absolute).
+    /// The sample as a float histogram: integer histograms through `Histogram.toFloat()`
+    /// (delta counts made absolute as Prometheus's ToFloat does), float ones as they are.
     public var floatHistogram: FloatHistogram {
-        func absolute(_ deltas: [Int64]) -> [Double] {
-            var out: [Double] = []
-            out.reserveCapacity(deltas.count)
-            var current: Int64 = 0
-            for d in deltas {
-                current &+= d
-                out.append(Double(current))
-            }
-            return out
-        }
         let hint: CounterResetHint
         switch resetHint {
         case .yes: hint = .counterReset
@@ -45,26 +36,22 @@ extension Prometheus_Histogram {
         case .gauge: hint = .gauge
         default: hint = .unknown
         }
-        let integer: Bool
-        if case .countInt? = count { integer = true } else { integer = false }
-        let zero: Double
-        switch zeroCount {
-        case .zeroCountInt(let v)?: zero = Double(v)
-        case .zeroCountFloat(let v)?: zero = v
-        case nil: zero = 0
+        let pos = positiveSpans.map { HistogramSpan(offset: $0.offset, length: $0.length) }
+        let neg = negativeSpans.map { HistogramSpan(offset: $0.offset, length: $0.length) }
+        if case .countInt(let total)? = count {
+            var zero: UInt64 = 0
+            if case .zeroCountInt(let z)? = zeroCount { zero = z }
+            return Histogram(counterResetHint: hint, schema: schema, zeroThreshold: zeroThreshold, zeroCount: zero,
+                             count: total, sum: sum, positiveSpans: pos, negativeSpans: neg,
+                             positiveBuckets: positiveDeltas, negativeBuckets: negativeDeltas).toFloat()
         }
-        let total: Double
-        switch count {
-        case .countInt(let v)?: total = Double(v)
-        case .countFloat(let v)?: total = v
-        case nil: total = 0
-        }
+        var zero = 0.0
+        if case .zeroCountFloat(let z)? = zeroCount { zero = z }
+        var total = 0.0
+        if case .countFloat(let c)? = count { total = c }
         return FloatHistogram(counterResetHint: hint, schema: schema, zeroThreshold: zeroThreshold, zeroCount: zero,
-                              count: total, sum: sum,
-                              positiveSpans: positiveSpans.map { HistogramSpan(offset: $0.offset, length: $0.length) },
-                              negativeSpans: negativeSpans.map { HistogramSpan(offset: $0.offset, length: $0.length) },
-                              positiveBuckets: integer ? absolute(positiveDeltas) : positiveCounts,
-                              negativeBuckets: integer ? absolute(negativeDeltas) : negativeCounts)
+                              count: total, sum: sum, positiveSpans: pos, negativeSpans: neg,
+                              positiveBuckets: positiveCounts, negativeBuckets: negativeCounts)
     }
 }
 
