@@ -47,6 +47,33 @@ public enum NameEscaping {
         return String(out)
     }
 
+    /// Prometheus's `UnderscoreEscaping` (`model.EscapeName`), the exposition formats' default
+    /// for a scraper that did not ask for `escaping=allow-utf-8`: a name that is not a valid
+    /// legacy metric name (`[a-zA-Z_:][a-zA-Z0-9_:]*`) has each offending character, and a
+    /// leading digit, replaced by `_`.
+    public static func underscores(_ name: String) -> String {
+        if isLegacyMetricName(name) { return name }
+        var out = ""
+        for (i, c) in name.unicodeScalars.enumerated() {
+            out.unicodeScalars.append(isLegacyRune(c, first: i == 0) ? c : "_")
+        }
+        return out
+    }
+
+    /// `[a-zA-Z_:][a-zA-Z0-9_:]*` (Prometheus's legacy metric name; label names are the same
+    /// without `:`, which the exposition escaping does not distinguish).
+    public static func isLegacyMetricName(_ name: String) -> Bool {
+        !name.isEmpty && name.unicodeScalars.enumerated().allSatisfy { isLegacyRune($1, first: $0 == 0) }
+    }
+
+    static func isLegacyRune(_ c: Unicode.Scalar, first: Bool) -> Bool {
+        switch c {
+        case "a"..."z", "A"..."Z", "_", ":": true
+        case "0"..."9": !first
+        default: false
+        }
+    }
+
     static func hexDigit(_ c: UInt8) -> UInt32? {
         switch c | 0x20 {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(c - UInt8(ascii: "0"))

@@ -8,10 +8,17 @@ struct QueryMetrics: Sendable {
     /// first query, as Prometheus initialises the label values it knows in advance.
     init() {
         _ = Counter(label: "strata_query_series_received_bytes_total")
+        _ = Counter(label: "strata_query_federation_warnings_total")
         for handler in ["query", "query_range"] {
             _ = Counter(label: "strata_query_http_requests_total", dimensions: [("handler", handler), ("code", "200")])
             _ = Timer(label: "strata_query_http_request_duration_seconds", dimensions: [("handler", handler)])
         }
+    }
+
+    /// Warnings (endpoints that failed under partial response) while answering `/federate`,
+    /// as Prometheus's `prometheus_web_federation_warnings_total`: the answer lacks their series.
+    func federationWarnings(_ n: Int) {
+        Counter(label: "strata_query_federation_warnings_total").increment(by: n)
     }
 
     func record(endpoint: String, status: Int, since start: ContinuousClock.Instant) {

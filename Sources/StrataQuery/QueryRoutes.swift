@@ -28,6 +28,11 @@ public enum QueryRoutes {
         router.get("/api/v1/alerts") { req, _ in response(await api.alerts(try await form(req))) }
         router.get("/api/v1/status/buildinfo") { _, _ in response(api.buildInfo()) }
         router.get("/api/v1/stores") { _, _ in response(await api.stores()) }
+        router.get("/federate") { req, _ in
+            let r = await api.federate(try await form(req), accept: req.headers[.accept])
+            return Response(status: HTTPResponse.Status(code: r.status), headers: [.contentType: r.contentType],
+                            body: .init(byteBuffer: ByteBuffer(string: r.body)))
+        }
         for (path, html) in [("/", WebUI.html), ("/stores", WebUIPages.stores), ("/targets", WebUIPages.targets),
                              ("/rules", WebUIPages.rules), ("/alerts", WebUIPages.alerts)] {
             router.get(RouterPath(path)) { _, _ in

@@ -11,6 +11,26 @@ public enum FleetTargets {
         }
     }
 
+    /// A target (python3's http.server) answering every scrape with `text`, Prometheus's text
+    /// format: values that never change, so answers read at different moments compare equal.
+    public static func staticTarget(_ text: String) async throws -> CacheServer? {
+        let script = """
+            import http.server, sys
+            body = sys.argv[2].encode()
+            class H(http.server.BaseHTTPRequestHandler):
+                def do_GET(self):
+                    self.send_response(200)
+                    self.send_header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
+                    self.send_header('Content-Length', str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                def log_message(self, *a):
+                    pass
+            http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
+            """
+        return try await CacheServer.start("python3", hint: "python3") { port in ["-c", script, "\(port)", text] }
+    }
+
     /// A tiny OpenMetrics target (python3's http.server): a counter whose sample carries an
     /// exemplar with its own timestamp, and a histogram bucket whose exemplar has none (stored
     /// at the scrape time). Prometheus asks for OpenMetrics and keeps exemplars only with
