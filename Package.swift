@@ -170,6 +170,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         // Ruler: rule files, group evaluation through the queriers, alert state, the head the
@@ -344,7 +345,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "strata-store",
-            dependencies: ["StrataStore", "StrataQuery", "StrataObjStore", "StrataServer", "StrataSecurity", "StrataCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["StrataStore", "StrataBucket", "StrataQuery", "StrataObjStore", "StrataServer", "StrataSecurity", "StrataCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "strata-compact",

@@ -64,8 +64,15 @@ public final class Compactor: Sendable {
         for (id, why) in snap.corrupted.sorted(by: { $0.key < $1.key }) {
             logger.error("block with unreadable meta.json left alone; repair or delete it", metadata: ["block": "\(id)", "err": "\(why)"])
         }
+        // Before anything is written: no live compactor that was here first selects our groups.
+        lock?.noteLabelSets(Array(Set(snap.metas.values.map(\.externalLabels))))
+        try await lock?.checkOverlaps()
         var deletionMarks = snap.deletionMarks
         var live = snap.consistent(delay: config.consistencyDelay, now: now).filter { deletionMarks[$0.ulid] == nil }
+        if let selection = config.selection {
+            live = await selected(live, by: selection, ledger: ledger)
+            deletionMarks = deletionMarks.filter { id, _ in snap.metas[id].map { selection.selects($0.externalLabels) } ?? true }
+        }
         logger.info("synced blocks", metadata: ["blocks": "\(snap.metas.count)", "eligible": "\(live.count)",
                                                 "marked_for_deletion": "\(deletionMarks.count)", "partial": "\(snap.partial.count)"])
 
@@ -151,6 +158,24 @@ public final class Compactor: Sendable {
             try await BlockDeleter(bucket: bucket, logger: logger).delete(id)
             await ledger.partialRemoved()
         }
+    }
+
+    /// The blocks of the groups `selection` owns. A group whose blocks the rules split (some
+    /// kept, some not: rules over a replica label) is left alone and reported, as compacting
+    /// part of it would make a block that another compactor's part then overlaps.
+    func selected(_ blocks: [BlockMeta], by selection: CompactorSelection, ledger: PassLedger) async -> [BlockMeta] {
+        var kept: [BlockMeta] = []
+        for g in CompactPlanner.groups(blocks, replicaLabels: config.replicaLabels) {
+            let mine = g.blocks.filter { selection.selects($0.externalLabels) }
+            if mine.count == g.blocks.count {
+                kept += mine
+            } else if !mine.isEmpty {
+                logger.error("--selector.relabel-config keeps only some blocks of a group; the group is left alone",
+                             metadata: ["group": "\(g.key)", "kept": "\(mine.count)", "blocks": "\(g.blocks.count)"])
+                await ledger.failed("group \(g.key) split by --selector.relabel-config", compaction: true)
+            }
+        }
+        return kept
     }
 
     /// Writes a deletion mark after checking the lock is still ours (an existing mark stays

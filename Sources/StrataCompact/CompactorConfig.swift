@@ -27,6 +27,8 @@ public struct CompactorConfig: Sendable {
     public var concurrency = 1
     /// Downsample at all (`--downsampling.disable` turns it off).
     public var downsampling = true
+    /// The groups this compactor owns (`--selector.relabel-config`); nil: the whole bucket.
+    public var selection: CompactorSelection?
 
     public init(dataDir: String) { self.dataDir = dataDir }
 

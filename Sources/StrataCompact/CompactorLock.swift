@@ -16,6 +16,9 @@ public enum CompactorLockError: Error, CustomStringConvertible, Equatable {
     case dataDirInUse(String)
     /// The object store does not honour conditional writes, so no lock can be trusted.
     case conditionalWritesUnsupported(bucket: String, detail: String)
+    /// Another live compactor, there first, selects groups this one selects too (`groups`
+    /// empty: one of the two compacts the whole bucket).
+    case overlap(with: CompactorLock.Holder, ours: String?, groups: [Labels])
 
     public var description: String {
         switch self {
@@ -27,6 +30,10 @@ public enum CompactorLockError: Error, CustomStringConvertible, Equatable {
             return "lost the bucket lock: it expired at \(formatRFC3339(at)) before a renewal got through (the object store failed for longer than --lock.ttl)"
         case .dataDirInUse(let d):
             return "another process uses --data-dir \(d) (flock on \(d)/\(DataDirLock.fileName) is taken)"
+        case .overlap(let h, let ours, let groups):
+            func name(_ s: String?) -> String { s.map { "--selector.relabel-config \"\(CompactorSelection.oneLine($0))\"" } ?? "the whole bucket (no --selector.relabel-config)" }
+            let shared = groups.isEmpty ? "" : "; both select the groups " + groups.map(\.description).joined(separator: ", ")
+            return "selection overlaps a live compactor's: \(h.who), acquired \(formatRFC3339(h.acquiredMs)), compacts \(name(h.selection)); this compactor compacts \(name(ours))\(shared). Compactors sharing a bucket must select disjoint groups"
         case .conditionalWritesUnsupported(let b, let detail):
             return "\(b) does not support conditional writes (\(detail)). strata-compact needs PUT with If-None-Match: * and If-Match to be sure it never runs beside another compactor, so it will not start. Use an object store that supports them (AWS S3, a recent MinIO: see docs/compact.md, \"Object stores\") or upgrade this one."
         }
@@ -34,7 +41,9 @@ public enum CompactorLockError: Error, CustomStringConvertible, Equatable {
 }
 
 /// The compactor's singleton lock: one JSON object, `strata-compact.lock`, at the bucket root,
-/// changed only by compare-and-swap.
+/// changed only by compare-and-swap; with `--selector.relabel-config` one object per selection,
+/// `strata-compact-shards/<shard id>.lock`, and live compactors whose selections overlap refuse
+/// to work beside each other (`checkOverlaps`).
 ///
 /// Creating it is a create-if-absent write (`If-None-Match: *`); every later change —
 /// renewal, takeover of an expired or unreadable lock, release — replaces exactly the version
@@ -46,7 +55,10 @@ public enum CompactorLockError: Error, CustomStringConvertible, Equatable {
 /// Before every destructive step the holder re-reads the lock and stops unless it is still
 /// its own and unexpired.
 public final class CompactorLock: Sendable {
+    /// The whole-bucket lock (no selection).
     public static let key = "strata-compact.lock"
+    /// Where the locks of compactors with a selection live (one listing finds them all).
+    public static let shardPrefix = "strata-compact-shards/"
     /// Takeover claims written by Strata versions before compare-and-swap; the holder removes them.
     static let legacyClaimPrefix = key + ".takeover-"
     /// Scratch objects of the conditional-write check, one per process.
@@ -56,6 +68,10 @@ public final class CompactorLock: Sendable {
     /// Fresh per process, so a restarted compactor never mistakes its predecessor's lock for its own.
     public let owner: String
     public let ttl: Duration
+    /// This compactor's selection (nil: the whole bucket) and the lock object it implies.
+    public let selection: CompactorSelection?
+    public let key: String
+    let replicaLabels: Set<String>
     private let clock: @Sendable () -> Int64
     private let metrics: CompactorMetrics?
     private let logger: Logger
@@ -68,12 +84,21 @@ public final class CompactorLock: Sendable {
         /// The lock version seen last and since when (monotonic): a version unchanged for
         /// longer than its holder's TTL belongs to a dead holder, whatever the clocks say.
         var lastSeen: (etag: String, since: ContinuousClock.Instant)?
+        /// When we acquired: of two overlapping compactors the later one stops.
+        var acquiredMs: Int64?
+        /// The distinct external label sets of the bucket's blocks at the last sync, over
+        /// which selections are compared.
+        var labelSets: [Labels] = []
     }
 
     public init(bucket: any Bucket, ttl: Duration = .seconds(300), owner: String = UUID().uuidString,
                 metrics: CompactorMetrics? = nil, logger: Logger = Logger(label: "compact.lock"),
+                selection: CompactorSelection? = nil, replicaLabels: Set<String> = [],
                 clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
         self.bucket = bucket
+        self.selection = selection
+        self.key = selection.map { Self.shardPrefix + $0.shardID + ".lock" } ?? Self.key
+        self.replicaLabels = replicaLabels
         self.ttl = ttl
         self.owner = owner
         self.metrics = metrics
@@ -86,7 +111,7 @@ public final class CompactorLock: Sendable {
     private func fresh(acquiredMs: Int64? = nil) -> Holder {
         let now = clock()
         return Holder(owner: owner, host: ProcessInfo.processInfo.hostName, pid: Int(getpid()), acquiredMs: acquiredMs ?? now,
-                      renewedMs: now, expiresMs: now + ttlMs, nonce: UUID().uuidString)
+                      renewedMs: now, expiresMs: now + ttlMs, nonce: UUID().uuidString, selection: selection?.text)
     }
 
     /// The current holder; nil when the bucket is free (no object, or a released one). An
@@ -99,7 +124,7 @@ public final class CompactorLock: Sendable {
 
     func observe() async throws -> Observed? {
         do {
-            let v = try await bucket.getVersioned(Self.key)
+            let v = try await bucket.getVersioned(key)
             return Observed(etag: v.etag, holder: Holder(json: v.bytes), bytes: v.bytes)
         } catch let e as BucketError where e.isNotFound {
             return nil
@@ -126,7 +151,7 @@ public final class CompactorLock: Sendable {
                 guard isDead(h, etag: seen.etag) else { throw CompactorLockError.held(by: h) }
             } else if let seen, seen.holder == nil {
                 logger.warning("the bucket lock object is not a lock; treating it as expired and taking it over",
-                               metadata: ["key": "\(Self.key)", "found": "\(seen.garbageSummary)", "etag": "\(seen.etag)"])
+                               metadata: ["key": "\(key)", "found": "\(seen.garbageSummary)", "etag": "\(seen.etag)"])
             }
             let takeover = seen.map { $0.holder?.released != true } ?? false
             if try await commit(fresh(), replacing: seen?.etag, takeover: takeover) { return }
@@ -156,11 +181,48 @@ public final class CompactorLock: Sendable {
         }
     }
 
-    /// Throws unless the lock object is still ours and unexpired.
+    /// Throws unless the lock object is still ours and unexpired, and no live compactor that
+    /// was there first selects a group we select.
     public func verify() async throws {
         let h = try await current()
         guard let h, h.owner == owner else { throw CompactorLockError.lost(now: h) }
         guard h.expiresMs > clock() else { throw CompactorLockError.expired(atMs: h.expiresMs) }
+        try await checkOverlaps()
+    }
+
+    /// The external label sets of the bucket's blocks, as the last sync found them: the
+    /// ground on which selections are compared.
+    public func noteLabelSets(_ sets: [Labels]) {
+        state.withLock { $0.labelSets = sets }
+    }
+
+    /// Throws `.overlap` when another live compactor (its lock unexpired and not released)
+    /// whose lock is older than ours selects a group we select. Of two overlapping compactors
+    /// the one that acquired later stops, whichever looks first; both check before every
+    /// destructive step, so they never both act. A whole-bucket compactor overlaps every other.
+    public func checkOverlaps() async throws {
+        let (mine, labelSets) = state.withLock { ($0.acquiredMs ?? Int64.max, $0.labelSets) }
+        var keys = [Self.key]
+        keys += try await bucket.list(prefix: Self.shardPrefix).filter { $0.hasSuffix(".lock") }
+        let now = clock()
+        for k in keys where k != key {
+            let other: Holder
+            do {
+                guard let h = Holder(json: try await bucket.getVersioned(k).bytes) else { continue }
+                other = h
+            } catch let e as BucketError where e.isNotFound {
+                continue
+            }
+            guard !other.released, other.expiresMs >= now, other.owner != owner,
+                  (other.acquiredMs, other.owner) < (mine, owner) else { continue }
+            // Rules we cannot read are taken as the whole bucket: overlap is assumed, not ruled out.
+            let theirs = other.selection.flatMap { try? CompactorSelection(yaml: $0) }
+            if selection == nil || theirs == nil {
+                throw CompactorLockError.overlap(with: other, ours: selection?.text, groups: [])
+            }
+            let groups = CompactorSelection.overlap(selection, theirs, labelSets: labelSets, replicaLabels: replicaLabels)
+            if !groups.isEmpty { throw CompactorLockError.overlap(with: other, ours: selection?.text, groups: groups) }
+        }
     }
 
     /// Pushes `expires` one TTL ahead, replacing exactly the version we hold.
@@ -203,9 +265,9 @@ public final class CompactorLock: Sendable {
         var failure: (any Error)?
         do {
             let wrote = if let etag {
-                try await bucket.putIfMatch(Self.key, body: new.encoded, etag: etag)
+                try await bucket.putIfMatch(key, body: new.encoded, etag: etag)
             } else {
-                try await bucket.putIfAbsent(Self.key, body: .bytes(new.encoded))
+                try await bucket.putIfAbsent(key, body: .bytes(new.encoded))
             }
             if wrote { return committed(new, takeover: takeover) }
         } catch BucketError.unsupported(let op, _, let message) {
@@ -226,6 +288,7 @@ public final class CompactorLock: Sendable {
     }
 
     private func committed(_ h: Holder, takeover: Bool) -> Bool {
+        if !h.released { state.withLock { $0.acquiredMs = h.acquiredMs } }
         metrics?.lockHeld.record(h.released ? 0 : 1)
         metrics?.lockExpiry.record(Double(h.expiresMs) / 1000)
         if takeover { metrics?.lockTakeovers.increment() }

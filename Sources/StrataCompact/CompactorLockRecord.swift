@@ -20,9 +20,11 @@ extension CompactorLock {
         /// The object is kept rather than deleted, because an unconditional delete could
         /// remove a lock another compactor took a moment earlier.
         public var released: Bool
+        /// The holder's `--selector.relabel-config` rules; nil: it compacts the whole bucket.
+        public var selection: String?
 
         public init(owner: String, host: String, pid: Int, acquiredMs: Int64, renewedMs: Int64? = nil, expiresMs: Int64,
-                    nonce: String = "", released: Bool = false) {
+                    nonce: String = "", released: Bool = false, selection: String? = nil) {
             self.owner = owner
             self.host = host
             self.pid = pid
@@ -31,7 +33,11 @@ extension CompactorLock {
             self.expiresMs = expiresMs
             self.nonce = nonce
             self.released = released
+            self.selection = selection
         }
+
+        /// Who holds it, for messages.
+        var who: String { "owner \(owner) on host \(host) pid \(pid)" }
 
         /// The TTL the holder works with (its renewals push `expires` this far ahead).
         var ttlMs: Int64 { max(0, expiresMs - renewedMs) }
@@ -43,6 +49,7 @@ extension CompactorLock {
                 JSONMember("expires", .string(formatRFC3339(expiresMs))), JSONMember("nonce", .string(nonce)),
             ]
             if released { o.append(JSONMember("released", .bool(true))) }
+            if let selection { o.append(JSONMember("selection", .string(selection))) }
             o.append(JSONMember("version", .string(StrataVersion.version)))
             return Array((JSONValue.object(o).serialized(indent: "\t") + "\n").utf8)
         }
@@ -55,7 +62,8 @@ extension CompactorLock {
             let acquired = v["acquired"]?.stringValue.flatMap(parseRFC3339) ?? 0
             self.init(owner: owner, host: v["host"]?.stringValue ?? "?", pid: Int(v["pid"]?.int64Value ?? 0),
                       acquiredMs: acquired, renewedMs: v["renewed"]?.stringValue.flatMap(parseRFC3339) ?? acquired,
-                      expiresMs: exp, nonce: v["nonce"]?.stringValue ?? "", released: v["released"]?.boolValue ?? false)
+                      expiresMs: exp, nonce: v["nonce"]?.stringValue ?? "", released: v["released"]?.boolValue ?? false,
+                      selection: v["selection"]?.stringValue)
         }
     }
 

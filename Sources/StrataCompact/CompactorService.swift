@@ -103,7 +103,8 @@ public struct CompactorService: Sendable {
 
     private func work(_ state: ReadyState) async throws -> Outcome {
         let metrics = CompactorMetrics()
-        let lock = CompactorLock(bucket: bucket, ttl: options.lockTTL, metrics: metrics, logger: logger)
+        let lock = CompactorLock(bucket: bucket, ttl: options.lockTTL, metrics: metrics, logger: logger,
+                                 selection: config.selection, replicaLabels: config.replicaLabels)
         do {
             if options.lockWait {
                 try await lock.acquire(waiting: options.lockPollInterval, onWait: { h in
@@ -121,7 +122,7 @@ public struct CompactorService: Sendable {
         } catch is CancellationError {
             return .stopped
         }
-        logger.info("acquired the bucket lock", metadata: ["key": "\(CompactorLock.key)", "owner": "\(lock.owner)"])
+        logger.info("acquired the bucket lock", metadata: ["key": "\(lock.key)", "owner": "\(lock.owner)"])
         await state.setReady()
         let compactor = Compactor(bucket: bucket, config: config, lock: lock, metrics: metrics, logger: logger)
         let result: Outcome
@@ -139,12 +140,28 @@ public struct CompactorService: Sendable {
                 return .stopped
             }
         } catch {
-            try? await lock.release()
+            await release(lock)
             if error is CancellationError { return .stopped }
+            // Another compactor was here first with groups we select: not ours to compact (exit 3).
+            if let e = error as? CompactorLockError, case .overlap = e {
+                logger.error("\(e)")
+                return .locked(e.description)
+            }
             throw error
         }
-        do { try await lock.release() } catch { logger.warning("cannot release the bucket lock; it expires by itself", metadata: ["err": "\(error)"]) }
+        await release(lock)
         return result
+    }
+
+    /// Releases the lock also when the work was cancelled (SIGTERM): requests made from the
+    /// cancelled task would be cancelled with it, and the lock left to expire instead of
+    /// being free at once (found on S3, where the filesystem bucket had hidden it).
+    private func release(_ lock: CompactorLock) async {
+        do {
+            try await Task { try await lock.release() }.value
+        } catch {
+            logger.warning("cannot release the bucket lock; it expires by itself", metadata: ["err": "\(error)"])
+        }
     }
 
     /// One pass, or passes every interval until cancelled (`--wait`).

@@ -30,6 +30,8 @@ struct CompactCommand: AsyncParsableCommand {
     @Flag(name: .customLong("downsampling.disable"), help: "Do not downsample (5m and 1h resolutions).") var downsamplingDisabled = false
     @Flag(name: .customLong("lock.wait"), help: "Wait for another compactor's lock instead of exiting.") var lockWait = false
     @Option(name: .customLong("lock.ttl"), help: "Lifetime of the bucket lock unless renewed (renewed every third of it; at least 3s). Compactor clocks must agree to well within a third of it.") var lockTTL = "5m"
+    @Option(name: .customLong("selector.relabel-config-file"), help: "YAML relabel rules (keep, drop, hashmod) over external labels selecting the groups this compactor owns; several compactors with disjoint selections share a bucket.") var relabelFile: String?
+    @Option(name: .customLong("selector.relabel-config"), help: "The relabel rules inline (alternative to the file).") var relabelInline: String?
     @Option(name: .customLong("log.level"), help: "debug, info, warn or error.") var logLevel = "info"
     @Option(name: .customLong("log.format"), help: "logfmt or json.") var logFormat = "logfmt"
     @OptionGroup var objstore: ObjStoreOptions
@@ -47,6 +49,11 @@ struct CompactCommand: AsyncParsableCommand {
         config.deleteDelay = try parseDuration(deleteDelay)
         config.concurrency = max(1, concurrency)
         config.downsampling = !downsamplingDisabled
+        if let relabelFile {
+            config.selection = try CompactorSelection(yaml: try String(contentsOfFile: relabelFile, encoding: .utf8))
+        } else if let relabelInline {
+            config.selection = try CompactorSelection(yaml: relabelInline)
+        }
         var options = CompactorService.Options()
         options.httpAddress = httpAddress
         options.web = try web.make()

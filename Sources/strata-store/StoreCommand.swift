@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import StrataBucket
 import StrataCore
 import StrataObjStore
 import StrataQuery

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import MetricsTestKit
-import StrataBucket
+@testable import StrataBucket
 import StrataCompact
 import StrataCore
 import StrataObjStore

@@ -2,10 +2,11 @@ import Crypto
 import StrataCore
 import Yams
 
-/// `--selector.relabel-config-file`: which blocks this gateway serves, decided by Prometheus
-/// relabel rules over a block's external labels plus `__block_id` (Thanos's selector). The
-/// subset that sharding needs is supported — `keep`, `drop` and `hashmod` — so several
-/// gateways can split one bucket (`hashmod` into a temporary label, then `keep` one value).
+/// `--selector.relabel-config-file`: which blocks a store gateway serves, or which groups a
+/// compactor owns, decided by Prometheus relabel rules over a block's external labels plus
+/// `__block_id` (Thanos's selector). The subset that sharding needs is supported — `keep`,
+/// `drop` and `hashmod` — so several gateways or compactors can split one bucket (`hashmod`
+/// into a temporary label, then `keep` one value).
 public struct BlockRelabel: Sendable {
     public enum Action: String, Sendable { case keep, drop, hashmod }
 
