@@ -13,7 +13,11 @@ public enum XXHash64 {
     @inline(__always) static func merge(_ acc: UInt64, _ val: UInt64) -> UInt64 { (acc ^ round(0, val)) &* p1 &+ p4 }
 
     public static func hash(_ b: [UInt8]) -> UInt64 {
-        b.withUnsafeBytes { buf -> UInt64 in
+        b.withUnsafeBytes { hash($0) }
+    }
+
+    public static func hash(_ buf: UnsafeRawBufferPointer) -> UInt64 {
+        do {
             let n = buf.count
             func u64(_ i: Int) -> UInt64 { UInt64(littleEndian: buf.loadUnaligned(fromByteOffset: i, as: UInt64.self)) }
             func u32(_ i: Int) -> UInt64 { UInt64(UInt32(littleEndian: buf.loadUnaligned(fromByteOffset: i, as: UInt32.self))) }

@@ -55,11 +55,12 @@ public enum RemoteWriteV1 {
         var histograms: [WriteHistogram] = []
         var exemplars: [WriteExemplar] = []
         while !r.isAtEnd {
+            let fieldStart = r.pos
             let (field, wire) = try r.readTag()
             switch field {
             case 1:
                 try ProtoReader.expect(wire, .lengthDelimited, field: field, in: "TimeSeries")
-                try labels.add(field: try r.readLengthDelimited(), decode: decodeLabel)
+                try labels.add(field: try r.readLengthDelimited(), wireStart: fieldStart, decode: decodeLabel)
             case 2:
                 try ProtoReader.expect(wire, .lengthDelimited, field: field, in: "TimeSeries")
                 samples.append(try decodeSample(try r.readLengthDelimited()))

@@ -26,8 +26,13 @@ public enum InvalidSeriesPolicy: Sendable {
 struct LabelCollector {
     /// Known label sets by wire bytes (nil: every series' labels are built).
     let interner: SeriesInterner?
-    /// The series' `Label` messages as sent, each with its length, for the interner's key.
+    /// The series' `Label` fields as sent (tag, length, message), the interner's key: a span
+    /// of the request while the fields follow one another (Prometheus writes a series' labels
+    /// first, together), copied into `raw` only if another field comes between them.
+    private var spanStart: UnsafeRawPointer?
+    private var spanEnd: UnsafeRawPointer?
     private var raw: [UInt8] = []
+    private var copied = false
     private var fields: [ProtoReader] = []
     private(set) var pairs: [Label] = []
     private var prevName = UnsafeRawBufferPointer(start: nil, count: 0)
@@ -42,7 +47,10 @@ struct LabelCollector {
     init(interner: SeriesInterner? = nil) { self.interner = interner }
 
     mutating func reset() {
-        raw.removeAll(keepingCapacity: true)
+        spanStart = nil
+        spanEnd = nil
+        if copied { raw.removeAll(keepingCapacity: true) }
+        copied = false
         fields.removeAll(keepingCapacity: true)
         pairs = []
         pairs.reserveCapacity(capacityHint)
@@ -82,24 +90,40 @@ struct LabelCollector {
     /// Marks the series invalid for a reason found outside the labels (a non-UTF-8 symbol).
     mutating func markInvalid() { invalid = true }
 
-    /// With an interner: keeps a `Label` message for `labels(decode:)` instead of decoding it.
-    /// Without one: decodes it at once.
+    /// With an interner: keeps a `Label` message for `labels(decode:)` instead of decoding it;
+    /// `wireStart` is where its field (tag and length) begins in the request. Without one:
+    /// decodes it at once.
     @inline(__always)
-    mutating func add(field: ProtoReader, decode: (ProtoReader) throws(RemoteWriteError) -> (UnsafeRawBufferPointer, UnsafeRawBufferPointer)) throws(RemoteWriteError) {
+    mutating func add(field: ProtoReader, wireStart: UnsafeRawPointer,
+                      decode: (ProtoReader) throws(RemoteWriteError) -> (UnsafeRawBufferPointer, UnsafeRawBufferPointer)) throws(RemoteWriteError) {
         guard interner != nil else {
             let (n, v) = try decode(field)
             add(nameBytes: n, valueBytes: v)
             return
         }
         fields.append(field)
-        // The length, then the bytes, copied with memcpy (the generic append(contentsOf:)
-        // of a raw buffer goes element by element).
-        let n = field.remaining, at = raw.count
-        raw.append(contentsOf: repeatElement(0, count: 4 + n))
-        raw.withUnsafeMutableBytes { b in
-            b.storeBytes(of: UInt32(n).littleEndian, toByteOffset: at, as: UInt32.self)
-            if n > 0 { (b.baseAddress! + at + 4).copyMemory(from: field.pos, byteCount: n) }
+        guard let start = spanStart, let end = spanEnd else {
+            (spanStart, spanEnd) = (wireStart, field.end)
+            return
         }
+        if !copied && wireStart == end {
+            spanEnd = field.end
+            return
+        }
+        // Not adjacent: the same bytes as a span would hold, gathered (rare: no sender we know).
+        if !copied {
+            raw.append(contentsOf: UnsafeRawBufferPointer(start: start, count: end - start).assumingMemoryBound(to: UInt8.self))
+            copied = true
+        }
+        raw.append(contentsOf: UnsafeRawBufferPointer(start: wireStart, count: field.end - wireStart).assumingMemoryBound(to: UInt8.self))
+    }
+
+    /// The label fields' bytes (see `spanStart`) while `body` runs.
+    @inline(__always)
+    private func withKeyBytes<R>(_ body: (UnsafeRawBufferPointer) throws(RemoteWriteError) -> R) throws(RemoteWriteError) -> R {
+        if copied { return try withBytes(raw, body) }
+        guard let start = spanStart, let end = spanEnd else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        return try body(UnsafeRawBufferPointer(start: start, count: end - start))
     }
 
     /// The series' labels and intern key: the interned ones when these bytes were seen
@@ -107,14 +131,17 @@ struct LabelCollector {
     mutating func labels(decode: (ProtoReader) throws(RemoteWriteError) -> (UnsafeRawBufferPointer, UnsafeRawBufferPointer)) throws(RemoteWriteError)
         -> (Result<Labels, SeriesRejection>, key: UInt64, tag: UInt64) {
         guard let interner else { return (finish(), 0, 0) }
-        let key = XXHash64.hash(raw) | 1
-        if let known = raw.withUnsafeBytes({ interner.lookup(key, $0) }) { return (.success(known.labels), key, known.tag) }
+        let (key, known) = try withKeyBytes { b in
+            let key = XXHash64.hash(b) | 1
+            return (key, interner.lookup(key, b))
+        }
+        if let known { return (.success(known.labels), key, known.tag) }
         for f in fields {
             let (n, v) = try decode(f)
             add(nameBytes: n, valueBytes: v)
         }
         let result = finish()
-        if case .success(let l) = result { raw.withUnsafeBytes { interner.insert(key, $0, l) } }
+        if case .success(let l) = result { try withKeyBytes { b in interner.insert(key, b, l) } }
         return (result, key, 0)
     }
 

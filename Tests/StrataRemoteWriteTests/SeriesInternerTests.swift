@@ -36,6 +36,44 @@ import Testing
         #expect(interner.count == 0)
     }
 
+    /// Labels sent with another field between them (no sender we know does) are keyed by the
+    /// same bytes as when they are adjacent: same labels, same key.
+    @Test func labelsSplitByAnotherFieldGetTheSameKey() throws {
+        var w = ProtoWriter(capacity: 256)
+        w.withMessage(1) { w in
+            w.withMessage(1) { w in w.stringField(1, "__name__"); w.stringField(2, "up") }
+            w.withMessage(2) { w in w.doubleField(1, 1); w.int64Field(2, 5) }
+            w.withMessage(1) { w in w.stringField(1, "job"); w.stringField(2, "node") }
+        }
+        let interner = SeriesInterner()
+        let split = try RemoteWriteV1.decode(w.bytes, interner: interner)
+        let adjacent = try RemoteWriteV1.decode(RemoteWriteV1.encode(WriteBatch(series: [
+            WriteSeries(labels: Labels(["__name__": "up", "job": "node"]), samples: [WriteSample(5, 1)])])), interner: interner)
+        #expect(split.series.map(\.labels) == [Labels(["__name__": "up", "job": "node"])])
+        #expect(split.series[0].internKey == adjacent.series[0].internKey && interner.count == 1)
+    }
+
+    /// Thousands of series: the table grows and every series is found again, tags included.
+    @Test func growsAndFindsEverySeries() throws {
+        let interner = SeriesInterner()
+        let names = (0..<5000).map { "m\($0)" }
+        let first = try RemoteWriteV1.decode(Self.request(1, names), interner: interner)
+        interner.setTags(first.series.enumerated().map { (key: $1.internKey, tag: UInt64($0 + 1)) })
+        let again = try RemoteWriteV1.decode(Self.request(2, names), interner: interner)
+        #expect(interner.count == 5000)
+        #expect(again.series.enumerated().allSatisfy { $1.internTag == UInt64($0 + 1) && $1.labels == first.series[$0].labels })
+    }
+
+    /// Two series whose keys collide are told apart by their bytes.
+    @Test func collidingKeysAreToldApartByBytes() {
+        var t = SeriesInterner.Table()
+        let a: [UInt8] = [1, 2, 3], b: [UInt8] = [4, 5, 6]
+        a.withUnsafeBytes { t.insert(7, $0, Labels(["__name__": "a"])) }
+        b.withUnsafeBytes { t.insert(7, $0, Labels(["__name__": "b"])) }
+        #expect(b.withUnsafeBytes { t.find(7, $0) } == 1 && a.withUnsafeBytes { t.find(7, $0) } == 0)
+        #expect([9, 9, 9].withUnsafeBytes { t.find(7, $0) } == nil && t.find(8, nil) == nil)
+    }
+
     @Test func aFullTableStartsAfresh() throws {
         let interner = SeriesInterner(capacity: 2)
         _ = try RemoteWriteV1.decode(Self.request(1, ["a", "b", "c"]), interner: interner)
