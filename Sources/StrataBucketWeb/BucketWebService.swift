@@ -57,10 +57,11 @@ public struct BucketWebService: Sendable {
         let admin = try AdminServer.application(address: options.httpAddress, registry: registry, logger: logger, web: options.web,
                                                 ready: { await ready.isReady }, notReadyReason: { [health] in health?.unreachableReason },
                                                 routes: { BucketWebRoutes.add(to: $0, state: state) }, onRunning: onRunning)
+        // Stopping (a signal, cancellation) ends the loop normally: a clean exit, status 0.
         let loop = ServiceRun.work { [self] in
-            while true {
+            while !Task.isCancelled {
                 if await syncOnce() { await ready.setReady() }
-                try await Task.sleep(for: options.refresh)
+                do { try await Task.sleep(for: options.refresh) } catch { return }
             }
         }
         try await ServiceRun.run([admin, loop], logger: logger)

@@ -26,10 +26,6 @@ public struct BucketWebCommand: ParsableCommand {
     public var timeout = "5m"
     @Option(name: .customLong("label"), help: "External label whose value titles each group (default: all external labels).")
     public var label: String?
-    @Option(name: .customLong("log.level"), help: "debug, info, warn or error.")
-    public var logLevel = "info"
-    @Option(name: .customLong("log.format"), help: "logfmt or json.")
-    public var logFormat = "logfmt"
 
     public init() {}
 
@@ -41,7 +37,7 @@ public struct BucketWebCommand: ParsableCommand {
         options.label = label.flatMap { $0.isEmpty ? nil : $0 }
         options.web = try web.make()
         _ = try AdminServer.parseAddress(httpAddress)
-        try StrataLogHandler.bootstrap(level: logLevel, format: logFormat)
+        // Logs go to stderr as logfmt: `strata`'s main set the logging system up already.
         let logger = Logger(label: "bucket.web")
         let registry = AdminServer.bootstrapMetrics()
         let (bucket, health) = try objstore.makeMonitoredBucket(logger: logger)
