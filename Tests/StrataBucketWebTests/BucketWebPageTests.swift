@@ -21,7 +21,7 @@ import Testing
         guard let bin = try TestEnv.require("chromium", hint: "apt-get install -y chromium") else { return nil }
         let profile = TestEnv.tempDir("chromium-profile")
         defer { try? FileManager.default.removeItem(atPath: profile) }
-        return try TestEnv.run(bin, ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--hide-scrollbars",
+        return try TestEnv.run(bin, ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--hide-scrollbars",
                                      "--user-data-dir=\(profile)"] + args + [url], timeout: 90)
     }
 
