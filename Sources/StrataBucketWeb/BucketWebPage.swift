@@ -8,8 +8,8 @@
 /// overlaps are capped. The first list is loaded through a script element
 /// (`api/v1/blocks.js`), which holds the page's load event until the blocks are drawn: a
 /// headless browser taking a screenshot (docs/, the tests) captures the finished page. Later
-/// refreshes read `api/v1/blocks` with fetch. URLs are relative, so the page works behind a
-/// reverse proxy that serves it under a path prefix. The page writes how long the last list
+/// refreshes read `api/v1/blocks` with fetch. The API is found next to the page's own path,
+/// so the page works under `--web.route-prefix` and behind a proxy serving it under a path. The page writes how long the last list
 /// took from request to drawn into `#load-ms` (`#render-ms`: drawing alone). The address's
 /// fragment can preset the controls (`#range=604800000&res=0&filter=eu`), for links.
 enum BucketWebPage {
@@ -72,6 +72,8 @@ tr.partial td{background:#f3ecfb}tr.unreadable td{background:#fde8ea}tr.deleted 
 </main>
 <script>
 const $ = id => document.getElementById(id);
+// The API next to the page whatever its path: /, /prefix or /prefix/ (--web.route-prefix, or a proxy's path).
+const BASE = location.pathname.replace(/\/?$/, "/");
 const PAGE = 100, LANE = 15, BAR = 12, LEFT = 44, STRIP = 6, MAXLIST = 50;
 const LEVEL = ["#8fb4f2", "#8fb4f2", "#4c86e8", "#2456b8", "#15306e"];
 let data = null, byId = new Map(), page = 0, sortKey = "minTime", sortDesc = true, canvases = [], requestStart = 0;
@@ -112,7 +114,7 @@ function strataBucketView(j) {
 }
 function load() {
   requestStart = performance.now();
-  fetch("api/v1/blocks").then(r => r.json()).then(strataBucketView).catch(e => {
+  fetch(BASE + "api/v1/blocks").then(r => r.json()).then(strataBucketView).catch(e => {
     $("banner").className = "err"; $("banner").textContent = "Cannot reach this server: " + e + (data ? "\nShowing the list read before." : "");
   });
 }
@@ -306,7 +308,7 @@ setInterval(load, 60000);
 // The first list through a script element: the load event waits for it (see the Swift doc comment).
 requestStart = performance.now();
 const first = document.createElement("script");
-first.src = "api/v1/blocks.js";
+first.src = BASE + "api/v1/blocks.js";
 first.onerror = () => { $("banner").className = "err"; $("banner").textContent = "Cannot load api/v1/blocks.js from this server."; };
 document.body.appendChild(first);
 </script>

@@ -21,6 +21,8 @@ public struct BucketWebService: Sendable {
         public var httpAddress = "0.0.0.0:10902"
         public var refresh: Duration = .seconds(1800)
         public var timeout: Duration = .seconds(300)
+        /// `--web.route-prefix`: the page and /api/v1/blocks under this path.
+        public var routePrefix = ""
         /// External label used as a group's title.
         public var label: String?
         /// `--http.config`; nil: plain HTTP without auth.
@@ -56,7 +58,7 @@ public struct BucketWebService: Sendable {
         let ready = ReadyState()
         let admin = try AdminServer.application(address: options.httpAddress, registry: registry, logger: logger, web: options.web,
                                                 ready: { await ready.isReady }, notReadyReason: { [health] in health?.unreachableReason },
-                                                routes: { BucketWebRoutes.add(to: $0, state: state) }, onRunning: onRunning)
+                                                routes: { BucketWebRoutes.add(to: $0, state: state, routePrefix: options.routePrefix) }, onRunning: onRunning)
         // Stopping (a signal, cancellation) ends the loop normally: a clean exit, status 0.
         let loop = ServiceRun.work { [self] in
             while !Task.isCancelled {

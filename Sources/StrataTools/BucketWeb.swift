@@ -27,6 +27,9 @@ public struct BucketWebCommand: ParsableCommand {
     @Option(name: .customLong("label"), help: "External label whose value titles each group (default: all external labels).")
     public var label: String?
 
+    @Option(name: .customLong("web.route-prefix"), help: "Path the page and /api/v1/blocks are served under, e.g. /bucket (default: the root).")
+    public var routePrefix = ""
+
     public init() {}
 
     public func run() throws {
@@ -34,6 +37,7 @@ public struct BucketWebCommand: ParsableCommand {
         options.httpAddress = httpAddress
         options.refresh = .milliseconds(max(1000, try parseDuration(refresh)))
         options.timeout = .milliseconds(max(1000, try parseDuration(timeout)))
+        options.routePrefix = routePrefix
         options.label = label.flatMap { $0.isEmpty ? nil : $0 }
         options.web = try web.make()
         _ = try AdminServer.parseAddress(httpAddress)

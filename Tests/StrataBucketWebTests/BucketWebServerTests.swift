@@ -36,6 +36,26 @@ import Testing
         }
     }
 
+    /// `--web.route-prefix`: the page and its API under a path, the admin endpoints at the root.
+    @Test(.timeLimit(.minutes(1))) func routePrefix() async throws {
+        #expect(BucketWebRoutes.normalizedPrefix("bucket/") == "/bucket" && BucketWebRoutes.normalizedPrefix("/") == "")
+        let root = TestEnv.tempDir("viewer-prefix")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let server = try await ViewerServer(bucket: try FilesystemBucket(directory: root), routePrefix: "/bucket/")
+        let page = await server.get("/bucket/"), pageNoSlash = await server.get("/bucket"), api = await server.get("/bucket/api/v1/blocks")
+        let js = await server.get("/bucket/api/v1/blocks.js"), ready = await server.get("/-/healthy"), rootPage = await server.get("/")
+        let rootAPI = await server.get("/api/v1/blocks")
+        // The page finds its API next to its own path, with or without the trailing slash.
+        var dom: TestEnv.RunResult?, missing: (any Error)?
+        do { dom = try BucketWebPageTests.chromium(["--dump-dom"], "http://127.0.0.1:\(server.port)/bucket") } catch { missing = error }
+        await server.stop()
+        if let missing { throw missing }
+        if let dom { #expect(dom.stdout.contains("0 blocks · 0 groups"), "\(dom.stdout)") }
+        #expect(page?.contains("<title>Strata · Bucket</title>") == true && pageNoSlash == page)
+        #expect(api?.hasPrefix("{\"status\":\"success\"") == true && js?.hasPrefix("strataBucketView(") == true)
+        #expect(ready != nil && rootPage == nil && rootAPI == nil)
+    }
+
     @Test(.timeLimit(.minutes(2))) func servesTheBlocksInThanosShapeAndSurvivesAnOutage() async throws {
         let root = TestEnv.tempDir("viewer-bucket"), local = TestEnv.tempDir("viewer-blocks")
         defer { try? FileManager.default.removeItem(atPath: root); try? FileManager.default.removeItem(atPath: local) }

@@ -17,12 +17,13 @@ final class ViewerServer: Sendable {
     let port: Int
     private let task: Task<Void, any Error>
 
-    init(bucket: any Bucket, label: String? = nil, refresh: Duration = .seconds(1800)) async throws {
+    init(bucket: any Bucket, label: String? = nil, refresh: Duration = .seconds(1800), routePrefix: String = "") async throws {
         var options = BucketWebService.Options()
         options.httpAddress = "127.0.0.1:0"
         options.refresh = refresh
         options.timeout = .seconds(20)
         options.label = label
+        options.routePrefix = routePrefix
         let service = BucketWebService(options: options, bucket: bucket, registry: registry, logger: Logger(label: "bucket.web"))
         let bound = Mutex<Int?>(nil)
         self.service = service
