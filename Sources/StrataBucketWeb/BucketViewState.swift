@@ -62,10 +62,12 @@ public final class BucketViewState: Sendable {
         }
     }
 
-    /// The compactor's sync hook: success or failure of one fetch of the bucket's metas.
+    /// The compactor's sync hook: success or failure of one fetch of the bucket's metas. A
+    /// fetch cancelled by a stop signal says nothing about the bucket and is not recorded.
     public func record(_ result: Result<BlockMetaFetcher.Snapshot, any Error>) {
         switch result {
         case .success(let snap): record(snap)
+        case .failure(let error) where error is CancellationError: return
         case .failure(let error): recordFailure(error)
         }
     }

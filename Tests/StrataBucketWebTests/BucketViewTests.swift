@@ -122,6 +122,8 @@ import Testing
         #expect(j["data"]?["blocks"]?.arrayValue?.count == 2)
         #expect(j["data"]?["err"]?.stringValue == "connection refused")
         #expect(j["data"]?["errAt"]?.stringValue != nil && j["data"]?["syncFailures"]?.int64Value == 1)
+        state.record(.failure(CancellationError()))
+        #expect(try JSONValue(parsing: state.json)["data"]?["syncFailures"]?.int64Value == 1, "a stop is not a failure")
         state.record(.success(Self.snapshot([Self.meta(0, 2)])))
         j = try JSONValue(parsing: state.json)
         #expect(j["data"]?["err"] == .null && j["data"]?["blocks"]?.arrayValue?.count == 1)
