@@ -224,7 +224,7 @@ let package = Package(
         .target(
             name: "StrataCompact",
             dependencies: [
-                "StrataCore", "StrataSecurity", "StrataTSDB", "StrataObjStore", "StrataBucket", "StrataServer",
+                "StrataCore", "StrataSecurity", "StrataTSDB", "StrataObjStore", "StrataBucket", "StrataServer", "StrataBucketWeb",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -247,6 +247,20 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The bucket viewer (Thanos's bucket web UI): blocks grouped with their gaps, overlaps,
+        // marks and partial uploads, one static page and /api/v1/blocks; served by
+        // `strata bucket web` and on the compactor's HTTP port.
+        .target(
+            name: "StrataBucketWeb",
+            dependencies: [
+                "StrataCore", "StrataTSDB", "StrataObjStore", "StrataBucket", "StrataServer", "StrataSecurity",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // Sidecar: Prometheus client (HTTP API, remote read), the Store API over it and the
@@ -313,6 +327,7 @@ let package = Package(
                 "StrataStore",
                 "StrataRule",
                 "StrataRemoteWrite",
+                "StrataBucketWeb", "StrataServer", "StrataSecurity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // `strata bench remote-write`: a real HTTP/1.1 keep-alive remote-write client.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -423,6 +438,13 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
+        ),
+        // The bucket viewer: the model, its HTTP server over a filesystem bucket, the page in headless Chromium.
+        .testTarget(
+            name: "StrataBucketWebTests",
+            dependencies: ["StrataBucketWeb", "StrataBucket", "StrataObjStore", "StrataTSDB", "StrataCore", "StrataServer", "StrataTestSupport",
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Prometheus", package: "swift-prometheus")]
         ),
         .testTarget(
             name: "StrataBucketTests",

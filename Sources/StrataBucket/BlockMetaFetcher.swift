@@ -36,6 +36,8 @@ public struct BlockMetaFetcher: Sendable {
         public var noCompactMarks: [ULID: BlockMarker] = [:]
         public var noDownsampleMarks: [ULID: BlockMarker] = [:]
 
+        public init() {}
+
         /// Usable blocks sorted by (minTime, ULID).
         public var sortedMetas: [BlockMeta] {
             metas.values.sorted { ($0.minTime, $0.ulid) < ($1.minTime, $1.ulid) }

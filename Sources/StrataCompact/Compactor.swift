@@ -23,15 +23,20 @@ public final class Compactor: Sendable {
     let metrics: CompactorMetrics
     let logger: Logger
     let showProgress: Bool
+    /// Told every sync of the bucket's metas (or its failure): the bucket viewer on the
+    /// compactor's HTTP port shows the pass's own view instead of listing the bucket again.
+    let onSync: (@Sendable (Result<BlockMetaFetcher.Snapshot, any Error>) async -> Void)?
 
     public init(bucket: any Bucket, config: CompactorConfig, lock: CompactorLock?, metrics: CompactorMetrics = CompactorMetrics(),
-                logger: Logger = Logger(label: "compact"), showProgress: Bool = isatty(STDERR_FILENO) == 1) {
+                logger: Logger = Logger(label: "compact"), showProgress: Bool = isatty(STDERR_FILENO) == 1,
+                onSync: (@Sendable (Result<BlockMetaFetcher.Snapshot, any Error>) async -> Void)? = nil) {
         self.bucket = bucket
         self.config = config
         self.lock = lock
         self.metrics = metrics
         self.logger = logger
         self.showProgress = showProgress
+        self.onSync = onSync
     }
 
     var scratchDir: String { config.dataDir + "/compact" }
@@ -60,7 +65,12 @@ public final class Compactor: Sendable {
         try? FileManager.default.removeItem(atPath: scratchDir)  // leftovers of a killed pass
         try FileManager.default.createDirectory(atPath: scratchDir, withIntermediateDirectories: true)
         let nowMs = Int64(now.timeIntervalSince1970 * 1000)
-        let snap = try await BlockMetaFetcher(bucket: bucket, logger: logger).fetch()
+        let snap: BlockMetaFetcher.Snapshot
+        do { snap = try await BlockMetaFetcher(bucket: bucket, logger: logger).fetch() } catch {
+            await onSync?(.failure(error))
+            throw error
+        }
+        await onSync?(.success(snap))
         for (id, why) in snap.corrupted.sorted(by: { $0.key < $1.key }) {
             logger.error("block with unreadable meta.json left alone; repair or delete it", metadata: ["block": "\(id)", "err": "\(why)"])
         }

@@ -3,6 +3,7 @@ import Logging
 import Prometheus
 import ServiceLifecycle
 import StrataCore
+import StrataBucketWeb
 import StrataObjStore
 import StrataSecurity
 import StrataServer
@@ -55,6 +56,8 @@ public struct CompactorService: Sendable {
     let logger: Logger
     /// Reachability of the bucket: `/-/ready` answers 503 with the reason while it is down.
     let health: ObjectStoreHealth?
+    /// The bucket viewer on `--http-address` (`/`, `/api/v1/blocks`), fed by each pass's sync.
+    let blocksView = BucketViewState(pendingMessage: "Waiting for the compactor's first sync of the bucket: it reads the blocks at the start of each pass, once it holds the bucket lock.")
 
     public init(config: CompactorConfig, options: Options, bucket: any Bucket, registry: PrometheusCollectorRegistry, logger: Logger,
                 health: ObjectStoreHealth? = nil) {
@@ -75,7 +78,8 @@ public struct CompactorService: Sendable {
         let state = ReadyState()
         let outcome = OutcomeBox()
         let admin = try AdminServer.application(address: options.httpAddress, registry: registry, logger: logger, web: options.web,
-                                                ready: { await state.isReady }, notReadyReason: { [health] in health?.unreachableReason })
+                                                ready: { await state.isReady }, notReadyReason: { [health] in health?.unreachableReason },
+                                                routes: { [blocksView] in BucketWebRoutes.add(to: $0, state: blocksView) })
         let main = ServiceRun.work { [self] in
             await outcome.set(try await work(state))
         }
@@ -124,7 +128,8 @@ public struct CompactorService: Sendable {
         }
         logger.info("acquired the bucket lock", metadata: ["key": "\(lock.key)", "owner": "\(lock.owner)"])
         await state.setReady()
-        let compactor = Compactor(bucket: bucket, config: config, lock: lock, metrics: metrics, logger: logger)
+        let compactor = Compactor(bucket: bucket, config: config, lock: lock, metrics: metrics, logger: logger,
+                                  onSync: { [blocksView] in blocksView.record($0) })
         let result: Outcome
         do {
             result = try await withThrowingTaskGroup(of: Outcome?.self) { tasks in

@@ -13,7 +13,7 @@ public struct BucketCommand: ParsableCommand {
         abstract: "Inspect an object storage bucket (objstore.yml as in Thanos).",
         subcommands: [BucketListCommand.self, BucketInspectCommand.self, BucketUploadCommand.self,
                       BucketDownloadCommand.self, BucketVerifyCommand.self, BucketMarkCommand.self,
-                      BucketCleanupCommand.self]
+                      BucketCleanupCommand.self, BucketWebCommand.self]
     )
 
     public init() {}

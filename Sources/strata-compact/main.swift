@@ -16,7 +16,7 @@ struct CompactCommand: AsyncParsableCommand {
         discussion: "Exit codes: 0 the pass completed, 1 it quarantined blocks or a job failed (see the log), 3 another compactor holds the lock. The bucket must support conditional writes (If-None-Match, If-Match): see docs/compact.md.")
 
     @Option(name: .customLong("data-dir"), help: "Scratch directory for blocks being compacted (emptied at every pass; flock-ed).") var dataDir = "./data"
-    @Option(name: .customLong("http-address"), help: "Listen host:port for /metrics, /-/healthy, /-/ready.") var httpAddress = "0.0.0.0:10902"
+    @Option(name: .customLong("http-address"), help: "Listen host:port for /metrics, /-/healthy, /-/ready and the bucket viewer (/, /api/v1/blocks).") var httpAddress = "0.0.0.0:10902"
     @Flag(name: .customLong("wait"), help: "Keep running: a pass every --wait-interval instead of one pass and exit.") var wait = false
     @Option(name: .customLong("wait-interval"), help: "Time between passes with --wait.") var waitInterval = "5m"
     @Option(name: .customLong("consistency-delay"), help: "Leave blocks younger than this alone (except the compactor's own).") var consistencyDelay = "30m"

@@ -76,6 +76,30 @@ import Testing
         r = try TestEnv.run(strata, ["bucket", "ls"])
         #expect(r.status != 0 && r.stderr.contains("--objstore.config-file"))
     }
+
+    /// `strata bucket web` as an operator starts it: serves the page and Thanos's
+    /// `/api/v1/blocks` over the bucket, stops cleanly on SIGTERM.
+    @Test(.timeLimit(.minutes(2))) func bucketWebServesTheBlocks() async throws {
+        let tmp = TestEnv.tempDir("bucketweb")
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let cfg = "--objstore.config={type: FILESYSTEM, config: {directory: \(tmp)/bucket}}"
+        let blocks = Array(try TestEnv.promBlocks().prefix(2))
+        let up = try TestEnv.run(strata, ["bucket", "upload", cfg, "--label", "cluster=c1"] + blocks)
+        #expect(up.status == 0, "\(up.stderr)")
+        let port = try freePort()
+        let (p, log) = try startService("strata", ["bucket", "web", cfg, "--http-address", "127.0.0.1:\(port)", "--refresh", "1m", "--label", "cluster"])
+        defer { if p.isRunning { p.terminate(); p.waitUntilExit() } }
+        #expect(waitFor(30) { httpStatus(port: port, path: "/-/ready") == 200 }, "\(String(describing: try? String(contentsOfFile: log, encoding: .utf8)))")
+        let j = try JSONValue(parsing: Array(try await PromQLDifferential.get("http://127.0.0.1:\(port)/api/v1/blocks").utf8))
+        #expect(j["status"]?.stringValue == "success" && j["data"]?["label"]?.stringValue == "cluster")
+        #expect(Set(j["data"]?["blocks"]?.arrayValue?.compactMap { $0["ulid"]?.stringValue } ?? []) == Set(blocks.map { String($0.split(separator: "/").last!) }))
+        #expect(j["data"]?["groups"]?.arrayValue?.map { $0["title"]?.stringValue } == ["c1"])
+        #expect(try await PromQLDifferential.get("http://127.0.0.1:\(port)/").contains("<title>Strata · Bucket</title>"))
+        kill(p.processIdentifier, SIGTERM)
+        #expect(waitFor(20) { !p.isRunning })
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "\(String(describing: try? String(contentsOfFile: log, encoding: .utf8)))")
+    }
 }
 
 /// A typo in the endpoint must not look like a hang: `strata bucket ls` against a port

@@ -42,7 +42,7 @@ import Yams
     @Test func everyToolFlagIsDocumented() throws {
         let doc = try Self.read("docs/tools.md")
         let commands = ["block dump", "block inspect", "block verify", "block rewrite", "block gen", "bucket ls", "bucket inspect",
-                        "bucket upload", "bucket download", "bucket verify", "bucket mark", "bucket cleanup", "promql test",
+                        "bucket upload", "bucket download", "bucket verify", "bucket mark", "bucket cleanup", "bucket web", "promql test",
                         "promql eval", "rule check", "bench xor", "bench postings", "bench promql"]
         for c in commands {
             #expect(doc.contains("`\(c)"), "strata \(c) missing from docs/tools.md")
