@@ -3,6 +3,7 @@ import StrataBucket
 import StrataCore
 import StrataObjStore
 import StrataTSDB
+import StrataTestSupport
 
 /// A bucket of meta.json files and markers only (all the viewer reads), shaped like a real
 /// fleet's history: per cluster, 14d (level 4), 2d (level 3), 8h (level 2) and 2h (level 1)
@@ -20,18 +21,6 @@ struct SyntheticBucket {
     var gapCluster: String { "us-east-1" }
     var overlapCluster = "eu-west-1"
     var blocks = 0
-
-    /// Deterministic ULIDs: the page and the screenshot look the same at every run.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     static func write(root: String, clusters: [String], days: Int, end: Int64, compacted: Bool) throws -> SyntheticBucket {
         var rng = SplitMix(state: 42)
