@@ -43,6 +43,13 @@ public final class Distributor: Sendable {
 
     public func setHashrings(_ h: Hashrings) { rings.withLock { $0 = h } }
 
+    /// Whether every series of `tenant` is written here and nowhere else (replication factor 1
+    /// and this receiver its ring's only endpoint): then the decoder may hand known series
+    /// over by head ref alone (`WriteBatch.known`).
+    func writesEverySeriesHere(tenant: String) -> Bool {
+        replicationFactor == 1 && hashrings.soleEndpoint(for: tenant) == local
+    }
+
     var quorum: Int { replicationFactor == 2 ? 1 : replicationFactor / 2 + 1 }
 
     /// `replica`: nil for a client's request; the replica number for one forwarded by a
@@ -53,12 +60,14 @@ public final class Distributor: Sendable {
             try writer.write(tenant: tenant, batch)
             return
         }
-        let rings = hashrings
         // A receiver alone in its ring (no hashrings file): everything is written here.
-        if replicationFactor == 1, rings.soleEndpoint(for: tenant) == local {
+        if writesEverySeriesHere(tenant: tenant) {
             try writer.write(tenant: tenant, batch)
             return
         }
+        let rings = hashrings
+        // Decoded for this receiver alone before the hashrings changed: labels back on.
+        let batch = batch.known.isEmpty ? batch : try writer.withLabels(tenant: tenant, batch)
         // Group the series by (owner, replica number), keeping their order.
         struct Key: Hashable { let endpoint: HashringEndpoint; let replica: Int }
         var groups: [Key: [Int]] = [:]

@@ -62,7 +62,31 @@ struct LocalWriter: Sendable {
                 invalid.append("\(s.labels): \(error)")
             }
         }
-        interners?.existing(tenant)?.setTags(learned)
+        // Known series (decoded without labels): by ref; by their interned labels only if the
+        // head dropped the ref (the series went into a block).
+        let interner = interners?.existing(tenant)
+        for k in batch.known {
+            var ref = k.ref
+            for i in k.samples {
+                let x = batch.knownSamples[i]
+                do {
+                    do { try app.append(ref: ref, x.timestamp, x.value) } catch HeadError.unknownSeriesRef {
+                        guard let labels = interner?.labels(forKey: k.internKey) else {
+                            throw ReceiveError.unavailable("series \(k.internKey) left the receiver's series table during the write; retry")
+                        }
+                        ref = try app.append(labels, x.timestamp, x.value)
+                        learned.append((k.internKey, ref))
+                    }
+                } catch let e as ReceiveError {
+                    app.rollback()
+                    throw e
+                } catch {
+                    invalid.append("\(interner?.labels(forKey: k.internKey) ?? Labels()): \(error)")
+                    break
+                }
+            }
+        }
+        interner?.setTags(learned)
         let result: AppendResult
         do { result = try app.commit() } catch {
             metrics.rejected(tenant: tenant, reason: "wal", samples: app.count)
@@ -78,6 +102,27 @@ struct LocalWriter: Sendable {
             for (reason, n) in result.rejected { metrics.rejected(tenant: tenant, reason: reason.rawValue, samples: n) }
             throw ReceiveError.conflict(Self.conflictMessage(result.rejected))
         }
+    }
+
+    /// `batch` with its known series turned back into series with labels (their interned
+    /// ones), for when it must be routed after all: the hashrings changed after it was decoded
+    /// for this receiver alone. A series no longer interned cannot be named: 503, Prometheus
+    /// sends the request again.
+    func withLabels(tenant: String, _ batch: WriteBatch) throws -> WriteBatch {
+        var out = batch
+        out.known = []
+        out.knownSamples = []
+        let interner = interners?.existing(tenant)
+        for k in batch.known {
+            guard let labels = interner?.labels(forKey: k.internKey) else {
+                throw ReceiveError.unavailable("series \(k.internKey) left the receiver's series table before routing; retry")
+            }
+            var s = WriteSeries(labels: labels, samples: Array(batch.knownSamples[k.samples]))
+            s.internKey = k.internKey
+            s.internTag = k.ref
+            out.series.append(s)
+        }
+        return out
     }
 
     /// Exemplars go to the tenant's ring once their samples are in (Prometheus appends both

@@ -94,20 +94,21 @@ struct ReceiveHTTP: Sendable {
             // Invalid series are set aside: the others are written, then the answer is 400
             // naming them, as Prometheus's receiver does.
             batch = try RemoteWriteProtocol.decodeBody(body, version: version, maxDecompressedBytes: Self.maxDecompressedBody,
-                                                       invalidSeries: .collect, interner: interners.interner(tenant))
+                                                       invalidSeries: .collect, interner: interners.interner(tenant),
+                                                       knownByRef: distributor.writesEverySeriesHere(tenant: tenant))
         } catch { throw Self.wireError(error) }
-        metrics.received(tenant: tenant, series: batch.series.count, samples: batch.sampleCount,
+        metrics.received(tenant: tenant, series: batch.seriesCount, samples: batch.sampleCount,
                          histograms: batch.histogramCount, exemplars: batch.exemplarCount)
-        if ReceiveLimits.exceeds(Int64(batch.series.count), tenantLimits.series) {
+        if ReceiveLimits.exceeds(Int64(batch.seriesCount), tenantLimits.series) {
             metrics.refused(reason: "series_limit")
-            throw ReceiveError.tooLarge("too many timeseries: \(batch.series.count), limit \(tenantLimits.series ?? 0)")
+            throw ReceiveError.tooLarge("too many timeseries: \(batch.seriesCount), limit \(tenantLimits.series ?? 0)")
         }
         let samples = batch.sampleCount + batch.histogramCount
         if ReceiveLimits.exceeds(Int64(samples), tenantLimits.samples) {
             metrics.refused(reason: "samples_limit")
             throw ReceiveError.tooLarge("too many samples: \(samples), limit \(tenantLimits.samples ?? 0)")
         }
-        if !batch.series.isEmpty { try await distributor.write(tenant: tenant, batch) }
+        if batch.seriesCount > 0 { try await distributor.write(tenant: tenant, batch) }
         if let e = batch.rejectionError {
             metrics.rejected(tenant: tenant, reason: "invalid_series", samples: batch.rejected.count)
             throw ReceiveError.invalid(e.description)

@@ -105,10 +105,10 @@ public enum RemoteWriteProtocol {
     /// allocated; invalid snappy data or protobuf is a 400 (Prometheus answers 400 for both).
     public static func decodeBody(_ body: [UInt8], version: RemoteWriteVersion, maxDecompressedBytes: Int,
                                   invalidSeries policy: InvalidSeriesPolicy = .reject,
-                                  interner: SeriesInterner? = nil) throws(RemoteWriteError) -> WriteBatch {
+                                  interner: SeriesInterner? = nil, knownByRef: Bool = false) throws(RemoteWriteError) -> WriteBatch {
         let raw = try decompress(body, maxDecompressedBytes: maxDecompressedBytes)
         switch version {
-        case .v1: return try RemoteWriteV1.decode(raw, invalidSeries: policy, interner: interner)
+        case .v1: return try RemoteWriteV1.decode(raw, invalidSeries: policy, interner: interner, knownByRef: knownByRef)
         case .v2: return try RemoteWriteV2.decode(raw, invalidSeries: policy)
         }
     }

@@ -7,17 +7,21 @@ import StrataCore
 public enum RemoteWriteV1 {
     /// Decodes an uncompressed body. Malformed protobuf throws a 400; invalid series follow
     /// `policy`.
+    /// `knownByRef`: interned series with a head ref and only float samples go to
+    /// `WriteBatch.known` (for a receiver that writes every series itself).
     public static func decode(_ bytes: UnsafeRawBufferPointer, invalidSeries policy: InvalidSeriesPolicy = .reject,
-                              interner: SeriesInterner? = nil) throws(RemoteWriteError) -> WriteBatch {
+                              interner: SeriesInterner? = nil, knownByRef: Bool = false) throws(RemoteWriteError) -> WriteBatch {
         var r = ProtoReader(bytes)
         var batch = WriteBatch()
         var labels = LabelCollector(interner: interner)
+        var samples: [WriteSample] = []
         while !r.isAtEnd {
             let (field, wire) = try r.readTag()
             switch field {
             case 1:
                 try ProtoReader.expect(wire, .lengthDelimited, field: field, in: "WriteRequest")
-                try decodeSeries(try r.readLengthDelimited(), into: &batch, labels: &labels, policy)
+                try decodeSeries(try r.readLengthDelimited(), into: &batch, labels: &labels, samples: &samples,
+                                 knownByRef: knownByRef, policy)
             case 3:
                 // Metadata is counted, not stored; its bytes are only framed.
                 try ProtoReader.expect(wire, .lengthDelimited, field: field, in: "WriteRequest")
@@ -31,8 +35,8 @@ public enum RemoteWriteV1 {
     }
 
     public static func decode(_ bytes: [UInt8], invalidSeries policy: InvalidSeriesPolicy = .reject,
-                              interner: SeriesInterner? = nil) throws(RemoteWriteError) -> WriteBatch {
-        try withBytes(bytes) { (b) throws(RemoteWriteError) in try decode(b, invalidSeries: policy, interner: interner) }
+                              interner: SeriesInterner? = nil, knownByRef: Bool = false) throws(RemoteWriteError) -> WriteBatch {
+        try withBytes(bytes) { (b) throws(RemoteWriteError) in try decode(b, invalidSeries: policy, interner: interner, knownByRef: knownByRef) }
     }
 
     /// Encodes `batch` as a `prometheus.WriteRequest` (metadata is not carried: the batch
@@ -46,12 +50,14 @@ public enum RemoteWriteV1 {
     }
 
     /// One `TimeSeries { labels = 1; samples = 2; exemplars = 3; histograms = 4 }`: appended
-    /// to `batch.series` when its labels are valid, else handed to `policy`.
+    /// to `batch.series` (or `batch.known`, see `decode`) when its labels are valid, else
+    /// handed to `policy`. `samples` is scratch space kept across series.
     static func decodeSeries(_ r: ProtoReader, into batch: inout WriteBatch, labels: inout LabelCollector,
+                             samples: inout [WriteSample], knownByRef: Bool = false,
                              _ policy: InvalidSeriesPolicy) throws(RemoteWriteError) {
         var r = r
         labels.reset()
-        var samples: [WriteSample] = []
+        samples.removeAll(keepingCapacity: true)
         var histograms: [WriteHistogram] = []
         var exemplars: [WriteExemplar] = []
         while !r.isAtEnd {
@@ -76,6 +82,10 @@ public enum RemoteWriteV1 {
         }
         let (result, key, tag) = try labels.labels(decode: decodeLabel)
         switch result {
+        case .success where knownByRef && tag != 0 && histograms.isEmpty && exemplars.isEmpty:
+            let start = batch.knownSamples.count
+            batch.knownSamples.append(contentsOf: samples)
+            batch.known.append(KnownSeries(internKey: key, ref: tag, samples: start..<batch.knownSamples.count))
         case .success(let ls):
             var s = WriteSeries(labels: ls, samples: samples, histograms: histograms, exemplars: exemplars)
             s.internKey = key

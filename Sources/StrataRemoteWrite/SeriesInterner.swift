@@ -29,6 +29,12 @@ public final class SeriesInterner: Sendable {
         }
     }
 
+    /// The labels interned under `key` (nil when the series left the table): what a
+    /// `KnownSeries` stands for.
+    public func labels(forKey key: UInt64) -> Labels? {
+        table.withLock { t in t.find(key, nil).map { t.entries[$0].labels } }
+    }
+
     /// Attaches `tag` to the interned series `key` (no-op when it left the table); the next
     /// decode of the series returns it in `WriteSeries.internTag`.
     public func setTags(_ tags: [(key: UInt64, tag: UInt64)]) {

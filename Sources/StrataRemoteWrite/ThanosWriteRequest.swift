@@ -41,12 +41,13 @@ public struct ThanosWriteRequest: Sendable, Equatable {
         var r = ProtoReader(bytes)
         var out = ThanosWriteRequest(tenant: "", batch: WriteBatch())
         var labels = LabelCollector()
+        var samples: [WriteSample] = []
         while !r.isAtEnd {
             let (field, wire) = try r.readTag()
             switch field {
             case 1:
                 try ProtoReader.expect(wire, .lengthDelimited, field: field, in: "WriteRequest")
-                try RemoteWriteV1.decodeSeries(try r.readLengthDelimited(), into: &out.batch, labels: &labels, policy)
+                try RemoteWriteV1.decodeSeries(try r.readLengthDelimited(), into: &out.batch, labels: &labels, samples: &samples, policy)
             case 2:
                 try ProtoReader.expect(wire, .lengthDelimited, field: field, in: "WriteRequest")
                 out.tenant = try tenantString(try r.readBytes())
@@ -71,12 +72,13 @@ public struct ThanosWriteRequest: Sendable, Equatable {
                                     _ policy: InvalidSeriesPolicy) throws(RemoteWriteError) -> TenantBatch {
         var r = r
         var t = TenantBatch(tenant: "", batch: WriteBatch())
+        var samples: [WriteSample] = []
         while !r.isAtEnd {
             let (field, wire) = try r.readTag()
             switch field {
             case 1:
                 try ProtoReader.expect(wire, .lengthDelimited, field: field, in: "TimeSeriesTenantTuple")
-                try RemoteWriteV1.decodeSeries(try r.readLengthDelimited(), into: &t.batch, labels: &labels, policy)
+                try RemoteWriteV1.decodeSeries(try r.readLengthDelimited(), into: &t.batch, labels: &labels, samples: &samples, policy)
             case 2:
                 try ProtoReader.expect(wire, .lengthDelimited, field: field, in: "TimeSeriesTenantTuple")
                 t.tenant = try tenantString(try r.readBytes())

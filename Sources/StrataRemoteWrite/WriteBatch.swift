@@ -8,6 +8,13 @@ import StrataCore
 /// what remote-write ingestion costs (a request holds mostly one sample per series).
 public struct WriteBatch: Sendable, Equatable {
     public var series: [WriteSeries]
+    /// Series written by head ref alone: interned series the receiver appended before (their
+    /// `internTag`), carrying float samples only, when the decoder was asked for them
+    /// (`knownByRef`, a receiver that writes every series itself). They have no `Labels` and no
+    /// array of their own — building, retaining and freeing those per series was a fifth of
+    /// ingestion — and their samples are ranges of `knownSamples`. Not in `series`.
+    public var known: [KnownSeries] = []
+    public var knownSamples: [WriteSample] = []
     /// Metadata entries the request carried (1.0 `metadata`, 2.0 per-series metadata); the
     /// receiver does not store them, only counts them.
     public var metadataCount: Int
@@ -27,9 +34,25 @@ public struct WriteBatch: Sendable, Equatable {
         rejected.isEmpty ? nil : RemoteWriteError(httpStatus: 400, rejected.joined(separator: "\n"))
     }
 
-    public var sampleCount: Int { series.reduce(0) { $0 + $1.samples.count } }
+    public var sampleCount: Int { series.reduce(knownSamples.count) { $0 + $1.samples.count } }
+    /// Series of both kinds.
+    public var seriesCount: Int { series.count + known.count }
     public var histogramCount: Int { series.reduce(0) { $0 + $1.histograms.count } }
     public var exemplarCount: Int { series.reduce(0) { $0 + $1.exemplars.count } }
+}
+
+/// A series of `WriteBatch.known`: its intern key (for its labels, should the head have
+/// dropped the ref), the head ref, and where its samples are in `knownSamples`.
+public struct KnownSeries: Sendable, Equatable {
+    public var internKey: UInt64
+    public var ref: UInt64
+    public var samples: Range<Int>
+
+    public init(internKey: UInt64, ref: UInt64, samples: Range<Int>) {
+        self.internKey = internKey
+        self.ref = ref
+        self.samples = samples
+    }
 }
 
 /// One series of a request with its samples in the order they were sent.

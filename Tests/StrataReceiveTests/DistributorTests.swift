@@ -178,3 +178,52 @@ import Testing
         #expect(head.seriesCount == 20 && head.stats.samples == 40)
     }
 }
+
+/// Known series decoded by head ref alone (`WriteBatch.known`): written like the others, by
+/// their interned labels once the head dropped the ref, and given their labels back when the
+/// batch must be routed after all.
+@Suite struct KnownSeriesTests {
+    static func request(_ interners: TenantInterners, _ t: Int64, knownByRef: Bool = true) throws -> WriteBatch {
+        var b = DistributorTests.batch(20, t: t)
+        b.series[0].exemplars = [WriteExemplar(labels: Labels(["trace_id": "x"]), timestamp: t, value: 1)]
+        return try RemoteWriteV1.decode(RemoteWriteV1.encode(b), interner: interners.interner("t"), knownByRef: knownByRef)
+    }
+
+    @Test func decodedByRefAndWritten() throws {
+        let heads = DistributorTests.heads()
+        let interners = TenantInterners()
+        let w = LocalWriter(heads: heads, limits: { ReceiveLimits() }, metrics: ReceiveMetrics(), interners: interners)
+        let first = try Self.request(interners, 1_000)
+        #expect(first.known.isEmpty && first.series.count == 20, "nothing has a head ref yet")
+        try w.write(tenant: "t", first)
+        let second = try Self.request(interners, 2_000)
+        // The series with an exemplar keeps its labels; the other 19 are (ref, samples).
+        #expect(second.series.count == 1 && second.known.count == 19 && second.knownSamples.count == 19)
+        #expect(second.seriesCount == 20 && second.sampleCount == 20)
+        #expect(second.known.allSatisfy { $0.ref != 0 && $0.samples.count == 1 })
+        #expect(try Self.request(interners, 2_000, knownByRef: false).known.isEmpty)
+        try w.write(tenant: "t", second)
+        let head = try heads.tenant("t").head
+        #expect(head.seriesCount == 20 && head.stats.samples == 40)
+        // The refs go stale at a block cut: the known series are appended by their interned labels.
+        _ = try head.cutBlocks(force: true)
+        try w.write(tenant: "t", try Self.request(interners, 3_000))
+        #expect(head.seriesCount == 20 && head.stats.samples == 20)
+        try w.write(tenant: "t", try Self.request(interners, 4_000))
+        #expect(head.seriesCount == 20 && head.stats.samples == 40)
+        // A known series whose sample is out of order is refused like any other.
+        #expect { try w.write(tenant: "t", try Self.request(interners, 3_500)) } throws: { ($0 as? ReceiveError)?.httpStatus == 400 }
+    }
+
+    @Test func labelsComeBackForRouting() throws {
+        let interners = TenantInterners()
+        let w = LocalWriter(heads: DistributorTests.heads(), limits: { ReceiveLimits() }, metrics: ReceiveMetrics(), interners: interners)
+        try w.write(tenant: "t", try Self.request(interners, 1_000))
+        let known = try Self.request(interners, 2_000)
+        let routed = try w.withLabels(tenant: "t", known)
+        let plain = try RemoteWriteV1.decode(RemoteWriteV1.encode(DistributorTests.batch(20, t: 2_000)))
+        #expect(routed.known.isEmpty && Set(routed.series.map(\.labels)) == Set(plain.series.map(\.labels)))
+        #expect(routed.sampleCount == 20)
+        #expect { try w.withLabels(tenant: "other", known) } throws: { ($0 as? ReceiveError)?.httpStatus == 503 }
+    }
+}
