@@ -130,10 +130,12 @@ import Testing
         ]) else { return }
         stack.servers.append(global)
 
-        // Every target series and the rule's result, through both replicas.
+        // Every target series and the rule's result, through strata-query and from each
+        // replica itself (a replica's first scrape and evaluation may come seconds after the other's).
         let want = Self.target.split(separator: "\n").filter { !$0.hasPrefix("#") }.count + 1
         var ours = ""
         let complete = await waitForAsync(60) {
+            for p in proms where Self.exposition((try? await Self.get(p.url + "/federate?" + Self.match).2) ?? "").1.count != want { return false }
             ours = (try? await Self.get(q + "/federate?" + Self.match).2) ?? ""
             return Self.exposition(ours).1.count == want
         }
