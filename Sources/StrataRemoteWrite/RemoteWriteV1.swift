@@ -6,8 +6,7 @@ import StrataCore
 /// (`ThanosWriteRequest` uses the series functions here).
 public enum RemoteWriteV1 {
     /// Decodes an uncompressed body. Malformed protobuf throws a 400; invalid series follow
-    /// `policy`.
-    /// `knownByRef`: interned series with a head ref and only float samples go to
+    /// `policy`. `knownByRef`: interned series with a head ref and only float samples go to
     /// `WriteBatch.known` (for a receiver that writes every series itself).
     public static func decode(_ bytes: UnsafeRawBufferPointer, invalidSeries policy: InvalidSeriesPolicy = .reject,
                               interner: SeriesInterner? = nil, knownByRef: Bool = false) throws(RemoteWriteError) -> WriteBatch {
