@@ -130,12 +130,23 @@ import Testing
         #expect(one.first?["metadata"]?["metadata"]?.objectValue?.map(\.key) == ["demo_latency_seconds"])
 
         // Exemplars of a fixed past window: Prometheus's, series labels with the external labels.
-        let end = currentTimeMillis() - 1000
-        let window = "start=\(Double(end - 60_000) / 1000)&end=\(Double(end) / 1000)"
+        // The window must hold an exemplar of both series: the first scrape's can be newer than
+        // its end (the target stamps them with the scrape's second + 0.5).
+        var end = currentTimeMillis() - 1000
+        func window(_ end: Int64) -> String { "start=\(Double(end - 60_000) / 1000)&end=\(Double(end) / 1000)" }
+        let filled = await waitForAsync(30) {
+            end = currentTimeMillis() - 1000
+            for query in ["demo_requests_total", "demo_latency_seconds_bucket"] {
+                let ex = (try? await Self.promData(prom.url + "/api/v1/query_exemplars?query=\(query)&" + window(end)))?.arrayValue ?? []
+                if ex.isEmpty { return false }
+            }
+            return true
+        }
+        #expect(filled, "Prometheus has no exemplar of both series in the last minute")
         for query in ["demo_requests_total", "demo_latency_seconds_bucket"] {
             let frames = try call("thanos.Exemplars", "Exemplars", "thanos_exemplars_pb2", "ExemplarsRequest", "ExemplarsResponse",
                                   #"{"query": "\#(query)", "start": "\#(end - 60_000)", "end": "\#(end)"}"#)
-            let promEx = try await Self.promData(prom.url + "/api/v1/query_exemplars?query=\(query)&" + window).arrayValue ?? []
+            let promEx = try await Self.promData(prom.url + "/api/v1/query_exemplars?query=\(query)&" + window(end)).arrayValue ?? []
             let want = promEx.map { s in
                 "\(Self.dict(s["seriesLabels"]).merging(ext) { _, e in e }.sorted { $0.key < $1.key }) " + (s["exemplars"]?.arrayValue ?? []).map { e in
                     "\(Self.dict(e["labels"]).sorted { $0.key < $1.key })=\(e["value"]?.stringValue ?? "")@\(PrometheusJSONNumber.millis(e["timestamp"]))"
