@@ -27,7 +27,7 @@ public final class Head: @unchecked Sendable {
     let cutLock = HeadLock()
 
     // Guarded by `lock`.
-    var byLabels: [Labels: MemSeries] = [:]
+    var byLabels = SeriesLabelTable()
     var byRef = SeriesRefTable()
     var lastRef: UInt64 = 0
     /// Time range of the samples held; `minTime > maxTime` when empty. `maxTime` is kept
@@ -115,11 +115,12 @@ public final class Head: @unchecked Sendable {
 
     /// The series with `labels`, created (without a WAL record yet) when new.
     func series(for labels: Labels) -> MemSeries {
-        if let s = byLabels[labels] { return s }
-        lastRef += 1
-        let s = MemSeries(ref: lastRef, labels: labels)
-        byLabels[labels] = s
-        byRef[lastRef] = s
+        let (s, created) = byLabels.series(for: labels) {
+            lastRef += 1
+            return MemSeries(ref: lastRef, labels: labels)
+        }
+        guard created else { return s }
+        byRef[s.ref] = s
         metrics.seriesCreated.increment()
         metrics.series.record(byLabels.count)
         return s
