@@ -14,13 +14,16 @@ public enum RemoteWriteV1 {
         var batch = WriteBatch()
         var labels = LabelCollector(interner: interner)
         var samples: [WriteSample] = []
+        let interned = interner.map { InternedSeries(request: bytes, interner: $0, labelsUnlessTagged: knownByRef) }
+        var index = 0
         while !r.isAtEnd {
             let (field, wire) = try r.readTag()
             switch field {
             case 1:
                 try ProtoReader.expect(wire, .lengthDelimited, field: field, in: "WriteRequest")
                 try decodeSeries(try r.readLengthDelimited(), into: &batch, labels: &labels, samples: &samples,
-                                 knownByRef: knownByRef, policy)
+                                 knownByRef: knownByRef, interned: interned, index: index, policy)
+                index += 1
             case 3:
                 // Metadata is counted, not stored; its bytes are only framed.
                 try ProtoReader.expect(wire, .lengthDelimited, field: field, in: "WriteRequest")
@@ -53,6 +56,7 @@ public enum RemoteWriteV1 {
     /// handed to `policy`. `samples` is scratch space kept across series.
     static func decodeSeries(_ r: ProtoReader, into batch: inout WriteBatch, labels: inout LabelCollector,
                              samples: inout [WriteSample], knownByRef: Bool = false,
+                             interned: InternedSeries? = nil, index: Int = 0,
                              _ policy: InvalidSeriesPolicy) throws(RemoteWriteError) {
         var r = r
         labels.reset()
@@ -79,12 +83,17 @@ public enum RemoteWriteV1 {
                 try r.skip(wire, field: field)
             }
         }
-        let (result, key, tag) = try labels.labels(decode: decodeLabel)
-        switch result {
-        case .success where knownByRef && tag != 0 && histograms.isEmpty && exemplars.isEmpty:
+        let byRef = knownByRef && histograms.isEmpty && exemplars.isEmpty
+        let (result, key, tag): (Result<Labels, SeriesRejection>, UInt64, UInt64)
+        switch try labels.labels(tagSuffices: byRef, interned: interned, index: index, decode: decodeLabel) {
+        case .tagged(let k, let t):
             let start = batch.knownSamples.count
             batch.knownSamples.append(contentsOf: samples)
-            batch.known.append(KnownSeries(internKey: key, ref: tag, samples: start..<batch.knownSamples.count))
+            batch.known.append(KnownSeries(internKey: k, ref: t, samples: start..<batch.knownSamples.count))
+            return
+        case .labels(let r, let k, let t): (result, key, tag) = (r, k, t)
+        }
+        switch result {
         case .success(let ls):
             var s = WriteSeries(labels: ls, samples: samples, histograms: histograms, exemplars: exemplars)
             s.internKey = key

@@ -33,7 +33,6 @@ struct LabelCollector {
     private var spanEnd: UnsafeRawPointer?
     private var raw: [UInt8] = []
     private var copied = false
-    private var fields: [ProtoReader] = []
     private(set) var pairs: [Label] = []
     private var prevName = UnsafeRawBufferPointer(start: nil, count: 0)
     private var sorted = true
@@ -51,9 +50,8 @@ struct LabelCollector {
         spanEnd = nil
         if copied { raw.removeAll(keepingCapacity: true) }
         copied = false
-        fields.removeAll(keepingCapacity: true)
+        // Allocated when labels are built (not for a series found interned).
         pairs = []
-        pairs.reserveCapacity(capacityHint)
         prevName = UnsafeRawBufferPointer(start: nil, count: 0)
         sorted = true
         duplicate = nil
@@ -84,15 +82,16 @@ struct LabelCollector {
             if c > 0 { sorted = false } else if c == 0 && duplicate == nil { duplicate = name }
         }
         prevName = nameBytes
+        if pairs.capacity == 0 { pairs.reserveCapacity(capacityHint) }
         pairs.append(Label(name, value))
     }
 
     /// Marks the series invalid for a reason found outside the labels (a non-UTF-8 symbol).
     mutating func markInvalid() { invalid = true }
 
-    /// With an interner: keeps a `Label` message for `labels(decode:)` instead of decoding it;
-    /// `wireStart` is where its field (tag and length) begins in the request. Without one:
-    /// decodes it at once.
+    /// With an interner: notes where a `Label` field is (it is decoded only if the series is
+    /// not interned, from the key bytes, which hold whole fields); `wireStart` is where its
+    /// tag and length begin in the request. Without one: decodes it at once.
     @inline(__always)
     mutating func add(field: ProtoReader, wireStart: UnsafeRawPointer,
                       decode: (ProtoReader) throws(RemoteWriteError) -> (UnsafeRawBufferPointer, UnsafeRawBufferPointer)) throws(RemoteWriteError) {
@@ -101,7 +100,6 @@ struct LabelCollector {
             add(nameBytes: n, valueBytes: v)
             return
         }
-        fields.append(field)
         guard let start = spanStart, let end = spanEnd else {
             (spanStart, spanEnd) = (wireStart, field.end)
             return
@@ -118,31 +116,61 @@ struct LabelCollector {
         raw.append(contentsOf: UnsafeRawBufferPointer(start: wireStart, count: field.end - wireStart).assumingMemoryBound(to: UInt8.self))
     }
 
-    /// The label fields' bytes (see `spanStart`) while `body` runs.
+    /// The label fields' bytes when they lie together in the request (see `spanStart`).
+    private var span: UnsafeRawBufferPointer {
+        guard let start = spanStart, let end = spanEnd else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(start: start, count: end - start)
+    }
+
+    /// The label fields' bytes while `body` runs.
     @inline(__always)
     private func withKeyBytes<R>(_ body: (UnsafeRawBufferPointer) throws(RemoteWriteError) -> R) throws(RemoteWriteError) -> R {
-        if copied { return try withBytes(raw, body) }
-        guard let start = spanStart, let end = spanEnd else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
-        return try body(UnsafeRawBufferPointer(start: start, count: end - start))
+        copied ? try withBytes(raw, body) : try body(span)
     }
 
     /// The series' labels and intern key: the interned ones when these bytes were seen
-    /// before, else built (and interned when valid).
-    mutating func labels(decode: (ProtoReader) throws(RemoteWriteError) -> (UnsafeRawBufferPointer, UnsafeRawBufferPointer)) throws(RemoteWriteError)
-        -> (Result<Labels, SeriesRejection>, key: UInt64, tag: UInt64) {
-        guard let interner else { return (finish(), 0, 0) }
-        let (key, known) = try withKeyBytes { b in
-            let key = XXHash64.hash(b) | 1
-            return (key, interner.lookup(key, b))
+    /// before, else built (and interned when valid). With `tagSuffices`, an interned series
+    /// with a tag comes back as `.tagged` without its labels. `interned`: the request's
+    /// series looked up beforehand, this one at `index`.
+    mutating func labels(tagSuffices: Bool = false, interned: InternedSeries? = nil, index: Int = 0,
+                         decode: (ProtoReader) throws(RemoteWriteError) -> (UnsafeRawBufferPointer, UnsafeRawBufferPointer)) throws(RemoteWriteError)
+        -> Resolved {
+        guard let interner else { return .labels(finish(), key: 0, tag: 0) }
+        let key: UInt64, known: (labels: Labels?, tag: UInt64)?
+        if !copied, let pre = interned?.entry(index, start: spanStart, end: spanEnd),
+           pre.found == nil || pre.found?.labels != nil || tagSuffices {
+            (key, known) = (pre.key, pre.found)
+        } else {
+            (key, known) = try withKeyBytes { b in
+                let key = XXHash64.hash(b) | 1
+                return (key, interner.lookup(key, b, labelsUnlessTagged: tagSuffices))
+            }
         }
-        if let known { return (.success(known.labels), key, known.tag) }
-        for f in fields {
-            let (n, v) = try decode(f)
-            add(nameBytes: n, valueBytes: v)
+        if let known {
+            guard let labels = known.labels else { return .tagged(key: key, tag: known.tag) }
+            return .labels(.success(labels), key: key, tag: known.tag)
+        }
+        // The key bytes are the series' `Label` fields, each checked by `decodeSeries`.
+        let gathered = copied ? raw : [], span = self.span
+        try withBytes(gathered) { (g) throws(RemoteWriteError) in
+            var r = ProtoReader(copied ? g : span)
+            while !r.isAtEnd {
+                _ = try r.readTag()
+                let (n, v) = try decode(try r.readLengthDelimited())
+                add(nameBytes: n, valueBytes: v)
+            }
         }
         let result = finish()
         if case .success(let l) = result { try withKeyBytes { b in interner.insert(key, b, l) } }
-        return (result, key, 0)
+        return .labels(result, key: key, tag: 0)
+    }
+
+    /// What `labels(tagSuffices:decode:)` found.
+    enum Resolved {
+        /// The series is interned with this tag (its labels were not asked for).
+        case tagged(key: UInt64, tag: UInt64)
+        /// The series' labels (or why it is refused), its intern key and tag (0: none).
+        case labels(Result<Labels, SeriesRejection>, key: UInt64, tag: UInt64)
     }
 
     /// The label set, or the message Prometheus gives for the series.
