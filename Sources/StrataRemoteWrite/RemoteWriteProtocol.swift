@@ -109,7 +109,7 @@ public enum RemoteWriteProtocol {
         let raw = try decompress(body, maxDecompressedBytes: maxDecompressedBytes)
         switch version {
         case .v1: return try RemoteWriteV1.decode(raw, invalidSeries: policy, interner: interner, knownByRef: knownByRef)
-        case .v2: return try RemoteWriteV2.decode(raw, invalidSeries: policy)
+        case .v2: return try RemoteWriteV2.decode(raw, invalidSeries: policy, interner: interner, knownByRef: knownByRef)
         }
     }
 

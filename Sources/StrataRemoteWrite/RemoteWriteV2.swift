@@ -13,13 +13,14 @@ public enum RemoteWriteV2 {
     /// "" throws a 400; per-series problems (label refs out of range or odd in number, invalid
     /// labels, metadata refs out of range, no samples) follow `policy` with Prometheus's
     /// messages. A bad exemplar drops only the exemplar (its series is written), as in
-    /// Prometheus.
-    public static func decode(_ bytes: UnsafeRawBufferPointer,
-                              invalidSeries policy: InvalidSeriesPolicy = .reject) throws(RemoteWriteError) -> WriteBatch {
+    /// Prometheus. `interner` and `knownByRef` as in `RemoteWriteV1.decode`: a series is
+    /// keyed by its labels written as 1.0 `Label` fields, so both protocols share one table.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, invalidSeries policy: InvalidSeriesPolicy = .reject,
+                              interner: SeriesInterner? = nil, knownByRef: Bool = false) throws(RemoteWriteError) -> WriteBatch {
         // Fields may come in any order, so series are framed first and decoded once the
         // whole symbol table is known (senders put symbols first; the framing is cheap).
         var r = ProtoReader(bytes)
-        var table = SymbolTable()
+        var table = SymbolTable(eager: interner == nil)
         var seriesReaders: [ProtoReader] = []
         while !r.isAtEnd {
             let (field, wire) = try r.readTag()
@@ -35,19 +36,20 @@ public enum RemoteWriteV2 {
             }
         }
         if let first = table.bytes.first, first.count != 0 {
-            throw .badRequest("symbols table must start with an empty string, got \(goQuote(table.strings[0]))")
+            throw .badRequest("symbols table must start with an empty string, got \(goQuote(table.string(0)))")
         }
         var batch = WriteBatch()
         batch.series.reserveCapacity(seriesReaders.count)
-        var decoder = SeriesDecoder(table: table)
+        var decoder = SeriesDecoder(table: table, interner: interner, knownByRef: knownByRef)
         for sr in seriesReaders {
             try decoder.decode(sr, into: &batch, policy)
         }
         return batch
     }
 
-    public static func decode(_ bytes: [UInt8], invalidSeries policy: InvalidSeriesPolicy = .reject) throws(RemoteWriteError) -> WriteBatch {
-        try withBytes(bytes) { (b) throws(RemoteWriteError) in try decode(b, invalidSeries: policy) }
+    public static func decode(_ bytes: [UInt8], invalidSeries policy: InvalidSeriesPolicy = .reject,
+                              interner: SeriesInterner? = nil, knownByRef: Bool = false) throws(RemoteWriteError) -> WriteBatch {
+        try withBytes(bytes) { (b) throws(RemoteWriteError) in try decode(b, invalidSeries: policy, interner: interner, knownByRef: knownByRef) }
     }
 
     /// Encodes `batch` with a symbol table built from its label names and values (in order
@@ -103,30 +105,60 @@ public enum RemoteWriteV2 {
 }
 
 /// The request's symbols, decoded once each: a label referring to a symbol costs an array
-/// read, not a string decode (the point of 2.0's table).
+/// read, not a string decode (the point of 2.0's table). With an interner most series are
+/// found by their bytes, so strings are then decoded when first used.
 private struct SymbolTable {
     var bytes: [UnsafeRawBufferPointer] = []
-    var strings: [String] = []
+    private var strings: [String?] = []
     /// False for symbols that are not valid UTF-8 (refused when used as a series label).
-    var valid: [Bool] = []
+    private var valid: [Bool] = []
+    let eager: Bool
+
+    init(eager: Bool) { self.eager = eager }
 
     mutating func append(_ b: UnsafeRawBufferPointer) {
-        let s = validatedString(b)
         bytes.append(b)
-        strings.append(s ?? String(decoding: b, as: UTF8.self))
-        valid.append(s != nil)
+        strings.append(nil)
+        valid.append(true)
+        if eager { decode(bytes.count - 1) }
     }
 
     var count: Int { bytes.count }
+
+    mutating func string(_ i: Int) -> String {
+        if let s = strings[i] { return s }
+        decode(i)
+        return strings[i]!
+    }
+
+    mutating func isValid(_ i: Int) -> Bool {
+        if strings[i] == nil { decode(i) }
+        return valid[i]
+    }
+
+    private mutating func decode(_ i: Int) {
+        let s = validatedString(bytes[i])
+        strings[i] = s ?? String(decoding: bytes[i], as: UTF8.self)
+        valid[i] = s != nil
+    }
 }
 
 /// Decodes 2.0 series with scratch buffers reused across the request.
 private struct SeriesDecoder {
-    let table: SymbolTable
+    var table: SymbolTable
     var labels = LabelCollector()
     var refs: [UInt32] = []
+    let interner: SeriesInterner?
+    let knownByRef: Bool
+    /// A series' labels as 1.0 `Label` fields (the first `keyCount` bytes): its interner key.
+    var key: [UInt8] = []
+    var keyCount = 0
 
-    init(table: SymbolTable) { self.table = table }
+    init(table: SymbolTable, interner: SeriesInterner?, knownByRef: Bool) {
+        self.table = table
+        self.interner = interner
+        self.knownByRef = knownByRef
+    }
 
     mutating func decode(_ r: ProtoReader, into batch: inout WriteBatch, _ policy: InvalidSeriesPolicy) throws(RemoteWriteError) {
         var r = r
@@ -162,21 +194,41 @@ private struct SeriesDecoder {
             }
         }
         // Checks in Prometheus's order (appendV2): label refs, metadata refs, labels, samples.
-        let ls: Labels
-        switch resolve(refs) {
-        case .failure(let e):
+        if let e = checkRefs(refs) {
             return try batch.reject(SeriesRejection("parsing labels for series \(goSlice(refs)): \(e.message)"), policy)
-        case .success:
-            break
         }
         if unitRef >= UInt64(table.count) || helpRef >= UInt64(table.count) {
             let which = unitRef >= UInt64(table.count) ? "unit_ref \(unitRef)" : "help_ref \(helpRef)"
             return try batch.reject(SeriesRejection(
                 "parsing metadata for series \(goSlice(refs)): metadata \(which) outside of symbols table (size \(table.count))"), policy)
         }
-        switch labels.finish() {
-        case .failure(let e): return try batch.reject(e, policy)
-        case .success(let l): ls = l
+        var internKey: UInt64 = 0, internTag: UInt64 = 0
+        let ls: Labels
+        if let interner {
+            let byRef = knownByRef && histograms.isEmpty && exemplarReaders.isEmpty && !samples.isEmpty
+            internKey = keyBytes(refs)
+            let found = key.withUnsafeBytes { interner.lookup(internKey, UnsafeRawBufferPointer(rebasing: $0[..<keyCount]), labelsUnlessTagged: byRef) }
+            if let found, found.labels == nil {
+                let start = batch.knownSamples.count
+                batch.knownSamples.append(contentsOf: samples)
+                batch.known.append(KnownSeries(internKey: internKey, ref: found.tag, samples: start..<batch.knownSamples.count))
+                if hasMetadata { batch.metadataCount += 1 }
+                return
+            }
+            if let l = found?.labels {
+                (ls, internTag) = (l, found!.tag)
+            } else {
+                switch labels(of: refs) {
+                case .failure(let e): return try batch.reject(e, policy)
+                case .success(let l): ls = l
+                }
+                key.withUnsafeBytes { interner.insert(internKey, UnsafeRawBufferPointer(rebasing: $0[..<keyCount]), ls) }
+            }
+        } else {
+            switch labels(of: refs) {
+            case .failure(let e): return try batch.reject(e, policy)
+            case .success(let l): ls = l
+            }
         }
         if samples.isEmpty && histograms.isEmpty {
             return try batch.reject(SeriesRejection("TimeSeries must contain at least one sample or histogram for series \(ls)"), policy)
@@ -190,28 +242,90 @@ private struct SeriesDecoder {
             }
         }
         if hasMetadata { batch.metadataCount += 1 }
-        batch.series.append(WriteSeries(labels: ls, samples: samples, histograms: histograms, exemplars: exemplars))
+        var series = WriteSeries(labels: ls, samples: samples, histograms: histograms, exemplars: exemplars)
+        series.internKey = internKey
+        series.internTag = internTag
+        batch.series.append(series)
     }
 
-    /// Feeds the referenced labels to the collector, or says why the refs are unusable
-    /// (Prometheus's `desymbolizeLabels` messages).
-    private mutating func resolve(_ refs: [UInt32]) -> Result<Void, SeriesRejection> {
-        guard refs.count % 2 == 0 else { return .failure(SeriesRejection("invalid labelRefs length \(refs.count)")) }
-        labels.reset()
+    /// Why the label refs are unusable (Prometheus's `desymbolizeLabels` messages), nil when
+    /// they are usable.
+    private func checkRefs(_ refs: [UInt32]) -> SeriesRejection? {
+        guard refs.count % 2 == 0 else { return SeriesRejection("invalid labelRefs length \(refs.count)") }
         var i = 0
         while i < refs.count {
             let n = Int(refs[i]), v = Int(refs[i + 1])
             guard n < table.count, v < table.count else {
-                return .failure(SeriesRejection("labelRefs \(n) (name) = \(v) (value) outside of symbols table (size \(table.count))"))
+                return SeriesRejection("labelRefs \(n) (name) = \(v) (value) outside of symbols table (size \(table.count))")
             }
-            if !table.valid[n] || !table.valid[v] { labels.markInvalid() }
-            labels.add(name: table.strings[n], value: table.strings[v], nameBytes: table.bytes[n])
             i += 2
         }
-        return .success(())
+        return nil
     }
 
-    private func decodeExemplar(_ r: ProtoReader) throws(SeriesRejection) -> WriteExemplar {
+    /// The label set of checked refs, or why Prometheus refuses it.
+    private mutating func labels(of refs: [UInt32]) -> Result<Labels, SeriesRejection> {
+        labels.reset()
+        var i = 0
+        while i < refs.count {
+            let n = Int(refs[i]), v = Int(refs[i + 1])
+            if !table.isValid(n) || !table.isValid(v) { labels.markInvalid() }
+            labels.add(name: table.string(n), value: table.string(v), nameBytes: table.bytes[n])
+            i += 2
+        }
+        return labels.finish()
+    }
+
+    /// Writes the labels of checked refs into `key` as 1.0 sends them (`Label { name = 1;
+    /// value = 2 }` fields, in the refs' order) and returns its interner key: the same bytes,
+    /// hence the same key, as the series has when it comes over 1.0.
+    private mutating func keyBytes(_ refs: [UInt32]) -> UInt64 {
+        // Sized first and written through a pointer: appending field by field (and moving
+        // each message to insert its length) cost more than the lookup it keys.
+        var size = 0
+        var i = 0
+        while i < refs.count {
+            let m = Self.labelMessageSize(table.bytes[Int(refs[i])].count, table.bytes[Int(refs[i + 1])].count)
+            size += 1 + varintSize(m) + m
+            i += 2
+        }
+        if key.count < size { key = [UInt8](repeating: 0, count: max(size, 2 * key.count)) }
+        return key.withUnsafeMutableBytes { out in
+            var p = out.baseAddress!
+            func put(_ b: UInt8) { p.storeBytes(of: b, as: UInt8.self); p += 1 }
+            func putVarint(_ n: Int) {
+                var n = UInt(n)
+                while n >= 0x80 { put(UInt8(truncatingIfNeeded: n) | 0x80); n >>= 7 }
+                put(UInt8(n))
+            }
+            func putField(_ tag: UInt8, _ b: UnsafeRawBufferPointer) {
+                guard b.count > 0 else { return }
+                put(tag)
+                putVarint(b.count)
+                p.copyMemory(from: b.baseAddress!, byteCount: b.count)
+                p += b.count
+            }
+            var i = 0
+            while i < refs.count {
+                let n = table.bytes[Int(refs[i])], v = table.bytes[Int(refs[i + 1])]
+                put(0x0a)
+                putVarint(Self.labelMessageSize(n.count, v.count))
+                putField(0x0a, n)
+                putField(0x12, v)
+                i += 2
+            }
+            keyCount = size
+            return XXHash64.hash(UnsafeRawBufferPointer(start: out.baseAddress, count: size)) | 1
+        }
+    }
+
+    /// The size of `Label { name = 1; value = 2 }` with strings of these sizes (empty ones
+    /// left out, as Go's encoder does).
+    private static func labelMessageSize(_ name: Int, _ value: Int) -> Int {
+        (name > 0 ? 1 + varintSize(name) + name : 0) + (value > 0 ? 1 + varintSize(value) + value : 0)
+    }
+
+    private mutating func decodeExemplar(_ r: ProtoReader) throws(SeriesRejection) -> WriteExemplar {
         var r = r
         var refs: [UInt32] = []
         var e = WriteExemplar(labels: Labels(), timestamp: 0, value: 0)
@@ -243,7 +357,7 @@ private struct SeriesDecoder {
             guard n < table.count, v < table.count else {
                 throw SeriesRejection("labelRefs \(n) (name) = \(v) (value) outside of symbols table (size \(table.count))")
             }
-            pairs.append(Label(table.strings[n], table.strings[v]))
+            pairs.append(Label(table.string(n), table.string(v)))
             i += 2
         }
         e.labels = Labels(pairs)
@@ -271,4 +385,11 @@ private struct SeriesDecoder {
 /// Go's `%v` of a `[]uint32` (`[1 2 3]`), as Prometheus's messages print label refs.
 private func goSlice(_ refs: [UInt32]) -> String {
     "[" + refs.map { String($0) }.joined(separator: " ") + "]"
+}
+
+
+private func varintSize(_ n: Int) -> Int {
+    var n = UInt(n), size = 1
+    while n >= 0x80 { n >>= 7; size += 1 }
+    return size
 }

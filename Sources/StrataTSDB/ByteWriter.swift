@@ -10,6 +10,9 @@ public struct ByteWriter: Sendable {
 
     public var count: Int { bytes.count }
 
+    /// Room for `n` more bytes without growing.
+    public mutating func reserve(_ n: Int) { bytes.reserveCapacity(bytes.count + n) }
+
     @inlinable public mutating func u8(_ v: UInt8) { bytes.append(v) }
 
     @inlinable public mutating func be16(_ v: UInt16) {

@@ -73,6 +73,27 @@ import Testing
         #expect(interner.count == 3)
     }
 
+    /// Remote write 2.0 series are keyed by their labels written as 1.0 sends them: a series
+    /// first seen over 1.0 is found again over 2.0 (by ref when tagged), a new 2.0 series is
+    /// interned, invalid ones never are, and what comes back equals a plain 2.0 decode.
+    @Test func remoteWrite2SharesTheTableWith1() throws {
+        let interner = SeriesInterner()
+        let up = Labels(["__name__": "up", "job": "node", "empty": ""]), load = Labels(["__name__": "load1", "job": "node"])
+        let v1 = try RemoteWriteV1.decode(RemoteWriteV1.encode(WriteBatch(series: [WriteSeries(labels: up, samples: [WriteSample(1, 1)])])),
+                                          interner: interner)
+        interner.setTags([(key: v1.series[0].internKey, tag: 7)])
+        let request = RemoteWriteV2.encode(WriteBatch(series: [
+            WriteSeries(labels: up, samples: [WriteSample(2, 1)]), WriteSeries(labels: load, samples: [WriteSample(2, 1)]),
+            WriteSeries(labels: Labels(["job": "no name"]), samples: [WriteSample(2, 1)])]))
+        let byRef = try RemoteWriteV2.decode(request, invalidSeries: .collect, interner: interner, knownByRef: true)
+        #expect(byRef.known.map(\.ref) == [7] && byRef.known[0].internKey == v1.series[0].internKey)
+        #expect(byRef.series.map(\.labels) == [load] && byRef.rejected.count == 1 && interner.count == 2)
+        let withLabels = try RemoteWriteV2.decode(request, invalidSeries: .collect, interner: interner)
+        let plain = try RemoteWriteV2.decode(request, invalidSeries: .collect)
+        #expect(withLabels.series.map(\.labels) == plain.series.map(\.labels) && withLabels.rejected == plain.rejected)
+        #expect(withLabels.series.map(\.internTag) == [7, 0] && interner.count == 2)
+    }
+
     /// Thousands of series: the table grows and every series is found again, tags included.
     @Test func growsAndFindsEverySeries() throws {
         let interner = SeriesInterner()

@@ -137,7 +137,7 @@ extension Head {
             }
             var records: [[UInt8]] = []
             if !scratch.newSeries.isEmpty {
-                var w = ByteWriter(capacity: scratch.newSeries.count * 64)
+                var w = ByteWriter()
                 WALEncoder.series(scratch.newSeries, into: &w)
                 records.append(w.bytes)
             }

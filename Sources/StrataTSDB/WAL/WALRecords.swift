@@ -72,6 +72,13 @@ public struct WALTombstone: Sendable, Equatable {
 /// varints; the samples of a record as deltas to its first sample's ref and timestamp).
 public enum WALEncoder {
     public static func series(_ series: [WALSeries], into w: inout ByteWriter) {
+        // Sized first: growing the buffer label by label copied it over and over.
+        var size = 1
+        for s in series {
+            size += 10
+            for l in s.labels.pairs { size += l.name.utf8.count + l.value.utf8.count + 4 }
+        }
+        w.reserve(size)
         w.u8(WALRecordType.series.rawValue)
         for s in series {
             w.be64(s.ref)
