@@ -10,8 +10,21 @@ public struct ByteWriter: Sendable {
 
     public var count: Int { bytes.count }
 
-    /// Room for `n` more bytes without growing.
-    public mutating func reserve(_ n: Int) { bytes.reserveCapacity(bytes.count + n) }
+    /// Appends what `body` writes through a pointer, at most `maxCount` bytes: one capacity
+    /// and uniqueness check for a whole record instead of one per byte appended (each
+    /// `append` of the methods below is a call into the runtime's uniqueness check).
+    @inlinable
+    public mutating func write(upTo maxCount: Int, _ body: (inout UnsafeByteWriter) -> Void) {
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: maxCount))
+        let written = bytes.withUnsafeMutableBytes { b in
+            var w = UnsafeByteWriter(b.baseAddress! + start)
+            body(&w)
+            return w.count
+        }
+        precondition(written <= maxCount, "wrote \(written) bytes into \(maxCount)")
+        bytes.removeLast(maxCount - written)
+    }
 
     @inlinable public mutating func u8(_ v: UInt8) { bytes.append(v) }
 
@@ -71,4 +84,54 @@ public struct ByteWriter: Sendable {
     var x = v, n = 1
     while x >= 0x80 { x >>= 7; n += 1 }
     return n
+}
+
+/// `ByteWriter`'s encodings into memory the caller sized (see `ByteWriter.write(upTo:_:)`).
+public struct UnsafeByteWriter {
+    @usableFromInline let start: UnsafeMutableRawPointer
+    @usableFromInline var p: UnsafeMutableRawPointer
+
+    @inlinable init(_ start: UnsafeMutableRawPointer) {
+        self.start = start
+        p = start
+    }
+
+    /// Bytes written so far.
+    @inlinable public var count: Int { p - start }
+
+    /// The most bytes a uvarint takes.
+    public static let maxVarintBytes = 10
+
+    @inlinable public mutating func u8(_ v: UInt8) {
+        p.storeBytes(of: v, as: UInt8.self)
+        p += 1
+    }
+
+    @inlinable public mutating func be64(_ v: UInt64) {
+        p.storeBytes(of: v.bigEndian, as: UInt64.self)
+        p += 8
+    }
+
+    @inlinable public mutating func uvarint(_ v: UInt64) {
+        var x = v
+        while x >= 0x80 {
+            u8(UInt8(truncatingIfNeeded: x) | 0x80)
+            x >>= 7
+        }
+        u8(UInt8(x))
+    }
+
+    @inlinable public mutating func varint(_ v: Int64) {
+        uvarint(UInt64(bitPattern: (v << 1) ^ (v >> 63)))
+    }
+
+    /// A uvarint length and the string's UTF-8 bytes.
+    @inlinable public mutating func ustr(_ s: String) {
+        var s = s
+        s.withUTF8 { b in
+            uvarint(UInt64(b.count))
+            if let base = b.baseAddress { p.copyMemory(from: base, byteCount: b.count) }
+            p += b.count
+        }
+    }
 }

@@ -142,7 +142,7 @@ extension Head {
                 records.append(w.bytes)
             }
             if !scratch.floats.isEmpty {
-                var w = ByteWriter(capacity: 17 + scratch.floats.count * 14)
+                var w = ByteWriter()
                 WALEncoder.samples(scratch.floats, into: &w)
                 records.append(w.bytes)
             }

@@ -72,30 +72,32 @@ public struct WALTombstone: Sendable, Equatable {
 /// varints; the samples of a record as deltas to its first sample's ref and timestamp).
 public enum WALEncoder {
     public static func series(_ series: [WALSeries], into w: inout ByteWriter) {
-        // Sized first: growing the buffer label by label copied it over and over.
         var size = 1
         for s in series {
-            size += 10
-            for l in s.labels.pairs { size += l.name.utf8.count + l.value.utf8.count + 4 }
+            size += 8 + UnsafeByteWriter.maxVarintBytes
+            for l in s.labels.pairs { size += l.name.utf8.count + l.value.utf8.count + 2 * UnsafeByteWriter.maxVarintBytes }
         }
-        w.reserve(size)
-        w.u8(WALRecordType.series.rawValue)
-        for s in series {
-            w.be64(s.ref)
-            w.uvarint(UInt64(s.labels.count))
-            for l in s.labels.pairs { w.ustr(l.name); w.ustr(l.value) }
+        w.write(upTo: size) { w in
+            w.u8(WALRecordType.series.rawValue)
+            for s in series {
+                w.be64(s.ref)
+                w.uvarint(UInt64(s.labels.count))
+                for l in s.labels.pairs { w.ustr(l.name); w.ustr(l.value) }
+            }
         }
     }
 
     public static func samples(_ samples: [WALSample], into w: inout ByteWriter) {
-        w.u8(WALRecordType.samples.rawValue)
-        guard let first = samples.first else { return }
-        w.be64(first.ref)
-        w.be64(UInt64(bitPattern: first.t))
-        for s in samples {
-            w.varint(Int64(bitPattern: s.ref &- first.ref))
-            w.varint(s.t &- first.t)
-            w.be64(s.v.bitPattern)
+        w.write(upTo: 17 + samples.count * (2 * UnsafeByteWriter.maxVarintBytes + 8)) { w in
+            w.u8(WALRecordType.samples.rawValue)
+            guard let first = samples.first else { return }
+            w.be64(first.ref)
+            w.be64(UInt64(bitPattern: first.t))
+            for s in samples {
+                w.varint(Int64(bitPattern: s.ref &- first.ref))
+                w.varint(s.t &- first.t)
+                w.be64(s.v.bitPattern)
+            }
         }
     }
 
