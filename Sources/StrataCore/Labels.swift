@@ -24,6 +24,17 @@ public struct Labels: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// Builds a label set from pairs in any order. Empty values are dropped; for a duplicate
     /// name the last pair wins.
     public init(_ pairs: [Label]) {
+        // Usually the pairs already are a label set (stores and index readers send them
+        // sorted): then they are kept as they are, without filtering, sorting and copying.
+        var isSet = true
+        for i in pairs.indices where pairs[i].value.isEmpty || (i > 0 && !bytewiseLess(pairs[i - 1].name, pairs[i].name)) {
+            isSet = false
+            break
+        }
+        if isSet {
+            self.pairs = pairs
+            return
+        }
         var sorted = pairs.filter { !$0.value.isEmpty }
         sorted.sort { bytewiseLess($0.name, $1.name) }
         var out: [Label] = []

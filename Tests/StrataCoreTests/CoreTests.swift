@@ -9,6 +9,17 @@ import Testing
         #expect(l.description == "{a=\"3\", b=\"2\"}")
     }
 
+    /// Pairs that already form a set are kept as given; sorted input with an empty value or a
+    /// repeated name still goes through the full path.
+    @Test func sortedInputIsKeptAndAlmostSortedIsNormalised() {
+        let sorted = [Label("a", "1"), Label("b", "2")]
+        #expect(Labels(sorted).pairs == sorted)
+        #expect(Labels([Label("a", "1"), Label("a", "2"), Label("b", "2")]).pairs == [Label("a", "2"), Label("b", "2")])
+        #expect(Labels([Label("a", ""), Label("b", "2")]).pairs == [Label("b", "2")])
+        #expect(Labels([Label("Z", "1"), Label("a", "2")]).pairs == [Label("Z", "1"), Label("a", "2")])
+        #expect(Labels([Label("a", "2"), Label("Z", "1")]).pairs == [Label("Z", "1"), Label("a", "2")])
+    }
+
     @Test func comparesBytewiseAndPrefixFirst() {
         let a = Labels(["a": "1"])
         let ab = Labels(["a": "1", "b": "1"])
