@@ -215,8 +215,8 @@ private struct SeriesDecoder {
                 if hasMetadata { batch.metadataCount += 1 }
                 return
             }
-            if let l = found?.labels {
-                (ls, internTag) = (l, found!.tag)
+            if let found, let l = found.labels {
+                (ls, internTag) = (l, found.tag)
             } else {
                 switch labels(of: refs) {
                 case .failure(let e): return try batch.reject(e, policy)

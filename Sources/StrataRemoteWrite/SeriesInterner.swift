@@ -26,12 +26,7 @@ public final class SeriesInterner: Sendable {
     /// `labelsUnlessTagged` and it has a tag (a caller appending by ref needs no labels, and
     /// retaining them is a cache miss per series).
     func lookup(_ key: UInt64, _ bytes: UnsafeRawBufferPointer, labelsUnlessTagged: Bool = false) -> (labels: Labels?, tag: UInt64)? {
-        table.withLock { t in
-            guard let i = t.find(key, bytes) else { return nil }
-            let tag = t.slots[i].tag
-            if labelsUnlessTagged && tag != 0 { return (nil, tag) }
-            return (t.entries[Int(t.slots[i].entry) - 1], tag)
-        }
+        table.withLock { t in t.find(key, bytes).map { t.found($0, labelsUnlessTagged: labelsUnlessTagged) } }
     }
 
     /// Looks every entry up under one lock (see `InternedSeries`), with the labels as
@@ -42,8 +37,7 @@ public final class SeriesInterner: Sendable {
             for i in entries.indices {
                 guard let start = entries[i].start, let end = entries[i].end,
                       let s = t.find(entries[i].key, UnsafeRawBufferPointer(start: start, count: end - start)) else { continue }
-                let tag = t.slots[s].tag
-                entries[i].found = (labelsUnlessTagged && tag != 0 ? nil : t.entries[Int(t.slots[s].entry) - 1], tag)
+                entries[i].found = t.found(s, labelsUnlessTagged: labelsUnlessTagged)
             }
         }
     }
@@ -104,6 +98,12 @@ public final class SeriesInterner: Sendable {
                 for e in entries { sum &+= slots[Int(truncatingIfNeeded: e.key) & mask].key }
             }
             touched = sum
+        }
+
+        /// Slot `i`'s tag, and its labels unless `labelsUnlessTagged` and it has a tag.
+        func found(_ i: Int, labelsUnlessTagged: Bool) -> (labels: Labels?, tag: UInt64) {
+            let tag = slots[i].tag
+            return (labelsUnlessTagged && tag != 0 ? nil : entries[Int(slots[i].entry) - 1], tag)
         }
 
         /// What `touch` read, kept so the loads are not optimised away.
