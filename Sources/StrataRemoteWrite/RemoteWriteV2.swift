@@ -1,4 +1,5 @@
 import StrataCore
+import StrataTSDB
 
 /// Remote write 2.0: `io.prometheus.write.v2.Request { reserved 1 to 3; repeated string
 /// symbols = 4; repeated TimeSeries timeseries = 5; }` (Prometheus
@@ -286,7 +287,7 @@ private struct SeriesDecoder {
         var i = 0
         while i < refs.count {
             let m = Self.labelMessageSize(table.bytes[Int(refs[i])].count, table.bytes[Int(refs[i + 1])].count)
-            size += 1 + varintSize(m) + m
+            size += 1 + uvarintSize(UInt64(m)) + m
             i += 2
         }
         if key.count < size { key = [UInt8](repeating: 0, count: max(size, 2 * key.count)) }
@@ -322,7 +323,7 @@ private struct SeriesDecoder {
     /// The size of `Label { name = 1; value = 2 }` with strings of these sizes (empty ones
     /// left out, as Go's encoder does).
     private static func labelMessageSize(_ name: Int, _ value: Int) -> Int {
-        (name > 0 ? 1 + varintSize(name) + name : 0) + (value > 0 ? 1 + varintSize(value) + value : 0)
+        (name > 0 ? 1 + uvarintSize(UInt64(name)) + name : 0) + (value > 0 ? 1 + uvarintSize(UInt64(value)) + value : 0)
     }
 
     private mutating func decodeExemplar(_ r: ProtoReader) throws(SeriesRejection) -> WriteExemplar {
@@ -388,8 +389,3 @@ private func goSlice(_ refs: [UInt32]) -> String {
 }
 
 
-private func varintSize(_ n: Int) -> Int {
-    var n = UInt(n), size = 1
-    while n >= 0x80 { n >>= 7; size += 1 }
-    return size
-}
