@@ -468,7 +468,7 @@ let package = Package(
         .testTarget(
             name: "StrataQueryTests",
             dependencies: [
-                "StrataQuery", "StrataPromQL", "StrataStore", "StrataStoreAPI", "StrataServer", "StrataSecurity", "StrataTSDB", "StrataCore", "StrataCompact",
+                "StrataQuery", "StrataPromQL", "StrataStore", "StrataStoreAPI", "StrataObjStore", "StrataServer", "StrataSecurity", "StrataTSDB", "StrataCore", "StrataCompact",
                 "StrataTestSupport", .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),

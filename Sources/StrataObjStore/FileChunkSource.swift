@@ -25,11 +25,12 @@ final class FileChunkSource: ChunkSource {
     }
 
     /// Opens `path` and reads `[offset, offset+length)`.
-    static func open(path: String, offset: Int64 = 0, length: Int64? = nil) throws -> FileChunkSource {
+    static func open(path: String, offset: Int64 = 0, length: Int64? = nil,
+                     chunkSize: Int = FileChunkSource.defaultChunkSize) throws -> FileChunkSource {
         guard let fd = try Posix.openForReading(path) else {
             throw BucketError.io(operation: "open", path: path, message: "no such regular file")
         }
-        return FileChunkSource(fd: fd, path: path, offset: offset, length: length)
+        return FileChunkSource(fd: fd, path: path, offset: offset, length: length, chunkSize: chunkSize)
     }
 
     func nextChunk() async throws -> [UInt8]? {

@@ -41,6 +41,9 @@ public struct FilesystemBucket: Bucket {
         try await getRange(key, offset: 0, length: -1)
     }
 
+    /// Ranged reads up to this size come in one chunk.
+    static let wholeRangeRead: Int64 = 64 << 20
+
     public func getRange(_ key: String, offset: Int64, length: Int64) async throws -> ObjectStream {
         let p = try path(key)
         guard offset >= 0, length >= -1 else { throw BucketError.invalidRange(key: key, offset: offset, length: length) }
@@ -52,9 +55,13 @@ public struct FilesystemBucket: Bucket {
             throw BucketError.invalidRange(key: key, offset: offset, length: length)
         }
         let len: Int64? = length < 0 ? nil : length
+        // A ranged read the store gateway collects whole (postings, series, chunks: at most
+        // a few MB) is one read into one buffer, not 1 MB pieces copied together.
+        let chunkSize = len.map { Int(max(min($0, Self.wholeRangeRead), Int64(FileChunkSource.defaultChunkSize))) }
+            ?? FileChunkSource.defaultChunkSize
         return ObjectStream {
             do {
-                return try FileChunkSource.open(path: p, offset: offset, length: len)
+                return try FileChunkSource.open(path: p, offset: offset, length: len, chunkSize: chunkSize)
             } catch {
                 return FailingChunkSource(error: BucketError.notFound(key))
             }

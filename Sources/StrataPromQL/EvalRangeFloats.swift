@@ -78,7 +78,6 @@ extension Evaluator {
     /// any thread.
     static func floatWindowPoints(_ s: StorageSeries, _ job: FloatWindowJob,
                                   _ grid: StepGrid) throws -> (points: [Point], badQuantiles: [Double]) {
-        var window: [Point] = []
         let (start, end, interval) = (grid.start, grid.end, grid.interval)
         // Thread-local copies: reference counting on objects shared by the workers would make
         // every step contend for the same cache line.
@@ -91,36 +90,34 @@ extension Evaluator {
         // A pending series is decoded here, on the worker, and its columns freed on return:
         // one series' columns at a time per core rather than the whole selection's.
         let samples = try s.floatSamples()
-        // Windows only move forward: the first sample of each is found from the last one's
-        // instead of by a search, and the columns are read without copies.
-        var lo = samples.firstIndex(atOrAfter: start - job.offset - job.range)
         if let rate = job.rate {
-            return (directRates(samples, rate, job, grid, from: lo), [])
+            return (directRates(samples, rate, job, grid, from: samples.firstIndex(atOrAfter: start - job.offset - job.range)), [])
         }
-        try samples.timestamps.withUnsafeBufferPointer { tb in
-            try samples.values.withUnsafeBufferPointer { vb in
-                while ts <= end {
-                    let maxt = (job.fixedWindow ? start : ts) - job.offset, mint = maxt - job.range + job.shift
-                    while lo < tb.count && tb[lo] < mint { lo += 1 }
-                    window.removeAll(keepingCapacity: true)
-                    var k = lo
-                    while k < tb.count, tb[k] <= maxt {
-                        if !isStaleNaN(vb[k]) { window.append(Point(t: tb[k], v: vb[k])) }
-                        k += 1
+        // The series' points without stale markers, once: every window is then a range of
+        // them, handed to the function as a view (no copy per step).
+        var points: [Point] = []
+        points.reserveCapacity(samples.count)
+        for (t, v) in samples where !isStaleNaN(v) { points.append(Point(t: t, v: v)) }
+        try points.withUnsafeBufferPointer { all in
+            // Windows only move forward: the first point of each is found from the last one's.
+            var lo = 0, hi = 0
+            while ts <= end {
+                let maxt = (job.fixedWindow ? start : ts) - job.offset, mint = maxt - job.range + job.shift
+                while lo < all.count && all[lo].t < mint { lo += 1 }
+                if hi < lo { hi = lo }
+                while hi < all.count && all[hi].t <= maxt { hi += 1 }
+                if hi > lo {
+                    for j in 0..<args { scalars[j] = job.scalarsByStep[step * args + j] }
+                    if job.checkQuantile, let q = scalars.first, q.isNaN || q < 0 || q > 1,
+                       !bad.contains(where: { $0 == q || ($0.isNaN && q.isNaN) }) {
+                        bad.append(q)
                     }
-                    if !window.isEmpty {
-                        for j in 0..<args { scalars[j] = job.scalarsByStep[step * args + j] }
-                        if job.checkQuantile, let q = scalars.first, q.isNaN || q < 0 || q > 1,
-                           !bad.contains(where: { $0 == q || ($0.isNaN && q.isNaN) }) {
-                            bad.append(q)
-                        }
-                        if let v = try fn(window, scalars, RangeWindow(ts: ts, range: job.range, offset: job.offset)) {
-                            pts.append(Point(t: ts, v: v))
-                        }
+                    if let v = try fn(PointWindow(rebasing: all[lo..<hi]), scalars, RangeWindow(ts: ts, range: job.range, offset: job.offset)) {
+                        pts.append(Point(t: ts, v: v))
                     }
-                    ts += interval
-                    step += 1
                 }
+                ts += interval
+                step += 1
             }
         }
         return (pts, bad)
@@ -134,27 +131,38 @@ extension Evaluator {
     static func directRates(_ cols: SampleColumns, _ rate: DirectRate, _ job: FloatWindowJob, _ grid: StepGrid,
                             from lo0: Int) -> [Point] {
         var pts: [Point] = []
+        pts.reserveCapacity(Int((grid.end - grid.start) / max(grid.interval, 1)) + 1)
         var lo = lo0, hi = lo0
         var ts = grid.start
         cols.timestamps.withUnsafeBufferPointer { tb in
             cols.values.withUnsafeBufferPointer { vb in
                 // Without stale markers a window is the index range [lo, hi), both only moving
                 // forward, and a counter window with no reset inside needs no pass at all:
-                // `resetsUpTo` counts the resets, so only windows holding one are walked.
+                // `resetsUpTo` counts the resets, so only windows holding one are walked. When
+                // windows do not overlap (a step at least the range: every sample is in one
+                // window at most) walking each window is cheaper than counting first.
                 let plain = !vb.contains(where: isStaleNaN)
+                let overlapping = job.fixedWindow || job.range - job.shift > grid.interval
                 var resetsUpTo: [Int32] = []
-                if plain && rate.isCounter {
-                    resetsUpTo = [Int32](repeating: 0, count: vb.count)
-                    for i in vb.indices.dropFirst() { resetsUpTo[i] = resetsUpTo[i - 1] + (vb[i] < vb[i - 1] ? 1 : 0) }
+                if plain && rate.isCounter && overlapping {
+                    resetsUpTo = [Int32](unsafeUninitializedCapacity: vb.count) { b, n in
+                        var resets: Int32 = 0
+                        if !vb.isEmpty { b[0] = 0 }
+                        for i in vb.indices.dropFirst() {
+                            if vb[i] < vb[i - 1] { resets += 1 }
+                            b[i] = resets
+                        }
+                        n = vb.count
+                    }
                 }
                 while ts <= grid.end {
                     defer { ts += grid.interval }
                     let maxt = (job.fixedWindow ? grid.start : ts) - job.offset, mint = maxt - job.range + job.shift
-                    while lo < tb.count && tb[lo] < mint { lo += 1 }
+                    lo = gallop(tb, from: lo, to: mint)
                     var first = -1, last = -1, n = 0
                     if plain {
                         if hi < lo { hi = lo }
-                        while hi < tb.count && tb[hi] <= maxt { hi += 1 }
+                        hi = gallop(tb, from: hi, to: maxt + 1)
                         (first, last, n) = (lo, hi - 1, hi - lo)
                     } else {
                         var k = lo
@@ -169,7 +177,7 @@ extension Evaluator {
                     }
                     if n < 2 { continue }
                     var increase = vb[last] - vb[first]
-                    if rate.isCounter && (!plain || resetsUpTo[last] != resetsUpTo[first]) {
+                    if rate.isCounter && (!plain || resetsUpTo.isEmpty || resetsUpTo[last] != resetsUpTo[first]) {
                         var prev = vb[first]
                         for j in (first + 1)...last where !isStaleNaN(vb[j]) {
                             if vb[j] < prev { increase += prev }

@@ -219,12 +219,31 @@ final class Evaluator {
     /// `cursor` forward (refTime never decreases across steps).
     @inline(__always)
     func sampleAt(_ cols: SampleColumns, _ refTime: Int64, _ cursor: inout Int) -> (Int64, Double)? {
+        Self.sampleAt(cols, refTime, &cursor, lookbackCut: shared.lookbackCut)
+    }
+
+    /// A float series' value at each step (the latest sample within the lookback delta).
+    static func stepPoints(_ cols: SampleColumns, _ start: Int64, _ end: Int64, _ interval: Int64, _ offset: Int64,
+                           _ cut: Int64) -> [Point] {
+        var pts: [Point] = []
+        var cursor = 0
+        var ts = start
+        while ts <= end {
+            if let (_, v) = sampleAt(cols, ts - offset, &cursor, lookbackCut: cut) { pts.append(Point(t: ts, v: v)) }
+            ts += interval
+        }
+        return pts
+    }
+
+    /// `sampleAt` without the evaluator, for workers.
+    @inline(__always)
+    static func sampleAt(_ cols: SampleColumns, _ refTime: Int64, _ cursor: inout Int, lookbackCut: Int64) -> (Int64, Double)? {
         let ts = cols.timestamps
         while cursor < ts.count, ts[cursor] <= refTime { cursor += 1 }
         let j = cursor - 1
         if j < 0 { return nil }
         let t = ts[j]
-        if t <= refTime - shared.lookbackCut { return nil }
+        if t <= refTime - lookbackCut { return nil }
         let v = cols.values[j]
         if isStaleNaN(v) { return nil }
         return (t, v)
@@ -254,8 +273,19 @@ final class Evaluator {
 
     func evalVectorSelector(_ vs: VectorSelector) throws -> [Series] {
         let offset = effectiveOffset(vs.offset, vs.at)
+        let selected = selectedSeries(vs, delta: shared.lookbackDelta, offset: offset)
+        // Each float series' steps depend on that series alone: with enough of them, the
+        // series are split over the cores (results joined in input order, as one core gives).
+        // Only when every point fits under `max_samples`: otherwise the series go one by one,
+        // so that the query fails before holding more than the limit.
+        let (start, end, interval, cut) = (self.start, self.end, self.interval, shared.lookbackCut)
+        let most = selected.count * numSteps
+        let parallel = shared.columnar && most >= Self.parallelWindowThreshold && shared.currentSamples + most <= shared.maxSamples
+        let floatPoints = concurrentMap(parallel ? selected.count : 0, parallel: true) { i -> [Point] in
+            selected[i].histograms.isEmpty ? Self.stepPoints(selected[i].samples, start, end, interval, offset, cut) : []
+        }
         var mat: [Series] = []
-        for s in selectedSeries(vs, delta: shared.lookbackDelta, offset: offset) {
+        for (i, s) in selected.enumerated() {
             try shared.checkDeadline("expression evaluation")
             if !s.histograms.isEmpty {
                 var out = Series(labels: s.labels, points: [])
@@ -273,15 +303,7 @@ final class Evaluator {
                 }
                 continue
             }
-            var pts: [Point] = []
-            var cursor = 0
-            var ts = start
-            while ts <= end {
-                if let (_, v) = sampleAt(s.samples, ts - offset, &cursor) {
-                    pts.append(Point(t: ts, v: v))
-                }
-                ts += interval
-            }
+            let pts = parallel ? floatPoints[i] : Self.stepPoints(s.samples, start, end, interval, offset, cut)
             if !pts.isEmpty {
                 try shared.add(pts.count)
                 mat.append(Series(labels: s.labels, points: pts))

@@ -15,7 +15,7 @@ struct RateWindow {
         self.increase = increase
     }
 
-    init(_ p: [Point], increase: Double) {
+    init(_ p: PointWindow, increase: Double) {
         self.init(count: p.count, firstT: p[0].t, firstV: p[0].v, lastT: p[p.count - 1].t, increase: increase)
     }
 }
@@ -30,8 +30,12 @@ struct RangeWindow {
     var offset: Int64
 }
 
+/// The points of one window, in time order: a view of the caller's points, so that sliding a
+/// window over a series copies nothing (valid for the duration of the call).
+typealias PointWindow = UnsafeBufferPointer<Point>
+
 enum RangeFunctions {
-    typealias Fn = @Sendable (_ points: [Point], _ scalars: [Double], _ w: RangeWindow) throws -> Double?
+    typealias Fn = @Sendable (_ points: PointWindow, _ scalars: [Double], _ w: RangeWindow) throws -> Double?
 
     static let table: [String: Fn] = [
         "rate": { p, _, w in extrapolatedRate(p, w, isCounter: true, isRate: true) },
@@ -94,7 +98,7 @@ enum RangeFunctions {
 
     /// Last minus first value; for counters each reset adds back the value before it. Shared
     /// by the 2.42 and 3.x extrapolations, which differ only in how they extend it.
-    static func rawIncrease(_ p: [Point], isCounter: Bool) -> Double {
+    static func rawIncrease(_ p: PointWindow, isCounter: Bool) -> Double {
         var result = p[p.count - 1].v - p[0].v
         if isCounter {
             var prev = p[0].v
@@ -108,7 +112,7 @@ enum RangeFunctions {
 
     /// rate/increase/delta: the increase over the window, extrapolated towards the window's
     /// edges when the samples end near them (never below zero for counters).
-    static func extrapolatedRate(_ p: [Point], _ w: RangeWindow, isCounter: Bool, isRate: Bool) -> Double? {
+    static func extrapolatedRate(_ p: PointWindow, _ w: RangeWindow, isCounter: Bool, isRate: Bool) -> Double? {
         if p.count < 2 { return nil }
         return extrapolate(RateWindow(p, increase: rawIncrease(p, isCounter: isCounter)), w, isCounter: isCounter, isRate: isRate)
     }
@@ -135,7 +139,7 @@ enum RangeFunctions {
         return result * factor
     }
 
-    static func instantValue(_ p: [Point], isRate: Bool) -> Double? {
+    static func instantValue(_ p: PointWindow, isRate: Bool) -> Double? {
         if p.count < 2 { return nil }
         let last = p[p.count - 1], prev = p[p.count - 2]
         var result = isRate && last.v < prev.v ? last.v : last.v - prev.v
@@ -145,7 +149,7 @@ enum RangeFunctions {
         return result
     }
 
-    static func linearRegression(_ p: [Point], interceptTime: Int64) -> (slope: Double, intercept: Double) {
+    static func linearRegression(_ p: PointWindow, interceptTime: Int64) -> (slope: Double, intercept: Double) {
         var n = 0.0
         var sumX = 0.0, cX = 0.0, sumY = 0.0, cY = 0.0, sumXY = 0.0, cXY = 0.0, sumX2 = 0.0, cX2 = 0.0
         let initY = p[0].v
@@ -174,7 +178,7 @@ enum RangeFunctions {
         return (slope, intercept)
     }
 
-    static func holtWinters(_ p: [Point], sf: Double, tf: Double) throws -> Double? {
+    static func holtWinters(_ p: PointWindow, sf: Double, tf: Double) throws -> Double? {
         if sf <= 0 || sf >= 1 {
             throw QueryError.execution("invalid smoothing factor. Expected: 0 < sf < 1, got: \(goFixed6(sf))")
         }
@@ -194,7 +198,7 @@ enum RangeFunctions {
         return s1
     }
 
-    static func avgOverTime(_ p: [Point]) -> Double {
+    static func avgOverTime(_ p: PointWindow) -> Double {
         var mean = 0.0, count = 0.0, c = 0.0
         for x in p {
             count += 1
@@ -207,7 +211,7 @@ enum RangeFunctions {
         return mean.isInfinite ? mean : mean + c
     }
 
-    static func stdvarOverTime(_ p: [Point]) -> Double {
+    static func stdvarOverTime(_ p: PointWindow) -> Double {
         var count = 0.0, mean = 0.0, cMean = 0.0, aux = 0.0, cAux = 0.0
         for x in p {
             count += 1

@@ -34,7 +34,7 @@ enum RangeFunctions3 {
     /// 3.x extrapolation: the gap to the window's start is capped at half a sample interval
     /// first, and only then limited by where a counter would have been zero (2.42 did it the
     /// other way round).
-    static func extrapolatedRate(_ p: [Point], _ w: RangeWindow, isCounter: Bool, isRate: Bool) -> Double? {
+    static func extrapolatedRate(_ p: PointWindow, _ w: RangeWindow, isCounter: Bool, isRate: Bool) -> Double? {
         if p.count < 2 { return nil }
         return extrapolate(RateWindow(p, increase: RangeFunctions.rawIncrease(p, isCounter: isCounter)), w,
                            isCounter: isCounter, isRate: isRate)
@@ -65,7 +65,7 @@ enum RangeFunctions3 {
 
     /// 3.14's mean: a direct Kahan sum divided by the count while the sum stays finite, the
     /// incremental mean once it would overflow.
-    static func avgOverTime(_ p: [Point]) -> Double {
+    static func avgOverTime(_ p: PointWindow) -> Double {
         var sum = p[0].v, count = 1.0, mean = 0.0, c = 0.0
         var incremental = false
         for x in p.dropFirst() {

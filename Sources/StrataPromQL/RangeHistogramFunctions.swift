@@ -43,7 +43,7 @@ extension Evaluator {
                 case .histogram(let h)?: out.histograms.append(HPoint(t: ts, h: h))
                 case nil: break
                 }
-            } else if !floats.isEmpty, let v = try fn(floats, scalars, w) {
+            } else if !floats.isEmpty, let v = try floats.withUnsafeBufferPointer({ try fn($0, scalars, w) }) {
                 out.points.append(Point(t: ts, v: v))
             }
             ts += interval
@@ -87,7 +87,7 @@ extension Evaluator {
         default:
             if floats.isEmpty { return nil }
             shared.annotations.info(AnnotationText.ignoredInMixedRange(metric), pos)
-            return try floatFunction(floats, scalars, w).map(RangeOutput.float)
+            return try floats.withUnsafeBufferPointer { try floatFunction($0, scalars, w) }.map(RangeOutput.float)
         }
     }
 

@@ -200,18 +200,11 @@ public enum SeriesDecoding {
         return SampleColumns(timestamps: ts, values: vs)
     }
 
-    /// A raw XOR chunk's time range and bytes, read out of its message once.
-    struct XORPart {
-        let minTime: Int64
-        let maxTime: Int64
-        let data: Data
-    }
-
-    /// The chunks as `XORPart`s when all are raw XOR in time order, none overlapping the next
-    /// (the common case); nil otherwise. One pass, each message field read once: the
+    /// The chunks as `RawXORChunk`s when all are raw XOR in time order, none overlapping the
+    /// next (the common case); nil otherwise. One pass, each message field read once: the
     /// generated messages' getters copy (and retain) what they return.
-    static func xorParts(_ chunks: [Thanos_AggrChunk]) -> [XORPart]? {
-        var parts: [XORPart] = []
+    static func xorParts(_ chunks: [Thanos_AggrChunk]) -> [RawXORChunk<Data>]? {
+        var parts: [RawXORChunk<Data>] = []
         parts.reserveCapacity(chunks.count)
         var prevMax = Int64.min
         for c in chunks {
@@ -220,15 +213,17 @@ public enum SeriesDecoding {
             let lo = c.minTime
             guard raw.type == .xor, prevMax == .min || lo > prevMax else { return nil }
             prevMax = c.maxTime
-            parts.append(XORPart(minTime: lo, maxTime: prevMax, data: raw.data))
+            parts.append(RawXORChunk(minTime: lo, maxTime: prevMax, data: raw.data))
         }
         return parts
     }
 
     /// The common case decoded straight into columns allocated once at the size the chunk
     /// headers announce (no zero fill, no growth), then trimmed to [minTime, maxTime] in place
-    /// (no copy).
-    static func sortedXOR(_ chunks: [XORPart], labels: Labels, minTime: Int64, maxTime: Int64) throws -> SampleColumns {
+    /// (no copy). The chunks come from a message (`xorParts`) or straight from a store in
+    /// process (`SelectedSeries.Chunks.xor`).
+    static func sortedXOR<Bytes>(_ chunks: [RawXORChunk<Bytes>], labels: Labels, minTime: Int64,
+                                 maxTime: Int64) throws -> SampleColumns {
         let expected = chunks.reduce(0) { n, c in n + c.data.withUnsafeBytes { XORBulkDecoder.sampleCount($0) } }
         guard expected > 0 else { return SampleColumns() }
         var corrupt: Int?
@@ -262,7 +257,7 @@ public enum SeriesDecoding {
             vn = hi - lo
         }
         if let corrupt {
-            throw Failure(description: "series \(labels): corrupt XOR chunk (\(chunks[corrupt].data.count) bytes)")
+            throw Failure(description: "series \(labels): corrupt XOR chunk (\(chunks[corrupt].data.withUnsafeBytes { $0.count }) bytes)")
         }
         return SampleColumns(timestamps: ts, values: vs)
     }

@@ -59,7 +59,7 @@ public struct StorePushdownAPI: PushdownAPI {
         options.maxResolution = strata ? ev.maxResolutionMs : r.maxResolutionSeconds * 1000
         options.shard = r.hasShardInfo ? r.shardInfo.seriesShard : nil
         let fanOut = StoreQueryable.localFanOut(store)
-        let queryable = StoreQueryable(fanOut: fanOut, options: options)
+        let queryable = StoreQueryable(fanOut: fanOut, options: options, local: store as? any LocalSeriesSource)
 
         let limit = strata && ev.maxSamples > 0 ? Int(ev.maxSamples) : maxSamples
         var engineOptions = EngineOptions(maxSamples: limit, compat: compat, features: features)

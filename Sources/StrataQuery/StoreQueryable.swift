@@ -23,12 +23,20 @@ public struct StoreQueryable: Queryable {
 
     public let fanOut: FanOut
     public let options: Options
+    /// A store in this process read directly instead of through `fanOut`'s Series calls
+    /// (query pushdown); `fanOut` then only collects warnings and memory.
+    let local: (any LocalSeriesSource)?
     /// From this many chunks in one selection, decoding is spread over the cores.
     static let parallelDecodeChunks = 2_000
 
     public init(fanOut: FanOut, options: Options) {
+        self.init(fanOut: fanOut, options: options, local: nil)
+    }
+
+    init(fanOut: FanOut, options: Options, local: (any LocalSeriesSource)?) {
         self.fanOut = fanOut
         self.options = options
+        self.local = local
     }
 
     public func select(matchers: [Matcher], hints: SelectHints) async throws -> [StorageSeries] {
@@ -50,22 +58,38 @@ public struct StoreQueryable: Queryable {
         req.queryHints = qh
         // Replicas of one series must fall into the same shard to be merged.
         req.seriesShard = options.shard?.excluding(options.replicaLabels.sorted())
-        let found = try await fanOut.series(req, matchers: matchers)
+        let found: [SelectedSeries]
+        if let local {
+            let (series, warnings) = try await local.selectedSeries(req)
+            for w in warnings { fanOut.warn(w) }
+            found = series
+        } else {
+            found = try await fanOut.series(req, matchers: matchers).map { SelectedSeries(labels: $0.labels, chunks: .messages($0.chunks)) }
+        }
         let dedup = options.dedup && !options.replicaLabels.isEmpty
         // Only the window loop reads these series: raw float chunks stay encoded until its
         // worker gets to them (replicas must be decoded to be merged).
         let lazy = hints.decodeLazily && !dedup
         // Each series decodes on its own: spread over the cores when there is enough to do.
-        let chunks = found.reduce(0) { $0 + $1.chunks.count }
+        let chunks = found.reduce(0) { $0 + $1.chunkCount }
         let fanOut = self.fanOut
         let decoded = concurrentMap(found.count, parallel: chunks >= Self.parallelDecodeChunks) { i in
             Result {
-                if lazy, let pending = Self.pending(found[i].chunks, aggregates: aggregates, labels: found[i].labels,
-                                                    minTime: hints.start, maxTime: hints.end) {
-                    return StorageSeries(labels: found[i].labels, pending: pending)
-                }
-                let s = try SeriesDecoding.decodeSeries(found[i].chunks, aggregates: aggregates, labels: found[i].labels,
+                let labels = found[i].labels
+                let s: StorageSeries
+                switch found[i].chunks {
+                case .xor(let parts):
+                    let pending = Self.pending(parts, labels: labels, minTime: hints.start, maxTime: hints.end)
+                    if lazy { return StorageSeries(labels: labels, pending: pending) }
+                    s = StorageSeries(labels: labels, samples: try pending.decode())
+                case .messages(let chunks):
+                    if lazy, let pending = Self.pending(chunks, aggregates: aggregates, labels: labels,
+                                                        minTime: hints.start, maxTime: hints.end) {
+                        return StorageSeries(labels: labels, pending: pending)
+                    }
+                    s = try SeriesDecoding.decodeSeries(chunks, aggregates: aggregates, labels: labels,
                                                         minTime: hints.start, maxTime: hints.end)
+                }
                 try fanOut.chargeDecoded(s.memoryBytes)
                 return s
             }
@@ -100,6 +124,18 @@ extension StoreQueryable {
         return PendingSamples {
             do {
                 return try SeriesDecoding.decode(chunks, aggregates: aggregates, labels: labels, minTime: minTime, maxTime: maxTime)
+            } catch let e as SeriesDecoding.Failure {
+                throw QueryError.storage(e.description)
+            }
+        }
+    }
+
+    /// Raw XOR chunks from a store in process, decoded when asked.
+    static func pending(_ parts: [RawXORChunk<ArraySlice<UInt8>>], labels: Labels,
+                        minTime: Int64, maxTime: Int64) -> PendingSamples {
+        PendingSamples {
+            do {
+                return try SeriesDecoding.sortedXOR(parts, labels: labels, minTime: minTime, maxTime: maxTime)
             } catch let e as SeriesDecoding.Failure {
                 throw QueryError.storage(e.description)
             }

@@ -145,38 +145,47 @@ public final class BucketBlock: Sendable {
         public var encoding: UInt8
         /// A slice of the fetched range: the chunk is copied once, into the response.
         public var data: ArraySlice<UInt8>
+        /// The first two data bytes, big-endian: the sample count of XOR and histogram
+        /// chunks. Read while the record is in cache for its CRC, so that counting a query's
+        /// samples later does not touch every chunk's memory again.
+        public var header: UInt16 = 0
     }
 
-    /// The chunk records at `refs`, fetched per segment with coalesced ranges, CRC checked.
-    public func chunks(_ refs: [ChunkRef], fetcher: RangeFetcher) async throws -> [ChunkRef: RawChunk] {
-        var bySegment: [Int: [Int64]] = [:]
-        for ref in refs { bySegment[Int(ref >> 32), default: []].append(Int64(ref & 0xFFFF_FFFF)) }
-        var out: [ChunkRef: RawChunk] = [:]
-        out.reserveCapacity(refs.count)
-        for (seg, offsets) in bySegment {
+    /// The chunk records at `refs`, in the order asked (element `i` is `refs[i]`'s), fetched
+    /// per segment with coalesced ranges, CRC checked. An array, not a table by reference: a
+    /// query's hundreds of thousands of chunks are then placed and read back without hashing.
+    public func chunks(_ refs: [ChunkRef], fetcher: RangeFetcher) async throws -> [RawChunk] {
+        // Positions in `refs` by segment; a block's series ask for their chunks in file order,
+        // so the lists are usually sorted already.
+        var bySegment: [Int: [(offset: Int64, index: Int)]] = [:]
+        for (i, ref) in refs.enumerated() { bySegment[Int(ref >> 32), default: []].append((Int64(ref & 0xFFFF_FFFF), i)) }
+        var out = [RawChunk](repeating: RawChunk(encoding: 0, data: []), count: refs.count)
+        for (seg, list) in bySegment {
             let key = segmentKey(seg)
-            let sorted = Array(Set(offsets)).sorted()
+            var sorted = list
+            if !zip(list, list.dropFirst()).allSatisfy({ $0.offset <= $1.offset }) { sorted.sort { $0.offset < $1.offset } }
+            // Each record is read up to the next one (or an estimate); the fetcher merges them.
             var ranges: [ByteRange] = []
-            for (i, off) in sorted.enumerated() {
-                var stop = off + Self.chunkEstimate
-                if i + 1 < sorted.count { stop = min(stop, sorted[i + 1]) }
-                ranges.append(ByteRange(off, stop))
+            ranges.reserveCapacity(sorted.count)
+            for (i, e) in sorted.enumerated() {
+                var stop = e.offset + Self.chunkEstimate
+                if i + 1 < sorted.count, sorted[i + 1].offset > e.offset { stop = min(stop, sorted[i + 1].offset) }
+                ranges.append(ByteRange(e.offset, stop))
             }
             let fetched = try await fetcher.fetch(key, ranges)
-            for off in sorted {
-                let ref = ChunkRef(seg) << 32 | ChunkRef(off)
-                guard let b = fetched.bytes(from: off) else {
-                    throw TSDBError.corrupt(path: key, offset: Int(off), "chunk reference past the end of the segment")
+            for e in sorted {
+                guard let b = fetched.bytes(from: e.offset) else {
+                    throw TSDBError.corrupt(path: key, offset: Int(e.offset), "chunk reference past the end of the segment")
                 }
-                if let c = try decodeChunk(b, key: key, at: off) {
-                    out[ref] = c
+                if let c = try decodeChunk(b, key: key, at: e.offset) {
+                    out[e.index] = c
                 } else {
-                    let need = try entryLength(b, at: off) + 1
-                    let bytes = try await fetcher.fetchOne(key, ByteRange(off, off + need))
-                    guard let c = try decodeChunk(bytes[...], key: key, at: off) else {
-                        throw TSDBError.corrupt(path: key, offset: Int(off), "chunk runs past the end of the segment")
+                    let need = try entryLength(b, at: e.offset) + 1
+                    let bytes = try await fetcher.fetchOne(key, ByteRange(e.offset, e.offset + need))
+                    guard let c = try decodeChunk(bytes[...], key: key, at: e.offset) else {
+                        throw TSDBError.corrupt(path: key, offset: Int(e.offset), "chunk runs past the end of the segment")
                     }
-                    out[ref] = c
+                    out[e.index] = c
                 }
             }
         }
@@ -197,7 +206,8 @@ public final class BucketBlock: Sendable {
             guard want == CRC32C.checksum(rec) else {
                 throw TSDBError.corrupt(path: key, offset: Int(at), "chunk checksum mismatch")
             }
-            return RawChunk(encoding: rec[0], data: b[(b.startIndex + start + 1)..<(b.startIndex + start + 1 + n)])
+            return RawChunk(encoding: rec[0], data: b[(b.startIndex + start + 1)..<(b.startIndex + start + 1 + n)],
+                            header: n < 2 ? 0 : UInt16(rec[1]) << 8 | UInt16(rec[2]))
         }
     }
 }

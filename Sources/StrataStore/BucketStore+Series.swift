@@ -10,12 +10,6 @@ import StrataTSDB
 extension BucketStore {
     // MARK: Series
 
-    /// A series one block holds, as the block's task hands it over.
-    struct Found: Sendable {
-        var labels: Labels
-        var part: SeriesPart<BucketBlock>
-    }
-
     public func series(_ request: Thanos_SeriesRequest,
                        onResponse: @escaping @Sendable (Thanos_SeriesResponse) async throws -> Void) async throws {
         try await metrics.time("series") {
@@ -31,48 +25,14 @@ extension BucketStore {
     }
 
     func serveSeries(_ request: Thanos_SeriesRequest,
-                             _ onResponse: @escaping @Sendable (Thanos_SeriesResponse) async throws -> Void) async throws {
+                     _ onResponse: @escaping @Sendable (Thanos_SeriesResponse) async throws -> Void) async throws {
         let query = try SeriesQuery(request, minTime: config.minTime, maxTime: config.maxTime)
         guard query.minTime <= query.maxTime else { return }
         let budget = RequestBudget(limits: config.limits)
         let fetcher = makeFetcher(budget)
         defer { record(budget) }
-        let chosen = query.blocks(blocks, meta: \.meta)
-        var warnings: [String] = []
-        // What is held until sent is charged to the byte budget.
-        var groups = SeriesGroups<BucketBlock>(singleBlock: chosen.count == 1)
-        var parts = 0
-        var collectError: Error?
-        try await forEachBlock(chosen) { block in
-            guard let ms = LocalBlockStore.blockMatchers(query.matchers, external: block.externalLabels) else { return [] }
-            let refs = try await block.postings(ms, fetcher: fetcher)
-            // Charged on the postings, before any series entry is read (like Thanos), so an
-            // over-broad selector is refused without fetching its series.
-            try budget.addSeries(refs.count)
-            var out: [Found] = []
-            for s in try await block.series(refs, fetcher: fetcher) {
-                guard let (labels, chunks) = query.select(s, external: block.externalLabels) else { continue }
-                out.append(Found(labels: labels, part: SeriesPart(block: block, chunks: chunks, blockMinTime: block.meta.minTime)))
-            }
-            return out
-        } collect: { (found: [Found]) in
-            guard collectError == nil else { return }
-            do {
-                for f in found {
-                    try groups.add(f.labels, f.part) { isNew in
-                        var held = 32 + f.part.chunks.count * MemoryLayout<ChunkMeta>.stride
-                        if isNew { held += f.labels.pairs.reduce(64) { $0 + $1.name.utf8.count + $1.value.utf8.count + 32 } }
-                        try budget.reserveHeld(held)
-                    }
-                    parts += 1
-                }
-            } catch { collectError = error }
-        } failed: { warnings.append($1) }
-        if let collectError { throw collectError }
+        var (groups, warnings) = try await selectGroups(query, budget, fetcher)
         for w in warnings { try await onResponse(.warning(w)) }
-        metrics.seriesFetched.increment(by: parts)
-        // Sorted by labels; each series' parts by time.
-        groups.sortByLabels()
         var failedBlocks = Set<ULID>()
         var i = 0
         while i < groups.count {
@@ -84,23 +44,11 @@ extension BucketStore {
                 chunksInBatch += groups.entries[j].parts.reduce(0) { $0 + $1.chunks.count }
                 j += 1
             }
-            var data: [ULID: [ChunkRef: BucketBlock.RawChunk]] = [:]
+            var data = FetchedChunks()
             if !request.skipChunks {
-                var refs: [ULID: (BucketBlock, [ChunkRef])] = [:]
-                for k in i..<j {
-                    for p in groups.entries[k].parts where !failedBlocks.contains(p.block.id) {
-                        refs[p.block.id, default: (p.block, [])].1 += p.chunks.map(\.ref)
-                    }
-                }
-                var chunkWarnings: [String] = []
-                let work = refs
-                try await forEachBlock(work.values.map(\.0)) { b in
-                    (b.id, try await b.chunks(work[b.id]!.1, fetcher: fetcher))
-                } collect: { data[$0.0] = $0.1 } failed: { id, w in
-                    failedBlocks.insert(id)
-                    chunkWarnings.append(w)
-                }
-                for w in chunkWarnings { try await onResponse(.warning(w)) }
+                warnings = []
+                data = try await fetchChunks(groups, i..<j, fetcher, failedBlocks: &failedBlocks, warnings: &warnings)
+                for w in warnings { try await onResponse(.warning(w)) }
             }
             for k in i..<j {
                 var out = Thanos_Series()
@@ -110,26 +58,9 @@ extension BucketStore {
                     let ps = groups.partsInTimeOrder(k).filter { !failedBlocks.contains($0.block.id) }
                     if ps.isEmpty { continue }
                     do {
-                        for p in ps {
-                            let blockData = data[p.block.id] ?? [:]
-                            for c in p.chunks {
-                                guard let raw = blockData[c.ref] else {
-                                    throw StoreError.internal("block \(p.block.id): chunk \(c.ref) missing after fetch")
-                                }
-                                let a = try raw.data.withUnsafeBytes {
-                                    try ChunkConversion.aggrChunk(encoding: raw.encoding, data: $0, minTime: c.minTime, maxTime: c.maxTime,
-                                                                  aggregates: request.aggregates, block: p.block.id)
-                                }
-                                try budget.addSamples(ChunkConversion.sampleCount(a))
-                                out.chunks.append(a)
-                            }
-                        }
+                        out.chunks = try aggrChunks(try data.take(ps), aggregates: request.aggregates, budget: budget)
                     } catch let u as UnsupportedChunkEncoding {
-                        // Only this series is left out; the rest of the block is served.
-                        metrics.unsupportedChunks(u.encoding).increment()
-                        let w = u.warning(groups.entries[k].labels)
-                        logger.warning("series left out", metadata: ["reason": .string(w)])
-                        try await onResponse(.warning(w))
+                        try await onResponse(.warning(leftOut(u, groups.entries[k].labels)))
                         continue
                     }
                     metrics.chunksFetched.increment(by: out.chunks.count)
@@ -141,6 +72,93 @@ extension BucketStore {
             i = j
         }
         metrics.samplesFetched.increment(by: budget.samples)
+    }
+
+    /// Every block's series matching `query`, merged by label set and sorted (chunk metas only,
+    /// charged to the budget); corrupt blocks are skipped with a warning.
+    func selectGroups(_ query: SeriesQuery, _ budget: RequestBudget,
+                      _ fetcher: RangeFetcher) async throws -> (SeriesGroups<BucketBlock>, [String]) {
+        let chosen = query.blocks(blocks, meta: \.meta)
+        var warnings: [String] = []
+        var lists: [[SeriesGroups<BucketBlock>.Found]] = []
+        try await forEachBlock(chosen) { block in
+            guard let ms = LocalBlockStore.blockMatchers(query.matchers, external: block.externalLabels) else { return [] }
+            let refs = try await block.postings(ms, fetcher: fetcher)
+            // Charged on the postings, before any series entry is read (like Thanos), so an
+            // over-broad selector is refused without fetching its series.
+            try budget.addSeries(refs.count)
+            var out: [SeriesGroups<BucketBlock>.Found] = []
+            var held = 0
+            for s in try await block.series(refs, fetcher: fetcher) {
+                guard let (labels, chunks) = query.select(s, external: block.externalLabels) else { continue }
+                out.append((labels, SeriesPart(block: block, chunks: chunks, blockMinTime: block.meta.minTime)))
+                held += 32 + chunks.count * MemoryLayout<ChunkMeta>.stride
+            }
+            // What is held until sent is charged to the byte budget: chunk metas here, each
+            // label set once below.
+            try budget.reserveHeld(held)
+            return out
+        } collect: { lists.append($0) } failed: { warnings.append($1) }
+        metrics.seriesFetched.increment(by: lists.reduce(0) { $0 + $1.count })
+        // Sorted by labels; each series' parts by time.
+        let groups = SeriesGroups(merging: lists)
+        try budget.reserveHeld(groups.entries.reduce(0) { n, e in
+            e.labels.pairs.reduce(n + 64) { $0 + $1.name.utf8.count + $1.value.utf8.count + 32 }
+        })
+        return (groups, warnings)
+    }
+
+    /// The chunks of entries `range` of `groups`, one coalesced read per block, blocks in
+    /// parallel. A block whose chunks turn out corrupt joins `failedBlocks` with a warning;
+    /// its parts are left out from then on.
+    func fetchChunks(_ groups: SeriesGroups<BucketBlock>, _ range: Range<Int>, _ fetcher: RangeFetcher,
+                     failedBlocks: inout Set<ULID>, warnings: inout [String]) async throws -> FetchedChunks {
+        var refs: [ULID: (BucketBlock, [ChunkRef])] = [:]
+        for k in range {
+            for p in groups.entries[k].parts where !failedBlocks.contains(p.block.id) {
+                refs[p.block.id, default: (p.block, [])].1 += p.chunks.map(\.ref)
+            }
+        }
+        var data = FetchedChunks()
+        var failed: [ULID] = []
+        var newWarnings: [String] = []
+        let work = refs
+        try await forEachBlock(work.values.map(\.0)) { b in
+            (b.id, try await b.chunks(work[b.id]!.1, fetcher: fetcher))
+        } collect: { data.byBlock[$0.0] = $0.1 } failed: { id, w in
+            failed.append(id)
+            newWarnings.append(w)
+        }
+        failedBlocks.formUnion(failed)
+        warnings += newWarnings
+        return data
+    }
+
+    /// One series' chunks (its parts in time order, see `FetchedChunks.take`) as the Store API sends them, their
+    /// samples charged to the budget.
+    func aggrChunks(_ records: [FetchedChunks.Part], aggregates: [Thanos_Aggr],
+                    budget: RequestBudget) throws -> [Thanos_AggrChunk] {
+        var out: [Thanos_AggrChunk] = []
+        for (p, records) in records {
+            for (c, raw) in zip(p.chunks, records) {
+                let a = try raw.data.withUnsafeBytes {
+                    try ChunkConversion.aggrChunk(encoding: raw.encoding, data: $0, minTime: c.minTime, maxTime: c.maxTime,
+                                                  aggregates: aggregates, block: p.block.id)
+                }
+                try budget.addSamples(ChunkConversion.sampleCount(a))
+                out.append(a)
+            }
+        }
+        return out
+    }
+
+    /// A series left out for a chunk it cannot serve (the rest of the block is served):
+    /// counted, logged, and the warning to send.
+    func leftOut(_ u: UnsupportedChunkEncoding, _ labels: Labels) -> String {
+        metrics.unsupportedChunks(u.encoding).increment()
+        let w = u.warning(labels)
+        logger.warning("series left out", metadata: ["reason": .string(w)])
+        return w
     }
 
     func makeFetcher(_ budget: RequestBudget) -> RangeFetcher {
@@ -188,5 +206,30 @@ extension BucketStore {
     enum BlockOutcome<T: Sendable>: Sendable {
         case ok(T)
         case corrupt(ULID, String)
+    }
+}
+
+/// Chunk records of a run of series, fetched per block in the order the series hold them
+/// (`BucketBlock.chunks`): the series must be read back in the order they were fetched, each
+/// exactly once, so a block's records are consumed front to back without any lookup.
+struct FetchedChunks {
+    /// One part of a series and its chunk records, in the part's order.
+    typealias Part = (part: SeriesPart<BucketBlock>, records: ArraySlice<BucketBlock.RawChunk>)
+
+    var byBlock: [ULID: [BucketBlock.RawChunk]] = [:]
+    private var next: [ULID: Int] = [:]
+
+    /// The records of every part of one series. All parts are taken before anything can
+    /// fail, so that a series left out does not shift the next one's records.
+    mutating func take(_ parts: [SeriesPart<BucketBlock>]) throws -> [Part] {
+        try parts.map { p in
+            let id = p.block.id
+            let at = next[id, default: 0]
+            guard let all = byBlock[id], at + p.chunks.count <= all.count else {
+                throw StoreError.internal("block \(id): \(p.chunks.count) chunks missing after fetch")
+            }
+            next[id] = at + p.chunks.count
+            return (p, all[at..<(at + p.chunks.count)])
+        }
     }
 }

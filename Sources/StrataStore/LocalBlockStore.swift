@@ -65,15 +65,17 @@ public final class LocalBlockStore: StoreClient {
                        onResponse: @escaping @Sendable (Thanos_SeriesResponse) async throws -> Void) async throws {
         let query = try SeriesQuery(request)
         let chosen = query.blocks(blocks, meta: \.meta)
-        var groups = SeriesGroups<BlockReader>(singleBlock: chosen.count == 1)
+        var lists: [[SeriesGroups<BlockReader>.Found]] = []
         for b in chosen {
             guard let ms = Self.blockMatchers(query.matchers, external: b.meta.externalLabels) else { continue }
+            var found: [SeriesGroups<BlockReader>.Found] = []
             try b.forEachSeries(matching: ms, minTime: query.minTime, maxTime: query.maxTime) { s in
                 guard let (labels, chunks) = query.select(s, external: b.meta.externalLabels) else { return }
-                groups.add(labels, SeriesPart(block: b, chunks: chunks, blockMinTime: b.meta.minTime))
+                found.append((labels, SeriesPart(block: b, chunks: chunks, blockMinTime: b.meta.minTime)))
             }
+            lists.append(found)
         }
-        groups.sortByLabels()
+        let groups = SeriesGroups(merging: lists)
         for i in 0..<groups.count {
             var out = Thanos_Series()
             out.labels = groups.entries[i].labels.proto

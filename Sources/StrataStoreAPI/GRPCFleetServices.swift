@@ -50,6 +50,20 @@ enum GRPCFleetServices {
     struct Query: Thanos_Query.SimpleServiceProtocol {
         let api: any PushdownAPI
 
+        /// The generated registration, but answers go through `QueryRangeFrameSerializer`.
+        func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
+            router.registerHandler(forMethod: Thanos_Query.Method.Query.descriptor,
+                                   deserializer: ProtobufDeserializer<Thanos_QueryRequest>(),
+                                   serializer: ProtobufSerializer<Thanos_QueryResponse>()) { request, context in
+                try await self.query(request: request, context: context)
+            }
+            router.registerHandler(forMethod: Thanos_Query.Method.QueryRange.descriptor,
+                                   deserializer: ProtobufDeserializer<Thanos_QueryRangeRequest>(),
+                                   serializer: QueryRangeFrameSerializer()) { request, context in
+                try await self.queryRange(request: request, context: context)
+            }
+        }
+
         /// Instant fragments travel as range requests with one step (the querier sends no
         /// other); Thanos's `Query` call is answered as unimplemented.
         func query(request: Thanos_QueryRequest, response: RPCWriter<Thanos_QueryResponse>, context: ServerContext) async throws {

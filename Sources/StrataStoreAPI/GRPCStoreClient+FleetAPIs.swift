@@ -35,7 +35,10 @@ extension GRPCStoreClient: TargetsAPI, MetadataAPI, ExemplarsAPI, RulesAPI, Push
 
     public func queryRange(_ request: Thanos_QueryRangeRequest,
                            onResponse: @escaping @Sendable (Thanos_QueryRangeResponse) async throws -> Void) async throws {
-        try await Thanos_Query.Client(wrapping: client).queryRange(request, options: options) { response in
+        // Answers are read by `QueryRangeFrameDeserializer` (one pass, no generic visitor).
+        try await Thanos_Query.Client(wrapping: client).queryRange(request: ClientRequest(message: request),
+                                                                 serializer: ProtobufSerializer<Thanos_QueryRangeRequest>(),
+                                                                 deserializer: QueryRangeFrameDeserializer(), options: options) { response in
             for try await m in response.messages { try await onResponse(m) }
         }
     }

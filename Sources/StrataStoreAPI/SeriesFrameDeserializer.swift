@@ -31,19 +31,9 @@ public struct SeriesFrameDeserializer: MessageDeserializer {
         guard let (field, body) = r.lengthDelimited(), r.atEnd else { return nil }
         var b = body
         switch field {
-        case 1:
-            return series(&b).map { .series($0) }
-        case 4:
-            var list: [Thanos_Series] = []
-            while !b.atEnd {
-                guard let (f, sb) = b.lengthDelimited(), f == 1 else { return nil }
-                var s = sb
-                guard let one = series(&s) else { return nil }
-                list.append(one)
-            }
-            return .batch(list)
-        default:
-            return nil
+        case 1: return series(&b).map { .series($0) }
+        case 4: return b.messages(field: 1, series).map { .batch($0) }
+        default: return nil
         }
     }
 
@@ -54,13 +44,10 @@ public struct SeriesFrameDeserializer: MessageDeserializer {
             var b = body
             switch field {
             case 1:
+                guard let (name, value) = b.label() else { return nil }
                 var l = Thanos_Label()
-                var seen = 0
-                while !b.atEnd {
-                    guard let (f, v) = b.lengthDelimited(), (f == 1 || f == 2), seen & (1 << f) == 0, let str = v.string else { return nil }
-                    seen |= 1 << f
-                    if f == 1 { l.name = str } else { l.value = str }
-                }
+                l.name = name
+                l.value = value
                 s.labels.append(l)
             case 2:
                 guard let c = aggrChunk(&b) else { return nil }
@@ -158,6 +145,40 @@ struct ProtoReader {
             shift += 7
         }
         return nil
+    }
+
+    /// Every field of the message, each `field` and read by `read`: a repeated message
+    /// field alone in its message (a batch). Nil when any is not.
+    mutating func messages<T>(field: Int, _ read: (inout ProtoReader) -> T?) -> [T]? {
+        var list: [T] = []
+        while !atEnd {
+            guard let (f, body) = lengthDelimited(), f == field else { return nil }
+            var b = body
+            guard let one = read(&b) else { return nil }
+            list.append(one)
+        }
+        return list
+    }
+
+    /// A label message (`name` = 1, `value` = 2, strings, each at most once), as both the
+    /// Store API and Prometheus's types define it.
+    mutating func label() -> (name: String, value: String)? {
+        var name = "", value = ""
+        var seen = 0
+        while !atEnd {
+            guard let (f, v) = lengthDelimited(), (f == 1 || f == 2), seen & (1 << f) == 0, let str = v.string else { return nil }
+            seen |= 1 << f
+            if f == 1 { name = str } else { value = str }
+        }
+        return (name, value)
+    }
+
+    /// A fixed64 value (wire type 1), little-endian.
+    mutating func fixed64() -> UInt64? {
+        guard end - at >= 8 else { return nil }
+        let v = UInt64(littleEndian: buf.loadUnaligned(fromByteOffset: at, as: UInt64.self))
+        at += 8
+        return v
     }
 
     /// The body of a length-delimited value.

@@ -152,6 +152,13 @@ struct ProtoWriter {
         rawVarint(v)
     }
 
+    /// A fixed64 field (wire type 1): tag, then 8 bytes little-endian.
+    mutating func fixed64(field: Int, _ v: UInt64) {
+        rawVarint(UInt64(field << 3 | 1))
+        base.storeBytes(of: v.littleEndian, toByteOffset: at, as: UInt64.self)
+        at += 8
+    }
+
     mutating func lengthPrefix(field: Int, _ n: Int) {
         rawVarint(UInt64(field << 3 | 2))
         rawVarint(UInt64(n))

@@ -94,7 +94,31 @@ import StrataCore
         #expect(checked > 100)
     }
 
-    /// Range functions over enough series × steps to be split over the cores.
+    /// rate, increase and delta read straight from the columns when the step is far longer
+    /// than the scrape interval (windows skipped forward by search) and when windows do not
+    /// overlap (counter resets found by walking each window): the per-step path's answers.
+    @Test(arguments: [PromQLCompat.v3_14, .v2_42])
+    func rateWindowsFarApartAnswerAsPerStep(compat: PromQLCompat) async throws {
+        var fast = EngineOptions(compat: compat)
+        fast.columnar = true
+        var slow = fast
+        slow.columnar = false
+        for seed in [5, 42] as [UInt64] {
+            let q = Self.data(seed: seed, stale: seed != 42)
+            for query in ["rate(a[5m])", "increase(b[1m])", "delta(a[20s])", "rate(a[15m] offset 2m)", "increase(a[40s])",
+                          "sum by (g) (rate(b[2m]))"] {
+                for step: Int64 in [30_000, 600_000] {
+                    let a = try await Engine(options: fast).rangeQuery(q, query, start: 0, end: 3_600_000, step: step)
+                    let b = try await Engine(options: slow).rangeQuery(q, query, start: 0, end: 3_600_000, step: step)
+                    #expect(Self.render(.success(a)) == Self.render(.success(b)), "\(query) step \(step) seed \(seed)")
+                    #expect(!Self.render(.success(a)).isEmpty)
+                }
+            }
+        }
+    }
+
+    /// Range functions and plain selectors over enough series × steps to be split over the
+    /// cores.
     @Test func parallelWindowsAnswerAsOneCore() async throws {
         let q = Self.data(seed: 3)
         var fast = EngineOptions(compat: .v3_14)
@@ -102,7 +126,7 @@ import StrataCore
         var slow = fast
         slow.columnar = false
         for query in ["rate(a[5m])", "max_over_time({__name__=~\"a|b\"}[2m])", "quantile_over_time(0.5, a[3m])",
-                      "sum by (g) (increase(b[1m]))", "quantile_over_time(2, a[3m])"] {
+                      "sum by (g) (increase(b[1m]))", "quantile_over_time(2, a[3m])", "{__name__=~\"a|b\"}", "count by (g) (b offset 1m)"] {
             let step: Int64 = 1_000
             #expect(30 * Int(3_600_000 / step) >= Evaluator.parallelWindowThreshold)
             let a = try await Engine(options: fast).rangeQuery(q, query, start: 0, end: 3_600_000, step: step)

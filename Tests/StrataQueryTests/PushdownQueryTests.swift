@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import StrataObjStore
 import StrataCore
 import StrataStore
 import StrataTSDB
@@ -61,6 +63,30 @@ import Testing
             let pushed = try await Self.answers(q)
             #expect(probe.queries.count == 5 * 2, "each query whole: \(probe.queries)")
             #expect(pushed == (try await Self.plain([one])))
+        }
+    }
+
+    /// Both replicas in a bucket behind a store gateway, which reads its series for a pushed
+    /// query in process (`LocalSeriesSource`: no Store API messages) and deduplicates them
+    /// itself: the answers are the querier's own over the same blocks, with and without dedup.
+    @Test func storeGatewayEvaluatesOverItsSeriesInProcess() async throws {
+        let blocks = try HADedupTests.blocks()
+        let dir = TestEnv.tempDir("pushdown-gateway")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/bucket", withIntermediateDirectories: true)
+        for b in blocks {
+            try FileManager.default.copyItem(atPath: b.dir, toPath: dir + "/bucket/" + b.meta.ulid.description)
+        }
+        let gateway = BucketStore(name: "gateway", bucket: try FilesystemBucket(directory: dir + "/bucket"),
+                                  config: BucketStore.Config(dataDir: dir + "/data"), logger: Logger(label: "test"))
+        #expect(try await gateway.sync().loaded.count == 2)
+        let one = LocalBlockStore(name: "both", blocks: blocks)
+        let probe = PushdownProbe()
+        try await QuerierHarness.with(stores: [gateway], pushdown: probe.factory, configure: { $0.api.replicaLabels = ["replica"] }) { q in
+            let dedup = try await Self.answers(q), raw = try await Self.answers(q, "&dedup=false")
+            #expect(dedup == (try await Self.plain([one])))
+            #expect(raw == (try await Self.plain([one], "&dedup=false")))
+            #expect(probe.queries.count == 2 * 5 * 2, "each query whole: \(probe.queries)")
         }
     }
 

@@ -34,6 +34,8 @@ import Testing
             let want = Fixtures.sortDump(all.filter { (try? parseDumpLabels($0).matches(ms)) == true })
             #expect(firstDifference(got, want) == nil, "selector \(sel)")
             #expect(!got.isEmpty, "selector \(sel)")
+            let selected = try await Fixtures.expectSelectionMatchesSeries(store, try Fixtures.request(sel))
+            #expect(selected.allSatisfy { if case .xor = $0.chunks { true } else { false } }, "float blocks in time order: \(sel)")
         }
         // External labels rule whole blocks out.
         #expect(try await Fixtures.collect(store, try Fixtures.request(#"{replica="b"}"#)).series.isEmpty)
@@ -41,6 +43,7 @@ import Testing
         let mint: Int64 = 1_700_006_400_000, maxt: Int64 = 1_700_009_000_000
         let trimmed = try await Fixtures.collect(store, try Fixtures.request(#"{job="db"}"#, mint, maxt)).series
         for s in trimmed { for c in s.chunks { #expect(c.maxTime >= mint && c.minTime <= maxt) } }
+        try await Fixtures.expectSelectionMatchesSeries(store, try Fixtures.request(#"{job="db"}"#, mint, maxt))
         let gotT = try Fixtures.lines(trimmed, mint: mint, maxt: maxt)
         let wantT = Fixtures.sortDump(all.filter { $0.contains(#"job="db""#) && dumpTime($0) >= mint && dumpTime($0) <= maxt })
         #expect(firstDifference(gotT, wantT) == nil)
@@ -246,6 +249,8 @@ import Testing
         #expect(!series.isEmpty)
         #expect(series.allSatisfy { $0.chunks.allSatisfy { $0.minTime >= metas[2].minTime } })
         #expect(try testMetrics.expectCounter("strata_bucket_store_block_load_failures_total").totalValue == 2)
+        // A query in process gets the same series and warning (the block is counted again).
+        try await Fixtures.expectSelectionMatchesSeries(store, try Fixtures.request(#"{__name__=~".+"}"#))
     }
 
     /// With a 5m-downsampled block present the store picks it when `max_resolution_window`
@@ -273,6 +278,9 @@ import Testing
         let cs = coarse[0].chunks
         let downChunks = cs.filter { $0.maxTime < 8 * 3_600_000 }
         let rawChunks = cs.filter { $0.minTime >= 8 * 3_600_000 }
+        // Downsampled chunks reach a query in process as messages too.
+        let selected = try await Fixtures.expectSelectionMatchesSeries(store, req)
+        #expect(selected.allSatisfy { if case .messages = $0.chunks { true } else { false } })
         #expect(!downChunks.isEmpty && downChunks.allSatisfy { !$0.min.data.isEmpty && !$0.max.data.isEmpty && !$0.count.data.isEmpty && $0.raw.data.isEmpty && $0.sum.data.isEmpty })
         #expect(!rawChunks.isEmpty && rawChunks.allSatisfy { !$0.raw.data.isEmpty })
         // The count aggregate covers every raw sample of the first 8h.

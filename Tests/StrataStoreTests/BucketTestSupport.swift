@@ -8,6 +8,7 @@ import StrataStoreAPI
 import StrataTSDB
 import StrataTestSupport
 import Synchronization
+import Testing
 
 /// A bucket that counts what is asked of it, to check that the gateway makes few calls
 /// (one listing per sync, no meta.json or index re-reads after a restart).
@@ -164,6 +165,29 @@ enum Fixtures {
             }
         }
         return (box.all, warnings.withLock { $0 })
+    }
+
+    /// The gateway's selection for a query in process (`selectedSeries`, query pushdown)
+    /// against what its Series call sends for the same request: the same series in the same
+    /// order, the same warnings, every chunk the same — raw XOR ones as their bytes, the rest
+    /// as the very messages. Returns the selection.
+    @discardableResult
+    static func expectSelectionMatchesSeries(_ store: BucketStore, _ req: Thanos_SeriesRequest) async throws -> [SelectedSeries] {
+        let (sent, sentWarnings) = try await collect(store, req)
+        let (selected, warnings) = try await store.selectedSeries(req)
+        #expect(warnings.sorted() == sentWarnings.sorted())
+        #expect(selected.map(\.labels) == sent.map { Labels(proto: $0.labels) })
+        for (s, m) in zip(selected, sent) {
+            switch s.chunks {
+            case .xor(let parts):
+                #expect(parts.map(\.minTime) == m.chunks.map(\.minTime) && parts.map(\.maxTime) == m.chunks.map(\.maxTime), "\(s.labels)")
+                #expect(m.chunks.allSatisfy { $0.raw.type == .xor }, "\(s.labels)")
+                #expect(parts.map { Array($0.data) } == m.chunks.map { Array($0.raw.data) }, "\(s.labels)")
+            case .messages(let chunks):
+                #expect(chunks == m.chunks, "\(s.labels)")
+            }
+        }
+        return selected
     }
 
     /// Dump lines (`{labels} value ts`) of a response, samples clipped to [mint, maxt].

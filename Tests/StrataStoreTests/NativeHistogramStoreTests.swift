@@ -78,6 +78,10 @@ import Testing
         let (series, warnings) = try await Fixtures.collect(store, try Fixtures.request(#"{job="nh"}"#))
         #expect(warnings.isEmpty)
         Self.expectServedExactly(series, want, oracle: oracle, extra: Labels(ext))
+        // A query in process gets the histogram series as messages, the float ones as bytes.
+        let selected = try await Fixtures.expectSelectionMatchesSeries(store, try Fixtures.request(#"{job="nh"}"#))
+        #expect(selected.contains { if case .messages = $0.chunks { true } else { false } })
+        #expect(selected.contains { if case .xor = $0.chunks { true } else { false } })
         // The same through the Store API over local block directories.
         let local = LocalBlockStore(blocks: [try BlockReader(dir: NativeHistogramData.blockDir)])
         let (ls, lw) = try await Fixtures.collect(local, try Fixtures.request(#"{job="nh"}"#))
@@ -182,5 +186,7 @@ import Testing
             }
         }
         #expect(try testMetrics.expectCounter("strata_bucket_store_unsupported_chunks_total", [("encoding", "7")]).totalValue == 1)
+        // The selection for a query in process leaves out the same series with the same warning.
+        try await Fixtures.expectSelectionMatchesSeries(store, try Fixtures.request(#"{job="nh"}"#))
     }
 }

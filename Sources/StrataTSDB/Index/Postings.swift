@@ -1,3 +1,5 @@
+import StrataCore
+
 /// Operations on sorted series-ID lists (postings): intersection for `=` matchers, union
 /// for regexes, difference for matchers that accept the empty value.
 public enum Postings {
@@ -26,25 +28,6 @@ public enum Postings {
             }
         }
         return out
-    }
-
-    /// First index ≥ `from` whose value is ≥ x.
-    @inline(__always)
-    static func gallop(_ l: UnsafeBufferPointer<UInt32>, from: Int, to x: UInt32) -> Int {
-        var step = 1
-        var lo = from
-        var hi = from
-        while hi < l.count && l[hi] < x {
-            lo = hi + 1
-            hi += step
-            step <<= 1
-        }
-        hi = min(hi, l.count)
-        while lo < hi {
-            let mid = (lo + hi) >> 1
-            if l[mid] < x { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
     }
 
     public static func intersect(_ lists: [[UInt32]]) -> [UInt32] {
