@@ -59,7 +59,9 @@ public actor DNSProvider {
                 group.addTask {
                     do {
                         guard let parsed = try DNSSpec.parse(spec) else { return (spec, .success([spec])) }
-                        return (spec, .success(try await client.resolve(parsed)))
+                        // Awaited before the tuple is built (Swift 6.3 optimizer, see EndpointSet.refresh).
+                        let found = try await client.resolve(parsed)
+                        return (spec, .success(found))
                     } catch {
                         return (spec, .failure(error))
                     }

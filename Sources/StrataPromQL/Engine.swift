@@ -143,21 +143,29 @@ public struct Engine: Sendable {
         }
         var unique: [Key: [Int]] = [:]
         for r in requests { unique[Key(matchers: r.matchers, hints: r.hints), default: []].append(r.id) }
+        @Sendable func select(_ key: Key) async throws -> [StorageSeries] {
+            try Task.checkCancellation()
+            do {
+                return try await queryable.select(matchers: key.matchers, hints: key.hints)
+            } catch let e as CancellationError {
+                throw e
+            } catch let e as QueryError {
+                throw e
+            } catch {
+                throw QueryError.storage("\(error)")
+            }
+        }
         var out: [Int: [StorageSeries]] = [:]
+        // One selector is selected in the calling task (a child task is two hops between threads).
+        if unique.count == 1, let (key, ids) = unique.first {
+            let series = try await select(key)
+            for id in ids { out[id] = series }
+            if ContinuousClock.now > deadline { throw QueryError.timeout("query preparation") }
+            return out
+        }
         try await withThrowingTaskGroup(of: ([Int], [StorageSeries]).self) { group in
             for (key, ids) in unique {
-                group.addTask {
-                    try Task.checkCancellation()
-                    do {
-                        return (ids, try await queryable.select(matchers: key.matchers, hints: key.hints))
-                    } catch let e as CancellationError {
-                        throw e
-                    } catch let e as QueryError {
-                        throw e
-                    } catch {
-                        throw QueryError.storage("\(error)")
-                    }
-                }
+                group.addTask { (ids, try await select(key)) }
             }
             for try await (ids, series) in group {
                 for id in ids { out[id] = series }

@@ -109,7 +109,12 @@ public actor EndpointSet {
         let results = await withTaskGroup(of: (String, Result<Thanos_Info_InfoResponse, any Error>).self) { group in
             for (name, client) in probes {
                 group.addTask {
-                    do { return (name, .success(try await withTimeout(timeout) { try await client.info() })) } catch {
+                    do {
+                        // Awaited before the tuple is built: Swift 6.3's optimizer loses a tuple
+                        // whose first element is set before an `await` in the same expression.
+                        let info = try await withTimeout(timeout) { try await client.info() }
+                        return (name, .success(info))
+                    } catch {
                         return (name, .failure(error))
                     }
                 }
@@ -157,25 +162,5 @@ public actor EndpointSet {
     public func close() {
         for e in endpoints.values { (e.client as? GRPCStoreClient)?.close() }
         endpoints = [:]
-    }
-}
-
-/// The operation did not finish within its time limit.
-public struct TimeoutError: Error, CustomStringConvertible, Sendable {
-    public let limit: Duration
-    public var description: String { "timed out after \(limit)" }
-}
-
-/// Runs `body`, cancelling it and throwing `TimeoutError` when it takes longer than `limit`.
-public func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            return nil
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let value = first else { throw TimeoutError(limit: limit) }
-        return value
     }
 }

@@ -81,31 +81,32 @@ public final class FanOut: Sendable {
         endpoints.filter { $0.canMatch(minTime: lo, maxTime: hi, matchers: matchers) }
     }
 
-    /// Calls `body` on every target endpoint in parallel; failures are handled per the
+    /// Calls `body` on every target endpoint in parallel (one endpoint in the calling task: a
+    /// child task costs two hops between threads); failures are handled per the
     /// partial-response strategy. Returns the successful results.
     func each<T: Sendable>(_ targets: [EndpointStatus], _ what: String,
                            _ body: @escaping @Sendable (EndpointStatus) async throws -> T) async throws -> [T] {
         let partial = options.partialResponse
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            for e in targets {
-                group.addTask {
-                    do {
-                        guard e.healthy else { throw Unavailable(description: "unavailable: \(e.lastError ?? "no answer to Info")") }
-                        return try await self.selectGate.with { try await body(e) }
-                    } catch let e as QueryError {
-                        throw e
-                    } catch is CancellationError {
-                        throw CancellationError()
-                    } catch {
-                        let msg = "\(what) from store \(e.name): \(error)"
-                        if partial {
-                            self.warn(msg)
-                            return nil
-                        }
-                        throw StoreFailure(description: msg)
-                    }
+        @Sendable func call(_ e: EndpointStatus) async throws -> T? {
+            do {
+                guard e.healthy else { throw Unavailable(description: "unavailable: \(e.lastError ?? "no answer to Info")") }
+                return try await self.selectGate.with { try await body(e) }
+            } catch let e as QueryError {
+                throw e
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                let msg = "\(what) from store \(e.name): \(error)"
+                if partial {
+                    self.warn(msg)
+                    return nil
                 }
+                throw StoreFailure(description: msg)
             }
+        }
+        if targets.count == 1 { return try await call(targets[0]).map { [$0] } ?? [] }
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            for e in targets { group.addTask { try await call(e) } }
             var out: [T] = []
             for try await r in group { if let r { out.append(r) } }
             return out

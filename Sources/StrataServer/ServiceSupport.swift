@@ -1,4 +1,6 @@
 import Logging
+import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import UnixSignals
 
@@ -36,4 +38,15 @@ public enum ServiceRun {
     public static func run(_ services: [any Service], logger: Logger) async throws {
         try await ServiceGroup(configuration: configuration(services.map { .init(service: $0) }, logger: logger)).run()
     }
+}
+
+/// Runs Swift Concurrency's jobs on NIO's event loop threads (SwiftNIO's global executor
+/// take-over): a request's handler, its gRPC calls and its answer then run where their
+/// sockets are served instead of hopping between the cooperative pool and the event loops,
+/// two thread wake-ups a hop. Call first thing in a service's `run`. Only for services whose
+/// parallel CPU work goes through `concurrentMap` (Dispatch): NIO keeps a task's child tasks
+/// on the loop that started them, so task-group parallelism (the store gateway reading its
+/// blocks) would run on one thread.
+public func runTasksOnEventLoops() {
+    _ = NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
 }

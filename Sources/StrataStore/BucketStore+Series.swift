@@ -179,6 +179,21 @@ extension BucketStore {
     /// fail every query; limits and bucket errors fail the request.
     func forEachBlock<T: Sendable>(_ blocks: [BucketBlock], _ body: @escaping @Sendable (BucketBlock) async throws -> T,
                                            collect: (T) -> Void, failed: (ULID, String) -> Void) async throws {
+        @Sendable func run(_ b: BucketBlock) async throws -> BlockOutcome<T> {
+            do { return .ok(try await body(b)) } catch let e as TSDBError { return .corrupt(b.id, "\(e)") }
+        }
+        func take(_ outcome: BlockOutcome<T>) {
+            switch outcome {
+            case .ok(let v): collect(v)
+            case .corrupt(let id, let why):
+                metrics.blockLoadFailures.increment()
+                logger.error("corrupt block skipped in query", metadata: ["block": "\(id)", "err": "\(why)"])
+                failed(id, "block \(id) skipped: \(why)")
+            }
+        }
+        // One block (a recent instant, say) in the calling task: a child task is two hops
+        // between threads.
+        if blocks.count == 1 { return take(try await run(blocks[0])) }
         var pending = blocks[...]
         let limit = max(1, config.queryBlockConcurrency)
         try await withThrowingTaskGroup(of: BlockOutcome<T>.self) { group in
@@ -186,19 +201,11 @@ extension BucketStore {
             while true {
                 while inFlight < limit, let b = pending.popFirst() {
                     inFlight += 1
-                    group.addTask {
-                        do { return .ok(try await body(b)) } catch let e as TSDBError { return .corrupt(b.id, "\(e)") }
-                    }
+                    group.addTask { try await run(b) }
                 }
                 guard let outcome = try await group.next() else { break }
                 inFlight -= 1
-                switch outcome {
-                case .ok(let v): collect(v)
-                case .corrupt(let id, let why):
-                    metrics.blockLoadFailures.increment()
-                    logger.error("corrupt block skipped in query", metadata: ["block": "\(id)", "err": "\(why)"])
-                    failed(id, "block \(id) skipped: \(why)")
-                }
+                take(outcome)
             }
         }
     }

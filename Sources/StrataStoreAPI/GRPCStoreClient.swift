@@ -1,6 +1,7 @@
 import GRPCCore
 import GRPCProtobuf
 import GRPCNIOTransportHTTP2
+import StrataCore
 import StrataSecurity
 
 /// A `StoreClient` talking gRPC to a Thanos-compatible Store API endpoint (Strata's or
@@ -9,7 +10,7 @@ public final class GRPCStoreClient: StoreClient {
     public let name: String
     let client: GRPCClient<HTTP2ClientTransport.Posix>
     let connections: Task<Void, Never>
-    let options: CallOptions
+    let timeout: Duration
 
     /// `target`: `host:port`. `timeout` bounds each call. `tls`: nil dials plaintext.
     public init(target: String, timeout: Duration = .seconds(120), tls: ClientTLSConfig? = nil) throws {
@@ -17,10 +18,17 @@ public final class GRPCStoreClient: StoreClient {
         let client = try Self.makeClient(target: target, tls: tls)
         self.client = client
         connections = Task { try? await client.runConnections() }
+        self.timeout = timeout
+    }
+
+    /// Each call's options: `timeout` as its deadline, unless an enclosing `withTimeout` (the
+    /// query's limit) ends sooner and cancels the call itself; a gRPC deadline starts a timer
+    /// task on both ends of every call.
+    var options: CallOptions {
         var o = CallOptions.defaults
-        o.timeout = timeout
         o.maxResponseMessageBytes = Int(Int32.max)
-        options = o
+        if !TaskDeadline.covers(timeout) { o.timeout = timeout }
+        return o
     }
 
     deinit { client.beginGracefulShutdown() }

@@ -48,6 +48,7 @@ struct QueryCommand: AsyncParsableCommand {
     @OptionGroup var web: WebConfigOptions
 
     func run() async throws {
+        runTasksOnEventLoops()
         try StrataLogHandler.bootstrap(level: logLevel, format: logFormat)
         let logger = Logger(label: "query")
         let registry = AdminServer.bootstrapMetrics()
