@@ -81,6 +81,30 @@ public final class FanOut: Sendable {
         endpoints.filter { $0.canMatch(minTime: lo, maxTime: hi, matchers: matchers) }
     }
 
+    /// One endpoint's call under the partial-response strategy, for the Store API fan-out and
+    /// the fleet APIs alike: an unhealthy endpoint fails without a call; a failure that is not
+    /// `passing` (the query's own errors) nor a cancellation becomes a warning and nil when
+    /// `partial`, else a `StoreFailure` named by `failure`.
+    static func guarded<T>(_ e: EndpointStatus, _ failure: @autoclosure () -> String, partial: Bool,
+                           warn: (String) -> Void, passing: (any Error) -> Bool,
+                           _ body: () async throws -> T) async throws -> T? {
+        do {
+            guard e.healthy else { throw Unavailable(description: "unavailable: \(e.lastError ?? "no answer to Info")") }
+            return try await body()
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch where passing(error) {
+            throw error
+        } catch {
+            let msg = "\(failure()): \(error)"
+            if partial {
+                warn(msg)
+                return nil
+            }
+            throw StoreFailure(description: msg)
+        }
+    }
+
     /// Calls `body` on every target endpoint in parallel (one endpoint in the calling task: a
     /// child task costs two hops between threads); failures are handled per the
     /// partial-response strategy. Returns the successful results.
@@ -88,21 +112,8 @@ public final class FanOut: Sendable {
                            _ body: @escaping @Sendable (EndpointStatus) async throws -> T) async throws -> [T] {
         let partial = options.partialResponse
         @Sendable func call(_ e: EndpointStatus) async throws -> T? {
-            do {
-                guard e.healthy else { throw Unavailable(description: "unavailable: \(e.lastError ?? "no answer to Info")") }
-                return try await self.selectGate.with { try await body(e) }
-            } catch let e as QueryError {
-                throw e
-            } catch is CancellationError {
-                throw CancellationError()
-            } catch {
-                let msg = "\(what) from store \(e.name): \(error)"
-                if partial {
-                    self.warn(msg)
-                    return nil
-                }
-                throw StoreFailure(description: msg)
-            }
+            try await Self.guarded(e, "\(what) from store \(e.name)", partial: partial, warn: self.warn,
+                                   passing: { $0 is QueryError }) { try await self.selectGate.with { try await body(e) } }
         }
         if targets.count == 1 { return try await call(targets[0]).map { [$0] } ?? [] }
         return try await withThrowingTaskGroup(of: T?.self) { group in

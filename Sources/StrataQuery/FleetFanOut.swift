@@ -48,8 +48,8 @@ final class FleetFanOut: Sendable {
         let results = try await withThrowingTaskGroup(of: (Int, [Item]?).self) { group in
             for (index, e) in endpoints.enumerated() {
                 group.addTask {
-                    do {
-                        guard e.healthy else { throw FanOut.Unavailable(description: "unavailable: \(e.lastError ?? "no answer to Info")") }
+                    let items = try await FanOut.guarded(e, "\(what) from \(e.name)", partial: partial, warn: self.warn,
+                                                         passing: { $0 is TooLarge }) {
                         let items = Mutex<[Item]>([])
                         try await withTimeout(timeout) {
                             try await call(e) { frame in
@@ -63,19 +63,9 @@ final class FleetFanOut: Sendable {
                                 if let data { items.withLock { $0.append(data) } }
                             }
                         }
-                        return (index, items.withLock { $0 })
-                    } catch let e as TooLarge {
-                        throw e
-                    } catch is CancellationError {
-                        throw CancellationError()
-                    } catch {
-                        let msg = "\(what) from \(e.name): \(error)"
-                        if partial {
-                            self.warn(msg)
-                            return (index, nil)
-                        }
-                        throw FanOut.StoreFailure(description: msg)
+                        return items.withLock { $0 }
                     }
+                    return (index, items)
                 }
             }
             var out: [(Int, [Item])] = []

@@ -11,28 +11,15 @@ import StrataCore
 /// UTF-8 — goes to SwiftProtobuf, so the result is always what SwiftProtobuf gives (tested).
 public struct QueryRangeFrameDeserializer: MessageDeserializer {
     public typealias Message = Thanos_QueryRangeResponse
-    let fallback = ProtobufDeserializer<Thanos_QueryRangeResponse>()
-
     public init() {}
 
     public func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> Thanos_QueryRangeResponse {
-        let fast = serializedMessageBytes.withUnsafeBytes { buf -> Thanos_QueryRangeResponse? in
-            var r = ProtoReader(buf)
-            return Self.frame(&r)
-        }
-        if let fast { return fast }
-        return try fallback.deserialize(serializedMessageBytes)
+        try deserializeFrame(serializedMessageBytes, Self.frame)
     }
 
     /// A frame of exactly one `timeseries` (2) or `timeseries_batch` (4) field.
-    static func frame(_ r: inout ProtoReader) -> Thanos_QueryRangeResponse? {
-        guard let (field, body) = r.lengthDelimited(), r.atEnd else { return nil }
-        var b = body
-        switch field {
-        case 2: return timeSeries(&b).map { .series($0) }
-        case 4: return b.messages(field: 1, timeSeries).map { .batch($0) }
-        default: return nil
-        }
+    static func frame(_ r: inout ProtoReader) -> Message? {
+        r.frame(one: 2, batch: 4, timeSeries, single: { .series($0) }, many: { .batch($0) })
     }
 
     static func timeSeries(_ r: inout ProtoReader) -> Prometheus_TimeSeries? {

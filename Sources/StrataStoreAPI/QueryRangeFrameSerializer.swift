@@ -18,18 +18,7 @@ public struct QueryRangeFrameSerializer: MessageSerializer {
     public func serialize<Bytes: GRPCContiguousBytes>(_ message: Thanos_QueryRangeResponse) throws -> Bytes {
         guard let (field, list) = Self.plainSeries(message) else { return try fallback.serialize(message) }
         // `timeseries` (2) is one TimeSeries; `timeseries_batch` (4) a batch of them (1).
-        let sizes = list.map(Self.size)
-        let body = field == 2 ? sizes[0] : sizes.reduce(0) { $0 + ProtoWriter.fieldSize($1) }
-        var out = Bytes(repeating: 0, count: ProtoWriter.fieldSize(body))
-        out.withUnsafeMutableBytes { buf in
-            var w = ProtoWriter(buf)
-            w.lengthPrefix(field: field, body)
-            for (s, n) in zip(list, sizes) {
-                if field == 4 { w.lengthPrefix(field: 1, n) }
-                Self.write(s, &w)
-            }
-        }
-        return out
+        return ProtoWriter.frame(field: field, batch: field == 4, list, size: Self.size, write: Self.write)
     }
 
     /// The frame's field and series when it holds float series only, with no unknown fields.
@@ -51,10 +40,7 @@ public struct QueryRangeFrameSerializer: MessageSerializer {
 
     static func size(_ s: Prometheus_TimeSeries) -> Int {
         var n = 0
-        for l in s.labels {
-            let a = l.name.utf8.count, b = l.value.utf8.count
-            n += ProtoWriter.fieldSize((a == 0 ? 0 : ProtoWriter.fieldSize(a)) + (b == 0 ? 0 : ProtoWriter.fieldSize(b)))
-        }
+        for l in s.labels { n += ProtoWriter.fieldSize(ProtoWriter.labelSize(l.name, l.value)) }
         for p in s.samples { n += ProtoWriter.fieldSize(size(p)) }
         return n
     }
@@ -66,12 +52,7 @@ public struct QueryRangeFrameSerializer: MessageSerializer {
     }
 
     static func write(_ s: Prometheus_TimeSeries, _ w: inout ProtoWriter) {
-        for l in s.labels {
-            let a = l.name.utf8.count, b = l.value.utf8.count
-            w.lengthPrefix(field: 1, (a == 0 ? 0 : ProtoWriter.fieldSize(a)) + (b == 0 ? 0 : ProtoWriter.fieldSize(b)))
-            if a > 0 { w.string(field: 1, l.name) }
-            if b > 0 { w.string(field: 2, l.value) }
-        }
+        for l in s.labels { w.label(field: 1, l.name, l.value) }
         for p in s.samples {
             w.lengthPrefix(field: 2, size(p))
             if p.value.bitPattern != 0 { w.fixed64(field: 1, p.value.bitPattern) }

@@ -13,28 +13,15 @@ import StrataCore
 /// SwiftProtobuf would have produced (tested).
 public struct SeriesFrameDeserializer: MessageDeserializer {
     public typealias Message = Thanos_SeriesResponse
-    let fallback = ProtobufDeserializer<Thanos_SeriesResponse>()
-
     public init() {}
 
     public func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> Thanos_SeriesResponse {
-        let fast = serializedMessageBytes.withUnsafeBytes { buf -> Thanos_SeriesResponse? in
-            var r = ProtoReader(buf)
-            return Self.frame(&r)
-        }
-        if let fast { return fast }
-        return try fallback.deserialize(serializedMessageBytes)
+        try deserializeFrame(serializedMessageBytes, Self.frame)
     }
 
     /// A frame of exactly one `series` (1) or `batch` (4) field.
-    static func frame(_ r: inout ProtoReader) -> Thanos_SeriesResponse? {
-        guard let (field, body) = r.lengthDelimited(), r.atEnd else { return nil }
-        var b = body
-        switch field {
-        case 1: return series(&b).map { .series($0) }
-        case 4: return b.messages(field: 1, series).map { .batch($0) }
-        default: return nil
-        }
+    static func frame(_ r: inout ProtoReader) -> Message? {
+        r.frame(one: 1, batch: 4, series, single: { .series($0) }, many: { .batch($0) })
     }
 
     static func series(_ r: inout ProtoReader) -> Thanos_Series? {
@@ -111,93 +98,4 @@ public struct SeriesFrameDeserializer: MessageDeserializer {
         }
         return c
     }
-}
-
-/// Reads protobuf wire fields from borrowed bytes; every read is bounds-checked and returns
-/// nil on malformed input.
-struct ProtoReader {
-    let buf: UnsafeRawBufferPointer
-    var at: Int
-    let end: Int
-
-    init(_ buf: UnsafeRawBufferPointer) {
-        self.buf = buf
-        at = 0
-        end = buf.count
-    }
-
-    init(_ buf: UnsafeRawBufferPointer, from: Int, to: Int) {
-        self.buf = buf
-        at = from
-        end = to
-    }
-
-    var atEnd: Bool { at >= end }
-
-    mutating func varint() -> UInt64? {
-        var v: UInt64 = 0
-        var shift: UInt64 = 0
-        while at < end && shift < 64 {
-            let b = buf[at]
-            at += 1
-            v |= UInt64(b & 0x7F) << shift
-            if b < 0x80 { return v }
-            shift += 7
-        }
-        return nil
-    }
-
-    /// Every field of the message, each `field` and read by `read`: a repeated message
-    /// field alone in its message (a batch). Nil when any is not.
-    mutating func messages<T>(field: Int, _ read: (inout ProtoReader) -> T?) -> [T]? {
-        var list: [T] = []
-        while !atEnd {
-            guard let (f, body) = lengthDelimited(), f == field else { return nil }
-            var b = body
-            guard let one = read(&b) else { return nil }
-            list.append(one)
-        }
-        return list
-    }
-
-    /// A label message (`name` = 1, `value` = 2, strings, each at most once), as both the
-    /// Store API and Prometheus's types define it.
-    mutating func label() -> (name: String, value: String)? {
-        var name = "", value = ""
-        var seen = 0
-        while !atEnd {
-            guard let (f, v) = lengthDelimited(), (f == 1 || f == 2), seen & (1 << f) == 0, let str = v.string else { return nil }
-            seen |= 1 << f
-            if f == 1 { name = str } else { value = str }
-        }
-        return (name, value)
-    }
-
-    /// A fixed64 value (wire type 1), little-endian.
-    mutating func fixed64() -> UInt64? {
-        guard end - at >= 8 else { return nil }
-        let v = UInt64(littleEndian: buf.loadUnaligned(fromByteOffset: at, as: UInt64.self))
-        at += 8
-        return v
-    }
-
-    /// The body of a length-delimited value.
-    mutating func bytes() -> ProtoReader? {
-        guard let n = varint(), n <= UInt64(end - at) else { return nil }
-        let r = ProtoReader(buf, from: at, to: at + Int(n))
-        at += Int(n)
-        return r
-    }
-
-    /// A length-delimited field: its number and body.
-    mutating func lengthDelimited() -> (Int, ProtoReader)? {
-        guard let tag = varint(), tag & 7 == 2, tag >> 3 < UInt64(Int32.max), let body = bytes() else { return nil }
-        return (Int(tag >> 3), body)
-    }
-
-    var data: Data { Data(UnsafeRawBufferPointer(rebasing: buf[at..<end])) }
-
-    /// Label names and values: `validatedString`'s ASCII fast path (the generic
-    /// `String(validating:as:)` cost ~6 % of the querier's CPU on a small instant query).
-    var string: String? { validatedString(UnsafeRawBufferPointer(rebasing: buf[at..<end])) }
 }

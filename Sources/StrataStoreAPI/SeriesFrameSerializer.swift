@@ -20,21 +20,7 @@ public struct SeriesFrameSerializer: MessageSerializer {
     public func serialize<Bytes: GRPCContiguousBytes>(_ message: Thanos_SeriesResponse) throws -> Bytes {
         guard let (field, list) = Self.plainSeries(message) else { return try fallback.serialize(message) }
         // `series` (1) is one Series; `batch` (4) is a SeriesBatch of repeated Series (1).
-        let body = field == 1 ? Self.size(list[0]) : list.reduce(0) { $0 + ProtoWriter.fieldSize(Self.size($1)) }
-        var out = Bytes(repeating: 0, count: ProtoWriter.fieldSize(body))
-        out.withUnsafeMutableBytes { buf in
-            var w = ProtoWriter(buf)
-            w.lengthPrefix(field: field, body)
-            if field == 1 {
-                Self.write(list[0], &w)
-            } else {
-                for s in list {
-                    w.lengthPrefix(field: 1, Self.size(s))
-                    Self.write(s, &w)
-                }
-            }
-        }
-        return out
+        return ProtoWriter.frame(field: field, batch: field == 4, list, size: Self.size, write: Self.write)
     }
 
     /// The frame's field and series when it is a series or batch frame with no unknown
@@ -62,14 +48,9 @@ public struct SeriesFrameSerializer: MessageSerializer {
 
     static func size(_ s: Thanos_Series) -> Int {
         var n = 0
-        for l in s.labels { n += ProtoWriter.fieldSize(size(l)) }
+        for l in s.labels { n += ProtoWriter.fieldSize(ProtoWriter.labelSize(l.name, l.value)) }
         for c in s.chunks { n += ProtoWriter.fieldSize(size(c)) }
         return n
-    }
-
-    static func size(_ l: Thanos_Label) -> Int {
-        let a = l.name.utf8.count, b = l.value.utf8.count
-        return (a == 0 ? 0 : ProtoWriter.fieldSize(a)) + (b == 0 ? 0 : ProtoWriter.fieldSize(b))
     }
 
     static func size(_ c: Thanos_AggrChunk) -> Int {
@@ -100,11 +81,7 @@ public struct SeriesFrameSerializer: MessageSerializer {
     }
 
     static func write(_ s: Thanos_Series, _ w: inout ProtoWriter) {
-        for l in s.labels {
-            w.lengthPrefix(field: 1, size(l))
-            if !l.name.isEmpty { w.string(field: 1, l.name) }
-            if !l.value.isEmpty { w.string(field: 2, l.value) }
-        }
+        for l in s.labels { w.label(field: 1, l.name, l.value) }
         for c in s.chunks {
             w.lengthPrefix(field: 2, size(c))
             if c.minTime != 0 { w.varint(field: 1, UInt64(bitPattern: c.minTime)) }
@@ -121,62 +98,5 @@ public struct SeriesFrameSerializer: MessageSerializer {
             c.data.withUnsafeBytes { w.bytes($0) }
         }
         if c.hash != 0 { w.varint(field: 3, c.hash) }
-    }
-}
-
-/// Writes protobuf fields into a buffer sized in advance (fields 1–15 only: one-byte tags).
-struct ProtoWriter {
-    let base: UnsafeMutableRawPointer
-    var at = 0
-
-    init(_ buf: UnsafeMutableRawBufferPointer) { base = buf.baseAddress! }
-
-    static func varintSize(_ v: UInt64) -> Int { (64 - (v | 1).leadingZeroBitCount + 6) / 7 }
-
-    /// Tag, length and body of a length-delimited field whose body has `n` bytes.
-    static func fieldSize(_ n: Int) -> Int { 1 + varintSize(UInt64(n)) + n }
-
-    mutating func rawVarint(_ v: UInt64) {
-        var v = v
-        while v >= 0x80 {
-            base.storeBytes(of: UInt8(truncatingIfNeeded: v) | 0x80, toByteOffset: at, as: UInt8.self)
-            at += 1
-            v >>= 7
-        }
-        base.storeBytes(of: UInt8(v), toByteOffset: at, as: UInt8.self)
-        at += 1
-    }
-
-    mutating func varint(field: Int, _ v: UInt64) {
-        rawVarint(UInt64(field << 3))
-        rawVarint(v)
-    }
-
-    /// A fixed64 field (wire type 1): tag, then 8 bytes little-endian.
-    mutating func fixed64(field: Int, _ v: UInt64) {
-        rawVarint(UInt64(field << 3 | 1))
-        base.storeBytes(of: v.littleEndian, toByteOffset: at, as: UInt64.self)
-        at += 8
-    }
-
-    mutating func lengthPrefix(field: Int, _ n: Int) {
-        rawVarint(UInt64(field << 3 | 2))
-        rawVarint(UInt64(n))
-    }
-
-    mutating func bytes(_ b: UnsafeRawBufferPointer) {
-        guard let p = b.baseAddress, b.count > 0 else { return }
-        (base + at).copyMemory(from: p, byteCount: b.count)
-        at += b.count
-    }
-
-    mutating func string(field: Int, _ s: String) {
-        lengthPrefix(field: field, s.utf8.count)
-        if s.utf8.withContiguousStorageIfAvailable({ bytes(UnsafeRawBufferPointer($0)) }) == nil {
-            for b in s.utf8 {
-                base.storeBytes(of: b, toByteOffset: at, as: UInt8.self)
-                at += 1
-            }
-        }
     }
 }
