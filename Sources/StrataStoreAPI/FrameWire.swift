@@ -181,20 +181,22 @@ struct ProtoWriter {
 }
 
 extension ProtoWriter {
-    /// A whole frame: `items` as the one message of `field` (`batch` false), or as a batch
-    /// message in `field` that repeats them in its field 1. Sized first, then written once.
-    static func frame<Bytes: GRPCContiguousBytes, T>(
-        field: Int, batch: Bool, _ items: [T], size: (T) -> Int, write: (T, inout ProtoWriter) -> Void
-    ) -> Bytes {
-        let sizes = items.map(size)
+    /// A whole frame of items with body sizes `sizes`: the one message of `field` (`batch`
+    /// false), or a batch message in `field` that repeats them in its field 1; `item(i, &w)`
+    /// writes item i's body. Sized first, allocated once, written straight through. Nothing
+    /// here is generic but `Bytes` (the transport's type, unknown where the serializer is
+    /// compiled, so this runs unspecialized): a loop over generic items measured at 8 % of a
+    /// store's CPU in metadata look-ups.
+    static func frame<Bytes: GRPCContiguousBytes>(field: Int, batch: Bool, sizes: [Int],
+                                                  _ item: (Int, inout ProtoWriter) -> Void) -> Bytes {
         let body = batch ? sizes.reduce(0) { $0 + fieldSize($1) } : sizes[0]
         var out = Bytes(repeating: 0, count: fieldSize(body))
         out.withUnsafeMutableBytes { buf in
             var w = ProtoWriter(buf)
             w.lengthPrefix(field: field, body)
-            for (item, n) in zip(items, sizes) {
-                if batch { w.lengthPrefix(field: 1, n) }
-                write(item, &w)
+            for i in sizes.indices {
+                if batch { w.lengthPrefix(field: 1, sizes[i]) }
+                item(i, &w)
             }
         }
         return out

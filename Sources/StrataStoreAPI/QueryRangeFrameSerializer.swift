@@ -18,7 +18,8 @@ public struct QueryRangeFrameSerializer: MessageSerializer {
     public func serialize<Bytes: GRPCContiguousBytes>(_ message: Thanos_QueryRangeResponse) throws -> Bytes {
         guard let (field, list) = Self.plainSeries(message) else { return try fallback.serialize(message) }
         // `timeseries` (2) is one TimeSeries; `timeseries_batch` (4) a batch of them (1).
-        return ProtoWriter.frame(field: field, batch: field == 4, list, size: Self.size, write: Self.write)
+        let sizes = list.map(Self.size)
+        return ProtoWriter.frame(field: field, batch: field == 4, sizes: sizes) { Self.write(list[$0], &$1) }
     }
 
     /// The frame's field and series when it holds float series only, with no unknown fields.

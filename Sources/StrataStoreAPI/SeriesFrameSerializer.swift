@@ -20,7 +20,8 @@ public struct SeriesFrameSerializer: MessageSerializer {
     public func serialize<Bytes: GRPCContiguousBytes>(_ message: Thanos_SeriesResponse) throws -> Bytes {
         guard let (field, list) = Self.plainSeries(message) else { return try fallback.serialize(message) }
         // `series` (1) is one Series; `batch` (4) is a SeriesBatch of repeated Series (1).
-        return ProtoWriter.frame(field: field, batch: field == 4, list, size: Self.size, write: Self.write)
+        let sizes = list.map(Self.size)
+        return ProtoWriter.frame(field: field, batch: field == 4, sizes: sizes) { Self.write(list[$0], &$1) }
     }
 
     /// The frame's field and series when it is a series or batch frame with no unknown
