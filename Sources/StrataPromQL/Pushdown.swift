@@ -135,9 +135,18 @@ enum Pushdown {
         vs.at == nil && !vs.anchored && !vs.smoothed && vs.deferredRange == nil && vs.deferredOffset == nil
     }
 
+    /// Whether evaluating the whole query next to the data sends less than the series it
+    /// reads: an instant vector always (one sample a series, against the chunks holding its
+    /// lookback or range window — and the store decodes them in process instead of the querier
+    /// decoding them off the wire: an instant `up` cost querier + store half the CPU), a range
+    /// query when it `reduces`.
+    static func worthWhole(_ e: Expr, instant: Bool) -> Bool {
+        e.type == .vector && (instant || reduces(e))
+    }
+
     /// Whether every selector of the tree is read under an aggregation: the answer is then
     /// small next to the series it reads, and evaluating the whole query next to the data
-    /// saves moving them. A query that returns series as they are (`up`, `rate(x[5m])`)
+    /// saves moving them. A range query that returns series as they are (`up`, `rate(x[5m])`)
     /// sends more as step values than as compressed chunks, and is better evaluated here.
     static func reduces(_ e: Expr) -> Bool {
         switch e {
@@ -222,7 +231,7 @@ extension Engine {
         let firstID = Pushdown.maxID(expr) + 1
         // The whole query, as written (the endpoint folds and preprocesses it the same way),
         // when its answer is smaller than what it reads.
-        if expr.type == .vector, Pushdown.reduces(expr), !prefetch.requests(for: expr).isEmpty,
+        if Pushdown.worthWhole(expr, instant: interval == 0), !prefetch.requests(for: expr).isEmpty,
            let series = await remote.evaluateRemotely(fragment(expr, printed: original, whole: true)) {
             let all = VectorSelector(name: "", matchers: [], offset: 0, at: nil, id: firstID)
             return (.vectorSelector(all), [firstID: Pushdown.asSelected(series, start: start, end: end, interval: interval)])

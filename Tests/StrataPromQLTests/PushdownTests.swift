@@ -129,11 +129,41 @@ import Testing
             }
         }
         #expect(one.calls.all.count == 12, "\(one.calls.all)")
-        // Series returned as they are: evaluated here (no whole query, nothing to aggregate).
+        // Series returned as they are: a range query evaluates them here (its step values
+        // outweigh the chunks); an instant query's one sample a series does not.
         for q in ["up", "rate(http_requests_total[5m])", "max_over_time(rate(http_requests_total[5m])[30m:1m])"] {
             #expect(!Pushdown.reduces(try PromQL.parse(q)), "\(q)")
+            #expect(!Pushdown.worthWhole(try PromQL.parse(q), instant: false), "\(q)")
+            #expect(Pushdown.worthWhole(try PromQL.parse(q), instant: true), "\(q)")
         }
+        #expect(!Pushdown.worthWhole(try PromQL.parse("up[5m]"), instant: true))
+        #expect(!Pushdown.worthWhole(try PromQL.parse("scalar(up)"), instant: true))
         #expect(Pushdown.reduces(try PromQL.parse("histogram_quantile(0.9, sum by (le) (rate(x[5m]))) > 1")))
+    }
+
+    /// Instant queries whose answer is the series as they are go whole to one endpoint, in
+    /// the answer's order; the same queries over a range are evaluated here.
+    @Test func instantSeriesQueriesGoWhole() async throws {
+        let (_, all) = Self.split()
+        let one = Split(parts: [all])
+        let engine = Engine()
+        let queries = ["http_requests_total", "rate(http_requests_total[5m])", "timestamp(mem_bytes offset 1m)",
+                       "sort_desc(mem_bytes{job=\"db\"})", "mem_bytes > 1050000", "irate(http_requests_total{instance=\"i2\"}[1m]) * 60"]
+        for q in queries {
+            let expr = try PromQL.parse(q)
+            for t: Int64 in [3_000_000, 7_000_000, 9_000_000] {
+                let want = try await engine.query(all, expr, start: t, end: t, step: 0)
+                let got = try await engine.query(one, expr, start: t, end: t, step: 0)
+                guard case .vector(let w) = want.result, case .vector(let g) = got.result else {
+                    Issue.record("\(q): not a vector")
+                    continue
+                }
+                #expect(w.map(\.labels) == g.map(\.labels) && w.map(\.v.bitPattern) == g.map(\.v.bitPattern) && w.map(\.t) == g.map(\.t),
+                        "\(q) at \(t): order or values differ")
+            }
+            _ = try await engine.query(one, expr, start: 3_000_000, end: 6_000_000, step: 60_000)
+        }
+        #expect(one.calls.all == queries.flatMap { [$0, $0, $0] }, "\(one.calls.all)")
     }
 
     @Test func onlyComposableAggregationsArePushed() throws {

@@ -86,6 +86,24 @@ import Testing
         }
         let metrics = httpGet(port: queriers[0], path: "/metrics") ?? ""
         #expect(metrics.contains(#"strata_query_pushdown_total{result="pushed"}"#), "\(metrics.split(separator: "\n").filter { $0.contains("pushdown") })")
+
+        // Instant queries of series as they are, over one cluster (one store holds them all):
+        // the whole query goes to that store, and the answer is the one evaluated here.
+        func wholePushed() -> Double {
+            let line = (httpGet(port: queriers[0], path: "/metrics") ?? "").split(separator: "\n")
+                .first { $0.hasPrefix(#"strata_query_pushdown_total{result="pushed_query"}"#) }
+            return line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+        }
+        let before = wholePushed()
+        let instant = ["http_requests_total{cluster=\"a\",job=\"api\"}", "rate(http_requests_total{cluster=\"b\"}[5m])",
+                       "container_memory_working_set_bytes{cluster=\"a\"} > 0"]
+        for q in instant {
+            let path = "/api/v1/query?query=\(PromQLDifferential.encode(q))&time=\(Self.end - 600)"
+            let pushed = try JSONValue(parsing: try await PromQLDifferential.get("http://127.0.0.1:\(queriers[0])" + path))
+            let plain = try JSONValue(parsing: try await PromQLDifferential.get("http://127.0.0.1:\(queriers[1])" + path))
+            #expect(!Self.points(pushed).isEmpty && Self.points(pushed) == Self.points(plain), "\(q)")
+        }
+        #expect(wholePushed() - before == Double(instant.count), "instant series queries pushed whole: \(wholePushed() - before)")
         for h in storeHTTP {
             #expect((httpGet(port: h, path: "/metrics") ?? "").contains(#"strata_store_pushdown_queries_total{result="ok"}"#))
         }
