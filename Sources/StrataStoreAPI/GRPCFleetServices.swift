@@ -52,16 +52,10 @@ enum GRPCFleetServices {
 
         /// The generated registration, but answers go through `QueryRangeFrameSerializer`.
         func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
-            router.registerHandler(forMethod: Thanos_Query.Method.Query.descriptor,
-                                   deserializer: ProtobufDeserializer<Thanos_QueryRequest>(),
-                                   serializer: ProtobufSerializer<Thanos_QueryResponse>()) { request, context in
-                try await self.query(request: request, context: context)
-            }
-            router.registerHandler(forMethod: Thanos_Query.Method.QueryRange.descriptor,
-                                   deserializer: ProtobufDeserializer<Thanos_QueryRangeRequest>(),
-                                   serializer: QueryRangeFrameSerializer()) { request, context in
-                try await self.queryRange(request: request, context: context)
-            }
+            router.register(Thanos_Query.Method.Query.descriptor, Thanos_QueryRequest.self,
+                            answers: ProtobufSerializer<Thanos_QueryResponse>()) { try await self.query(request: $0, context: $1) }
+            router.register(Thanos_Query.Method.QueryRange.descriptor, Thanos_QueryRangeRequest.self,
+                            answers: QueryRangeFrameSerializer()) { try await self.queryRange(request: $0, context: $1) }
         }
 
         /// Instant fragments travel as range requests with one step (the querier sends no

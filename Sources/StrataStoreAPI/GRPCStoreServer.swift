@@ -3,6 +3,7 @@ import GRPCNIOTransportHTTP2
 import GRPCProtobuf
 import StrataCore
 import StrataSecurity
+import SwiftProtobuf
 import Synchronization
 
 /// Serves any `StoreClient` over gRPC as `thanos.Store` and `thanos.info.Info`, wire-compatible
@@ -66,26 +67,14 @@ public final class GRPCStoreServer: Sendable {
 
         /// The generated registration, but Series frames go through `SeriesFrameSerializer`.
         func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
-            router.registerHandler(forMethod: Thanos_Store.Method.Info.descriptor,
-                                   deserializer: ProtobufDeserializer<Thanos_InfoRequest>(),
-                                   serializer: ProtobufSerializer<Thanos_InfoResponse>()) { request, context in
-                try await self.info(request: request, context: context)
-            }
-            router.registerHandler(forMethod: Thanos_Store.Method.Series.descriptor,
-                                   deserializer: ProtobufDeserializer<Thanos_SeriesRequest>(),
-                                   serializer: SeriesFrameSerializer()) { request, context in
-                try await self.series(request: request, context: context)
-            }
-            router.registerHandler(forMethod: Thanos_Store.Method.LabelNames.descriptor,
-                                   deserializer: ProtobufDeserializer<Thanos_LabelNamesRequest>(),
-                                   serializer: ProtobufSerializer<Thanos_LabelNamesResponse>()) { request, context in
-                try await self.labelNames(request: request, context: context)
-            }
-            router.registerHandler(forMethod: Thanos_Store.Method.LabelValues.descriptor,
-                                   deserializer: ProtobufDeserializer<Thanos_LabelValuesRequest>(),
-                                   serializer: ProtobufSerializer<Thanos_LabelValuesResponse>()) { request, context in
-                try await self.labelValues(request: request, context: context)
-            }
+            router.register(Thanos_Store.Method.Info.descriptor, Thanos_InfoRequest.self,
+                            answers: ProtobufSerializer<Thanos_InfoResponse>()) { try await self.info(request: $0, context: $1) }
+            router.register(Thanos_Store.Method.Series.descriptor, Thanos_SeriesRequest.self,
+                            answers: SeriesFrameSerializer()) { try await self.series(request: $0, context: $1) }
+            router.register(Thanos_Store.Method.LabelNames.descriptor, Thanos_LabelNamesRequest.self,
+                            answers: ProtobufSerializer<Thanos_LabelNamesResponse>()) { try await self.labelNames(request: $0, context: $1) }
+            router.register(Thanos_Store.Method.LabelValues.descriptor, Thanos_LabelValuesRequest.self,
+                            answers: ProtobufSerializer<Thanos_LabelValuesResponse>()) { try await self.labelValues(request: $0, context: $1) }
         }
 
         func info(request: Thanos_InfoRequest, context: ServerContext) async throws -> Thanos_InfoResponse {
@@ -195,4 +184,17 @@ final class ResponseBatch: Sendable {
     }
 
     func drain() -> [Thanos_SeriesResponse] { state.withLock { $0.take() } }
+}
+
+extension RPCRouter {
+    /// One method of a generated service with SwiftProtobuf decoding its requests and
+    /// `serializer` encoding its answers: the generated `registerMethods` uses SwiftProtobuf
+    /// both ways, and Series and pushed-down answers have one-pass serializers of their own.
+    mutating func register<Request: SwiftProtobuf.Message, Serializer: MessageSerializer>(
+        _ method: MethodDescriptor, _: Request.Type, answers serializer: Serializer,
+        _ handler: @escaping @Sendable (StreamingServerRequest<Request>, ServerContext) async throws
+            -> StreamingServerResponse<Serializer.Message>
+    ) {
+        registerHandler(forMethod: method, deserializer: ProtobufDeserializer<Request>(), serializer: serializer, handler: handler)
+    }
 }
