@@ -19,6 +19,7 @@ extension Evaluator {
                 try aggregate(a, grouping, a.without, .number(0), &inp, &groupLabels)
             }
         }
+        if let done = try rankColumns(a, keyFn) { return done }
         return try rangeEval([a.param, a.expr], prep: keyFn) { inp in
             let param = inp.vectors[0].first?.v ?? .nan
             return try aggregate(a, grouping, a.without, .number(param), &inp, &groupLabels)
@@ -215,30 +216,8 @@ extension Evaluator {
                 let delta = s.v - g.mean
                 g.mean += delta / Double(g.count)
                 g.value += delta * (s.v - g.mean)
-            case .topk:
-                if g.heap.count < k || g.heap[0].v < s.v || g.heap[0].v.isNaN {
-                    let item = RankedSample(v: s.v, index: si)
-                    if g.heap.count == k {
-                        if k == 1 {
-                            g.heap[0] = item
-                            break
-                        }
-                        _ = GoHeap.pop(&g.heap, less: topkLess)
-                    }
-                    GoHeap.push(&g.heap, item, less: topkLess)
-                }
-            case .bottomk:
-                if g.heap.count < k || g.heap[0].v > s.v || g.heap[0].v.isNaN {
-                    let item = RankedSample(v: s.v, index: si)
-                    if g.heap.count == k {
-                        if k == 1 {
-                            g.heap[0] = item
-                            break
-                        }
-                        _ = GoHeap.pop(&g.heap, less: bottomkLess)
-                    }
-                    GoHeap.push(&g.heap, item, less: bottomkLess)
-                }
+            case .topk, .bottomk:
+                Self.rank(&g.heap, RankedSample(v: s.v, index: si), k: k, top: op == .topk)
             case .quantile:
                 g.heap.append(RankedSample(v: s.v, index: si))
             case .limitk, .limitRatio:
@@ -297,6 +276,23 @@ extension Evaluator {
             inp.outputIDs = orderedIDs
         }
         return out
+    }
+}
+
+extension Evaluator {
+    /// One sample offered to a topk (`top`) or bottomk group's heap of at most `k`, as
+    /// Prometheus's aggregation() does it (the heap's order on ties included).
+    @inline(__always)
+    static func rank(_ heap: inout [RankedSample], _ item: RankedSample, k: Int, top: Bool) {
+        guard heap.count < k || (top ? heap[0].v < item.v : heap[0].v > item.v) || heap[0].v.isNaN else { return }
+        if heap.count == k {
+            if k == 1 {
+                heap[0] = item
+                return
+            }
+            _ = GoHeap.pop(&heap, less: top ? topkLess : bottomkLess)
+        }
+        GoHeap.push(&heap, item, less: top ? topkLess : bottomkLess)
     }
 }
 

@@ -137,9 +137,9 @@ enum Pushdown {
 
     /// Whether evaluating the whole query next to the data sends less than the series it
     /// reads: an instant vector always (one sample a series, against the chunks holding its
-    /// lookback or range window — and the store decodes them in process instead of the querier
-    /// decoding them off the wire: an instant `up` cost querier + store half the CPU), a range
-    /// query when it `reduces`.
+    /// lookback or range window, which the store then decodes in process instead of the
+    /// querier off the wire: an instant `up` over 129 series measured −25 % of the querier's
+    /// CPU, −10 % of both processes'), a range query when it `reduces`.
     static func worthWhole(_ e: Expr, instant: Bool) -> Bool {
         e.type == .vector && (instant || reduces(e))
     }

@@ -41,6 +41,8 @@ import StrataCore
         "sum by (g) (rate(a[5m]))", "avg by (h) (abs(a))",
         "a + on (i) b", "a / ignoring (g, h) b", "a > bool on (i) b", "a < on (i) b", "sum by (g) (a) * on (g) group_left sum by (g) (b)",
         "b * on (i) group_right (g) a", "a - on (g) b", "a == on (i, g) b",
+        "topk(3, a)", "bottomk(2, a)", "topk by (g) (2, a)", "bottomk without (i) (1, {__name__=~\"a|b\"})", "topk(1, b)",
+        "topk(100, a)", "topk by (g) (2.9, rate(a[5m]))", "bottomk(0.5, a)", "topk(scalar(count(a)) / 20, a)",
     ]
 
     /// Bits, but any NaN as one: the sign of a NaN is not defined by IEEE arithmetic (LLVM may
