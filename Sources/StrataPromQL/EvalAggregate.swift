@@ -19,7 +19,7 @@ extension Evaluator {
                 try aggregate(a, grouping, a.without, .number(0), &inp, &groupLabels)
             }
         }
-        if let done = try rankColumns(a, keyFn) { return done }
+        if let done = try rankColumns(a, grouping, keyFn) { return done }
         return try rangeEval([a.param, a.expr], prep: keyFn) { inp in
             let param = inp.vectors[0].first?.v ?? .nan
             return try aggregate(a, grouping, a.without, .number(param), &inp, &groupLabels)

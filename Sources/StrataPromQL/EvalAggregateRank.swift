@@ -9,7 +9,7 @@ import StrataCore
 /// path (`ColumnarPathTests`). Histogram series, a k given by an expression, and a k the
 /// engine warns or fails about take the general path.
 extension Evaluator {
-    func rankColumns(_ a: AggregateExpr, _ keyFn: @escaping (Labels) -> String) throws -> [Series]? {
+    func rankColumns(_ a: AggregateExpr, _ grouping: [String], _ keyFn: @escaping (Labels) -> String) throws -> [Series]? {
         guard a.op == .topk || a.op == .bottomk, shared.columnar, let p = a.param,
               case .number(let f) = p.unwrapped, f >= 1, f < 0x1p53 else { return nil }
         let k = Int(f), top = a.op == .topk
@@ -19,7 +19,7 @@ extension Evaluator {
             // The general path, over what is already evaluated (its annotations, its order).
             var groupLabels: [Int: Labels] = [:]
             return try rangeEval(matrices: [param, input], prep: keyFn) { inp in
-                try aggregate(a, a.grouping.sorted(by: bytewiseLess), a.without, .number(inp.vectors[0].first?.v ?? .nan), &inp, &groupLabels)
+                try aggregate(a, grouping, a.without, .number(inp.vectors[0].first?.v ?? .nan), &inp, &groupLabels)
             }
         }
         // Inputs count until this node is done, as in rangeEval.
