@@ -120,29 +120,10 @@ public final class Watchdog: @unchecked Sendable {
     }
 
     private func push(_ deadline: ContinuousClock.Instant, _ id: UInt64) {
-        heap.append((deadline, id))
-        var i = heap.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            guard heap[i].deadline < heap[parent].deadline else { break }
-            heap.swapAt(i, parent)
-            i = parent
-        }
+        GoHeap.push(&heap, (deadline, id)) { $0.deadline < $1.deadline }
     }
 
     private func popFirst() {
-        let last = heap.removeLast()
-        guard !heap.isEmpty else { return }
-        heap[0] = last
-        var i = 0
-        while true {
-            let l = 2 * i + 1, r = l + 1
-            var m = i
-            if l < heap.count && heap[l].deadline < heap[m].deadline { m = l }
-            if r < heap.count && heap[r].deadline < heap[m].deadline { m = r }
-            if m == i { break }
-            heap.swapAt(i, m)
-            i = m
-        }
+        _ = GoHeap.pop(&heap) { $0.deadline < $1.deadline }
     }
 }

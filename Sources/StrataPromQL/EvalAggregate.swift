@@ -19,8 +19,9 @@ extension Evaluator {
                 try aggregate(a, grouping, a.without, .number(0), &inp, &groupLabels)
             }
         }
-        if let done = try rankColumns(a, grouping, keyFn) { return done }
-        return try rangeEval([a.param, a.expr], prep: keyFn) { inp in
+        let param = try a.param.map { try eval($0).matrix } ?? [], input = try eval(a.expr).matrix
+        if let done = try rankColumns(a, param, input, keyFn) { return done }
+        return try rangeEval(matrices: [param, input], prep: keyFn) { inp in
             let param = inp.vectors[0].first?.v ?? .nan
             return try aggregate(a, grouping, a.without, .number(param), &inp, &groupLabels)
         }

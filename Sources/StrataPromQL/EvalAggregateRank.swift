@@ -9,30 +9,18 @@ import StrataCore
 /// path (`ColumnarPathTests`). Histogram series, a k given by an expression, and a k the
 /// engine warns or fails about take the general path.
 extension Evaluator {
-    func rankColumns(_ a: AggregateExpr, _ grouping: [String], _ keyFn: @escaping (Labels) -> String) throws -> [Series]? {
+    /// `param` and `input` are the evaluated k and series; nil when the general path must run.
+    func rankColumns(_ a: AggregateExpr, _ param: [Series], _ input: [Series], _ keyFn: (Labels) -> String) throws -> [Series]? {
         guard a.op == .topk || a.op == .bottomk, shared.columnar, let p = a.param,
-              case .number(let f) = p.unwrapped, f >= 1, f < 0x1p53 else { return nil }
+              case .number(let f) = p.unwrapped, f >= 1, f < 0x1p53,
+              !input.contains(where: { !$0.histograms.isEmpty }) else { return nil }
         let k = Int(f), top = a.op == .topk
-        let param = try eval(p).matrix
-        let input = try eval(a.expr).matrix
-        if input.contains(where: { !$0.histograms.isEmpty }) {
-            // The general path, over what is already evaluated (its annotations, its order).
-            var groupLabels: [Int: Labels] = [:]
-            return try rangeEval(matrices: [param, input], prep: keyFn) { inp in
-                try aggregate(a, grouping, a.without, .number(inp.vectors[0].first?.v ?? .nan), &inp, &groupLabels)
-            }
-        }
         // Inputs count until this node is done, as in rangeEval.
         let inputSamples = param.reduce(0) { $0 + $1.sampleCount } + input.reduce(0) { $0 + $1.sampleCount }
         defer { shared.currentSamples -= inputSamples }
 
         var interned: [String: Int] = [:]
-        let groupOf = input.map { s in
-            let key = keyFn(s.labels)
-            if let g = interned[key] { return g }
-            interned[key] = interned.count
-            return interned.count - 1
-        }
+        let groupOf = Self.keyIDs(input, keyFn, &interned)
         var heaps = [[RankedSample]](repeating: [], count: interned.count)
         var met: [Int] = []
         var cursors = [Int](repeating: 0, count: input.count)

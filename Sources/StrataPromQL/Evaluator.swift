@@ -414,20 +414,24 @@ final class Evaluator {
         return try rangeEval(matrices: mats, prep: prep, fn)
     }
 
+    /// Each series' key (`key`) as an integer id, equal keys equal ids, numbered in order of
+    /// first appearance across calls sharing `interned`.
+    static func keyIDs(_ series: [Series], _ key: (Labels) -> String, _ interned: inout [String: Int]) -> [Int] {
+        series.map { s in
+            let k = key(s.labels)
+            if let id = interned[k] { return id }
+            interned[k] = interned.count
+            return interned.count - 1
+        }
+    }
+
     /// `rangeEval` over arguments already evaluated (empty for skipped ones).
     func rangeEval(matrices mats: [[Series]], prep: ((Labels) -> String)? = nil,
                    _ fn: (inout StepInput) throws -> [Sample]) throws -> [Series] {
         var seriesKeys: [[Int]] = []
         if let prep {
             var interned: [String: Int] = [:]
-            seriesKeys = mats.map { m in
-                m.map { s in
-                    let k = prep(s.labels)
-                    if let id = interned[k] { return id }
-                    interned[k] = interned.count
-                    return interned.count - 1
-                }
-            }
+            seriesKeys = mats.map { Self.keyIDs($0, prep, &interned) }
         }
         var cursors = mats.map { [Int](repeating: 0, count: $0.count) }
         var hcursors = mats.map { [Int](repeating: 0, count: $0.count) }

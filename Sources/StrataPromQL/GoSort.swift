@@ -1,43 +1,5 @@
-/// Go's container/heap and the small-slice path of sort.Sort, reproduced so topk/bottomk and
-/// sort() order ties exactly as Prometheus does (eval_ordered tests observe it).
-enum GoHeap {
-    static func up<T>(_ h: inout [T], _ j0: Int, _ less: (T, T) -> Bool) {
-        var j = j0
-        while true {
-            let i = (j - 1) / 2
-            if i == j || j <= 0 || !less(h[j], h[i]) { break }
-            h.swapAt(i, j)
-            j = i
-        }
-    }
-
-    static func down<T>(_ h: inout [T], _ i0: Int, _ n: Int, _ less: (T, T) -> Bool) -> Bool {
-        var i = i0
-        while true {
-            let j1 = 2 * i + 1
-            if j1 >= n || j1 < 0 { break }
-            var j = j1
-            let j2 = j1 + 1
-            if j2 < n && less(h[j2], h[j1]) { j = j2 }
-            if !less(h[j], h[i]) { break }
-            h.swapAt(i, j)
-            i = j
-        }
-        return i > i0
-    }
-
-    static func push<T>(_ h: inout [T], _ x: T, less: (T, T) -> Bool) {
-        h.append(x)
-        up(&h, h.count - 1, less)
-    }
-
-    static func pop<T>(_ h: inout [T], less: (T, T) -> Bool) -> T {
-        let n = h.count - 1
-        h.swapAt(0, n)
-        _ = down(&h, 0, n, less)
-        return h.removeLast()
-    }
-}
+// Go's sort.Sort, reproduced so sort() and topk/bottomk order ties exactly as Prometheus does
+// (Go's container/heap is `GoHeap` in StrataCore).
 
 /// `sort.Sort(sort.Reverse(data))` with Go's algorithm for short inputs (insertion sort,
 /// n <= 12) and a heap sort otherwise, both driven only by `less` like Go's.
