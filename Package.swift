@@ -340,21 +340,21 @@ let package = Package(
         .executableTarget(name: "strata", dependencies: ["StrataTools", "StrataCore"]),
         .executableTarget(
             name: "strata-sidecar",
-            dependencies: ["StrataSidecar", "StrataQuery", "StrataObjStore", "StrataServer", "StrataSecurity", "StrataCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["StrataStoreAPI", "StrataSidecar", "StrataQuery", "StrataObjStore", "StrataServer", "StrataSecurity", "StrataCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "strata-rule",
-            dependencies: ["StrataRule", "StrataQuery", "StrataNotify", "StrataObjStore", "StrataServer", "StrataSecurity", "StrataCore", "StrataTSDB",
+            dependencies: ["StrataStoreAPI", "StrataRule", "StrataQuery", "StrataNotify", "StrataObjStore", "StrataServer", "StrataSecurity", "StrataCore", "StrataTSDB",
                            "StrataPromQL", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "strata-receive",
-            dependencies: ["StrataReceive", "StrataQuery", "StrataObjStore", "StrataServer", "StrataSecurity", "StrataCore", "StrataTSDB",
+            dependencies: ["StrataStoreAPI", "StrataReceive", "StrataQuery", "StrataObjStore", "StrataServer", "StrataSecurity", "StrataCore", "StrataTSDB",
                            "StrataPromQL", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "strata-query",
-            dependencies: ["StrataQuery", "StrataPromQL", "StrataServer", "StrataSecurity", "StrataCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["StrataStoreAPI", "StrataQuery", "StrataPromQL", "StrataServer", "StrataSecurity", "StrataCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "strata-frontend",
@@ -362,7 +362,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "strata-store",
-            dependencies: ["StrataStore", "StrataBucket", "StrataQuery", "StrataObjStore", "StrataServer", "StrataSecurity", "StrataCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["StrataStoreAPI", "StrataStore", "StrataBucket", "StrataQuery", "StrataObjStore", "StrataServer", "StrataSecurity", "StrataCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "strata-compact",

@@ -27,6 +27,10 @@ public struct QuerierService: Sendable {
         /// `--http.config` and `--grpc-server-tls-*`; nil: plain HTTP, plaintext gRPC.
         public var web: WebConfig?
         public var grpcTLS: ServerTLS?
+        /// `--wire-address`: Strata's wire for Series and pushed-down queries (auto: the gRPC host, a free port).
+        public var wire: WireListen = .auto
+        /// `--endpoint.wire`: dial endpoints' wire where they advertise it.
+        public var endpointWire = true
         /// `--grpc-client-tls-*`: how `--endpoint` and SD-file endpoints are dialled.
         public var clientTLS: ClientTLSConfig?
         /// `--endpoint.sd-config(-file)`: more endpoints, each with its own TLS settings.
@@ -64,7 +68,7 @@ public struct QuerierService: Sendable {
             // An endpoint of the endpoint config (or found through one of its DNS names) uses
             // that entry's TLS settings; every other endpoint the --grpc-client-tls-* flags'.
             let tls = source.tls(for: spec) ?? config.clientTLS
-            return try GRPCStoreClient(target: address, timeout: config.api.timeout, tls: tls)
+            return try GRPCStoreClient(target: address, timeout: config.api.timeout, tls: tls, wire: config.endpointWire)
         }
         let api = QueryAPI(endpoints: endpoints, config: config.api)
         let admin = try AdminServer.application(address: config.httpAddress, registry: registry, logger: logger, web: config.web,
@@ -76,7 +80,7 @@ public struct QuerierService: Sendable {
                                  options: .init(partialResponse: config.api.partialResponse, byteBudget: config.api.maxBytesPerQuery,
                                                 maxConcurrentSelect: config.api.maxConcurrentSelect))
         // Stacked queriers: the endpoints' targets, metadata, exemplars and rules, passed on.
-        let grpc = GRPCStoreServer(store: store, host: grpcHost, port: grpcPort, tls: config.grpcTLS,
+        let grpc = GRPCStoreServer(store: store, host: grpcHost, port: grpcPort, tls: config.grpcTLS, wire: config.wire,
                                    apis: QuerierFleet(endpoints: endpoints, config: config.api).apis)
         let main = ServiceRun.work {
             logger.info("querier starting", metadata: ["endpoints": "\(config.endpoints)", "sd_files": "\(config.sdFiles)",

@@ -45,6 +45,8 @@ public struct ReceiveService: Sendable {
         public var tsdbInterval: Duration = .seconds(30)
         public var web: WebConfig?
         public var grpcTLS: ServerTLS?
+        /// `--wire-address`: Strata's wire for Series and pushed-down queries (auto: the gRPC host, a free port).
+        public var wire: WireListen = .auto
 
         public init(tsdb: TenantHeads.Config) { self.tsdb = tsdb }
     }
@@ -94,7 +96,7 @@ public struct ReceiveService: Sendable {
         let state = ReadyState()
         let acceptsWrites = AtomicFlag()
         let (grpcHost, grpcPort) = try AdminServer.parseAddress(config.grpcAddress)
-        let grpc = GRPCStoreServer(store: TenantsStore(heads: heads), host: grpcHost, port: grpcPort, tls: config.grpcTLS,
+        let grpc = GRPCStoreServer(store: TenantsStore(heads: heads), host: grpcHost, port: grpcPort, tls: config.grpcTLS, wire: config.wire,
                                    apis: FleetAPIs(exemplars: TenantsExemplars(heads: heads), pushdown: config.pushdown),
                                    services: [WriteableStoreService(distributor: distributor)])
         let admin = try AdminServer.application(

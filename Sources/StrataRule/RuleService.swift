@@ -51,6 +51,8 @@ public struct RuleService: Sendable {
         public var tsdbInterval: Duration = .seconds(30)
         public var web: WebConfig?
         public var grpcTLS: ServerTLS?
+        /// `--wire-address`: Strata's wire for Series and pushed-down queries (auto: the gRPC host, a free port).
+        public var wire: WireListen = .auto
 
         public init(ruleFiles: [String], dataDir: String, externalLabels: Labels) {
             self.ruleFiles = ruleFiles
@@ -126,7 +128,7 @@ public struct RuleService: Sendable {
             try? head.close()
             throw error
         }
-        let grpc = GRPCStoreServer(store: store, host: grpcHost, port: grpcPort, tls: config.grpcTLS,
+        let grpc = GRPCStoreServer(store: store, host: grpcHost, port: grpcPort, tls: config.grpcTLS, wire: config.wire,
                                    apis: FleetAPIs(rules: manager, pushdown: config.pushdown))
 
         let main = ServiceRun.work { [registry] in

@@ -31,6 +31,8 @@ public struct SidecarService: Sendable {
         /// `--http.config` and `--grpc-server-tls-*`; nil: plain HTTP, plaintext gRPC.
         public var web: WebConfig?
         public var grpcTLS: ServerTLS?
+        /// `--wire-address`: Strata's wire for Series and pushed-down queries (auto: the gRPC host, a free port).
+        public var wire: WireListen = .auto
         /// `--prometheus.http-client-file`: how to authenticate to Prometheus.
         public var prometheusClient = HTTPClientConfig()
 
@@ -112,7 +114,7 @@ public struct SidecarService: Sendable {
             })
             // Targets, Metadata, Exemplars and Rules from the same Prometheus, on the same port.
             let fleet = PrometheusFleet(prometheus: prometheus, externalLabels: ext)
-            let grpc = GRPCStoreServer(store: store, host: grpcHost, port: grpcPort, tls: config.grpcTLS,
+            let grpc = GRPCStoreServer(store: store, host: grpcHost, port: grpcPort, tls: config.grpcTLS, wire: config.wire,
                                        apis: fleet.apis(pushdown: config.pushdown))
             await state.setReady()
             try await withThrowingTaskGroup(of: Void.self) { group in

@@ -25,6 +25,8 @@ public struct StoreGatewayService: Sendable {
         /// `--http.config` and `--grpc-server-tls-*`; nil: plain HTTP, plaintext gRPC.
         public var web: WebConfig?
         public var grpcTLS: ServerTLS?
+        /// `--wire-address`: Strata's wire for Series and pushed-down queries (auto: the gRPC host, a free port).
+        public var wire: WireListen = .auto
 
         public init(store: BucketStore.Config, grpcAddress: String, httpAddress: String) {
             self.store = store
@@ -79,7 +81,7 @@ public struct StoreGatewayService: Sendable {
             }
             logger.info("initial sync done", metadata: ["blocks": "\(store.loadedBlocks.count)",
                                                         "elapsed": "\(ContinuousClock.now - start)"])
-            let grpc = GRPCStoreServer(store: store, host: grpcHost, port: grpcPort, tls: config.grpcTLS,
+            let grpc = GRPCStoreServer(store: store, host: grpcHost, port: grpcPort, tls: config.grpcTLS, wire: config.wire,
                                        apis: FleetAPIs(pushdown: config.pushdown))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await grpc.serve() }

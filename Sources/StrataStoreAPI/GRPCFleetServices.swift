@@ -4,13 +4,13 @@ import GRPCProtobuf
 /// The gRPC services of `FleetAPIs`, registered by `GRPCStoreServer` next to the Store and
 /// Info services. Errors map to gRPC codes like the Store API's (`GRPCStoreServer.rpcError`).
 enum GRPCFleetServices {
-    static func services(_ apis: FleetAPIs, store: any StoreClient) -> [any RegistrableRPCService] {
+    static func services(_ apis: FleetAPIs, pushdown: (any PushdownAPI)?) -> [any RegistrableRPCService] {
         var out: [any RegistrableRPCService] = []
         if let t = apis.targets { out.append(Targets(api: t)) }
         if let m = apis.metadata { out.append(Metadata(api: m)) }
         if let e = apis.exemplars { out.append(Exemplars(api: e)) }
         if let r = apis.rules { out.append(Rules(api: r)) }
-        if let q = apis.pushdown { out.append(Query(api: q(store))) }
+        if let pushdown { out.append(Query(api: pushdown)) }
         return out
     }
 

@@ -59,7 +59,7 @@ final class TLSFailureReporter: ChannelInboundHandler, Sendable {
                 return true
             }
             if due {
-                Self.logger.warning("TLS handshake with a gRPC client failed", metadata: [
+                Self.logger.warning("TLS handshake with a gRPC or wire client failed", metadata: [
                     "peer": "\(context.remoteAddress.map { "\($0)" } ?? "?")", "err": "\(error)"])
             }
         }

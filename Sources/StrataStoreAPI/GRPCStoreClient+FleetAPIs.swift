@@ -36,6 +36,9 @@ extension GRPCStoreClient: TargetsAPI, MetadataAPI, ExemplarsAPI, RulesAPI, Push
     public func queryRange(_ request: Thanos_QueryRangeRequest,
                            onResponse: @escaping @Sendable (Thanos_QueryRangeResponse) async throws -> Void) async throws {
         // Answers are read by `QueryRangeFrameDeserializer` (one pass, no generic visitor).
+        if try await overWire(.queryRange, request, onMessage: { try await onResponse(QueryRangeFrameDeserializer().deserialize(WireBytes($0))) }) {
+            return
+        }
         try await Thanos_Query.Client(wrapping: client).queryRange(request: ClientRequest(message: request),
                                                                  serializer: ProtobufSerializer<Thanos_QueryRangeRequest>(),
                                                                  deserializer: QueryRangeFrameDeserializer(), options: options) { response in

@@ -1,24 +1,85 @@
 import GRPCCore
 import GRPCProtobuf
 import GRPCNIOTransportHTTP2
+import Metrics
+import NIOCore
+import NIOSSL
 import StrataCore
 import StrataSecurity
+import SwiftProtobuf
+import Synchronization
 
 /// A `StoreClient` talking gRPC to a Thanos-compatible Store API endpoint (Strata's or
 /// Thanos's own). One HTTP/2 connection, kept open; call `close` when done.
+///
+/// When the endpoint's Info answer advertises Strata's wire (WireFrame.swift) and `wire` is
+/// on, Series calls and pushed-down queries go over it once a first wire connection worked;
+/// a wire failure before any answer arrived sends that call over gRPC instead
+/// (`strata_wire_client_fallbacks_total`) and the wire waits for the next Info probe.
 public final class GRPCStoreClient: StoreClient {
+    static let fallbacks = Counter(label: "strata_wire_client_fallbacks_total")
     public let name: String
     let client: GRPCClient<HTTP2ClientTransport.Posix>
     let connections: Task<Void, Never>
     let timeout: Duration
+    let wireHost: String?
+    let wireTLS: NIOSSLContext?
+    let wireServerName: String?
+    let wire = Mutex<WireClient?>(nil)
 
-    /// `target`: `host:port`. `timeout` bounds each call. `tls`: nil dials plaintext.
-    public init(target: String, timeout: Duration = .seconds(120), tls: ClientTLSConfig? = nil) throws {
+    /// `target`: `host:port`. `timeout` bounds each call. `tls`: nil dials plaintext (gRPC and
+    /// wire). `wire`: use Strata's wire where the endpoint offers it.
+    public init(target: String, timeout: Duration = .seconds(120), tls: ClientTLSConfig? = nil, wire: Bool = true) throws {
         name = target
         let client = try Self.makeClient(target: target, tls: tls)
         self.client = client
         connections = Task { try? await client.runConnections() }
         self.timeout = timeout
+        let host = target.lastIndex(of: ":").map { String(target[..<$0]).trimmingCharacters(in: ["[", "]"]) }
+        wireHost = wire ? host : nil
+        wireTLS = wire ? try tls.map { try NIOSSLContext(configuration: $0.tlsConfiguration()) } : nil
+        wireServerName = tls?.serverName ?? host.flatMap { Self.isIPv4($0) || $0.contains(":") ? nil : $0 }
+    }
+
+    /// Follows the wire port of the endpoint's latest Info answer.
+    func adoptWire(from info: Thanos_Info_InfoResponse) {
+        guard let host = wireHost else { return }
+        let port = Wire.port(in: info)
+        let (old, current) = wire.withLock { w -> (WireClient?, WireClient?) in
+            if w?.port == port { return (nil, w) }
+            let old = w
+            w = port.map { WireClient(host: host, port: $0, tls: wireTLS, serverName: wireServerName) }
+            return (old, w)
+        }
+        old?.close()
+        current?.warmUp()
+    }
+
+    /// Runs a call over the wire when it is ready: true when it was answered there (or failed
+    /// after answers were delivered: then it throws), false when it is to go over gRPC.
+    func overWire(_ method: Wire.Method, _ request: some SwiftProtobuf.Message & Sendable,
+                  onMessage: @escaping @Sendable (ByteBuffer) async throws -> Void) async throws -> Bool {
+        guard let w = wire.withLock({ $0 }), w.ready else { return false }
+        let delivered = Mutex(false)
+        do {
+            try await bounded {
+                try await w.call(method, request) { m in
+                    delivered.withLock { $0 = true }
+                    try await onMessage(m)
+                }
+            }
+            return true
+        } catch let error as WireError where !delivered.withLock({ $0 }) {
+            w.suspend()
+            Self.fallbacks.increment()
+            WireClient.logger.warning("Strata wire call failed; answering over gRPC", metadata: ["endpoint": "\(name)", "err": "\(error)"])
+            return false
+        }
+    }
+
+    /// `body` within `timeout`, unless an enclosing `withTimeout` (the query's limit) ends sooner.
+    func bounded(_ body: @escaping @Sendable () async throws -> Void) async throws {
+        if TaskDeadline.covers(timeout) { try await body() } else { try await withTimeout(timeout, body) }
     }
 
     /// Each call's options: `timeout` as its deadline, unless an enclosing `withTimeout` (the
@@ -31,7 +92,10 @@ public final class GRPCStoreClient: StoreClient {
         return o
     }
 
-    deinit { client.beginGracefulShutdown() }
+    deinit {
+        client.beginGracefulShutdown()
+        wire.withLock { $0 }?.close()
+    }
 
     /// A gRPC client for `host:port` as Strata dials its peers (also the receivers' write
     /// forwarding); the caller runs its connections and shuts it down.
@@ -75,27 +139,36 @@ public final class GRPCStoreClient: StoreClient {
         }
     }
 
-    public func close() { client.beginGracefulShutdown() }
+    public func close() {
+        client.beginGracefulShutdown()
+        wire.withLock { $0 }?.close()
+    }
 
     var store: Thanos_Store.Client<HTTP2ClientTransport.Posix> { Thanos_Store.Client(wrapping: client) }
 
     public func info() async throws -> Thanos_Info_InfoResponse {
-        try await Thanos_Info_Info.Client(wrapping: client).info(Thanos_Info_InfoRequest(), options: options)
+        let info = try await Thanos_Info_Info.Client(wrapping: client).info(Thanos_Info_InfoRequest(), options: options)
+        adoptWire(from: info)
+        return info
     }
 
     public func series(_ request: Thanos_SeriesRequest,
                        onResponse: @escaping @Sendable (Thanos_SeriesResponse) async throws -> Void) async throws {
         // Series frames are read by `SeriesFrameDeserializer` (one pass, no generic visitor).
+        // Batches (asked for with `response_batch_size`) reach callers as single series.
+        @Sendable func deliver(_ message: Thanos_SeriesResponse) async throws {
+            if case .batch(let b)? = message.result {
+                for s in b.series { try await onResponse(.series(s)) }
+            } else {
+                try await onResponse(message)
+            }
+        }
+        if try await overWire(.series, request, onMessage: { try await deliver(SeriesFrameDeserializer().deserialize(WireBytes($0))) }) {
+            return
+        }
         try await store.series(request: ClientRequest(message: request), serializer: ProtobufSerializer<Thanos_SeriesRequest>(),
                                deserializer: SeriesFrameDeserializer(), options: options) { response in
-            for try await message in response.messages {
-                // Batches (asked for with `response_batch_size`) reach callers as single series.
-                if case .batch(let b)? = message.result {
-                    for s in b.series { try await onResponse(.series(s)) }
-                } else {
-                    try await onResponse(message)
-                }
-            }
+            for try await message in response.messages { try await deliver(message) }
         }
     }
 

@@ -13,28 +13,45 @@ import Synchronization
 public final class GRPCStoreServer: Sendable {
     let server: GRPCServer<HTTP2ServerTransport.Custom<GRPCListener>>
     let transport: HTTP2ServerTransport.Custom<GRPCListener>
+    /// Strata's wire for Series and pushed-down queries (WireFrame.swift); nil: `--wire-address=off`.
+    let wire: WireServer?
 
-    /// Port 0 picks a free port (see `boundPort`). `tls`: nil serves plaintext.
+    /// Port 0 picks a free port (see `boundPort`). `tls`: nil serves plaintext (gRPC and wire).
     /// `services`: more services on the same port (the receiver's `thanos.WriteableStore`).
-    public init(store: any StoreClient, host: String, port: Int, tls: ServerTLS? = nil, apis: FleetAPIs = FleetAPIs(),
-                services: [any RegistrableRPCService] = []) {
+    public init(store: any StoreClient, host: String, port: Int, tls: ServerTLS? = nil, wire: WireListen = .auto,
+                apis: FleetAPIs = FleetAPIs(), services: [any RegistrableRPCService] = []) {
         var config = HTTP2ServerTransport.Custom<GRPCListener>.Config.defaults
         // Thanos allows messages up to 2^31-1 bytes; series frames can be large.
         config.rpc.maxRequestPayloadSize = Int(Int32.max)
         transport = HTTP2ServerTransport.Custom(listenerFactory: GRPCListener(host: host, port: port, tls: tls), config: config)
-        server = GRPCServer(transport: transport, services: [StoreService(store: store), InfoService(store: store, apis: apis)]
-                                + GRPCFleetServices.services(apis, store: store) + services)
+        let pushdown = apis.pushdown.map { $0(store) }
+        switch wire {
+        case .off: self.wire = nil
+        case .auto: self.wire = WireServer(host: host, port: 0, tls: tls, store: store, pushdown: pushdown)
+        case .address(let h, let p): self.wire = WireServer(host: h, port: p, tls: tls, store: store, pushdown: pushdown)
+        }
+        server = GRPCServer(transport: transport, services: [StoreService(store: store), InfoService(store: store, apis: apis, wire: self.wire)]
+                                + GRPCFleetServices.services(apis, pushdown: pushdown) + services)
     }
 
     /// Runs until `shutdown` (or the task is cancelled). Being cancelled is a normal stop
-    /// (SIGTERM), not an error: the transport's cancellation error is not passed on.
+    /// (SIGTERM), not an error: the transport's cancellation error is not passed on. The wire
+    /// listens before gRPC does, so the first Info answer already advertises it.
     public func serve() async throws {
+        try await wire?.start()
+        defer { wire?.close() }
         do { try await server.serve() } catch where Task.isCancelled {
             return
         }
     }
 
-    public func shutdown() { server.beginGracefulShutdown() }
+    public func shutdown() {
+        wire?.close()
+        server.beginGracefulShutdown()
+    }
+
+    /// The wire's bound port, once listening (nil: off or not yet).
+    public func boundWirePort() -> Int? { wire?.boundPort }
 
     /// The bound port, once listening.
     public func boundPort() async throws -> Int {
@@ -98,13 +115,19 @@ public final class GRPCStoreServer: Sendable {
 
         func series(request: Thanos_SeriesRequest, response: RPCWriter<Thanos_SeriesResponse>, context: ServerContext) async throws {
             do {
-                let batch = ResponseBatch(seriesPerMessage: request.responseBatchSize)
-                try await store.series(request) { frame in
-                    if let full = batch.add(frame) { try await response.write(contentsOf: full) }
-                }
-                let rest = batch.drain()
-                if !rest.isEmpty { try await response.write(contentsOf: rest) }
+                try await Self.series(store, request) { try await response.write(contentsOf: $0) }
             } catch { throw GRPCStoreServer.rpcError(error) }
+        }
+
+        /// A Series call's answer, written in batches (`ResponseBatch`); gRPC and the wire both serve it so.
+        static func series(_ store: any StoreClient, _ request: Thanos_SeriesRequest,
+                           write: @escaping @Sendable ([Thanos_SeriesResponse]) async throws -> Void) async throws {
+            let batch = ResponseBatch(seriesPerMessage: request.responseBatchSize)
+            try await store.series(request) { frame in
+                if let full = batch.add(frame) { try await write(full) }
+            }
+            let rest = batch.drain()
+            if !rest.isEmpty { try await write(rest) }
         }
 
         func labelNames(request: Thanos_LabelNamesRequest, context: ServerContext) async throws -> Thanos_LabelNamesResponse {
@@ -119,11 +142,13 @@ public final class GRPCStoreServer: Sendable {
     struct InfoService: Thanos_Info_Info.SimpleServiceProtocol {
         let store: any StoreClient
         let apis: FleetAPIs
+        let wire: WireServer?
 
         func info(request: Thanos_Info_InfoRequest, context: ServerContext) async throws -> Thanos_Info_InfoResponse {
             do {
                 var r = try await store.info()
                 apis.advertise(in: &r)
+                if let port = wire?.boundPort { Wire.advertise(port: port, in: &r) }
                 return r
             } catch { throw GRPCStoreServer.rpcError(error) }
         }

@@ -6,6 +6,7 @@ import Foundation
 import StrataQuery
 import StrataSecurity
 import StrataServer
+import StrataStoreAPI
 
 /// `strata-query`: the querier; flags as in Thanos's `query` command.
 @main
@@ -38,11 +39,13 @@ struct QueryCommand: AsyncParsableCommand {
     @Flag(name: .customLong("query.auto-downsampling"), help: "Use downsampled data (step/5) when max_source_resolution is not given.") var autoDownsampling = false
     @Option(name: .customLong("query.partial-response"), help: "Default of partial_response: answer with warnings when a store fails.") var partialResponse = true
     @Option(name: .customLong("query.default-step"), help: "Step of range queries given without one.") var defaultStep = "1s"
+    @Option(name: .customLong("endpoint.wire"), help: "Use Strata's wire (see --wire-address) for Series calls and pushed-down queries with endpoints that advertise it; false: gRPC only.") var endpointWire = true
     @Option(name: .customLong("query.pushdown"), help: "Evaluate sum, count, min, max, group, topk and bottomk over selectors and per-series range functions next to the data, on endpoints serving Thanos's Query API that hold whole series; false always selects raw series.") var pushdown = true
     @Option(name: .customLong("query.promql-compat"), help: "PromQL semantics: 3.14 (default) or 2.42 (that release exactly).") var promqlCompat = "3.14"
     @Option(name: .customLong("enable-feature"), help: "Experimental PromQL features of 3.14 mode, Prometheus's names (promql-experimental-functions, promql-extended-range-selectors, promql-binop-fill-modifiers, promql-delayed-name-removal); repeatable or comma-separated.") var features: [String] = []
     @Option(name: .customLong("log.level"), help: "debug, info, warn or error.") var logLevel = "info"
     @Option(name: .customLong("log.format"), help: "logfmt or json.") var logFormat = "logfmt"
+    @Option(name: .customLong("wire-address"), help: "Strata's wire for Series calls and pushed-down queries between Strata components (faster than gRPC, same TLS): auto (the gRPC host, a free port, advertised in Info), host:port, or off.") var wireAddress = "auto"
     @OptionGroup var grpcServerTLS: GRPCServerTLSOptions
     @OptionGroup var grpcClientTLS: GRPCClientTLSOptions
     @OptionGroup var web: WebConfigOptions
@@ -61,7 +64,10 @@ struct QueryCommand: AsyncParsableCommand {
         config.dnsInterval = .milliseconds(try parseDuration(dnsInterval))
         config.dnsNameserver = dnsNameserver
         config.clientTLS = try grpcClientTLS.make()
+        config.endpointWire = endpointWire
         config.web = try web.make()
+        config.grpcTLS = try grpcServerTLS.make(logger: logger)
+        config.wire = try WireListen.parse(wireAddress)
         if endpointConfigFile != nil && endpointConfigText != nil {
             throw ValidationError("--endpoint.sd-config-file and --endpoint.sd-config are mutually exclusive")
         }

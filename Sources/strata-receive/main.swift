@@ -7,6 +7,7 @@ import StrataQuery
 import StrataReceive
 import StrataSecurity
 import StrataServer
+import StrataStoreAPI
 import StrataTSDB
 
 /// `strata-receive`: takes Prometheus remote write into per-tenant heads, spread over a
@@ -41,6 +42,7 @@ struct ReceiveCommand: AsyncParsableCommand {
     @Option(name: .customLong("log.level"), help: "debug, info, warn or error.") var logLevel = "info"
     @Option(name: .customLong("log.format"), help: "logfmt or json.") var logFormat = "logfmt"
     @OptionGroup var objstore: ObjStoreOptions
+    @Option(name: .customLong("wire-address"), help: "Strata's wire for Series calls and pushed-down queries between Strata components (faster than gRPC, same TLS): auto (the gRPC host, a free port, advertised in Info), host:port, or off.") var wireAddress = "auto"
     @OptionGroup var grpcServerTLS: GRPCServerTLSOptions
     @OptionGroup var grpcClientTLS: GRPCClientTLSOptions
     @OptionGroup var web: WebConfigOptions
@@ -75,6 +77,7 @@ struct ReceiveCommand: AsyncParsableCommand {
         config.limitsFile = limitsFile
         config.maxInflightBytes = Int(try parseByteSize(maxInflightBytes))
         config.grpcTLS = try grpcServerTLS.make(logger: logger)
+        config.wire = try WireListen.parse(wireAddress)
         config.forwardTLS = try grpcClientTLS.make()
         config.web = try web.make()
         config.pushdown = StorePushdownAPI.factory()

@@ -8,6 +8,7 @@ import StrataQuery
 import StrataRule
 import StrataSecurity
 import StrataServer
+import StrataStoreAPI
 import StrataTSDB
 
 /// `strata-rule`: evaluates recording and alerting rules over the whole fleet; flags as in
@@ -44,6 +45,7 @@ struct RuleCommand: AsyncParsableCommand {
     @Option(name: .customLong("log.format"), help: "logfmt or json.") var logFormat = "logfmt"
     @OptionGroup var alertmanagers: AlertmanagerOptions
     @OptionGroup var objstore: ObjStoreOptions
+    @Option(name: .customLong("wire-address"), help: "Strata's wire for Series calls and pushed-down queries between Strata components (faster than gRPC, same TLS): auto (the gRPC host, a free port, advertised in Info), host:port, or off.") var wireAddress = "auto"
     @OptionGroup var grpcServerTLS: GRPCServerTLSOptions
     @OptionGroup var web: WebConfigOptions
 
@@ -78,6 +80,7 @@ struct RuleCommand: AsyncParsableCommand {
         config.alertQueryURL = alertQueryURL
         config.alertQueryTemplate = alertQueryTemplate
         config.grpcTLS = try grpcServerTLS.make(logger: logger)
+        config.wire = try WireListen.parse(wireAddress)
         config.web = try web.make()
         let monitored = (objstore.configFile ?? objstore.config) == nil ? nil : try objstore.makeMonitoredBucket(logger: logger)
         try await RuleService(config: config, bucket: monitored?.bucket, registry: registry, logger: logger, health: monitored?.health).run()

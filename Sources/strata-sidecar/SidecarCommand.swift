@@ -5,6 +5,7 @@ import StrataObjStore
 import StrataQuery
 import StrataSecurity
 import StrataServer
+import StrataStoreAPI
 import StrataSidecar
 
 /// `strata-sidecar`: runs next to Prometheus; flags as in Thanos's sidecar.
@@ -25,6 +26,7 @@ struct SidecarCommand: AsyncParsableCommand {
     @Option(name: .customLong("prometheus.http-client-file"), help: "Prometheus http_client_config (basic_auth, authorization, bearer_token_file, tls_config) for talking to Prometheus.") var prometheusClientFile: String?
     @Option(name: .customLong("prometheus.http-client"), help: "The same as YAML text (instead of the file).") var prometheusClientText: String?
     @OptionGroup var objstore: ObjStoreOptions
+    @Option(name: .customLong("wire-address"), help: "Strata's wire for Series calls and pushed-down queries between Strata components (faster than gRPC, same TLS): auto (the gRPC host, a free port, advertised in Info), host:port, or off.") var wireAddress = "auto"
     @OptionGroup var grpcServerTLS: GRPCServerTLSOptions
     @OptionGroup var web: WebConfigOptions
 
@@ -38,6 +40,7 @@ struct SidecarCommand: AsyncParsableCommand {
                                            httpAddress: httpAddress, uploadCompacted: uploadCompacted,
                                            minTime: try minTime.map { try parseTimeFlag($0) })
         config.grpcTLS = try grpcServerTLS.make(logger: logger)
+        config.wire = try WireListen.parse(wireAddress)
         config.web = try web.make()
         config.pushdown = StorePushdownAPI.factory()
         if let file = prometheusClientFile {

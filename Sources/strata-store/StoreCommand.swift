@@ -7,6 +7,7 @@ import StrataObjStore
 import StrataQuery
 import StrataSecurity
 import StrataServer
+import StrataStoreAPI
 import StrataStore
 
 /// `strata-store`: the store gateway; flags as in Thanos's `thanos store`.
@@ -35,6 +36,7 @@ struct StoreCommand: AsyncParsableCommand {
     @Option(name: .customLong("log.level"), help: "debug, info, warn or error.") var logLevel = "info"
     @Option(name: .customLong("log.format"), help: "logfmt or json.") var logFormat = "logfmt"
     @OptionGroup var objstore: ObjStoreOptions
+    @Option(name: .customLong("wire-address"), help: "Strata's wire for Series calls and pushed-down queries between Strata components (faster than gRPC, same TLS): auto (the gRPC host, a free port, advertised in Info), host:port, or off.") var wireAddress = "auto"
     @OptionGroup var grpcServerTLS: GRPCServerTLSOptions
     @OptionGroup var web: WebConfigOptions
 
@@ -65,6 +67,7 @@ struct StoreCommand: AsyncParsableCommand {
         store.blockSyncConcurrency = blockSyncConcurrency
         var config = StoreGatewayService.Config(store: store, grpcAddress: grpcAddress, httpAddress: httpAddress)
         config.grpcTLS = try grpcServerTLS.make(logger: logger)
+        config.wire = try WireListen.parse(wireAddress)
         config.web = try web.make()
         config.pushdown = StorePushdownAPI.factory()
         config.syncInterval = .milliseconds(try parseDuration(syncBlockDuration))

@@ -1,0 +1,185 @@
+import Foundation
+import GRPCCore
+import Logging
+import NIOSSL
+import StrataCore
+import StrataSecurity
+import StrataStore
+@testable import StrataStoreAPI
+import StrataTSDB
+import StrataTestSupport
+import SwiftProtobuf
+import Testing
+
+/// Strata's wire between its own components: Series calls answered over it equal the gRPC
+/// answers of the same server (blocks written by Prometheus's promtool); errors keep their
+/// gRPC codes; a call abandoned half-way leaves the connection pool usable; an unreachable
+/// or closed wire port sends calls back to gRPC; with TLS the wire checks certificates as
+/// the gRPC port does.
+@Suite(.serialized) struct WireTests {
+    static let logger = Logger(label: "wire-test")
+
+    struct Served {
+        let server: GRPCStoreServer
+        let port: Int
+        let task: Task<Void, Error>
+        func stop() { server.shutdown(); task.cancel() }
+    }
+
+    static func serve(wire: WireListen = .auto, tls: ServerTLS? = nil) async throws -> Served {
+        let store = LocalBlockStore(name: "blocks", blocks: try TestEnv.promBlocks().map { try BlockReader(dir: $0) })
+        let server = GRPCStoreServer(store: store, host: "127.0.0.1", port: 0, tls: tls, wire: wire)
+        let task = Task { try await server.serve() }
+        return Served(server: server, port: try await server.boundPort(), task: task)
+    }
+
+    /// A client that has read the endpoint's Info and waited until its wire is ready.
+    static func wireClient(_ s: Served, tls: ClientTLSConfig? = nil) async throws -> GRPCStoreClient {
+        let c = try GRPCStoreClient(target: "127.0.0.1:\(s.port)", timeout: .seconds(20), tls: tls)
+        _ = try await c.info()
+        for _ in 0..<200 where !(c.wire.withLock { $0 }?.ready ?? false) { try await Task.sleep(for: .milliseconds(10)) }
+        return c
+    }
+
+    static func served(_ s: Served) -> Int { s.server.wire?.calls.served.withLock { $0 } ?? 0 }
+
+    static func collect(_ c: GRPCStoreClient, _ selector: String, batch: Int64 = 0) async throws -> [Thanos_Series] {
+        var r = try StoreAPITests.request(selector)
+        r.responseBatchSize = batch
+        return try await StoreAPITests.collect(c, r)
+    }
+
+    @Test(.timeLimit(.minutes(2))) func seriesOverTheWireEqualGRPC() async throws {
+        let s = try await Self.serve()
+        defer { s.stop() }
+        let wire = try await Self.wireClient(s)
+        let grpc = try GRPCStoreClient(target: "127.0.0.1:\(s.port)", timeout: .seconds(20), wire: false)
+        defer { wire.close(); grpc.close() }
+        #expect(wire.wire.withLock { $0 }?.ready == true, "the wire did not become ready")
+        _ = try await grpc.info()
+        #expect(grpc.wire.withLock { $0 } == nil, "--endpoint.wire=false still set up the wire")
+
+        let before = Self.served(s)
+        var calls = 0
+        for sel in [#"{job="api"}"#, #"{__name__=~"rpc_duration_seconds_.*",le!="+Inf"}"#, #"{__name__=~".+"}"#, #"{job="none"}"#] {
+            for batch: Int64 in [0, 7] {
+                let a = try await Self.collect(wire, sel, batch: batch)
+                let b = try await Self.collect(grpc, sel, batch: batch)
+                calls += 1
+                #expect(a == b, "\(sel) batch \(batch): wire \(a.count) series, gRPC \(b.count)")
+                if sel != #"{job="none"}"# { #expect(!a.isEmpty) }
+            }
+        }
+        #expect(Self.served(s) - before == calls, "calls that did not take the wire")
+        // Concurrent calls each take their own connection.
+        let all = try await Self.collect(grpc, #"{__name__=~".+"}"#)
+        try await withThrowingTaskGroup(of: [Thanos_Series].self) { g in
+            for _ in 0..<8 { g.addTask { try await Self.collect(wire, #"{__name__=~".+"}"#) } }
+            for try await got in g { #expect(got == all) }
+        }
+    }
+
+    @Test(.timeLimit(.minutes(2))) func errorsKeepTheirCodeAndAbandonedCallsLeaveThePoolUsable() async throws {
+        let s = try await Self.serve()
+        defer { s.stop() }
+        let c = try await Self.wireClient(s)
+        defer { c.close() }
+        let before = Self.served(s)
+        var bad = Thanos_SeriesRequest()
+        var m = Thanos_LabelMatcher()
+        m.type = .re
+        m.name = "job"
+        m.value = "(unclosed"
+        bad.matchers = [m]
+        bad.maxTime = .max
+        do {
+            try await c.series(bad) { _ in }
+            Issue.record("an invalid regex was answered")
+        } catch let e as RPCError {
+            #expect(e.code == .invalidArgument, "\(e)")
+        }
+        // The caller stops reading after the first series: the call ends with its error and
+        // the next call gets a full answer.
+        struct Enough: Error {}
+        await #expect(throws: Enough.self) {
+            try await c.series(try StoreAPITests.request(#"{__name__=~".+"}"#)) { _ in throw Enough() }
+        }
+        let all = try await Self.collect(c, #"{__name__=~".+"}"#)
+        #expect(all.count > 10)
+        #expect(Self.served(s) - before == 3)
+    }
+
+    @Test(.timeLimit(.minutes(2))) func unreachableOrClosedWireFallsBackToGRPC() async throws {
+        // Wire off: nothing advertised, the client stays on gRPC.
+        let off = try await Self.serve(wire: .off)
+        defer { off.stop() }
+        let c0 = try await Self.wireClient(off)
+        defer { c0.close() }
+        #expect(c0.wire.withLock { $0 } == nil)
+        #expect(try await Self.collect(c0, #"{job="api"}"#).count > 0)
+
+        let s = try await Self.serve()
+        defer { s.stop() }
+        let grpc = try GRPCStoreClient(target: "127.0.0.1:\(s.port)", timeout: .seconds(20), wire: false)
+        defer { grpc.close() }
+        let want = try await Self.collect(grpc, #"{__name__=~".+"}"#)
+
+        // An advertised port nobody listens on: the warm-up fails, calls stay on gRPC.
+        let c1 = try GRPCStoreClient(target: "127.0.0.1:\(s.port)", timeout: .seconds(20))
+        defer { c1.close() }
+        var info = try await c1.info()
+        info.unknownFields = UnknownStorage()
+        Wire.advertise(port: try freePort(), in: &info)
+        c1.adoptWire(from: info)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(c1.wire.withLock { $0 }?.ready == false)
+        #expect(try await Self.collect(c1, #"{__name__=~".+"}"#) == want)
+
+        // A ready wire whose server side goes away: the pooled connection is dead and the
+        // port closed, so the call is answered over gRPC and the wire waits for a probe.
+        let c2 = try await Self.wireClient(s)
+        defer { c2.close() }
+        #expect(c2.wire.withLock { $0 }?.ready == true)
+        s.server.wire?.close()
+        try await Task.sleep(for: .milliseconds(100))
+        let served = Self.served(s)
+        #expect(try await Self.collect(c2, #"{__name__=~".+"}"#) == want)
+        #expect(Self.served(s) == served)
+        #expect(c2.wire.withLock { $0 }?.ready == false)
+    }
+
+    @Test(.timeLimit(.minutes(2))) func wireWithMutualTLS() async throws {
+        guard let certs = try TestCertificates.make(tag: "wire-tls") else { return }
+        let tls = try ServerTLS(ServerTLSConfig(certFile: certs.serverCert, keyFile: certs.serverKey, clientCAFile: certs.caCert,
+                                                minVersion: .tlsv13), logger: Self.logger)
+        let s = try await Self.serve(tls: tls)
+        defer { s.stop() }
+        let good = ClientTLSConfig(caFile: certs.caCert, certFile: certs.clientCert, keyFile: certs.clientKey)
+        let c = try await Self.wireClient(s, tls: good)
+        defer { c.close() }
+        #expect(c.wire.withLock { $0 }?.ready == true, "the wire did not come up over mTLS")
+        let before = Self.served(s)
+        #expect(try await Self.collect(c, #"{job="api"}"#).count > 0)
+        #expect(Self.served(s) == before + 1)
+
+        // The wire port refuses what the gRPC port refuses: no client certificate, another
+        // CA's certificate, plaintext.
+        let port = try #require(s.server.boundWirePort())
+        var noCert = good
+        noCert.certFile = nil
+        noCert.keyFile = nil
+        var otherCA = good
+        otherCA.certFile = certs.otherClientCert
+        otherCA.keyFile = certs.otherClientKey
+        for (name, t) in [("no certificate", noCert as ClientTLSConfig?), ("other CA", otherCA), ("plaintext", nil)] {
+            let w = WireClient(host: "127.0.0.1", port: port, tls: try t.map { try NIOSSLContext(configuration: $0.tlsConfiguration()) },
+                               serverName: nil)
+            defer { w.close() }
+            do {
+                try await w.call(.series, try StoreAPITests.request(#"{job="api"}"#)) { _ in }
+                Issue.record("\(name): the wire answered")
+            } catch {}
+        }
+        #expect(Self.served(s) == before + 1)
+    }
+}
