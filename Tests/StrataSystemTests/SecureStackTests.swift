@@ -152,6 +152,11 @@ import Testing
         let sidecarData = try Self.curl(f + "/api/v1/query?query=" + "count%20by%20(replica)%20(%7B__name__%3D~%22.%2B%22%7D)&time=1700010000", user: ops, ca: certs.caCert)
         answers.append(sidecarData.1)
         #expect(sidecarData.0 == 200 && sidecarData.1.contains("\"a\""), "sidecar data through Prometheus's basic auth: \(sidecarData)")
+        // The querier's Series calls took Strata's wire, over the same mTLS as gRPC.
+        let wireCalls = try Self.curl("https://localhost:\(storeHTTP)/metrics", user: ops, ca: certs.caCert).1
+            .split(separator: "\n").first { $0.hasPrefix("strata_wire_server_calls_total ") }
+        #expect(wireCalls.map { !$0.hasSuffix(" 0") } == true, "the store served no wire call: \(wireCalls ?? "no counter")")
+        #expect(!stack.logs().contains("Strata wire"), "wire warnings: \(stack.logs().suffix(2000))")
 
         // A client without a certificate is refused, counted and logged by the store.
         _ = try TestEnv.run("/bin/sh", ["-c", "openssl s_client -connect \(storeGRPC) -CAfile \(certs.caCert) </dev/null >/dev/null 2>&1"], timeout: 30)

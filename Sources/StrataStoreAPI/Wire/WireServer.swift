@@ -90,6 +90,7 @@ final class WireServer: Sendable {
 /// The calls the wire serves, as the gRPC services serve them.
 final class WireCalls: Sendable {
     static let errors = Counter(label: "strata_wire_server_errors_total")
+    static let calls = Counter(label: "strata_wire_server_calls_total")
     static let logger = Logger(label: "wire")
     let store: any StoreClient
     let pushdown: (any PushdownAPI)?
@@ -106,6 +107,7 @@ final class WireCalls: Sendable {
     func serve(_ payload: ByteBuffer, on channel: any Channel) async -> [ByteBuffer] {
         let out = WireSender(channel: channel)
         served.withLock { $0 += 1 }
+        Self.calls.increment()
         do {
             var p = payload
             guard let method = p.readInteger(as: UInt8.self).flatMap(Wire.Method.init) else {
