@@ -109,6 +109,27 @@ import Testing
         #expect(Self.served(s) - before == 3)
     }
 
+    @Test(.timeLimit(.minutes(2))) func aSlowCallerHoldsTheEndpointBackAndGetsEverything() async throws {
+        let s = try await Self.serve()
+        defer { s.stop() }
+        let grpc = try GRPCStoreClient(target: "127.0.0.1:\(s.port)", timeout: .seconds(20), wire: false)
+        defer { grpc.close() }
+        let want = try await Self.collect(grpc, #"{__name__=~".+"}"#)
+        // Reading pauses once 2 frames wait: the answer arrives in full, in order, while the
+        // caller takes 1 ms per series.
+        let w = WireClient(host: "127.0.0.1", port: try #require(s.server.boundWirePort()), tls: nil, serverName: nil,
+                           highWater: .init(frames: 2, bytes: 1 << 20))
+        defer { w.close() }
+        let got = SeriesBox()
+        try await w.call(.series, try StoreAPITests.request(#"{__name__=~".+"}"#)) { payload in
+            let m = try SeriesFrameDeserializer().deserialize(WireBytes(payload))
+            if case .series(let one)? = m.result { got.append(one) }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        #expect(got.all == want)
+        #expect(w.idleConnectionPaused, "reading never paused")
+    }
+
     @Test(.timeLimit(.minutes(2))) func unreachableOrClosedWireFallsBackToGRPC() async throws {
         // Wire off: nothing advertised, the client stays on gRPC.
         let off = try await Self.serve(wire: .off)

@@ -18,6 +18,8 @@ final class WireClient: Sendable {
     let port: Int
     let tls: NIOSSLContext?
     let serverName: String?
+    /// When a connection stops reading from the socket: frames or bytes waiting unread.
+    let highWater: WireInbox.HighWater
     private let state = Mutex<State>(State())
 
     struct State {
@@ -27,14 +29,18 @@ final class WireClient: Sendable {
         var closed = false
     }
 
-    init(host: String, port: Int, tls: NIOSSLContext?, serverName: String?) {
+    init(host: String, port: Int, tls: NIOSSLContext?, serverName: String?, highWater: WireInbox.HighWater = .init()) {
         self.host = host
         self.port = port
         self.tls = tls
         self.serverName = serverName
+        self.highWater = highWater
     }
 
     var ready: Bool { state.withLock { $0.ready && !$0.closed } }
+
+    /// Whether an idle connection ever paused reading for a slow caller (tests).
+    var idleConnectionPaused: Bool { state.withLock { $0.idle.contains { $0.inbox.everHeld } } }
 
     /// Dials once in the background unless ready or already dialling, and keeps the
     /// connection; the client is ready when that worked.
@@ -127,7 +133,7 @@ struct WireConnection: Sendable {
     let inbox: WireInbox
 
     static func dial(_ client: WireClient) async throws -> WireConnection {
-        let inbox = WireInbox()
+        let inbox = WireInbox(highWater: client.highWater)
         let tls = client.tls, serverName = client.serverName
         do {
             let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -180,11 +186,18 @@ final class WireInbox: ChannelDuplexHandler, Sendable {
     typealias InboundIn = WireFrame
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
-    static let highWaterFrames = 256
-    static let highWaterBytes = 8 << 20
-    private let state = Mutex<State>(State())
+
+    struct HighWater: Sendable {
+        var frames = 256
+        var bytes = 8 << 20
+    }
+
+    private let state: Mutex<State>
+
+    init(highWater: HighWater) { state = Mutex(State(highWater: highWater)) }
 
     struct State {
+        let highWater: HighWater
         var frames: [WireFrame] = []
         var head = 0
         var bytes = 0
@@ -193,7 +206,10 @@ final class WireInbox: ChannelDuplexHandler, Sendable {
         var readHeld = false
         var channel: (any Channel)?
 
-        var full: Bool { frames.count - head >= WireInbox.highWaterFrames || bytes >= WireInbox.highWaterBytes }
+        /// Reading was held at least once (tests check that back-pressure engaged).
+        var everHeld = false
+
+        var full: Bool { frames.count - head >= highWater.frames || bytes >= highWater.bytes }
 
         mutating func pop() -> WireFrame? {
             guard head < frames.count else { return nil }
@@ -205,6 +221,8 @@ final class WireInbox: ChannelDuplexHandler, Sendable {
         }
     }
 
+    var everHeld: Bool { state.withLock { $0.everHeld } }
+
     func handlerAdded(context: ChannelHandlerContext) {
         let channel = context.channel
         state.withLock { $0.channel = channel }
@@ -212,20 +230,28 @@ final class WireInbox: ChannelDuplexHandler, Sendable {
 
     /// The next frame, waiting for it if none is buffered.
     func next() async throws -> WireFrame {
-        try await withCheckedThrowingContinuation { (cont: CheckedContinuation<WireFrame, Error>) in
-            let (frame, failure, resume) = state.withLock { st -> (WireFrame?, Error?, (any Channel)?) in
-                if let f = st.pop() {
-                    var resume: (any Channel)?
-                    if st.readHeld && !st.full { st.readHeld = false; resume = st.channel }
-                    return (f, nil, resume)
-                }
-                if let e = st.failure { return (nil, e, nil) }
-                st.waiter = cont
-                return (nil, nil, nil)
-            }
-            resume?.read()
-            if let frame { cont.resume(returning: frame) } else if let failure { cont.resume(throwing: failure) }
+        // Buffered frames (most of a long answer) are taken without suspending.
+        if let ready = take(orWait: nil) { return try ready.get() }
+        return try await withCheckedThrowingContinuation { (cont: CheckedContinuation<WireFrame, Error>) in
+            if let ready = take(orWait: cont) { cont.resume(with: ready) }
         }
+    }
+
+    /// A buffered frame or the connection's failure; otherwise nil, and `waiter` (if any)
+    /// is resumed by the next frame or failure. Resumes reading when it was held.
+    private func take(orWait waiter: CheckedContinuation<WireFrame, Error>?) -> Result<WireFrame, Error>? {
+        let (out, resume) = state.withLock { st -> (Result<WireFrame, Error>?, (any Channel)?) in
+            if let f = st.pop() {
+                var resume: (any Channel)?
+                if st.readHeld && !st.full { st.readHeld = false; resume = st.channel }
+                return (.success(f), resume)
+            }
+            if let e = st.failure { return (.failure(e), nil) }
+            if let waiter { st.waiter = waiter }
+            return (nil, nil)
+        }
+        resume?.read()
+        return out
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -244,7 +270,7 @@ final class WireInbox: ChannelDuplexHandler, Sendable {
 
     func read(context: ChannelHandlerContext) {
         let hold = state.withLock { st -> Bool in
-            if st.full { st.readHeld = true }
+            if st.full { st.readHeld = true; st.everHeld = true }
             return st.full
         }
         if !hold { context.read() }
