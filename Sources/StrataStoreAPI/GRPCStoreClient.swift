@@ -36,8 +36,15 @@ public final class GRPCStoreClient: StoreClient {
         connections = Task { try? await client.runConnections() }
         self.timeout = timeout
         let host = target.lastIndex(of: ":").map { String(target[..<$0]).trimmingCharacters(in: ["[", "]"]) }
-        wireHost = wire ? host : nil
-        wireTLS = wire ? try tls.map { try NIOSSLContext(configuration: $0.tlsConfiguration()) } : nil
+        // A TLS context that cannot be made leaves the wire off (never plaintext to a TLS endpoint).
+        let wireTLS: NIOSSLContext?? = tls.map { tls in try? NIOSSLContext(configuration: tls.tlsConfiguration()) } ?? .some(nil)
+        if wire, let host, let context = wireTLS {
+            wireHost = host
+            self.wireTLS = context
+        } else {
+            wireHost = nil
+            self.wireTLS = nil
+        }
         wireServerName = tls?.serverName ?? host.flatMap { Self.isIPv4($0) || $0.contains(":") ? nil : $0 }
     }
 

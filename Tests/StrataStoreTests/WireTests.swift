@@ -169,6 +169,30 @@ import Testing
         #expect(c2.wire.withLock { $0 }?.ready == false)
     }
 
+    @Test(.timeLimit(.minutes(1))) func aTakenWirePortStopsTheServerWithAClearError() async throws {
+        let first = try await Self.serve()
+        defer { first.stop() }
+        let taken = try #require(first.server.boundWirePort())
+        let store = LocalBlockStore(name: "blocks", blocks: try TestEnv.promBlocks().map { try BlockReader(dir: $0) })
+        let second = GRPCStoreServer(store: store, host: "127.0.0.1", port: 0, wire: .address(host: "127.0.0.1", port: taken))
+        do {
+            try await second.serve()
+            Issue.record("served on a taken wire port")
+        } catch {
+            #expect("\(error)".contains("cannot listen on 127.0.0.1:\(taken)"), "\(error)")
+        }
+    }
+
+    @Test func wireAddressFlag() throws {
+        #expect(try WireListen.parse("off") == .off)
+        #expect(try WireListen.parse("auto") == .auto)
+        #expect(try WireListen.parse("0.0.0.0:10903") == .address(host: "0.0.0.0", port: 10903))
+        #expect(try WireListen.parse("[::1]:10903") == .address(host: "::1", port: 10903))
+        for bad in ["10903", "host:", "host:70000", "on"] {
+            #expect(throws: StoreError.self, "\(bad)") { try WireListen.parse(bad) }
+        }
+    }
+
     @Test(.timeLimit(.minutes(2))) func wireWithMutualTLS() async throws {
         guard let certs = try TestCertificates.make(tag: "wire-tls") else { return }
         let tls = try ServerTLS(ServerTLSConfig(certFile: certs.serverCert, keyFile: certs.serverKey, clientCAFile: certs.caCert,

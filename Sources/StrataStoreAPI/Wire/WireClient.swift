@@ -14,6 +14,7 @@ import Synchronization
 final class WireClient: Sendable {
     static let maxIdle = 16
     static let logger = Logger(label: "wire")
+    static let dialFailures = Counter(label: "strata_wire_client_dial_failures_total")
     let host: String
     let port: Int
     let tls: NIOSSLContext?
@@ -27,6 +28,8 @@ final class WireClient: Sendable {
         var ready = false
         var warming = false
         var closed = false
+        /// The unreachable port was logged; again only after it worked.
+        var warned = false
     }
 
     init(host: String, port: Int, tls: NIOSSLContext?, serverName: String?, highWater: WireInbox.HighWater = .init()) {
@@ -54,12 +57,20 @@ final class WireClient: Sendable {
         Task {
             do {
                 let c = try await WireConnection.dial(self)
-                state.withLock { $0.ready = true; $0.warming = false }
+                state.withLock { $0.ready = true; $0.warming = false; $0.warned = false }
                 release(c)
             } catch {
-                state.withLock { $0.warming = false }
-                Self.logger.warning("Strata wire port not reachable; this endpoint's calls stay on gRPC", metadata: [
-                    "endpoint": "\(host):\(port)", "err": "\(error)"])
+                Self.dialFailures.increment()
+                let warn = state.withLock { st -> Bool in
+                    st.warming = false
+                    defer { st.warned = true }
+                    return !st.warned
+                }
+                // Probes retry every --store.sd-interval: logged once until it works.
+                if warn {
+                    Self.logger.warning("Strata wire port not reachable; this endpoint's calls stay on gRPC", metadata: [
+                        "endpoint": "\(host):\(port)", "err": "\(error)"])
+                }
             }
         }
     }

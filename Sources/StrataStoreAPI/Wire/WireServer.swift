@@ -40,20 +40,25 @@ final class WireServer: Sendable {
     func start() async throws {
         let context = try tls?.makeContext(applicationProtocols: [])
         let calls = self.calls
-        let ch = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let ops = channel.pipeline.syncOperations
-                    if let context {
-                        try ops.addHandler(NIOSSLServerHandler(context: context))
-                        try ops.addHandler(TLSFailureReporter())
+        let ch: any Channel
+        do {
+            ch = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let ops = channel.pipeline.syncOperations
+                        if let context {
+                            try ops.addHandler(NIOSSLServerHandler(context: context))
+                            try ops.addHandler(TLSFailureReporter())
+                        }
+                        try ops.addHandler(ByteToMessageHandler(WireFrameDecoder(expectPreface: true)))
+                        try ops.addHandler(WireServerHandler(calls: calls, server: self))
                     }
-                    try ops.addHandler(ByteToMessageHandler(WireFrameDecoder(expectPreface: true)))
-                    try ops.addHandler(WireServerHandler(calls: calls, server: self))
                 }
-            }
-            .bind(host: host, port: port).get()
+                .bind(host: host, port: port).get()
+        } catch {
+            throw StoreError.unavailable("Strata wire: cannot listen on \(host):\(port): \(error)")
+        }
         state.withLock {
             $0.listener = ch
             $0.port = ch.localAddress?.port ?? port
