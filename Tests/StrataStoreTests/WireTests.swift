@@ -183,6 +183,44 @@ import Testing
         }
     }
 
+    /// Bytes from a raw socket (Python): what the endpoint does with them — `closed` (it hung
+    /// up), `data` (it answered), `open` (neither within 5 s).
+    static func raw(_ port: Int, _ bytes: [UInt8]) throws -> String {
+        let script = """
+            import socket, sys
+            s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+            s.sendall(bytes.fromhex(sys.argv[2]))
+            try:
+                print("closed" if s.recv(100) == b"" else "data")
+            except ConnectionResetError:
+                print("closed")
+            except socket.timeout:
+                print("open")
+            """
+        let hex = bytes.map { String(format: "%02x", $0) }.joined()
+        let r = try TestEnv.run("/usr/bin/env", ["python3", "-c", script, "\(port)", hex], timeout: 20)
+        return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test(.timeLimit(.minutes(1))) func hostileBytesAreRefusedAndTheEndpointKeepsServing() async throws {
+        let s = try await Self.serve()
+        defer { s.stop() }
+        let port = try #require(s.server.boundWirePort())
+        // Not the wire at all (an HTTP request), a call frame claiming 2 GiB, a frame of an
+        // unknown kind: the connection is closed, nothing is buffered.
+        #expect(try Self.raw(port, Array("GET / HTTP/1.1\r\n\r\n".utf8)) == "closed")
+        #expect(try Self.raw(port, Wire.preface + [0x7f, 0xff, 0xff, 0xff, 0x01]) == "closed")
+        #expect(try Self.raw(port, Wire.preface + [0, 0, 0, 1, 0x09]) == "closed")
+        // A well-formed call of an unknown method gets an error frame.
+        #expect(try Self.raw(port, Wire.preface + [0, 0, 0, 2, Wire.Kind.call.rawValue, 0x09]) == "data")
+        // Real calls are still answered.
+        let c = try await Self.wireClient(s)
+        defer { c.close() }
+        let before = Self.served(s)
+        #expect(try await Self.collect(c, #"{job="api"}"#).count > 0)
+        #expect(Self.served(s) == before + 1)
+    }
+
     @Test func wireAddressFlag() throws {
         #expect(try WireListen.parse("off") == .off)
         #expect(try WireListen.parse("auto") == .auto)

@@ -156,7 +156,7 @@ struct WireConnection: Sendable {
                             // No SNI for an IP literal; the certificate is then checked against the IP.
                             try ops.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName))
                         }
-                        try ops.addHandler(ByteToMessageHandler(WireFrameDecoder(expectPreface: false)))
+                        try ops.addHandler(ByteToMessageHandler(WireFrameDecoder.client))
                         try ops.addHandler(inbox)
                     }
                 }

@@ -23,9 +23,11 @@ import SwiftProtobuf
 
 enum Wire {
     static let preface: [UInt8] = Array("STRATA-WIRE/1\n".utf8)
-    /// Frames above this are refused (a corrupt length must not allocate gigabytes); the same
-    /// bound as the gRPC server's largest message.
-    static let maxFrame = Int(Int32.max)
+    /// Answer frames above this are refused: the gRPC client's largest message.
+    static let maxAnswerFrame = Int(Int32.max)
+    /// Call frames above this are refused before they are buffered: a call is a small request,
+    /// and a client must not make the endpoint hold gigabytes for one.
+    static let maxCallFrame = 16 << 20
     /// The Info field carrying the wire port: far above Thanos's field numbers.
     static let infoPortField = 5_353
 
@@ -137,11 +139,15 @@ struct WireFrame {
     var payload: ByteBuffer
 }
 
-/// Splits the byte stream into frames; `expectPreface`: the server side, which first checks
-/// the client's preface (a gRPC or HTTP client dialling the wire port is refused at once).
+/// Splits the byte stream into frames. The server side first checks the client's preface (a
+/// gRPC or HTTP client dialling the wire port is refused at once) and takes smaller frames.
 struct WireFrameDecoder: ByteToMessageDecoder {
     typealias InboundOut = WireFrame
     var expectPreface: Bool
+    let maxFrame: Int
+
+    static var server: WireFrameDecoder { WireFrameDecoder(expectPreface: true, maxFrame: Wire.maxCallFrame) }
+    static var client: WireFrameDecoder { WireFrameDecoder(expectPreface: false, maxFrame: Wire.maxAnswerFrame) }
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         if expectPreface {
@@ -153,7 +159,7 @@ struct WireFrameDecoder: ByteToMessageDecoder {
             expectPreface = false
         }
         guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return .needMoreData }
-        guard length >= 1, Int(length) <= Wire.maxFrame else { throw WireError.protocolViolation("frame length \(length)") }
+        guard length >= 1, Int(length) <= maxFrame else { throw WireError.protocolViolation("frame length \(length)") }
         guard buffer.readableBytes >= 4 + Int(length) else { return .needMoreData }
         buffer.moveReaderIndex(forwardBy: 4)
         let raw = buffer.readInteger(as: UInt8.self)!

@@ -51,7 +51,7 @@ final class WireServer: Sendable {
                             try ops.addHandler(NIOSSLServerHandler(context: context))
                             try ops.addHandler(TLSFailureReporter())
                         }
-                        try ops.addHandler(ByteToMessageHandler(WireFrameDecoder(expectPreface: true)))
+                        try ops.addHandler(ByteToMessageHandler(WireFrameDecoder.server))
                         try ops.addHandler(WireServerHandler(calls: calls, server: self))
                     }
                 }
