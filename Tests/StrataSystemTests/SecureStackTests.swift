@@ -101,8 +101,11 @@ import Testing
               - address: \(sidecarGRPC)
             """)
         let queryHTTP = try freePort()
+        let queryGRPC = try freePort()
         _ = try stack.start("strata-query", ["--endpoint.sd-config-file", endpoints, "--http-address", "127.0.0.1:\(queryHTTP)",
-                                                            "--grpc-address", "127.0.0.1:\(try freePort())", "--http.config", web,
+                                                            "--grpc-address", "127.0.0.1:\(queryGRPC)", "--http.config", web,
+                                                            "--grpc-server-tls-cert", certs.serverCert, "--grpc-server-tls-key", certs.serverKey,
+                                                            "--grpc-server-tls-client-ca", certs.caCert,
                                                             "--store.sd-interval", "1s"])
         let frontendHTTP = try freePort()
         let tripper = try write("tripper.yml", "basic_auth: {username: ops, password: \(Self.opsPassword)}\ntls_config: {ca_file: \(certs.caCert)}\n")
@@ -157,6 +160,16 @@ import Testing
             .split(separator: "\n").first { $0.hasPrefix("strata_wire_server_calls_total ") }
         #expect(wireCalls.map { !$0.hasSuffix(" 0") } == true, "the store served no wire call: \(wireCalls ?? "no counter")")
         #expect(!stack.logs().contains("Strata wire"), "wire warnings: \(stack.logs().suffix(2000))")
+
+        // The querier's own Store API (for stacked queriers) is served with mTLS too: an
+        // independent client (Python grpcio) with the right certificate is answered, one
+        // without a certificate is not.
+        if let python = try PythonGRPC.interpreter() {
+            let ok = try PythonGRPC.info(python: python, port: queryGRPC, ca: certs.caCert, cert: certs.clientCert, key: certs.clientKey)
+            #expect(ok.status == 0 && ok.stdout.contains("min_time"), "querier Info over mTLS: \(ok.stderr)")
+            let refused = try PythonGRPC.info(python: python, port: queryGRPC, ca: certs.caCert, cert: nil, key: nil)
+            #expect(refused.status != 0, "the querier's Store API answered a client without a certificate: \(refused.stdout)")
+        }
 
         // A client without a certificate is refused, counted and logged by the store.
         _ = try TestEnv.run("/bin/sh", ["-c", "openssl s_client -connect \(storeGRPC) -CAfile \(certs.caCert) </dev/null >/dev/null 2>&1"], timeout: 30)
