@@ -1,4 +1,5 @@
 import NIOPosix
+import StrataCore
 import Synchronization
 
 /// Idle connections to one cache server, reused across requests. A request takes one (or
@@ -19,10 +20,10 @@ final class CacheConnectionPool: Sendable {
 
     init(address: String, connectTimeout: Duration, ioTimeout: Duration, maxIdle: Int,
          setup: @escaping @Sendable (CacheSocket) throws -> Void = { _ in }) throws {
-        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
+        guard let (host, port) = HostPort.split(address) else {
             throw CacheClientError("cache address must be host:port, got \"\(address)\"")
         }
-        self.host = String(address[..<colon])
+        self.host = host
         self.port = port
         self.connectTimeout = connectTimeout
         self.ioTimeout = ioTimeout

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import StrataCore
 
 /// Which nameservers to ask and how to complete a name: either `/etc/resolv.conf` (every
 /// `nameserver`, in order; `search`/`domain` and `options ndots:N` applied to names as
@@ -23,18 +24,8 @@ public struct Nameservers: Sendable {
     /// resolve names); a port alone is not accepted.
     public static func explicit(_ text: String) throws -> Nameservers {
         let bad = DNSError.noNameservers("--dns.nameserver \"\(text)\": expected ip:port, e.g. 127.0.0.1:53 or [::1]:53")
-        var host = Substring(text), portText: Substring
-        if host.hasPrefix("[") {
-            guard let close = host.firstIndex(of: "]"), host[host.index(after: close)...].hasPrefix(":") else { throw bad }
-            portText = host[host.index(close, offsetBy: 2)...]
-            host = host[host.index(after: host.startIndex)..<close]
-        } else {
-            guard let colon = host.lastIndex(of: ":"), host.filter({ $0 == ":" }).count == 1 else { throw bad }
-            portText = host[host.index(after: colon)...]
-            host = host[..<colon]
-        }
-        guard let port = Int(portText), (1...65535).contains(port),
-              let address = try? SocketAddress(ipAddress: String(host), port: port) else { throw bad }
+        guard let (host, port) = HostPort.split(text), port > 0,
+              let address = try? SocketAddress(ipAddress: host, port: port) else { throw bad }
         return Nameservers(servers: [address])
     }
 

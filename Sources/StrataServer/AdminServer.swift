@@ -15,10 +15,9 @@ public enum AdminServer {
 
     /// Splits `host:port` (`:port` and `0.0.0.0:port` accepted).
     public static func parseAddress(_ s: String) throws -> (host: String, port: Int) {
-        guard let colon = s.lastIndex(of: ":"), let port = Int(s[s.index(after: colon)...]), (0...65535).contains(port) else {
+        guard let (host, port) = HostPort.split(s) else {
             throw ConfigError("address must be host:port, got \"\(s)\"")
         }
-        let host = String(s[..<colon])
         return (host.isEmpty ? "0.0.0.0" : host, port)
     }
 

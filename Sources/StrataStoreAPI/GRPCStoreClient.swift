@@ -35,7 +35,7 @@ public final class GRPCStoreClient: StoreClient {
         self.client = client
         connections = Task { try? await client.runConnections() }
         self.timeout = timeout
-        let host = target.lastIndex(of: ":").map { String(target[..<$0]).trimmingCharacters(in: ["[", "]"]) }
+        let host = HostPort.split(target)?.host
         // A TLS context that cannot be made leaves the wire off (never plaintext to a TLS endpoint).
         let wireTLS: NIOSSLContext?? = tls.map { tls in try? NIOSSLContext(configuration: tls.tlsConfiguration()) } ?? .some(nil)
         if wire, let host, let context = wireTLS {
@@ -107,10 +107,9 @@ public final class GRPCStoreClient: StoreClient {
     /// A gRPC client for `host:port` as Strata dials its peers (also the receivers' write
     /// forwarding); the caller runs its connections and shuts it down.
     public static func makeClient(target: String, tls: ClientTLSConfig?) throws -> GRPCClient<HTTP2ClientTransport.Posix> {
-        guard let colon = target.lastIndex(of: ":"), let port = Int(target[target.index(after: colon)...]) else {
+        guard let (host, port) = HostPort.split(target) else {
             throw StoreError.invalidArgument("store address must be host:port, got \"\(target)\"")
         }
-        let host = String(target[..<colon])
         // Reconnect quickly (50 ms, growing to 5 s) instead of gRPC's 1 s..120 s: a store that
         // starts a moment after the querier, or restarts, is queried again within a probe.
         let config = HTTP2ClientTransport.Posix.Config.defaults { c in
@@ -121,7 +120,7 @@ public final class GRPCStoreClient: StoreClient {
         // An IP literal is dialled as such: through the DNS resolver it would become the TLS
         // server name, and IP addresses are not valid SNI (the certificate's IP SAN is checked).
         let resolvable: any ResolvableTarget = Self.isIPv4(host) ? .ipv4(host: host, port: port)
-            : host.contains(":") ? .ipv6(host: host.trimmingCharacters(in: ["[", "]"]), port: port) : .dns(host: host, port: port)
+            : host.contains(":") ? .ipv6(host: host, port: port) : .dns(host: host, port: port)
         let transport = try HTTP2ClientTransport.Posix(target: resolvable,
                                                        transportSecurity: try Self.transportSecurity(tls), config: config)
         return GRPCClient(transport: transport)

@@ -1,6 +1,7 @@
 import Foundation
 import GRPCCore
 import NIOCore
+import StrataCore
 import SwiftProtobuf
 
 // Strata's direct transport between its own querier and Store API endpoints ("wire").
@@ -125,10 +126,10 @@ public enum WireListen: Sendable, Equatable {
         case "off", "false", "": return .off
         case "auto": return .auto
         default:
-            guard let colon = s.lastIndex(of: ":"), let port = Int(s[s.index(after: colon)...]), (0...65535).contains(port) else {
+            guard let (host, port) = HostPort.split(s) else {
                 throw StoreError.invalidArgument("--wire-address must be off, auto or host:port, got \"\(s)\"")
             }
-            return .address(host: String(s[..<colon]).trimmingCharacters(in: ["[", "]"]), port: port)
+            return .address(host: host, port: port)
         }
     }
 }
