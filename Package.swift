@@ -378,7 +378,7 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log")]
         ),
         // Helpers shared by the test targets (real tools on PATH, the built binary, scratch dirs).
-        .target(name: "StrataTestSupport", dependencies: ["StrataCore", "StrataTSDB", "StrataObjStore",
+        .target(name: "StrataTestSupport", dependencies: ["StrataCore", "StrataTSDB", "StrataObjStore", "StrataSecurity",
                                                    .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                    .product(name: "NIOCore", package: "swift-nio"),
                                                    .product(name: "NIOPosix", package: "swift-nio"),

@@ -39,20 +39,11 @@ import Testing
         let (server, port, task) = try await startServer(certs)
         defer { server.shutdown(); task.cancel() }
 
-        let good = ClientTLSConfig(caFile: certs.caCert, certFile: certs.clientCert, keyFile: certs.clientKey)
+        let good = certs.goodClient
         let ok = try await info(port: port, good).get()
         #expect(ok.hasStore && ok.store.minTime > 0, "\(ok)")
 
-        var noCert = good
-        noCert.certFile = nil
-        noCert.keyFile = nil
-        var expired = good
-        expired.certFile = certs.expiredCert
-        expired.keyFile = certs.expiredKey
-        var otherCA = good
-        otherCA.certFile = certs.otherClientCert
-        otherCA.keyFile = certs.otherClientKey
-        for (name, tls) in [("no certificate", noCert), ("expired", expired), ("other CA", otherCA), ("plaintext", nil)] {
+        for (name, tls) in certs.refusedClients {
             if case .success = await info(port: port, tls) { Issue.record("\(name): the server answered") }
         }
         // The server's certificate is checked by the client too.
@@ -86,7 +77,7 @@ import Testing
         #expect(rotated != before)
         let seen = try await waitForAsync(10) { (try? certs.servedSerial(port: port)) == rotated }
         #expect(seen, "still serving \(String(describing: try? certs.servedSerial(port: port))) after rotating to \(rotated)")
-        let good = ClientTLSConfig(caFile: certs.caCert, certFile: certs.clientCert, keyFile: certs.clientKey)
+        let good = certs.goodClient
         #expect((try? await info(port: port, good).get()) != nil)
     }
 

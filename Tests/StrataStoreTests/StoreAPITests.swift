@@ -53,6 +53,18 @@ import Testing
         return r
     }
 
+    /// A request no parser would build: a matcher whose regex does not compile.
+    static func invalidRegexRequest() -> Thanos_SeriesRequest {
+        var r = Thanos_SeriesRequest()
+        var m = Thanos_LabelMatcher()
+        m.type = .re
+        m.name = "job"
+        m.value = "(unclosed"
+        r.matchers = [m]
+        r.maxTime = .max
+        return r
+    }
+
     @Test func seriesOverGRPCMatchPromtoolDump() async throws {
         guard let promtool = try TestEnv.promtool() else { return }
         let dirs = try TestEnv.promBlocks()
@@ -141,14 +153,8 @@ import Testing
     @Test func invalidMatcherIsInvalidArgument() async throws {
         let store = LocalBlockStore(name: "empty", blocks: [])
         try await withServer(store) { client in
-            var req = Thanos_SeriesRequest()
-            var m = Thanos_LabelMatcher()
-            m.type = .re
-            m.name = "a"
-            m.value = "("
-            req.matchers = [m]
             do {
-                _ = try await Self.collect(client, req)
+                _ = try await Self.collect(client, Self.invalidRegexRequest())
                 Issue.record("expected an error")
             } catch let e as RPCError {
                 #expect(e.code == .invalidArgument)

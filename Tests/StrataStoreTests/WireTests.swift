@@ -41,7 +41,7 @@ import Testing
         return c
     }
 
-    static func served(_ s: Served) -> Int { s.server.wire?.calls.served.withLock { $0 } ?? 0 }
+    static func served(_ s: Served) -> Int { s.server.wire?.calls.served.load(ordering: .relaxed) ?? 0 }
 
     static func collect(_ c: GRPCStoreClient, _ selector: String, batch: Int64 = 0) async throws -> [Thanos_Series] {
         var r = try StoreAPITests.request(selector)
@@ -85,19 +85,16 @@ import Testing
         let c = try await Self.wireClient(s)
         defer { c.close() }
         let before = Self.served(s)
-        var bad = Thanos_SeriesRequest()
-        var m = Thanos_LabelMatcher()
-        m.type = .re
-        m.name = "job"
-        m.value = "(unclosed"
-        bad.matchers = [m]
-        bad.maxTime = .max
         do {
-            try await c.series(bad) { _ in }
+            try await c.series(StoreAPITests.invalidRegexRequest()) { _ in }
             Issue.record("an invalid regex was answered")
         } catch let e as RPCError {
             #expect(e.code == .invalidArgument, "\(e)")
+            // Counted as the user's error, under the name Thanos's grpc_code uses.
+            #expect(WireCalls.goCodeNames[Status.Code(e.code).rawValue] == "InvalidArgument")
         }
+        #expect(WireCalls.goCodeNames[Status.Code.internalError.rawValue] == "Internal")
+        #expect(WireCalls.goCodeNames.count == 17)
         // The caller stops reading after the first series: the call ends with its error and
         // the next call gets a full answer.
         struct Enough: Error {}
@@ -237,24 +234,17 @@ import Testing
                                                 minVersion: .tlsv13), logger: Self.logger)
         let s = try await Self.serve(tls: tls)
         defer { s.stop() }
-        let good = ClientTLSConfig(caFile: certs.caCert, certFile: certs.clientCert, keyFile: certs.clientKey)
-        let c = try await Self.wireClient(s, tls: good)
+        let c = try await Self.wireClient(s, tls: certs.goodClient)
         defer { c.close() }
         #expect(c.wire.withLock { $0 }?.ready == true, "the wire did not come up over mTLS")
         let before = Self.served(s)
         #expect(try await Self.collect(c, #"{job="api"}"#).count > 0)
         #expect(Self.served(s) == before + 1)
 
-        // The wire port refuses what the gRPC port refuses: no client certificate, another
-        // CA's certificate, plaintext.
+        // The wire port refuses what the gRPC port refuses: no client certificate, an expired
+        // one, another CA's, plaintext.
         let port = try #require(s.server.boundWirePort())
-        var noCert = good
-        noCert.certFile = nil
-        noCert.keyFile = nil
-        var otherCA = good
-        otherCA.certFile = certs.otherClientCert
-        otherCA.keyFile = certs.otherClientKey
-        for (name, t) in [("no certificate", noCert as ClientTLSConfig?), ("other CA", otherCA), ("plaintext", nil)] {
+        for (name, t) in certs.refusedClients {
             let w = WireClient(host: "127.0.0.1", port: port, tls: try t.map { try NIOSSLContext(configuration: $0.tlsConfiguration()) },
                                serverName: nil)
             defer { w.close() }

@@ -64,12 +64,15 @@ enum Wire {
         return b
     }
 
-    /// An error frame: the gRPC status code of `error` (as the gRPC server would send it) and
-    /// its message.
-    static func error(_ error: Error, allocator: ByteBufferAllocator) -> ByteBuffer {
-        let rpc = GRPCStoreServer.rpcError(error) as? RPCError
-        let code = rpc.map { Status.Code($0.code).rawValue } ?? Status.Code.cancelled.rawValue
-        return frame(.error, [UInt8(code)] + Array((rpc?.message ?? "cancelled").utf8), allocator: allocator)
+    /// An error frame: a gRPC status code and message.
+    static func error(_ code: Status.Code, _ message: String, allocator: ByteBufferAllocator) -> ByteBuffer {
+        frame(.error, [UInt8(code.rawValue)] + Array(message.utf8), allocator: allocator)
+    }
+
+    /// The gRPC status the gRPC server would answer `error` with.
+    static func status(_ error: Error) -> (code: Status.Code, message: String) {
+        guard let rpc = GRPCStoreServer.rpcError(error) as? RPCError else { return (.cancelled, "cancelled") }
+        return (Status.Code(rpc.code), rpc.message)
     }
 
     /// The error an `error` frame stands for: the `RPCError` the gRPC client would throw, so

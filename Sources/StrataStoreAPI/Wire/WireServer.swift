@@ -94,13 +94,26 @@ final class WireServer: Sendable {
 
 /// The calls the wire serves, as the gRPC services serve them.
 final class WireCalls: Sendable {
-    static let errors = Counter(label: "strata_wire_server_errors_total")
+    /// Connections refused for not speaking the wire (not its preface, call frames above
+    /// 16 MiB, frames out of turn): a misconfigured client or a scanner, never a user's query.
+    static let protocolErrors = Counter(label: "strata_wire_server_protocol_errors_total")
     static let calls = Counter(label: "strata_wire_server_calls_total")
+    /// Calls that ended in an error, by gRPC code named as in Thanos's
+    /// `grpc_server_handled_total{grpc_code}`: `InvalidArgument` is a user's bad regex,
+    /// `Unimplemented` a declined pushdown, `Internal` or `Unavailable` is ours to look at.
+    static let failedCalls: [Counter] = goCodeNames.map {
+        Counter(label: "strata_wire_server_failed_calls_total", dimensions: [("code", $0)])
+    }
+    /// `codes.Code.String()` of grpc-go, indexed by the status code.
+    static let goCodeNames = ["OK", "Canceled", "Unknown", "InvalidArgument", "DeadlineExceeded", "NotFound",
+                              "AlreadyExists", "PermissionDenied", "ResourceExhausted", "FailedPrecondition", "Aborted",
+                              "OutOfRange", "Unimplemented", "Internal", "Unavailable", "DataLoss", "Unauthenticated"]
     static let logger = Logger(label: "wire")
     let store: any StoreClient
     let pushdown: (any PushdownAPI)?
-    /// Calls served (tests check that calls took the wire).
-    let served = Mutex(0)
+    /// Calls this server ran: in-process tests tell their servers apart by it (the metric is
+    /// one per process).
+    let served = Atomic(0)
 
     init(store: any StoreClient, pushdown: (any PushdownAPI)?) {
         self.store = store
@@ -111,7 +124,7 @@ final class WireCalls: Sendable {
     /// ending with the call's last frame (end or error).
     func serve(_ payload: ByteBuffer, on channel: any Channel) async -> [ByteBuffer] {
         let out = WireSender(channel: channel)
-        served.withLock { $0 += 1 }
+        served.add(1, ordering: .relaxed)
         Self.calls.increment()
         do {
             var p = payload
@@ -129,8 +142,9 @@ final class WireCalls: Sendable {
             }
             return out.rest() + [Wire.frame(.end, allocator: channel.allocator)]
         } catch {
-            if !(error is CancellationError) { Self.errors.increment() }
-            return out.rest() + [Wire.error(error, allocator: channel.allocator)]
+            let (code, message) = Wire.status(error)
+            if !(error is CancellationError) { Self.failedCalls[code.rawValue].increment() }
+            return out.rest() + [Wire.error(code, message, allocator: channel.allocator)]
         }
     }
 }
@@ -216,7 +230,7 @@ final class WireServerHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         guard frame.kind == .call, running == nil else {
-            WireCalls.errors.increment()
+            WireCalls.protocolErrors.increment()
             WireCalls.logger.warning("Strata wire client sent a frame out of turn; closing", metadata: [
                 "peer": "\(context.remoteAddress.map { "\($0)" } ?? "?")"])
             context.close(promise: nil)
@@ -242,7 +256,7 @@ final class WireServerHandler: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         if case WireError.protocolViolation = error {
-            WireCalls.errors.increment()
+            WireCalls.protocolErrors.increment()
             WireCalls.logger.warning("refused a connection on the Strata wire port", metadata: [
                 "peer": "\(context.remoteAddress.map { "\($0)" } ?? "?")", "err": "\(error)"])
         }
