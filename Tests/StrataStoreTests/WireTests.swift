@@ -77,6 +77,11 @@ import Testing
             for _ in 0..<8 { g.addTask { try await Self.collect(wire, #"{__name__=~".+"}"#) } }
             for try await got in g { #expect(got == all) }
         }
+        // Pooled connections probe their peer when idle (TCP keepalive as Wire.keepalive says).
+        let idle = try #require(wire.wire.withLock { $0 }?.idleChannels.first)
+        #expect(try await idle.getOption(.socketOption(.so_keepalive)) == 1)
+        #expect(try await idle.getOption(Wire.tcpOption(TCP_KEEPIDLE)) == Wire.keepalive.idle)
+        #expect(try await idle.getOption(Wire.tcpOption(TCP_KEEPCNT)) == Wire.keepalive.count)
     }
 
     @Test(.timeLimit(.minutes(2))) func errorsKeepTheirCodeAndAbandonedCallsLeaveThePoolUsable() async throws {

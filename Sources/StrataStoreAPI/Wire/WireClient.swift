@@ -45,6 +45,9 @@ final class WireClient: Sendable {
     /// Whether an idle connection ever paused reading for a slow caller (tests).
     var idleConnectionPaused: Bool { state.withLock { $0.idle.contains { $0.inbox.everHeld } } }
 
+    /// The idle connections' channels (tests read their socket options).
+    var idleChannels: [any Channel] { state.withLock { $0.idle.map(\.channel) } }
+
     /// Dials once in the background unless ready or already dialling, and keeps the
     /// connection; the client is ready when that worked.
     func warmUp() {
@@ -151,6 +154,7 @@ struct WireConnection: Sendable {
                 .connectTimeout(.seconds(2))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        try Wire.setKeepalive(channel)
                         let ops = channel.pipeline.syncOperations
                         if let tls {
                             // No SNI for an IP literal; the certificate is then checked against the IP.

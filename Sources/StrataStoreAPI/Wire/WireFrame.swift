@@ -41,6 +41,24 @@ enum Wire {
         case series = 1, queryRange = 2
     }
 
+    /// TCP keepalive on both ends of every wire connection, set as it is created: a pooled
+    /// connection a middlebox dropped or whose peer vanished is found after ~60 s idle (30 s,
+    /// then 3 probes 10 s apart) instead of by the next query's deadline, and a load balancer's
+    /// idle timeout (AWS NLB: 350 s) never sees a silent connection.
+    static let keepalive = (idle: 30, interval: 10, count: 3)
+
+    static func setKeepalive(_ channel: any Channel) throws {
+        guard let options = channel.syncOptions else { return }
+        try options.setOption(.socketOption(.so_keepalive), value: 1)
+        try options.setOption(tcpOption(TCP_KEEPIDLE), value: keepalive.idle)
+        try options.setOption(tcpOption(TCP_KEEPINTVL), value: keepalive.interval)
+        try options.setOption(tcpOption(TCP_KEEPCNT), value: keepalive.count)
+    }
+
+    static func tcpOption(_ name: CInt) -> ChannelOptions.Types.SocketOption {
+        ChannelOptions.Types.SocketOption(level: .tcp, name: NIOBSDSocket.Option(rawValue: name))
+    }
+
     /// A frame head for a payload of `count` bytes.
     static func head(_ kind: Kind, count: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
         var b = allocator.buffer(capacity: 5)

@@ -46,6 +46,7 @@ final class WireServer: Sendable {
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        try Wire.setKeepalive(channel)
                         let ops = channel.pipeline.syncOperations
                         if let context {
                             try ops.addHandler(NIOSSLServerHandler(context: context))
