@@ -76,14 +76,30 @@ public struct Labels: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     public func removing(_ names: Set<String>) -> Labels {
-        Labels(sortedPairs: pairs.filter { !names.contains($0.name) })
+        filtered { !names.contains($0.name) }
     }
 
     public func keeping(_ names: Set<String>) -> Labels {
-        Labels(sortedPairs: pairs.filter { names.contains($0.name) })
+        filtered { names.contains($0.name) }
     }
 
-    public func dropMetricName() -> Labels { removing([metricNameLabel]) }
+    /// Runs per series in every name-dropping function: no set to build or hash, and no
+    /// copy when there is no name.
+    public func dropMetricName() -> Labels {
+        guard let i = pairs.firstIndex(where: { $0.name == metricNameLabel }) else { return self }
+        var copy = pairs
+        copy.remove(at: i)
+        return Labels(sortedPairs: copy)
+    }
+
+    /// The pairs `keep` accepts, into one allocation (`filter` grows its array as it goes,
+    /// which cost more than the test on a few labels).
+    public func filtered(_ keep: (Label) -> Bool) -> Labels {
+        var out: [Label] = []
+        out.reserveCapacity(pairs.count)
+        for p in pairs where keep(p) { out.append(p) }
+        return Labels(sortedPairs: out)
+    }
 
     /// Merges `other` in; labels already present in `self` win unless `overwrite`.
     /// Both sides are sorted, so this is one merge pass (it runs per series in the stores).

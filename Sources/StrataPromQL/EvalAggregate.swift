@@ -28,13 +28,14 @@ extension Evaluator {
     }
 
     func groupingKeyFunction(_ grouping: [String], without: Bool) -> (Labels) -> String {
+        // Runs once per input series: a handful of names compared directly (hashing every
+        // label name, and a filtered copy of the labels, cost more than the comparisons).
         if without {
-            let drop = Set(grouping + [metricNameLabel])
-            return { l in labelsKey(l.pairs.filter { !drop.contains($0.name) }) }
+            let drop = grouping + [metricNameLabel]
+            return { l in labelsKey(l.pairs) { !drop.contains($0.name) } }
         }
         if grouping.isEmpty { return { _ in "" } }
-        let keep = Set(grouping)
-        return { l in labelsKey(l.pairs.filter { keep.contains($0.name) }) }
+        return { l in labelsKey(l.pairs) { grouping.contains($0.name) } }
     }
 
     enum AggParam {

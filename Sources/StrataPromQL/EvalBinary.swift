@@ -229,8 +229,13 @@ struct ResultMetricCache {
 /// A collision-free string key of label pairs (names and values cannot contain 0xFF bytes in
 /// valid UTF-8, so it separates unambiguously).
 func labelsKey(_ pairs: [Label]) -> String {
+    labelsKey(pairs) { _ in true }
+}
+
+/// The key of the pairs `include` accepts, written in one pass (no filtered copy).
+func labelsKey(_ pairs: [Label], _ include: (Label) -> Bool) -> String {
     var s = ""
-    for p in pairs {
+    for p in pairs where include(p) {
         s += p.name
         s += "\u{FFFF}"
         s += p.value

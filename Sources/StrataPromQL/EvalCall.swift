@@ -129,8 +129,16 @@ extension Evaluator {
             let labels = fromSubquery ? Labels() : InstantFunctions.absentLabels(c.args[0])
             return [Series(labels: labels, points: pts)]
         }
-        if !shared.delayNameRemoval { try checkNoDuplicateLabelsets(mat) }
+        if !shared.delayNameRemoval && !Self.shareOneName(input) { try checkNoDuplicateLabelsets(mat) }
         return mat
+    }
+
+    /// Whether every series carries the same metric name (or none). The inputs' label sets
+    /// are distinct, so dropping that one name cannot make two equal: the duplicate check
+    /// (a hash of every output label set) is only needed when names differ.
+    static func shareOneName(_ input: [StorageSeries]) -> Bool {
+        guard let first = input.first?.labels.metricName else { return true }
+        return input.allSatisfy { $0.labels.metricName == first }
     }
 
     /// 3.x: `rate`/`increase` of a float series whose name does not look like a counter's

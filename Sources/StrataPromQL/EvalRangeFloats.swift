@@ -140,9 +140,10 @@ extension Evaluator {
                 // forward, and a counter window with no reset inside needs no pass at all:
                 // `resetsUpTo` counts the resets, so only windows holding one are walked. When
                 // windows do not overlap (a step at least the range: every sample is in one
-                // window at most) walking each window is cheaper than counting first.
+                // window at most) walking each window is cheaper than counting first, and so it
+                // is for the one window of an instant query.
                 let plain = !vb.contains(where: isStaleNaN)
-                let overlapping = job.fixedWindow || job.range - job.shift > grid.interval
+                let overlapping = grid.end > grid.start && (job.fixedWindow || job.range - job.shift > grid.interval)
                 var resetsUpTo: [Int32] = []
                 if plain && rate.isCounter && overlapping {
                     resetsUpTo = [Int32](unsafeUninitializedCapacity: vb.count) { b, n in

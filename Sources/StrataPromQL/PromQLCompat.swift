@@ -44,7 +44,10 @@ extension Labels {
     /// The labels without the metric name, as an operation that changes the metric's meaning
     /// leaves them. 3.x also drops `__type__` and `__unit__`, which describe the named metric.
     func droppingName(_ compat: PromQLCompat) -> Labels {
-        compat == .v3_14 ? removing(metricMetadataLabels) : dropMetricName()
+        guard compat == .v3_14 else { return dropMetricName() }
+        // Per series: a byte test before any hashing, no copy when nothing goes.
+        let isMetadata = { (p: Label) in p.name.utf8.first == UInt8(ascii: "_") && metricMetadataLabels.contains(p.name) }
+        return pairs.contains(where: isMetadata) ? filtered { !isMetadata($0) } : self
     }
 }
 

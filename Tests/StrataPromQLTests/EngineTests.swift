@@ -25,6 +25,29 @@ import StrataCore
         #expect(m[0].labels == Labels(["job": "b"]))
     }
 
+    /// A range function drops the name: series of one name stay apart (the duplicate check is
+    /// skipped for them), series of two names with the same other labels collide and fail,
+    /// in 2.42 and 3.x alike.
+    @Test func droppedNamesCollideOnlyAcrossNames() async throws {
+        var s = MemoryQueryable()
+        for i in 0..<20 {
+            let t = Int64(i) * 15_000
+            for (name, job) in [("a", "x"), ("a", "y"), ("b", "x")] {
+                s.append(Labels(["__name__": name, "job": job]), t, Double(i))
+            }
+        }
+        for compat in [PromQLCompat.v2_42, .v3_14] {
+            let e = Engine(options: EngineOptions(compat: compat))
+            guard case .vector(let v) = try await e.instantQuery(s, "rate(a[2m])", time: 200_000) else {
+                Issue.record("not a vector"); continue
+            }
+            #expect(v.map(\.labels) == [Labels(["job": "x"]), Labels(["job": "y"])], "\(compat)")
+            await #expect(throws: QueryError.self, "\(compat)") {
+                _ = try await e.instantQuery(s, #"rate({__name__=~"a|b"}[2m])"#, time: 200_000)
+            }
+        }
+    }
+
     @Test func lookbackDeltaIsPerQuery() async throws {
         var s = MemoryQueryable()
         s.append(Labels(["__name__": "x"]), 0, 1)
