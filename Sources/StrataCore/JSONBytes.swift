@@ -13,17 +13,19 @@ public struct JSONBytes {
     public mutating func append(_ s: String) { bytes.append(contentsOf: s.utf8) }
 
     public mutating func string(_ s: String) {
-        byte(UInt8(ascii: "\""))
-        // Label names and values are nearly always ASCII with nothing to escape: one copy.
+        // Label names and values are nearly always ASCII with nothing to escape: one table
+        // look-up per byte and one copy of the string's bytes with its quotes (this runs for
+        // every label of every series in an answer).
         var u = s
         let plain = u.withUTF8 { b in
-            !b.contains { $0 < 0x20 || $0 >= 0x80 || $0 == 0x22 || $0 == 0x5C || $0 == 0x3C || $0 == 0x3E || $0 == 0x26 }
+            if Self.escaped.withUnsafeBufferPointer({ table in b.contains { table[Int($0)] } }) { return false }
+            bytes.append(UInt8(ascii: "\""))
+            bytes.append(contentsOf: b)
+            bytes.append(UInt8(ascii: "\""))
+            return true
         }
-        if plain {
-            bytes.append(contentsOf: s.utf8)
-            byte(UInt8(ascii: "\""))
-            return
-        }
+        if plain { return }
+        byte(UInt8(ascii: "\""))
         for scalar in s.unicodeScalars {
             let v = scalar.value
             switch v {
@@ -154,6 +156,12 @@ public struct JSONBytes {
     }
 
     @usableFromInline mutating func appendBuffer(_ b: UnsafeBufferPointer<UInt8>) { bytes.append(contentsOf: b) }
+
+    /// Bytes a JSON string cannot carry as they are: controls, `"` and `\\`, what Go escapes
+    /// for HTML (`<`, `>`, `&`), and every non-ASCII byte (U+2028/U+2029 are escaped too).
+    static let escaped: [Bool] = (0..<256).map { b in
+        b < 0x20 || b >= 0x80 || b == 0x22 || b == 0x5C || b == 0x3C || b == 0x3E || b == 0x26
+    }
 
     @inline(__always) static func hex(_ v: UInt32) -> UInt8 {
         let d = UInt8(v & 15)

@@ -151,4 +151,16 @@ import Testing
         }
         #expect(goJSONString("<&>") == #""\u003c\u0026\u003e""#)
     }
+
+    /// Go's encoding/json escaping, on the plain fast path and off it.
+    @Test func jsonStringsEscapeAsGoDoes() {
+        #expect(goJSONString("") == #""""#)
+        #expect(goJSONString("node-exporter:9100/metrics") == #""node-exporter:9100/metrics""#)
+        #expect(goJSONString("a\"b\\c\nd\re\tf\u{01}") == #""a\"b\\c\nd\re\tf\u0001""#)
+        #expect(goJSONString("é\u{2028}\u{2029}日") == "\"é\\u2028\\u2029日\"")
+        var w = JSONBytes()
+        w.string("x")
+        w.string("<")
+        #expect(w.string == #""x""\u003c""#)
+    }
 }
