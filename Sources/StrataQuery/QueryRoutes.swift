@@ -54,6 +54,6 @@ public enum QueryRoutes {
 
     public static func response(_ r: APIResponse) -> Response {
         Response(status: HTTPResponse.Status(code: r.status), headers: [.contentType: "application/json"],
-                 body: .init(byteBuffer: ByteBuffer(string: r.body)))
+                 body: .init(byteBuffer: ByteBuffer(bytes: r.bytes)))
     }
 }
