@@ -36,6 +36,9 @@ public struct QueryRangeFrameDeserializer: MessageDeserializer {
                 s.labels.append(l)
             case 2:
                 guard let p = sample(&b) else { return nil }
+                // Samples come after the labels, each 18 bytes or less (10 for a zero value):
+                // room for what is left, instead of growing one sample at a time.
+                if s.samples.isEmpty { s.samples.reserveCapacity(1 + (r.end - r.at) / 16) }
                 s.samples.append(p)
             default:
                 return nil
