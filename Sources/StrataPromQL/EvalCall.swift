@@ -129,16 +129,19 @@ extension Evaluator {
             let labels = fromSubquery ? Labels() : InstantFunctions.absentLabels(c.args[0])
             return [Series(labels: labels, points: pts)]
         }
-        if !shared.delayNameRemoval && !Self.shareOneName(input) { try checkNoDuplicateLabelsets(mat) }
+        if !shared.delayNameRemoval && !Self.shareDroppedLabels(input) { try checkNoDuplicateLabelsets(mat) }
         return mat
     }
 
-    /// Whether every series carries the same metric name (or none). The inputs' label sets
-    /// are distinct, so dropping that one name cannot make two equal: the duplicate check
-    /// (a hash of every output label set) is only needed when names differ.
-    static func shareOneName(_ input: [StorageSeries]) -> Bool {
-        guard let first = input.first?.labels.metricName else { return true }
-        return input.allSatisfy { $0.labels.metricName == first }
+    /// Whether every series carries the same labels of those a name-dropping function removes
+    /// (`__name__`, and in 3.x `__type__` and `__unit__`). The inputs' label sets are
+    /// distinct, so dropping equal labels cannot make two equal: the duplicate check (a hash
+    /// of every output label set) is only needed when they differ.
+    static func shareDroppedLabels(_ input: [StorageSeries]) -> Bool {
+        guard let first = input.first?.labels else { return true }
+        let dropped = { (l: Labels) in (l[metricNameLabel], l["__type__"], l["__unit__"]) }
+        let want = dropped(first)
+        return input.allSatisfy { dropped($0.labels) == want }
     }
 
     /// 3.x: `rate`/`increase` of a float series whose name does not look like a counter's

@@ -27,7 +27,7 @@ import StrataCore
 
     /// A range function drops the name: series of one name stay apart (the duplicate check is
     /// skipped for them), series of two names with the same other labels collide and fail,
-    /// in 2.42 and 3.x alike.
+    /// in 2.42 and 3.x alike; 3.x also drops `__type__`, so one name of two types collides.
     @Test func droppedNamesCollideOnlyAcrossNames() async throws {
         var s = MemoryQueryable()
         for i in 0..<20 {
@@ -46,6 +46,18 @@ import StrataCore
                 _ = try await e.instantQuery(s, #"rate({__name__=~"a|b"}[2m])"#, time: 200_000)
             }
         }
+        var typed = MemoryQueryable()
+        for i in 0..<20 {
+            for type in ["counter", "gauge"] {
+                typed.append(Labels(["__name__": "c", "__type__": type, "job": "x"]), Int64(i) * 15_000, Double(i))
+            }
+        }
+        await #expect(throws: QueryError.self) {
+            _ = try await Engine(options: EngineOptions(compat: .v3_14)).instantQuery(typed, "rate(c[2m])", time: 200_000)
+        }
+        let v2 = try await Engine(options: EngineOptions(compat: .v2_42)).instantQuery(typed, "rate(c[2m])", time: 200_000)
+        guard case .vector(let kept) = v2 else { Issue.record("not a vector"); return }
+        #expect(kept.count == 2, "2.42 keeps __type__ apart")
     }
 
     @Test func lookbackDeltaIsPerQuery() async throws {
