@@ -8,7 +8,7 @@ import StrataCore
 /// in the order Prometheus's per-step loop does: the results are bit-identical, Kahan terms
 /// included. Histogram series, and accumulators too large for memory, take the general path.
 extension Evaluator {
-    /// Per-(group, step) state, flat arrays indexed `group * steps + step`.
+    /// One group's per-step state, flat arrays indexed by step.
     private struct Accumulators {
         var value: [Double]
         var mean: [Double]
@@ -38,43 +38,48 @@ extension Evaluator {
         if !shared.columnar || input.contains(where: { !$0.histograms.isEmpty }) { return nil }
         // Groups in order of first appearance, as the per-step loop meets them.
         var ids: [String: Int] = [:]
-        var groupOf = [Int](repeating: 0, count: input.count)
         var members: [[Int]] = []
         for (i, s) in input.enumerated() {
             let key = keyFn(s.labels)
             if let g = ids[key] {
-                groupOf[i] = g
+                members[g].append(i)
             } else {
                 ids[key] = members.count
-                groupOf[i] = members.count
-                members.append([])
+                members.append([i])
             }
-            members[groupOf[i]].append(i)
         }
         let steps = numSteps
         guard members.count * steps <= Self.maxColumnAccumulators else { return nil }
         let v3 = shared.compat == .v3_14
-        var acc = Accumulators(members.count * steps, needsMean: op == .avg || op == .stddev || op == .stdvar,
-                               needsKahan: v3 && (op == .sum || op == .avg))
-        for (i, s) in input.enumerated() {
-            try shared.checkDeadline("expression evaluation")
-            let base = groupOf[i] * steps
-            for p in s.points {
-                let k = base + Int((p.t - start) / interval)
-                Self.fold(op, v3, p.v, &acc, k)
+        let needsMean = op == .avg || op == .stddev || op == .stdvar, needsKahan = v3 && (op == .sum || op == .avg)
+        let (start, interval, deadline) = (self.start, self.interval, shared.deadline)
+        // Groups are independent, and each folds its own members in matrix order whichever
+        // core it runs on: spread over the cores by group, bit-identical to one loop (the
+        // fold was a fifth of a store's CPU on a day of `sum by (le, job) (rate(…))`).
+        let parallel = shared.columnar && members.count > 1 && input.count * steps >= Self.parallelWindowThreshold
+        let groups = members
+        let folded: [[Point]?] = concurrentMap(members.count, parallel: parallel) { g in
+            // Checked per group: the workers cannot reach the query's task.
+            if ContinuousClock.now > deadline { return nil }
+            var acc = Accumulators(steps, needsMean: needsMean, needsKahan: needsKahan)
+            for i in groups[g] {
+                for p in input[i].points { Self.fold(op, v3, p.v, &acc, Int((p.t - start) / interval)) }
             }
+            var pts: [Point] = []
+            pts.reserveCapacity(steps)
+            for step in 0..<steps where acc.count[step] > 0 {
+                pts.append(Point(t: start + Int64(step) * interval, v: Self.finish(op, v3, acc, step)))
+            }
+            return pts
         }
+        try shared.checkDeadline("expression evaluation")
 
         let labeler = GroupLabeler(grouping, without: without)
         var out: [Series] = []
         out.reserveCapacity(members.count)
         var total = 0
         for (g, group) in members.enumerated() {
-            let base = g * steps
-            var pts: [Point] = []
-            for step in 0..<steps where acc.count[base + step] > 0 {
-                pts.append(Point(t: start + Int64(step) * interval, v: Self.finish(op, v3, acc, base + step)))
-            }
+            guard let pts = folded[g] else { throw QueryError.timeout("expression evaluation") }
             if pts.isEmpty { continue }
             total += pts.count
             out.append(Series(labels: labeler.labels(of: input[group[0]].labels), points: pts,

@@ -96,6 +96,28 @@ import StrataCore
         #expect(checked > 100)
     }
 
+    /// At a 1 s step the aggregations' groups are folded on several cores (more than
+    /// `parallelWindowThreshold` series × steps): still bit for bit the per-step answers.
+    @Test(arguments: [PromQLCompat.v3_14, .v2_42])
+    func parallelGroupFoldsEqualPerStepAnswers(compat: PromQLCompat) async throws {
+        var fast = EngineOptions(compat: compat)
+        var slow = fast
+        slow.columnar = false
+        fast.columnar = true
+        let q = Self.data(seed: 7)
+        #expect(30 * 3_601 >= Evaluator.parallelWindowThreshold)
+        for query in ["sum by (g) (a)", "avg by (g) (a)", "stddev by (g) (a)", "count by (g, h) (a)", "max by (h) (a)",
+                      "sum by (g) (rate(a[5m]))", "sum(a)"] {
+            func run(_ o: EngineOptions) async -> String {
+                do { return Self.render(.success(try await Engine(options: o).rangeQuery(q, query, start: 0, end: 3_600_000, step: 1_000))) }
+                catch { return Self.render(.failure(error)) }
+            }
+            let a = await run(fast), b = await run(slow)
+            #expect(a == b, "\(query)")
+            #expect(!a.hasPrefix("error"), "\(query): \(a.prefix(200))")
+        }
+    }
+
     /// rate, increase and delta read straight from the columns when the step is far longer
     /// than the scrape interval (windows skipped forward by search) and when windows do not
     /// overlap (counter resets found by walking each window): the per-step path's answers.
