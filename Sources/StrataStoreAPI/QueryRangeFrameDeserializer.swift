@@ -30,6 +30,8 @@ public struct QueryRangeFrameDeserializer: MessageDeserializer {
             switch field {
             case 1:
                 guard let (name, value) = b.label() else { return nil }
+                // Labels come first, each 4 bytes and more: grown once at most, not per label.
+                if s.labels.isEmpty { s.labels.reserveCapacity(min(16, 1 + (r.end - r.at) / 4)) }
                 var l = Prometheus_Label()
                 l.name = name
                 l.value = value
