@@ -59,28 +59,36 @@ import StrataCore
         }
     }
 
-    @Test(arguments: [PromQLCompat.v3_14, .v2_42])
-    func columnarAnswersEqualPerStepAnswers(compat: PromQLCompat) async throws {
+    /// `query` over `q` rendered: an instant query when `start == end`, else a range query.
+    static func answer(_ q: MemoryQueryable, _ query: String, _ o: EngineOptions, start: Int64, end: Int64,
+                       step: Int64 = 30_000) async -> String {
+        let e = Engine(options: o)
+        do {
+            return render(.success(start == end ? try await e.instantQuery(q, query, time: start)
+                                   : try await e.rangeQuery(q, query, start: start, end: end, step: step)))
+        } catch { return render(.failure(error)) }
+    }
+
+    /// Options for the column-wise path and for the per-step path.
+    static func paths(_ compat: PromQLCompat) -> (columnar: EngineOptions, perStep: EngineOptions) {
         var fast = EngineOptions(compat: compat)
         var slow = fast
         slow.columnar = false
         fast.columnar = true
+        return (fast, slow)
+    }
+
+    @Test(arguments: [PromQLCompat.v3_14, .v2_42])
+    func columnarAnswersEqualPerStepAnswers(compat: PromQLCompat) async throws {
+        let (fast, slow) = Self.paths(compat)
         var checked = 0
         for seed in [1, 7, 42] as [UInt64] {
             // Seed 42 without stale markers: the index-range windows of rate and increase.
             let q = Self.data(seed: seed, stale: seed != 42)
             for query in Self.queries {
                 for (start, end) in [(Int64(1_800_000), Int64(1_800_000)), (0, 3_600_000)] {
-                    func run(_ o: EngineOptions) async -> String {
-                        let e = Engine(options: o)
-                        let r: Result<QueryResult, Error>
-                        do {
-                            r = .success(start == end ? try await e.instantQuery(q, query, time: start)
-                                         : try await e.rangeQuery(q, query, start: start, end: end, step: 30_000))
-                        } catch { r = .failure(error) }
-                        return Self.render(r)
-                    }
-                    let a = await run(fast), b = await run(slow)
+                    let a = await Self.answer(q, query, fast, start: start, end: end)
+                    let b = await Self.answer(q, query, slow, start: start, end: end)
                     if a != b {
                         // The first point that differs, not two pages of numbers.
                         let la = a.split(separator: "\n"), lb = b.split(separator: "\n")
@@ -100,19 +108,13 @@ import StrataCore
     /// `parallelWindowThreshold` series × steps): still bit for bit the per-step answers.
     @Test(arguments: [PromQLCompat.v3_14, .v2_42])
     func parallelGroupFoldsEqualPerStepAnswers(compat: PromQLCompat) async throws {
-        var fast = EngineOptions(compat: compat)
-        var slow = fast
-        slow.columnar = false
-        fast.columnar = true
+        let (fast, slow) = Self.paths(compat)
         let q = Self.data(seed: 7)
         #expect(30 * 3_601 >= Evaluator.parallelWindowThreshold)
         for query in ["sum by (g) (a)", "avg by (g) (a)", "stddev by (g) (a)", "count by (g, h) (a)", "max by (h) (a)",
                       "sum by (g) (rate(a[5m]))", "sum(a)"] {
-            func run(_ o: EngineOptions) async -> String {
-                do { return Self.render(.success(try await Engine(options: o).rangeQuery(q, query, start: 0, end: 3_600_000, step: 1_000))) }
-                catch { return Self.render(.failure(error)) }
-            }
-            let a = await run(fast), b = await run(slow)
+            let a = await Self.answer(q, query, fast, start: 0, end: 3_600_000, step: 1_000)
+            let b = await Self.answer(q, query, slow, start: 0, end: 3_600_000, step: 1_000)
             #expect(a == b, "\(query)")
             #expect(!a.hasPrefix("error"), "\(query): \(a.prefix(200))")
         }
@@ -123,10 +125,7 @@ import StrataCore
     /// overlap (counter resets found by walking each window): the per-step path's answers.
     @Test(arguments: [PromQLCompat.v3_14, .v2_42])
     func rateWindowsFarApartAnswerAsPerStep(compat: PromQLCompat) async throws {
-        var fast = EngineOptions(compat: compat)
-        fast.columnar = true
-        var slow = fast
-        slow.columnar = false
+        let (fast, slow) = Self.paths(compat)
         for seed in [5, 42] as [UInt64] {
             let q = Self.data(seed: seed, stale: seed != 42)
             for query in ["rate(a[5m])", "increase(b[1m])", "delta(a[20s])", "rate(a[15m] offset 2m)", "increase(a[40s])",
@@ -145,10 +144,7 @@ import StrataCore
     /// cores.
     @Test func parallelWindowsAnswerAsOneCore() async throws {
         let q = Self.data(seed: 3)
-        var fast = EngineOptions(compat: .v3_14)
-        fast.columnar = true
-        var slow = fast
-        slow.columnar = false
+        let (fast, slow) = Self.paths(.v3_14)
         for query in ["rate(a[5m])", "max_over_time({__name__=~\"a|b\"}[2m])", "quantile_over_time(0.5, a[3m])",
                       "sum by (g) (increase(b[1m]))", "quantile_over_time(2, a[3m])", "{__name__=~\"a|b\"}", "count by (g) (b offset 1m)"] {
             let step: Int64 = 1_000
