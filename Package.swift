@@ -43,6 +43,8 @@ let package = Package(
         ),
         // libsnappy (block format) for Prometheus remote read.
         .systemLibrary(name: "CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
+        // zlib: gzip for HTTP answers when the client asks (as Prometheus and Thanos answer).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(
             name: "StrataCore",
@@ -237,7 +239,7 @@ let package = Package(
         .target(
             name: "StrataServer",
             dependencies: [
-                "StrataCore", "StrataSecurity",
+                "StrataCore", "StrataSecurity", "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -384,6 +386,8 @@ let package = Package(
                                                    .product(name: "NIOPosix", package: "swift-nio"),
                                                    .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),
+        // The HTTP server's pieces every service shares (gzip answers read back by GNU gzip).
+        .testTarget(name: "StrataServerTests", dependencies: ["StrataServer", "StrataTestSupport"]),
         // TLS, mTLS, web config and basic auth against openssl-made certificates and Python grpcio.
         .testTarget(name: "StrataSecurityTests", dependencies: ["StrataSecurity", "StrataStoreAPI", "StrataStore", "StrataQuery", "StrataTSDB", "StrataCore",
                                                          "StrataTestSupport", .product(name: "Logging", package: "swift-log"),

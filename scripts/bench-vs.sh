@@ -16,6 +16,8 @@
 #   ROUNDS=3 by default for the 24 h and 7 d windows; the 1 h window takes 3 × ROUNDS and the
 #   instants 7 × ROUNDS: answers of a few ms move by as much again with this machine's noise,
 #   and a median of 3 let one hiccup decide a ratio.
+#   ENCODING=gzip by default: every request asks for gzip, as Grafana does, and all three servers
+#   compress their answers; ENCODING=identity times the same without compression.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SERIES=${1:-2580}
@@ -23,6 +25,8 @@ DAYS=${2:-7}
 INTERVAL=${3:-30s}
 ROUNDS=${ROUNDS:-3}
 SHORT=$((ROUNDS * 3)); INSTANT=$((ROUNDS * 7))
+ENCODING=${ENCODING:-gzip}
+case "$ENCODING" in gzip) COMPRESSED=(--compressed) ;; identity) COMPRESSED=() ;; *) echo "ENCODING: gzip or identity" >&2; exit 2 ;; esac
 for p in strata strata-compact strata-store strata-query; do swift build -c release --product $p >/dev/null; done
 B=.build/release
 . scripts/lib.sh
@@ -86,10 +90,10 @@ except Exception: print("error: " + b[:300].replace("\n", " "))'; }
 PROM_N=$(scalar "http://127.0.0.1:$PP/api/v1/query?$COUNT_Q")
 VM_N=$(scalar "http://127.0.0.1:$VP/api/v1/query?$COUNT_Q")
 
-echo "## machine: $(nproc) cores, $(date -u +%F); $SERIES series × $DAYS days at $INTERVAL: $SAMPLES samples (Prometheus counts $PROM_N, VictoriaMetrics $VM_N); strata bucket after compaction: $BUCKET_BLOCKS blocks"
+echo "## machine: $(nproc) cores, $(date -u +%F); Accept-Encoding: $ENCODING; $SERIES series × $DAYS days at $INTERVAL: $SAMPLES samples (Prometheus counts $PROM_N, VictoriaMetrics $VM_N); strata bucket after compaction: $BUCKET_BLOCKS blocks"
 echo
 BENCH=($B/strata bench promql --prometheus "http://127.0.0.1:$PP" --strata-url "http://127.0.0.1:$QH"
-  --victoria-metrics "http://127.0.0.1:$VP" --end $END --set dashboard --ignore-label cluster)
+  --victoria-metrics "http://127.0.0.1:$VP" --end $END --set dashboard --ignore-label cluster --accept-encoding "$ENCODING")
 "${BENCH[@]}" --rounds "$SHORT" --range 1h --step 15s; echo
 "${BENCH[@]}" --rounds "$ROUNDS" --range 24h --step 60s; echo
 "${BENCH[@]}" --rounds "$ROUNDS" --range "$((DAYS * 24))h" --step 10m; echo
@@ -101,7 +105,7 @@ PUSHED_MIB=$(received $QH)
 echo "### the same through a querier with --query.pushdown=false"
 echo
 PLAIN=($B/strata bench promql --prometheus "http://127.0.0.1:$PP" --strata-url "http://127.0.0.1:$QH2"
-  --end $END --set dashboard --ignore-label cluster)
+  --end $END --set dashboard --ignore-label cluster --accept-encoding "$ENCODING")
 "${PLAIN[@]}" --rounds "$SHORT" --range 1h --step 15s; echo
 "${PLAIN[@]}" --rounds "$ROUNDS" --range 24h --step 60s; echo
 "${PLAIN[@]}" --rounds "$ROUNDS" --range "$((DAYS * 24))h" --step 10m; echo
@@ -111,7 +115,7 @@ echo
 
 # The heavy answer: every series over DAYS days at a 10m step, each server's peak RSS after it.
 HEAVY="query=$(python3 -c 'import urllib.parse; print(urllib.parse.quote("{__name__=~\".+\"}"))')&start=$((END_S - DAYS * 86400))&end=$END_S&step=600"
-t() { curl -s -o "$W/heavy.json" -w '%{time_total}' "$1"; }
+t() { curl -s "${COMPRESSED[@]}" -o "$W/heavy.json" -w '%{time_total}' "$1"; }
 echo "| heavy answer: every series, $DAYS d at 10m | Prometheus 2.42 | VictoriaMetrics | strata-query (+ strata-store) |"
 echo "|---|---|---|---|"
 TP=$(t "http://127.0.0.1:$PP/api/v1/query_range?$HEAVY"); SZ=$(stat -c %s "$W/heavy.json")

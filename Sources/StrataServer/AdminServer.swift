@@ -9,7 +9,7 @@ import StrataSecurity
 /// text format), `/-/healthy` (the process is up) and `/-/ready` (503 until the service says
 /// it can serve, or while `notReadyReason` gives a reason, shown in the body). Services add
 /// their own routes through `routes`. `web` (`--http.config`) adds TLS, basic auth and
-/// headers to all of them.
+/// headers to all of them; answers are gzipped for clients that ask (`CompressionMiddleware`).
 public enum AdminServer {
     public typealias App = Application<RouterResponder<BasicRequestContext>>
 
@@ -43,6 +43,7 @@ public enum AdminServer {
         if let web, !web.users.isEmpty || !web.headers.isEmpty {
             router.add(middleware: WebSecurityMiddleware(users: BasicAuthUsers(users: web.users), headers: web.headers))
         }
+        router.add(middleware: CompressionMiddleware())
         routes(router)
         return Application(router: router, server: try web?.serverBuilder(logger: logger) ?? .http1(),
                            configuration: .init(address: .hostname(host, port: port), serverName: nil),

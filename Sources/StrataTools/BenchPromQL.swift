@@ -35,6 +35,10 @@ public struct BenchPromQL: ParsableCommand, Sendable {
     var querySet = "standard"
     @Option(name: .customLong("query"), help: "A query to time instead of the set (repeatable).")
     var queries: [String] = []
+    /// gzip by default: what Grafana and browsers ask for, and all three servers compress
+    /// their answers when asked; `identity` times the work without the compression.
+    @Option(name: .customLong("accept-encoding"), help: "Accept-Encoding sent to every server: gzip (default, as Grafana) or identity.")
+    var acceptEncoding = "gzip"
     @Option(name: .customLong("ignore-label"), help: "A label left out when answers are compared, e.g. an external label Prometheus does not have (repeatable).")
     var ignoredLabels: [String] = []
     public init() {}
@@ -100,18 +104,21 @@ public struct BenchPromQL: ParsableCommand, Sendable {
             })
         }
         guard let endMs else { throw ValidationError("--end is needed without --blocks") }
+        guard ["gzip", "identity"].contains(acceptEncoding) else { throw ValidationError("--accept-encoding must be gzip or identity") }
+        let encoding = acceptEncoding
         let stepMs = try parseDuration(step), startMs = endMs - (try parseDuration(range))
         func params(_ q: String) -> String {
             instant ? "query=\(Self.encode(q))&time=\(Double(endMs) / 1000)"
                 : "query=\(Self.encode(q))&start=\(Double(startMs) / 1000)&end=\(Double(endMs) / 1000)&step=\(Double(stepMs) / 1000)"
         }
         let path = instant ? "/api/v1/query?" : "/api/v1/query_range?"
-        if let strataURL { peers.append(Peer(name: "strata-query", comparesAnswer: true) { try await Self.get(strataURL + path + params($0)) }) }
-        if let vm = victoriaMetrics { peers.append(Peer(name: "VictoriaMetrics", comparesAnswer: false) { try await Self.get(vm + path + params($0)) }) }
+        if let strataURL { peers.append(Peer(name: "strata-query", comparesAnswer: true) { try await Self.get(strataURL + path + params($0), encoding: encoding) }) }
+        if let vm = victoriaMetrics { peers.append(Peer(name: "VictoriaMetrics", comparesAnswer: false) { try await Self.get(vm + path + params($0), encoding: encoding) }) }
 
         let set = querySet == "dashboard" ? Self.dashboardSet : Self.standardSet
-        print(instant ? "instant at \(formatRFC3339(endMs)), median of \(rounds)"
+        print((instant ? "instant at \(formatRFC3339(endMs)), median of \(rounds)"
               : "range \(range) step \(step), \((endMs - startMs) / stepMs + 1) steps, median of \(rounds)")
+              + ", Accept-Encoding: \(encoding)")
         print("| query | Prometheus ms |" + peers.map { " \($0.name) ms | ÷ Prometheus |" }.joined() + " same answer |")
         print("|---|---|" + peers.map { _ in "---|---|" }.joined() + "---|")
         var ratios = [[Double]](repeating: [], count: peers.count)
@@ -119,7 +126,7 @@ public struct BenchPromQL: ParsableCommand, Sendable {
         var promTimes: [Double] = []
         for q in queries.isEmpty ? set : queries {
             var theirs = ""
-            let tProm = try await Self.median(rounds) { theirs = try await Self.get(prometheus + path + params(q)) }
+            let tProm = try await Self.median(rounds) { theirs = try await Self.get(prometheus + path + params(q), encoding: encoding) }
             promTimes.append(tProm)
             var row = "| `\(q)` | \(Self.ms(tProm)) |"
             var same = true
@@ -171,9 +178,13 @@ public struct BenchPromQL: ParsableCommand, Sendable {
         return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
     }
 
-    static func get(_ url: String) async throws -> String {
+    /// The answer to a GET, asking for `encoding` (libcurl under URLSession unpacks gzip; an
+    /// explicit header replaces the `deflate, gzip, br, zstd` it would send by itself).
+    static func get(_ url: String, encoding: String) async throws -> String {
         guard let u = URL(string: url) else { throw ValidationError("bad URL \(url)") }
-        let (data, _) = try await URLSession.shared.data(from: u)
+        var request = URLRequest(url: u)
+        request.setValue(encoding, forHTTPHeaderField: "Accept-Encoding")
+        let (data, _) = try await URLSession.shared.data(for: request)
         return String(decoding: data, as: UTF8.self)
     }
 
