@@ -387,7 +387,7 @@ let package = Package(
                                                    .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(name: "StrataCoreTests", dependencies: ["StrataCore"]),
         // The HTTP server's pieces every service shares (gzip answers read back by GNU gzip).
-        .testTarget(name: "StrataServerTests", dependencies: ["StrataServer", "StrataTestSupport"]),
+        .testTarget(name: "StrataServerTests", dependencies: ["StrataServer", "StrataTestSupport", .product(name: "NIOCore", package: "swift-nio")]),
         // TLS, mTLS, web config and basic auth against openssl-made certificates and Python grpcio.
         .testTarget(name: "StrataSecurityTests", dependencies: ["StrataSecurity", "StrataStoreAPI", "StrataStore", "StrataQuery", "StrataTSDB", "StrataCore",
                                                          "StrataTestSupport", .product(name: "Logging", package: "swift-log"),

@@ -5,19 +5,21 @@ import StrataStoreAPI
 /// A response of the HTTP API: status code and JSON body.
 public struct APIResponse: Sendable {
     public var status: Int
-    /// The JSON body. A query's answer is written as bytes and goes out as such: through a
-    /// String it was copied and UTF-8-validated once more on its way to the socket.
-    public var bytes: [UInt8]
+    /// The JSON body in pieces whose concatenation is the answer (a large query answer is
+    /// written in pieces on all cores, `ResultJSON.successPieces`). It goes out as these
+    /// bytes: through a String it was copied and UTF-8-validated once more on its way.
+    public var pieces: [[UInt8]]
+    public var bytes: [UInt8] { pieces.count == 1 ? pieces[0] : Array(pieces.joined()) }
     public var body: String { String(decoding: bytes, as: UTF8.self) }
 
     public init(status: Int, body: String) {
         self.status = status
-        self.bytes = Array(body.utf8)
+        self.pieces = [Array(body.utf8)]
     }
 
-    public init(status: Int, bytes: [UInt8]) {
+    public init(status: Int, pieces: [[UInt8]]) {
         self.status = status
-        self.bytes = bytes
+        self.pieces = pieces
     }
 
     public static func success(_ data: String, warnings: [String] = []) -> APIResponse {
@@ -29,7 +31,7 @@ public struct APIResponse: Sendable {
     /// A query's answer: its result, the stores' warnings and the engine's warnings and infos
     /// (Prometheus 3 returns the latter as `infos`).
     static func success(_ out: QueryOutput, storeWarnings: [String]) -> APIResponse {
-        APIResponse(status: 200, bytes: ResultJSON.successBytes(out, extraWarnings: storeWarnings))
+        APIResponse(status: 200, pieces: ResultJSON.successPieces(out, extraWarnings: storeWarnings))
     }
 
     public static func failure(_ e: APIError) -> APIResponse { APIResponse(status: e.httpStatus, body: e.json) }

@@ -1,4 +1,5 @@
 import Hummingbird
+import StrataCore
 
 /// Mounts the HTTP API and the web UI on a Hummingbird router. GET reads the URL query; POST
 /// also reads an `application/x-www-form-urlencoded` body (Grafana posts long queries).
@@ -53,7 +54,9 @@ public enum QueryRoutes {
     }
 
     public static func response(_ r: APIResponse) -> Response {
-        Response(status: HTTPResponse.Status(code: r.status), headers: [.contentType: "application/json"],
-                 body: .init(byteBuffer: ByteBuffer(bytes: r.bytes)))
+        let pieces = r.pieces
+        let buffers = concurrentMap(pieces.count) { ByteBuffer(bytes: pieces[$0]) }
+        return Response(status: HTTPResponse.Status(code: r.status), headers: [.contentType: "application/json"],
+                        body: buffers.count == 1 ? .init(byteBuffer: buffers[0]) : .init(contentsOf: buffers))
     }
 }

@@ -20,7 +20,7 @@ struct CompressionMiddleware<Context: RequestContext>: RouterMiddleware {
         guard Gzip.isAccepted(by: request.headers[.acceptEncoding]) else { return response }
         let collected = Collected()
         try await response.body.write(CollectingWriter(into: collected))
-        let gzipped = collected.buffer.withUnsafeReadableBytes { Gzip.compress($0) }
+        let gzipped = Gzip.compress(collected.buffers)
         response.headers[.contentEncoding] = "gzip"
         response.headers[.contentLength] = nil
         response.body = .init(byteBuffer: ByteBuffer(bytes: gzipped))
@@ -31,20 +31,13 @@ struct CompressionMiddleware<Context: RequestContext>: RouterMiddleware {
 /// The bytes of a body as its writer hands them over (a class: `ResponseBody.write` consumes
 /// the writer it is given).
 final class Collected {
-    var buffer = ByteBuffer()
+    var buffers: [ByteBuffer] = []
 }
 
 struct CollectingWriter: ResponseBodyWriter {
     let into: Collected
 
-    mutating func write(_ buffer: ByteBuffer) async throws {
-        if into.buffer.readableBytes == 0 {
-            into.buffer = buffer
-        } else {
-            var b = buffer
-            into.buffer.writeBuffer(&b)
-        }
-    }
+    mutating func write(_ buffer: ByteBuffer) async throws { into.buffers.append(buffer) }
 
     consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
 }

@@ -1,5 +1,6 @@
 import CZlib
 import Foundation
+import NIOCore
 import StrataCore
 
 /// gzip (RFC 1952) of a whole buffer, for HTTP answers. Large answers are compressed in
@@ -15,29 +16,51 @@ public enum Gzip {
     static let pieceSize = 256 << 10
     static let window = 32 << 10
 
-    public static func compress(_ input: UnsafeRawBufferPointer, level: Int32 = defaultLevel) -> [UInt8] {
-        let n = input.count
-        let pieces = max(1, (n + pieceSize - 1) / pieceSize)
-        let shared = UncheckedSendable(input)
-        let parts = concurrentMap(pieces) { i -> (bytes: [UInt8], crc: UInt, count: Int) in
-            let all = shared.value
-            let start = i * pieceSize, end = min(n, start + pieceSize)
-            let dictionary = UnsafeRawBufferPointer(rebasing: all[max(0, start - window)..<start])
-            let piece = UnsafeRawBufferPointer(rebasing: all[start..<end])
-            return (deflatePiece(piece, dictionary: dictionary, last: i == pieces - 1, level: level),
-                    checksum(piece), piece.count)
+    /// The gzip stream of `buffers` concatenated (an answer written in pieces).
+    public static func compress(_ buffers: [ByteBuffer], level: Int32 = defaultLevel) -> [UInt8] {
+        // Work items: up to `pieceSize` bytes of one buffer; the dictionary is the 32 KiB
+        // before it, from the previous buffer when it starts one (at most that buffer's bytes).
+        var items: [(buffer: Int, range: Range<Int>)] = []
+        for (b, buffer) in buffers.enumerated() {
+            for start in stride(from: 0, to: buffer.readableBytes, by: pieceSize) {
+                items.append((b, start..<min(buffer.readableBytes, start + pieceSize)))
+            }
+        }
+        if items.isEmpty { items.append((0, 0..<0)) }
+        let work = items
+        let parts = concurrentMap(work.count) { i -> (bytes: [UInt8], crc: UInt, count: Int) in
+            let (b, range) = work[i]
+            let last = i == work.count - 1
+            return bytes(of: buffers, b) { all in
+                let piece = UnsafeRawBufferPointer(rebasing: all[range])
+                let crc = checksum(piece)
+                if range.lowerBound > 0 || b == 0 {
+                    let dictionary = UnsafeRawBufferPointer(rebasing: all[max(0, range.lowerBound - window)..<range.lowerBound])
+                    return (deflatePiece(piece, dictionary: dictionary, last: last, level: level), crc, piece.count)
+                }
+                return bytes(of: buffers, b - 1) { previous in
+                    let dictionary = UnsafeRawBufferPointer(rebasing: previous[max(0, previous.count - window)...])
+                    return (deflatePiece(piece, dictionary: dictionary, last: last, level: level), crc, piece.count)
+                }
+            }
         }
         var out: [UInt8] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, level == 1 ? 4 : 0, 3]
         out.reserveCapacity(10 + parts.reduce(0) { $0 + $1.bytes.count } + 8)
-        var crc = parts[0].crc
+        var crc = parts[0].crc, total = 0
         for (k, part) in parts.enumerated() {
             out.append(contentsOf: part.bytes)
             if k > 0 { crc = crc32_combine(crc, part.crc, off_t(part.count)) }
+            total += part.count
         }
-        for v in [UInt32(truncatingIfNeeded: crc), UInt32(truncatingIfNeeded: n)] {
+        for v in [UInt32(truncatingIfNeeded: crc), UInt32(truncatingIfNeeded: total)] {
             withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) }
         }
         return out
+    }
+
+    /// The readable bytes of `buffers[index]` (none for an empty list).
+    static func bytes<T>(of buffers: [ByteBuffer], _ index: Int, _ body: (UnsafeRawBufferPointer) -> T) -> T {
+        index < buffers.count ? buffers[index].withUnsafeReadableBytes(body) : body(UnsafeRawBufferPointer(start: nil, count: 0))
     }
 
     static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt {

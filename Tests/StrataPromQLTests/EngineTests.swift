@@ -188,6 +188,29 @@ import StrataCore
         #expect(ResultJSON.data(.scalar(t: 2000, v: .infinity)) == #"{"resultType":"scalar","result":[2,"+Inf"]}"#)
         #expect(ResultJSON.timestamp(-1_005) == "-1.005")
     }
+
+    /// A large answer written in slices on all cores reads exactly as the one-buffer writer
+    /// wrote it, for a matrix and a vector, with the annotations last; a small one is one piece.
+    @Test func answerPiecesConcatenateToTheAnswer() {
+        let series = (0..<300).map { i in
+            Series(labels: Labels(["__name__": "m", "pod": "p\(i)"]),
+                   points: (0..<(i % 7 == 0 ? 0 : 200 + i)).map { Point(t: Int64($0) * 15_000, v: Double(i) / 3 + Double($0)) },
+                   histograms: i % 7 == 0 ? [HPoint(t: 0, h: FloatHistogram(count: 3, sum: 1.5, positiveSpans: [HistogramSpan(offset: 0, length: 1)], positiveBuckets: [3]))] : [])
+        }
+        let samples = (0..<30_000).map { Sample(labels: Labels(["__name__": "m", "pod": "p\($0)"]), t: 1_500, v: Double($0) / 7) }
+        var notes = Annotations()
+        notes.warn("a warning", nil)
+        notes.info("an info", nil)
+        for result in [QueryResult.matrix(series), .vector(samples)] {
+            let pieces = ResultJSON.successPieces(QueryOutput(result: result, annotations: notes), extraWarnings: ["partial"])
+            #expect(pieces.count > 4)
+            let serial = ResultJSON.success(result)
+            let expected = serial.dropLast() + #","warnings":["partial","PromQL warning: a warning"],"infos":["PromQL info: an info"]}"#
+            #expect(String(decoding: Array(pieces.joined()), as: UTF8.self) == expected)
+        }
+        let small = ResultJSON.successPieces(QueryOutput(result: .matrix(Array(series.prefix(3))), annotations: Annotations()))
+        #expect(small.count == 1 && String(decoding: small[0], as: UTF8.self) == ResultJSON.success(.matrix(Array(series.prefix(3)))))
+    }
 }
 
 /// Bit-exact agreement with Go's math (values checked against Prometheus 2.42).

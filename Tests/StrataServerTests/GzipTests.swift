@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import StrataTestSupport
 import Testing
 @testable import StrataServer
@@ -27,9 +28,15 @@ import Testing
         while text.count < size { text += Array(words[Int.random(in: 0..<3, using: &rng)].utf8) }
         text = Array(text.prefix(size))
         for input in [random, text] {
-            let gz = input.withUnsafeBytes { Gzip.compress($0) }
+            let gz = Gzip.compress([ByteBuffer(bytes: input)])
             guard let back = try Self.gunzip(gz) else { return }
             #expect(back == input, "size \(size)")
+            // The same bytes in buffers cut anywhere (an answer written in pieces; some empty,
+            // some shorter than the dictionary): still one stream of the concatenation.
+            var cuts = (0..<6).map { _ in Int.random(in: 0...size, using: &rng) } + [0, min(size, 100)]
+            cuts.sort()
+            let buffers = zip([0] + cuts, cuts + [size]).map { ByteBuffer(bytes: input[$0..<$1]) }
+            #expect(try Self.gunzip(Gzip.compress(buffers)) == input, "size \(size) cut at \(cuts)")
             if input == text && size >= Gzip.pieceSize { #expect(gz.count * 5 < size, "JSON-like text should shrink: \(gz.count) of \(size)") }
         }
     }
