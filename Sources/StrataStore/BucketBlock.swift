@@ -49,8 +49,10 @@ public final class BucketBlock: Sendable {
         var unique: [Int64: ByteRange] = [:]
         for r in ranges { unique[r.start] = r }
         let keys = unique.keys.map { IndexCacheKey(block: id, item: .postings, offset: $0) }
-        let cached = await cache?.fetch(keys) ?? [:]
-        for (k, raw) in cached { out[k.offset] = try decodePostings(raw[...], at: k.offset) }
+        let cached = await cache?.fetch(keys) ?? []
+        for (k, raw) in zip(keys, cached) {
+            if let raw { out[k.offset] = try decodePostings(raw[...], at: k.offset) }
+        }
         let misses = unique.values.filter { out[$0.start] == nil }
         guard !misses.isEmpty else { return out }
         let fetched = try await fetcher.fetch(indexKey, misses)
@@ -77,15 +79,16 @@ public final class BucketBlock: Sendable {
     /// read with coalesced ranges; entries longer than the estimate are re-read exactly.
     public func series(_ refs: [UInt32], fetcher: RangeFetcher) async throws -> [BlockSeries] {
         guard !refs.isEmpty else { return [] }
-        var decoded: [UInt32: BlockSeries] = [:]
+        // Positional: entry i is refs[i]'s (hashing refs cost more than decoding small entries).
+        var decoded = [BlockSeries?](repeating: nil, count: refs.count)
         if let cache {
             let cached = await cache.fetch(refs.map { IndexCacheKey(block: id, item: .series, offset: Int64($0) * 16) })
-            for (k, raw) in cached {
-                let ref = UInt32(k.offset / 16)
-                if let s = try decodeSeries(ref, raw[...]) { decoded[ref] = s }
+            for (i, raw) in cached.enumerated() {
+                if let raw { decoded[i] = try decodeSeries(refs[i], raw[...]) }
             }
         }
-        let missing = decoded.isEmpty ? refs : refs.filter { decoded[$0] == nil }
+        let missingAt = refs.indices.filter { decoded[$0] == nil }
+        let missing = missingAt.map { refs[$0] }
         if !missing.isEmpty {
             let end = Int64(header.toc.seriesEnd)
             var ranges: [ByteRange] = []
@@ -97,7 +100,7 @@ public final class BucketBlock: Sendable {
                 ranges.append(ByteRange(start, max(stop, start + 1)))
             }
             let fetched = try await fetcher.fetch(indexKey, ranges)
-            for ref in missing {
+            for (position, ref) in zip(missingAt, missing) {
                 let start = Int64(ref) * 16
                 guard var b = fetched.bytes(from: start) else {
                     throw TSDBError.corrupt(path: indexKey, offset: Int(start), "series \(ref) not fetched")
@@ -112,13 +115,13 @@ public final class BucketBlock: Sendable {
                 guard let s else {
                     throw TSDBError.corrupt(path: indexKey, offset: Int(start), "series entry runs past the end of the index")
                 }
-                decoded[ref] = s
+                decoded[position] = s
                 if let cache {
                     await cache.store(IndexCacheKey(block: id, item: .series, offset: start), Array(b.prefix(Int(try entryLength(b, at: start)))))
                 }
             }
         }
-        return refs.compactMap { decoded[$0] }
+        return decoded.compactMap { $0 }
     }
 
     /// Total bytes of the `uvarint len | body | CRC` record starting in `b`.

@@ -80,21 +80,18 @@ public final class InMemoryIndexCache: IndexCache {
     public var bytes: Int { state.withLock { $0.bytes } }
     public var count: Int { state.withLock { $0.index.count } }
 
-    public func fetch(_ keys: [IndexCacheKey]) async -> [IndexCacheKey: [UInt8]] {
+    public func fetch(_ keys: [IndexCacheKey]) async -> [[UInt8]?] {
         var asked = [Int](repeating: 0, count: IndexCacheItem.allCases.count), hit = asked
-        let found = state.withLock { s -> [IndexCacheKey: [UInt8]] in
-            var out: [IndexCacheKey: [UInt8]] = [:]
-            out.reserveCapacity(keys.count)
-            for k in keys {
+        let found = state.withLock { s -> [[UInt8]?] in
+            keys.map { k in
                 let n = IndexCacheItem.allCases.firstIndex(of: k.item)!
                 asked[n] += 1
-                guard let i = s.index[k] else { continue }
+                guard let i = s.index[k] else { return nil }
                 hit[n] += 1
                 s.unlink(i)
                 s.pushFront(i)
-                out[k] = s.slots[i].value
+                return s.slots[i].value
             }
-            return out
         }
         for (n, item) in IndexCacheItem.allCases.enumerated() where asked[n] > 0 {
             requests[item]?.increment(by: asked[n])

@@ -29,8 +29,9 @@ public struct IndexCacheKey: Hashable, Sendable {
 /// A cache of index bytes. Lookups never fail: an unavailable cache is a miss, so a cache
 /// can only make queries cheaper, never make them fail.
 public protocol IndexCache: Sendable {
-    /// The cached values among `keys` (misses are absent).
-    func fetch(_ keys: [IndexCacheKey]) async -> [IndexCacheKey: [UInt8]]
+    /// The cached value of each of `keys`, in their order (nil for a miss): positional, so a
+    /// store selecting thousands of series hashes each key once, in the cache's own index.
+    func fetch(_ keys: [IndexCacheKey]) async -> [[UInt8]?]
     func store(_ key: IndexCacheKey, _ value: [UInt8]) async
 }
 

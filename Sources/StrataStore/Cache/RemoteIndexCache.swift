@@ -52,24 +52,22 @@ final class RemoteIndexCache: IndexCache {
         (k.item == .postings ? "P:" : "S:") + k.block.description + ":" + String(k.offset)
     }
 
-    func fetch(_ keys: [IndexCacheKey]) async -> [IndexCacheKey: [UInt8]] {
-        guard !keys.isEmpty else { return [:] }
-        var byName: [String: IndexCacheKey] = [:]
-        for k in keys { byName[Self.key(k)] = k }
-        var out: [IndexCacheKey: [UInt8]] = [:]
+    func fetch(_ keys: [IndexCacheKey]) async -> [[UInt8]?] {
+        guard !keys.isEmpty else { return [] }
+        let names = keys.map(Self.key)
+        var found: [String: [UInt8]] = [:]
         do {
-            for (name, value) in try await backend.getMulti(Array(byName.keys)) {
-                if let k = byName[name] { out[k] = value }
-            }
+            found = try await backend.getMulti(Array(Set(names)))
         } catch {
             failures.increment()
             logger.warning("index cache lookup failed; treating as misses", metadata: ["cache": "\(name)", "err": "\(error)"])
         }
+        let out = names.map { found[$0] }
         for item in IndexCacheItem.allCases {
-            let asked = keys.filter { $0.item == item }.count
-            guard asked > 0 else { continue }
-            requests[item]?.increment(by: asked)
-            hits[item]?.increment(by: out.keys.filter { $0.item == item }.count)
+            let asked = keys.indices.filter { keys[$0].item == item }
+            guard !asked.isEmpty else { continue }
+            requests[item]?.increment(by: asked.count)
+            hits[item]?.increment(by: asked.filter { out[$0] != nil }.count)
         }
         return out
     }
