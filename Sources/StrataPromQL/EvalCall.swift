@@ -29,7 +29,7 @@ extension Evaluator {
         }
         guard let mi = matrixIndex else {
             if let mapped = try evalElementwise(c) { return mapped }
-            return try rangeEval(c.args) { inp in try InstantFunctions.call(c, inp, &st) }
+            return try rangeEvalFunction(c, &st)
         }
         if case .matrixSelector(let vs, let r) = c.args[mi].unwrapped, vs.anchored || vs.smoothed {
             return try evalExtendedRangeCall(c, vs, range: r, matrixIndex: mi)

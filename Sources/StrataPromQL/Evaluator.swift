@@ -428,86 +428,135 @@ final class Evaluator {
     /// `rangeEval` over arguments already evaluated (empty for skipped ones).
     func rangeEval(matrices mats: [[Series]], prep: ((Labels) -> String)? = nil,
                    _ fn: (inout StepInput) throws -> [Sample]) throws -> [Series] {
-        var seriesKeys: [[Int]] = []
+        var seriesKeys: [[Int]]?
         if let prep {
             var interned: [String: Int] = [:]
             seriesKeys = mats.map { Self.keyIDs($0, prep, &interned) }
         }
-        var cursors = mats.map { [Int](repeating: 0, count: $0.count) }
-        var hcursors = mats.map { [Int](repeating: 0, count: $0.count) }
-        var input = StepInput(vectors: mats.map { _ in [] }, sources: mats.map { _ in [] }, keys: mats.map { _ in [] })
-        for k in mats.indices {
-            input.vectors[k].reserveCapacity(mats[k].count)
-            input.sources[k].reserveCapacity(mats[k].count)
-        }
+        var walk = StepWalk(mats, from: start)
+        var input = StepInput(matrices: mats)
         // The inputs are released when this node is done; give their budget back.
         let inputSamples = mats.reduce(0) { $0 + $1.reduce(0) { $0 + $1.sampleCount } }
         defer { shared.currentSamples -= inputSamples }
-        var outIndex: [Labels: Int] = [:]
-        var outIndexByID: [Int: Int] = [:]
-        var out: [Series] = []
-        let steps = numSteps
+        var assembly = StepAssembly(steps: numSteps)
         var ts = start
         while ts <= end {
             try shared.checkDeadline("expression evaluation")
-            for k in mats.indices {
-                input.vectors[k].removeAll(keepingCapacity: true)
-                input.sources[k].removeAll(keepingCapacity: true)
-                input.keys[k].removeAll(keepingCapacity: true)
-                for (si, s) in mats[k].enumerated() {
-                    let c = cursors[k][si]
-                    if c < s.points.count, s.points[c].t == ts {
-                        input.vectors[k].append(Sample(labels: s.labels, t: ts, v: s.points[c].v, dropName: s.dropName))
-                        input.sources[k].append(si)
-                        if prep != nil { input.keys[k].append(seriesKeys[k][si]) }
-                        cursors[k][si] = c + 1
-                    } else if !s.histograms.isEmpty, hcursors[k][si] < s.histograms.count, s.histograms[hcursors[k][si]].t == ts {
-                        input.vectors[k].append(Sample(labels: s.labels, t: ts, v: 0, h: s.histograms[hcursors[k][si]].h, dropName: s.dropName))
-                        input.sources[k].append(si)
-                        if prep != nil { input.keys[k].append(seriesKeys[k][si]) }
-                        hcursors[k][si] += 1
-                    }
-                }
-            }
-            input.ts = ts
+            walk.fill(&input, at: ts, keys: seriesKeys)
             input.outputIDs.removeAll(keepingCapacity: true)
             let result = try fn(&input)
             let ids = input.outputIDs.count == result.count ? input.outputIDs : nil
-            if result.count > 1 && ids == nil {
-                var seen = Set<Labels>()
-                for r in result where !seen.insert(r.labels).inserted {
-                    throw fail("vector cannot contain metrics with the same labelset")
-                }
-            }
-            let weight = result.reduce(0) { $0 + ($1.h?.sampleWeight ?? 1) }
             if start == end {
-                try shared.add(weight)
+                try admit(result, ids: ids)
                 return result.map { Series(sample: $0, at: ts) }
             }
-            try shared.add(weight)
-            if let ids {
-                for (i, r) in result.enumerated() {
-                    if let idx = outIndexByID[ids[i]] {
-                        out[idx].append(r, at: ts)
-                    } else {
-                        outIndexByID[ids[i]] = out.count
-                        out.append(Series(sample: r, at: ts, capacity: steps))
-                    }
-                }
-                ts += interval
-                continue
+            try admit(result, ids: ids)
+            assembly.add(result, ids: ids, at: ts)
+            ts += interval
+        }
+        return assembly.out
+    }
+
+    /// One step's output checked as rangeEval checks it: no two samples with one label set
+    /// (unless the callback vouched for distinct ids), and its samples counted.
+    func admit(_ result: [Sample], ids: [Int]?) throws {
+        if result.count > 1 && ids == nil {
+            var seen = Set<Labels>()
+            for r in result where !seen.insert(r.labels).inserted {
+                throw fail("vector cannot contain metrics with the same labelset")
             }
-            for r in result {
-                if let idx = outIndex[r.labels] {
+        }
+        try shared.add(result.reduce(0) { $0 + ($1.h?.sampleWeight ?? 1) })
+    }
+}
+
+extension Evaluator.StepInput {
+    init(matrices mats: [[Series]]) {
+        self.init(vectors: mats.map { _ in [] }, sources: mats.map { _ in [] }, keys: mats.map { _ in [] })
+        for k in mats.indices {
+            vectors[k].reserveCapacity(mats[k].count)
+            sources[k].reserveCapacity(mats[k].count)
+        }
+    }
+}
+
+/// Walks the arguments' series step by step from a starting time: each series' next float
+/// and histogram point (found by binary search at the start, so a walk may begin mid-range).
+struct StepWalk {
+    let mats: [[Series]]
+    var cursors: [[Int]]
+    var hcursors: [[Int]]
+
+    init(_ mats: [[Series]], from t: Int64) {
+        self.mats = mats
+        cursors = mats.map { $0.map { s in Self.first(s.points, atOrAfter: t) { $0.t } } }
+        hcursors = mats.map { $0.map { s in Self.first(s.histograms, atOrAfter: t) { $0.t } } }
+    }
+
+    static func first<P>(_ points: [P], atOrAfter t: Int64, _ time: (P) -> Int64) -> Int {
+        var lo = 0, hi = points.count
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if time(points[mid]) < t { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    /// Each argument's instant vector at `ts` (steps must come in increasing order).
+    mutating func fill(_ input: inout Evaluator.StepInput, at ts: Int64, keys seriesKeys: [[Int]]?) {
+        input.ts = ts
+        for k in mats.indices {
+            input.vectors[k].removeAll(keepingCapacity: true)
+            input.sources[k].removeAll(keepingCapacity: true)
+            input.keys[k].removeAll(keepingCapacity: true)
+            for (si, s) in mats[k].enumerated() {
+                let c = cursors[k][si]
+                if c < s.points.count, s.points[c].t == ts {
+                    input.vectors[k].append(Sample(labels: s.labels, t: ts, v: s.points[c].v, dropName: s.dropName))
+                    input.sources[k].append(si)
+                    if let seriesKeys { input.keys[k].append(seriesKeys[k][si]) }
+                    cursors[k][si] = c + 1
+                } else if !s.histograms.isEmpty, hcursors[k][si] < s.histograms.count, s.histograms[hcursors[k][si]].t == ts {
+                    input.vectors[k].append(Sample(labels: s.labels, t: ts, v: 0, h: s.histograms[hcursors[k][si]].h, dropName: s.dropName))
+                    input.sources[k].append(si)
+                    if let seriesKeys { input.keys[k].append(seriesKeys[k][si]) }
+                    hcursors[k][si] += 1
+                }
+            }
+        }
+    }
+}
+
+/// Step outputs gathered into series in order of first appearance (by the callback's ids
+/// when it gave them, else by label set), each reserved for all steps.
+struct StepAssembly {
+    let steps: Int
+    var outIndex: [Labels: Int] = [:]
+    var outIndexByID: [Int: Int] = [:]
+    var out: [Series] = []
+
+    init(steps: Int) { self.steps = steps }
+
+    mutating func add(_ result: [Sample], ids: [Int]?, at ts: Int64) {
+        if let ids {
+            for (i, r) in result.enumerated() {
+                if let idx = outIndexByID[ids[i]] {
                     out[idx].append(r, at: ts)
                 } else {
-                    outIndex[r.labels] = out.count
+                    outIndexByID[ids[i]] = out.count
                     out.append(Series(sample: r, at: ts, capacity: steps))
                 }
             }
-            ts += interval
+            return
         }
-        return out
+        for r in result {
+            if let idx = outIndex[r.labels] {
+                out[idx].append(r, at: ts)
+            } else {
+                outIndex[r.labels] = out.count
+                out.append(Series(sample: r, at: ts, capacity: steps))
+            }
+        }
     }
 }
 
