@@ -83,9 +83,12 @@ public final class BucketBlock: Sendable {
         var decoded = [BlockSeries?](repeating: nil, count: refs.count)
         if let cache {
             let cached = await cache.fetch(refs.map { IndexCacheKey(block: id, item: .series, offset: Int64($0) * 16) })
-            for (i, raw) in cached.enumerated() {
-                if let raw { decoded[i] = try decodeSeries(refs[i], raw[...]) }
+            // Thousands of entries (a dashboard's bucket series) are decoded on all cores:
+            // one core decoding them was a tenth of such a query's time, with the other idle.
+            let decodedCached = concurrentMap(cached.count, parallel: cached.count >= Self.parallelDecodeEntries) { i in
+                Result { try cached[i].flatMap { try decodeSeries(refs[i], $0[...]) } }
             }
+            for (i, r) in decodedCached.enumerated() { decoded[i] = try r.get() }
         }
         let missingAt = refs.indices.filter { decoded[$0] == nil }
         let missing = missingAt.map { refs[$0] }
@@ -133,6 +136,8 @@ public final class BucketBlock: Sendable {
     }
 
     /// Decodes a series entry; nil when `b` holds only part of it.
+    static let parallelDecodeEntries = 512
+
     func decodeSeries(_ ref: UInt32, _ b: ArraySlice<UInt8>) throws -> BlockSeries? {
         var chunks: [ChunkMeta] = []
         let labels = try b.withUnsafeBytes { buf in

@@ -1,5 +1,6 @@
 import Foundation
 import MetricsTestKit
+import StrataBucket
 import StrataCore
 import StrataObjStore
 @testable import StrataStore
@@ -83,5 +84,26 @@ import Testing
             try await BucketStoreTests.checkAgainstDump(store, promtool)
             try await BucketStoreTests.checkAgainstDump(store, promtool)
         }
+    }
+
+    /// More series than `parallelDecodeEntries`: the cached entries are decoded on all
+    /// cores on the second query, into the same series in the same order as read from the
+    /// bucket the first time.
+    @Test func manyCachedSeriesDecodeAsRead() async throws {
+        let dir = TestEnv.tempDir("bstore-cache-many")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let bucket = CountingBucket(try FilesystemBucket(directory: dir + "/bucket"))
+        let n = BucketBlock.parallelDecodeEntries * 2 + 7
+        let meta = try Fixtures.writeBlock(parent: dir + "/blocks", minTime: 0, hours: 2, series: n, labels: ["cluster": "c"], step: 600_000)
+        try await BlockUploader(bucket: bucket).upload(blockDir: dir + "/blocks/\(meta.ulid)", externalLabels: ["cluster": "c"], source: "test")
+        let cache = InMemoryIndexCache(factory: TestMetrics())
+        let store = Fixtures.store(bucket, dataDir: dir + "/data") { $0.indexCache = cache }
+        _ = try await store.sync()
+        let req = try Fixtures.request(#"{__name__="gen_metric",mod=~"m0|m2"}"#)
+        let first = try Fixtures.lines(try await Fixtures.collect(store, req).series)
+        bucket.reset()
+        let second = try Fixtures.lines(try await Fixtures.collect(store, req).series)
+        #expect(first.count > BucketBlock.parallelDecodeEntries && first == second)
+        #expect(!bucket.snapshot.ranges.contains { $0.hasSuffix("/index") })
     }
 }
