@@ -128,14 +128,24 @@ public enum ResultJSON {
         w.byte(UInt8(ascii: "}"))
     }
 
-    /// Vector samples, comma-separated (with a leading comma unless the slice starts the
-    /// vector, so slices written apart concatenate).
-    static func writeElements(_ samples: ArraySlice<Sample>, into w: inout JSONBytes) {
-        for i in samples.indices {
-            let s = samples[i]
+    /// `{"metric":{…},…}` objects, one per element, comma-separated (with a leading comma
+    /// unless the slice starts the array, so slices written apart concatenate); `body` writes
+    /// what follows the metric.
+    @inline(__always)
+    static func writeObjects<E>(_ elements: ArraySlice<E>, into w: inout JSONBytes, labels: (E) -> Labels,
+                                _ body: (E, inout JSONBytes) -> Void) {
+        for i in elements.indices {
             if i > 0 { w.byte(UInt8(ascii: ",")) }
             w.append("{\"metric\":")
-            w.metric(s.labels)
+            w.metric(labels(elements[i]))
+            body(elements[i], &w)
+            w.byte(UInt8(ascii: "}"))
+        }
+    }
+
+    /// A vector's samples.
+    static func writeElements(_ samples: ArraySlice<Sample>, into w: inout JSONBytes) {
+        writeObjects(samples, into: &w, labels: \.labels) { s, w in
             if let h = s.h {
                 w.append(",\"histogram\":")
                 w.histogramPoint(s.t, h)
@@ -143,17 +153,12 @@ public enum ResultJSON {
                 w.append(",\"value\":")
                 w.point(s.t, s.v)
             }
-            w.byte(UInt8(ascii: "}"))
         }
     }
 
-    /// Matrix series, comma-separated as `writeElements(_: ArraySlice<Sample>…)`.
+    /// A matrix's series.
     static func writeElements(_ series: ArraySlice<Series>, into w: inout JSONBytes) {
-        for i in series.indices {
-            let s = series[i]
-            if i > 0 { w.byte(UInt8(ascii: ",")) }
-            w.append("{\"metric\":")
-            w.metric(s.labels)
+        writeObjects(series, into: &w, labels: \.labels) { s, w in
             // Like Prometheus: each of the two arrays only when the series has such samples.
             if !s.points.isEmpty || s.histograms.isEmpty {
                 w.append(",\"values\":[")
@@ -171,7 +176,6 @@ public enum ResultJSON {
                 }
                 w.byte(UInt8(ascii: "]"))
             }
-            w.byte(UInt8(ascii: "}"))
         }
     }
 
