@@ -129,20 +129,25 @@ import Testing
             }
         }
         #expect(one.calls.all.count == 12, "\(one.calls.all)")
-        // Series returned as they are: a range query evaluates them here (its step values
-        // outweigh the chunks); an instant query's one sample a series does not.
+        // Series returned as they are: a range query at a short step evaluates them here (its
+        // step values outweigh the chunks); an instant query's one sample a series does not,
+        // nor do a range query's steps `sparseStep` or more apart.
         for q in ["up", "rate(http_requests_total[5m])", "max_over_time(rate(http_requests_total[5m])[30m:1m])"] {
             #expect(!Pushdown.reduces(try PromQL.parse(q)), "\(q)")
-            #expect(!Pushdown.worthWhole(try PromQL.parse(q), instant: false), "\(q)")
-            #expect(Pushdown.worthWhole(try PromQL.parse(q), instant: true), "\(q)")
+            #expect(!Pushdown.worthWhole(try PromQL.parse(q), interval: 60_000), "\(q)")
+            #expect(!Pushdown.worthWhole(try PromQL.parse(q), interval: Pushdown.sparseStep - 1), "\(q)")
+            #expect(Pushdown.worthWhole(try PromQL.parse(q), interval: Pushdown.sparseStep), "\(q)")
+            #expect(Pushdown.worthWhole(try PromQL.parse(q), interval: 0), "\(q)")
         }
-        #expect(!Pushdown.worthWhole(try PromQL.parse("up[5m]"), instant: true))
-        #expect(!Pushdown.worthWhole(try PromQL.parse("scalar(up)"), instant: true))
+        #expect(!Pushdown.worthWhole(try PromQL.parse("up[5m]"), interval: 0))
+        #expect(!Pushdown.worthWhole(try PromQL.parse("scalar(up)"), interval: 0))
+        #expect(!Pushdown.worthWhole(try PromQL.parse("scalar(up)"), interval: Pushdown.sparseStep))
         #expect(Pushdown.reduces(try PromQL.parse("histogram_quantile(0.9, sum by (le) (rate(x[5m]))) > 1")))
     }
 
     /// Instant queries whose answer is the series as they are go whole to one endpoint, in
-    /// the answer's order; the same queries over a range are evaluated here.
+    /// the answer's order; the same queries over a range are evaluated here, but for steps
+    /// `sparseStep` apart, which go whole as well.
     @Test func instantSeriesQueriesGoWhole() async throws {
         let (_, all) = Self.split()
         let one = Split(parts: [all])
@@ -162,8 +167,13 @@ import Testing
                         "\(q) at \(t): order or values differ")
             }
             _ = try await engine.query(one, expr, start: 3_000_000, end: 6_000_000, step: 60_000)
+            // At steps `sparseStep` apart the range query goes whole too: the same matrix.
+            let sparse = Pushdown.sparseStep
+            let want = try await engine.query(all, expr, start: 600_000, end: 600_000 + 12 * sparse, step: sparse)
+            let got = try await engine.query(one, expr, start: 600_000, end: 600_000 + 12 * sparse, step: sparse)
+            #expect(Self.close(want.result, got.result) && !"\(want.result)".isEmpty, "\(q)\n\(Self.firstDifference(want.result, got.result))")
         }
-        #expect(one.calls.all == queries.flatMap { [$0, $0, $0] }, "\(one.calls.all)")
+        #expect(one.calls.all == queries.flatMap { [$0, $0, $0, $0] }, "\(one.calls.all)")
     }
 
     @Test func onlyComposableAggregationsArePushed() throws {
