@@ -503,8 +503,10 @@ struct StepWalk {
     }
 
     /// Each argument's instant vector at `ts` (steps must come in increasing order).
-    mutating func fill(_ input: inout Evaluator.StepInput, at ts: Int64, keys seriesKeys: [[Int]]?) {
+    mutating func fill(_ input: inout Evaluator.StepInput, at ts: Int64, keys: [[Int]]?) {
         input.ts = ts
+        // Unwrapped once: binding the optional per sample retained the array each time.
+        let withKeys = keys != nil, seriesKeys = keys ?? []
         for k in mats.indices {
             input.vectors[k].removeAll(keepingCapacity: true)
             input.sources[k].removeAll(keepingCapacity: true)
@@ -514,12 +516,12 @@ struct StepWalk {
                 if c < s.points.count, s.points[c].t == ts {
                     input.vectors[k].append(Sample(labels: s.labels, t: ts, v: s.points[c].v, dropName: s.dropName))
                     input.sources[k].append(si)
-                    if let seriesKeys { input.keys[k].append(seriesKeys[k][si]) }
+                    if withKeys { input.keys[k].append(seriesKeys[k][si]) }
                     cursors[k][si] = c + 1
                 } else if !s.histograms.isEmpty, hcursors[k][si] < s.histograms.count, s.histograms[hcursors[k][si]].t == ts {
                     input.vectors[k].append(Sample(labels: s.labels, t: ts, v: 0, h: s.histograms[hcursors[k][si]].h, dropName: s.dropName))
                     input.sources[k].append(si)
-                    if let seriesKeys { input.keys[k].append(seriesKeys[k][si]) }
+                    if withKeys { input.keys[k].append(seriesKeys[k][si]) }
                     hcursors[k][si] += 1
                 }
             }

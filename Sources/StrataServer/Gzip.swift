@@ -3,7 +3,7 @@ import Foundation
 import NIOCore
 import StrataCore
 
-/// gzip (RFC 1952) of a whole buffer, for HTTP answers. Large answers are compressed in
+/// gzip (RFC 1952) of a whole answer, for HTTP. Large answers are compressed in
 /// pieces on all cores, as pigz does: each piece is a raw deflate stream primed with the 32 KiB
 /// before it (so the ratio is nearly that of one stream) and ended on a byte boundary by a sync
 /// flush, the last one by the final block; the pieces concatenated are one deflate stream,
