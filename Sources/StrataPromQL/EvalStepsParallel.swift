@@ -7,15 +7,13 @@ import StrataCore
 /// sample limit's verdict, an error's step and the annotations (merged in step order) are
 /// those of the serial walk. Only under `columnar` (the per-step path stays the reference).
 extension Evaluator {
-    /// Input samples × steps from which the steps are split (smaller ones stay serial).
-    static let parallelStepThreshold = 50_000
     /// About this many input samples per chunk.
     static let stepChunkSamples = 16_384
 
     func rangeEvalFunction(_ c: Call, _ st: inout FunctionState) throws -> [Series] {
         let mats = try c.args.map { e in e.type == .string ? [] : try eval(e).matrix }
         let inputs = mats.reduce(0) { $0 + $1.count }
-        guard shared.columnar, start != end, activeCores > 1, inputs * numSteps >= Self.parallelStepThreshold else {
+        guard shared.columnar, start != end, activeCores > 1, inputs * numSteps >= Self.parallelWindowThreshold else {
             return try rangeEval(matrices: mats) { inp in try InstantFunctions.call(c, inp, &st) }
         }
         let inputSamples = mats.reduce(0) { $0 + $1.reduce(0) { $0 + $1.sampleCount } }

@@ -32,7 +32,7 @@ public enum ResultJSON {
     public static func successPieces(_ out: QueryOutput, extraWarnings: [String] = []) -> [[UInt8]] {
         let slices = pieceSlices(out.result)
         guard slices.count > 1 else {
-            var w = JSONBytes(capacity: estimatedBytes(out.result))
+            var w = JSONBytes(capacity: slices[0].bytes)
             w.append("{\"status\":\"success\",\"data\":")
             write(out.result, into: &w)
             w.annotations(warnings: extraWarnings + out.annotations.warnings, infos: out.annotations.infos)
@@ -67,15 +67,17 @@ public enum ResultJSON {
     static let pieceBytes = 512 << 10
 
     /// Consecutive element ranges of about `pieceBytes` of JSON each (by `estimatedBytes`'
-    /// measure); one range when the whole is under 1 MiB or not an array.
+    /// measure); one range, sized for the whole answer, when it is under 1 MiB or not an
+    /// array (each element is measured once, for either).
     static func pieceSlices(_ result: QueryResult) -> [(range: Range<Int>, bytes: Int)] {
         let sizes: [Int]
         switch result {
         case .matrix(let series): sizes = series.map(estimatedBytes)
         case .vector(let samples): sizes = samples.map(estimatedBytes)
-        default: return []
+        default: return [(0..<0, 1024)]
         }
-        guard sizes.reduce(0, +) >= 2 * pieceBytes else { return [] }
+        let total = sizes.reduce(0, +)
+        guard total >= 2 * pieceBytes else { return [(0..<sizes.count, total + 1024)] }
         var slices: [(range: Range<Int>, bytes: Int)] = []
         var start = 0, bytes = 0
         for (i, size) in sizes.enumerated() {

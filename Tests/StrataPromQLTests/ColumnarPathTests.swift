@@ -141,7 +141,7 @@ import StrataCore
                 }
             }
         }
-        #expect(30 * 3_601 >= Evaluator.parallelStepThreshold)
+        #expect(30 * 3_601 >= Evaluator.parallelWindowThreshold)
         for query in ["histogram_quantile(0.9, rate(h_bucket[1m]))", "histogram_quantile(0.5, sum by (le) (rate(h_bucket[2m])))",
                       "histogram_quantile(0.9, a)", "abs(a)", "clamp_min(b, 3)", "round(a, 0.5)", "sort(a)",
                       "label_replace(a, \"x\", \"$1\", \"i\", \"(.)\")", "label_replace(a, \"i\", \"\", \"g\", \".*\")",
