@@ -165,7 +165,8 @@ public struct Engine: Sendable {
         }
         try await withThrowingTaskGroup(of: ([Int], [StorageSeries]).self) { group in
             for (key, ids) in unique {
-                group.addTask { (ids, try await select(key)) }
+                // Off a caller's event loop (a store's wire call): selections in parallel.
+                group.addTask(executorPreference: globalConcurrentExecutor) { (ids, try await select(key)) }
             }
             for try await (ids, series) in group {
                 for id in ids { out[id] = series }

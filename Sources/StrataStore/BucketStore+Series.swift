@@ -201,7 +201,8 @@ extension BucketStore {
             while true {
                 while inFlight < limit, let b = pending.popFirst() {
                     inFlight += 1
-                    group.addTask { try await run(b) }
+                    // On the cores, not the wire call's event loop (`EventLoopExecutor`).
+                    group.addTask(executorPreference: globalConcurrentExecutor) { try await run(b) }
                 }
                 guard let outcome = try await group.next() else { break }
                 inFlight -= 1

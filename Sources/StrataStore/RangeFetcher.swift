@@ -65,13 +65,19 @@ public struct RangeFetcher: Sendable {
     public func fetch(_ key: String, _ ranges: [ByteRange]) async throws -> FetchedRanges {
         let merged = Self.coalesce(ranges, maxGap: maxGap, maxSize: maxRange)
         var result = FetchedRanges()
+        // One request (a recent instant's chunks, say) in the calling task: a child task is
+        // two hops between threads, more than a local read takes.
+        if merged.count == 1 {
+            result.parts = [(merged[0].start, try await fetchOne(key, merged[0]))]
+            return result
+        }
         try await withThrowingTaskGroup(of: (Int64, [UInt8]).self) { group in
             var next = 0
             func add() throws {
                 let r = merged[next]
                 next += 1
                 try budget.reserveFetch(Int(r.count))
-                group.addTask {
+                group.addTask(executorPreference: globalConcurrentExecutor) {
                     (r.start, try await bucket.getRange(key, offset: r.start, length: r.count).collect())
                 }
             }

@@ -1,6 +1,8 @@
 import Foundation
 import GRPCCore
 import Logging
+import NIOCore
+import NIOPosix
 import NIOSSL
 import StrataCore
 import StrataSecurity
@@ -82,6 +84,36 @@ import Testing
         #expect(try await idle.getOption(.socketOption(.so_keepalive)) == 1)
         #expect(try await idle.getOption(Wire.tcpOption(TCP_KEEPIDLE)) == Wire.keepalive.idle)
         #expect(try await idle.getOption(Wire.tcpOption(TCP_KEEPCNT)) == Wire.keepalive.count)
+    }
+
+    /// A call made on an event loop takes a connection served by that loop (its answer is read
+    /// where the call resumes), one per loop however many calls; a call running on a loop
+    /// (as the server runs each wire call) sends parallel work to the cores, off the loop.
+    @Test(.timeLimit(.minutes(2))) func callsKeepToTheirEventLoop() async throws {
+        let s = try await Self.serve()
+        defer { s.stop() }
+        let c = try await Self.wireClient(s)
+        defer { c.close() }
+        let wire = try #require(c.wire.withLock { $0 })
+        let loops = Array(MultiThreadedEventLoopGroup.singleton.makeIterator())
+        let before = Self.served(s)
+        for round in 0..<3 {
+            for loop in loops {
+                let (onLoop, childOnLoop, got) = try await Task(executorPreference: EventLoopExecutor(loop)) {
+                    let child = await Task(executorPreference: globalConcurrentExecutor) { loop.inEventLoop }.value
+                    // Under a query's deadline, as the querier calls (no timeout task of its own).
+                    let got = try await TaskDeadline.$current.withValue(.now.advanced(by: .seconds(10))) {
+                        try await Self.collect(c, #"{job="api"}"#)
+                    }
+                    return (loop.inEventLoop, child, got)
+                }.value
+                #expect(onLoop && !childOnLoop && !got.isEmpty, "round \(round)")
+            }
+        }
+        #expect(Self.served(s) - before == 3 * loops.count, "calls that did not take the wire")
+        let idle = wire.idleChannels
+        #expect(idle.count == loops.count, "\(idle.count) idle connections for \(loops.count) loops")
+        for loop in loops { #expect(idle.contains { $0.eventLoop === loop }, "no connection on a loop that called") }
     }
 
     @Test(.timeLimit(.minutes(2))) func errorsKeepTheirCodeAndAbandonedCallsLeaveThePoolUsable() async throws {

@@ -123,21 +123,30 @@ final class WireClient: Sendable {
         }
     }
 
+    /// An idle connection served by the event loop this task runs on, else a new one dialled
+    /// there: the answer's frames are read in the loop that resumes the call, instead of waking
+    /// another thread for each (half the calls, with connections on any loop). A caller off
+    /// the event loops takes any idle connection.
     private func acquire() async throws -> (WireConnection, reused: Bool) {
-        while let c = state.withLock({ $0.idle.popLast() }) {
+        let here = MultiThreadedEventLoopGroup.currentEventLoop
+        while let c = state.withLock({ st -> WireConnection? in
+            guard let here else { return st.idle.popLast() }
+            return st.idle.lastIndex { $0.channel.eventLoop === here }.map { st.idle.remove(at: $0) }
+        }) {
             if c.channel.isActive { return (c, true) }
             c.channel.close(promise: nil)
         }
-        return (try await WireConnection.dial(self), false)
+        return (try await WireConnection.dial(self, on: here), false)
     }
 
+    /// Keeps `c` idle; beyond `maxIdle` the longest idle goes (so every loop keeps its own).
     private func release(_ c: WireConnection) {
-        let kept = state.withLock { st -> Bool in
-            guard !st.closed, st.idle.count < Self.maxIdle else { return false }
+        let closing = state.withLock { st -> WireConnection? in
+            guard !st.closed else { return c }
             st.idle.append(c)
-            return true
+            return st.idle.count > Self.maxIdle ? st.idle.removeFirst() : nil
         }
-        if !kept { c.channel.close(promise: nil) }
+        closing?.channel.close(promise: nil)
     }
 }
 
@@ -146,11 +155,11 @@ struct WireConnection: Sendable {
     let channel: any Channel
     let inbox: WireInbox
 
-    static func dial(_ client: WireClient) async throws -> WireConnection {
+    static func dial(_ client: WireClient, on loop: (any EventLoop)? = nil) async throws -> WireConnection {
         let inbox = WireInbox(highWater: client.highWater)
         let tls = client.tls, serverName = client.serverName
         do {
-            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            let channel = try await ClientBootstrap(group: loop ?? MultiThreadedEventLoopGroup.singleton)
                 .connectTimeout(.seconds(2))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {

@@ -207,6 +207,8 @@ final class WireServerHandler: ChannelInboundHandler {
     let server: WireServer
     private var running: Task<Void, Never>?
     private var context: ChannelHandlerContext?
+    /// The connection's event loop, where its calls run (`EventLoopExecutor`).
+    private var executor: EventLoopExecutor?
 
     init(calls: WireCalls, server: WireServer) {
         self.calls = calls
@@ -215,6 +217,7 @@ final class WireServerHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        executor = EventLoopExecutor(context.eventLoop)
         if !server.opened(NIOLoopBound(self, eventLoop: context.eventLoop)) { context.close(promise: nil) }
     }
 
@@ -239,7 +242,7 @@ final class WireServerHandler: ChannelInboundHandler {
         }
         let channel = context.channel, calls = self.calls
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-        running = Task {
+        running = Task(executorPreference: executor) {
             let last = await calls.serve(frame.payload, on: channel)
             channel.eventLoop.execute {
                 handler.value.running = nil
