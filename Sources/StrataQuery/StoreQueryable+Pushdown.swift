@@ -131,7 +131,19 @@ extension StoreQueryable: RemoteEvaluating {
     static func partials(_ api: any PushdownAPI, _ request: Thanos_QueryRangeRequest) async throws -> ([StorageSeries], Int) {
         let out = Mutex<[StorageSeries]>([])
         let received = Atomic<Int>(0)
-        try await api.queryRange(request) { frame in
+        try await api.queryRangeAnswers(request) { answer in
+            let frame: Thanos_QueryRangeResponse
+            switch answer {
+            case .floats(let list, let bytes):
+                received.add(bytes, ordering: .relaxed)
+                let series = list.map {
+                    StorageSeries(labels: $0.labels, samples: SampleColumns(timestamps: $0.timestamps, values: $0.values))
+                }
+                out.withLock { $0 += series }
+                return
+            case .message(let m):
+                frame = m
+            }
             switch frame.result {
             case .timeseries(let ts):
                 received.add(ts.serializedSizeEstimate, ordering: .relaxed)

@@ -39,6 +39,26 @@ extension GRPCStoreClient: TargetsAPI, MetadataAPI, ExemplarsAPI, RulesAPI, Push
         if try await overWire(.queryRange, request, onMessage: { try await onResponse(QueryRangeFrameDeserializer().deserialize(WireBytes($0))) }) {
             return
         }
+        try await queryRangeOverGRPC(request, onResponse: onResponse)
+    }
+
+    public func queryRangeAnswers(_ request: Thanos_QueryRangeRequest,
+                                  onAnswer: @escaping @Sendable (PushdownAnswer) async throws -> Void) async throws {
+        if try await overWire(.queryRange, request, onMessage: { frame in
+            let bytes = WireBytes(frame)
+            if let floats = QueryRangeFrameDeserializer.floatSeries(bytes) {
+                try await onAnswer(.floats(floats, bytes: frame.readableBytes))
+            } else {
+                try await onAnswer(.message(QueryRangeFrameDeserializer().deserialize(bytes)))
+            }
+        }) {
+            return
+        }
+        try await queryRangeOverGRPC(request) { try await onAnswer(.message($0)) }
+    }
+
+    private func queryRangeOverGRPC(_ request: Thanos_QueryRangeRequest,
+                                    onResponse: @escaping @Sendable (Thanos_QueryRangeResponse) async throws -> Void) async throws {
         try await Thanos_Query.Client(wrapping: client).queryRange(request: ClientRequest(message: request),
                                                                  serializer: ProtobufSerializer<Thanos_QueryRangeRequest>(),
                                                                  deserializer: QueryRangeFrameDeserializer(), options: options) { response in

@@ -5,6 +5,26 @@
 public protocol PushdownAPI: Sendable {
     func queryRange(_ request: Thanos_QueryRangeRequest,
                     onResponse: @escaping @Sendable (Thanos_QueryRangeResponse) async throws -> Void) async throws
+
+    /// The same answer as the querier reads it: float series straight into label sets and
+    /// sample columns where the transport allows (the wire), every other message as it is.
+    func queryRangeAnswers(_ request: Thanos_QueryRangeRequest,
+                           onAnswer: @escaping @Sendable (PushdownAnswer) async throws -> Void) async throws
+}
+
+/// One message of a pushed-down fragment's answer (`PushdownAPI.queryRangeAnswers`).
+public enum PushdownAnswer: Sendable {
+    /// A series or batch of float series, and its size on the wire.
+    case floats([FloatSeries], bytes: Int)
+    case message(Thanos_QueryRangeResponse)
+}
+
+extension PushdownAPI {
+    /// Every answer as its message (in process, or over gRPC).
+    public func queryRangeAnswers(_ request: Thanos_QueryRangeRequest,
+                                  onAnswer: @escaping @Sendable (PushdownAnswer) async throws -> Void) async throws {
+        try await queryRange(request) { try await onAnswer(.message($0)) }
+    }
 }
 
 /// Builds the Query API over a component's store; the gRPC server calls it with the store it

@@ -1,5 +1,6 @@
 import Foundation
 import GRPCCore
+import StrataCore
 import StrataStoreAPI
 import Testing
 
@@ -93,5 +94,53 @@ extension QueryRangeFrameSerializerTests {
         // falling back).
         let twice: [UInt8] = [0x12, 0x16, 0x12, 0x14, 0x09] + [UInt8](repeating: 1, count: 8) + [0x09] + [UInt8](repeating: 2, count: 8) + [0x10, 0x05]
         try same(twice)
+    }
+}
+
+extension QueryRangeFrameSerializerTests {
+    /// The querier's float-series reader gives what SwiftProtobuf's message holds (label set
+    /// as `Labels` builds it, samples bit for bit), for single series and batches; nil for
+    /// frames holding anything else (warnings, histograms), and never a series SwiftProtobuf
+    /// would not read from cut or damaged bytes.
+    @Test func floatSeriesMatchSwiftProtobuf() throws {
+        var rng = SystemRandomNumberGenerator()
+        let serializer = QueryRangeFrameSerializer()
+        func expected(_ bytes: [UInt8]) -> [FloatSeries]? {
+            guard let m = try? Thanos_QueryRangeResponse(serializedBytes: bytes) else { return nil }
+            let list: [Prometheus_TimeSeries]
+            switch m.result {
+            case .timeseries(let ts): list = [ts]
+            case .timeseriesBatch(let b): list = b.series
+            default: return nil
+            }
+            return list.map { ts in
+                FloatSeries(labels: Labels(ts.labels.map { Label($0.name, $0.value) }),
+                            timestamps: ts.samples.map(\.timestamp), values: ts.samples.map(\.value))
+            }
+        }
+        func same(_ a: [FloatSeries], _ b: [FloatSeries]) -> Bool {
+            a.count == b.count && zip(a, b).allSatisfy {
+                $0.labels == $1.labels && $0.timestamps == $1.timestamps && $0.values.map(\.bitPattern) == $1.values.map(\.bitPattern)
+            }
+        }
+        var frames: [Thanos_QueryRangeResponse] = (0..<100).map { _ in .series(series(&rng)) }
+        frames += [0, 1, 9].map { n in .batch((0..<n).map { _ in series(&rng) }) }
+        for m in frames {
+            let bytes: [UInt8] = try serializer.serialize(m)
+            let got = try #require(QueryRangeFrameDeserializer.floatSeries(bytes))
+            #expect(same(got, try #require(expected(bytes))))
+            for cut in [Array(bytes.prefix(bytes.count / 2)), bytes.enumerated().map { $0.offset == bytes.count / 3 ? $0.element ^ 0x5A : $0.element }] {
+                if let got = QueryRangeFrameDeserializer.floatSeries(cut) {
+                    let want = try #require(expected(cut), "read a series SwiftProtobuf refuses")
+                    #expect(same(got, want))
+                }
+            }
+        }
+        var h = series(&rng)
+        h.histograms = [Prometheus_Histogram()]
+        for m in [Thanos_QueryRangeResponse.warning("w"), .series(h), .batch([series(&rng), h])] {
+            let bytes: [UInt8] = try serializer.serialize(m)
+            #expect(QueryRangeFrameDeserializer.floatSeries(bytes) == nil, "\(m.result.debugDescription)")
+        }
     }
 }
