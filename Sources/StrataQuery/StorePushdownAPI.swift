@@ -19,11 +19,31 @@ public struct StorePushdownAPI: PushdownAPI {
         { (store: any StoreClient) -> any PushdownAPI in StorePushdownAPI(store: store, maxSamples: maxSamples) }
     }
 
+    /// As messages (the gRPC Query API): float series in batches of the request's
+    /// `response_batch_size` (single series when it is 0 or 1).
     public func queryRange(_ r: Thanos_QueryRangeRequest,
                            onResponse: @escaping @Sendable (Thanos_QueryRangeResponse) async throws -> Void) async throws {
+        let batched = r.responseBatchSize > 1
+        try await queryRangeAnswers(r) { answer in
+            switch answer {
+            case .floats(let list, _):
+                let messages = list.map(Prometheus_TimeSeries.init(float:))
+                if batched {
+                    try await onResponse(.batch(messages))
+                } else {
+                    for m in messages { try await onResponse(.series(m)) }
+                }
+            case .message(let m):
+                try await onResponse(m)
+            }
+        }
+    }
+
+    public func queryRangeAnswers(_ r: Thanos_QueryRangeRequest,
+                                  onAnswer: @escaping @Sendable (PushdownAnswer) async throws -> Void) async throws {
         let started = ContinuousClock.now
         do {
-            try await evaluate(r, onResponse)
+            try await evaluate(r, onAnswer)
             Counter(label: "strata_store_pushdown_queries_total", dimensions: [("result", "ok")]).increment()
         } catch {
             Counter(label: "strata_store_pushdown_queries_total", dimensions: [("result", "error")]).increment()
@@ -33,7 +53,7 @@ public struct StorePushdownAPI: PushdownAPI {
     }
 
     func evaluate(_ r: Thanos_QueryRangeRequest,
-                  _ onResponse: @escaping @Sendable (Thanos_QueryRangeResponse) async throws -> Void) async throws {
+                  _ onAnswer: @escaping @Sendable (PushdownAnswer) async throws -> Void) async throws {
         let ev = r.strata
         let strata = r.hasStrata
         guard let compat = strata ? PromQLCompat(flag: ev.compat) : .v3_14 else {
@@ -75,54 +95,79 @@ public struct StorePushdownAPI: PushdownAPI {
         } catch let e as QueryError {
             throw StoreError.invalidArgument(e.description)
         }
-        for w in fanOut.warnings { try await onResponse(.warning(w)) }
-        for a in out.annotations.warnings + out.annotations.infos { try await onResponse(.warning(a)) }
+        for w in fanOut.warnings { try await onAnswer(.message(.warning(w))) }
+        for a in out.annotations.warnings + out.annotations.infos { try await onAnswer(.message(.warning(a))) }
 
+        // Up to `perMessage` series a message, in the answer's order: float series as label
+        // sets and columns, series with histograms as messages.
         let perMessage = Int(max(1, min(r.responseBatchSize, 10_000)))
-        var batch: [Prometheus_TimeSeries] = []
+        var floats: [FloatSeries] = []
+        var histograms: [Prometheus_TimeSeries] = []
         func flush() async throws {
-            guard !batch.isEmpty else { return }
-            try await onResponse(perMessage > 1 ? .batch(batch) : .series(batch[0]))
-            batch = []
+            if !floats.isEmpty { try await onAnswer(.floats(floats, bytes: 0)) }
+            if !histograms.isEmpty { try await onAnswer(.message(perMessage > 1 ? .batch(histograms) : .series(histograms[0]))) }
+            floats = []
+            histograms = []
         }
-        for s in try Self.series(out.result, at: start) {
-            batch.append(s)
-            if batch.count >= perMessage { try await flush() }
+        for s in try Self.series(out.result) {
+            switch s {
+            case .floats(let f):
+                if !histograms.isEmpty { try await flush() }
+                floats.append(f)
+            case .histograms(let h):
+                if !floats.isEmpty { try await flush() }
+                histograms.append(h)
+            }
+            if floats.count + histograms.count >= perMessage { try await flush() }
         }
         try await flush()
     }
 
-    /// The result as Prometheus time series, native histograms as float histograms.
-    static func series(_ result: QueryResult, at time: Int64) throws -> [Prometheus_TimeSeries] {
-        func make(_ labels: Labels, _ points: [(Int64, Double)], _ histograms: [(Int64, FloatHistogram)]) throws -> Prometheus_TimeSeries {
-            var ts = Prometheus_TimeSeries()
-            ts.labels = labels.pairs.map { l in
-                var p = Prometheus_Label()
-                p.name = l.name
-                p.value = l.value
-                return p
-            }
-            ts.samples = points.map { p in
-                var s = Prometheus_Sample()
-                s.timestamp = p.0
-                s.value = p.1
-                return s
-            }
-            ts.histograms = try histograms.map { t, h in
+    /// A result series as it is sent: float samples as columns, a series holding native
+    /// histograms (as float histograms) as a message.
+    enum Partial {
+        case floats(FloatSeries)
+        case histograms(Prometheus_TimeSeries)
+    }
+
+    static func series(_ result: QueryResult) throws -> [Partial] {
+        func make(_ labels: Labels, _ ts: [Int64], _ vs: [Double], _ histograms: [(Int64, FloatHistogram)]) throws -> Partial {
+            guard !histograms.isEmpty else { return .floats(FloatSeries(labels: labels, timestamps: ts, values: vs)) }
+            var m = Prometheus_TimeSeries(float: FloatSeries(labels: labels, timestamps: ts, values: vs))
+            m.histograms = try histograms.map { t, h in
                 guard !h.usesCustomBuckets else {
                     throw StoreError.unimplemented("the fragment's result holds custom-bucket histograms, which Prometheus's Histogram message (no custom_values) cannot carry")
                 }
                 return Prometheus_Histogram(h, timestamp: t)
             }
-            return ts
+            return .histograms(m)
         }
         switch result {
         case .matrix(let mat):
-            return try mat.map { try make($0.labels, $0.points.map { ($0.t, $0.v) }, $0.histograms.map { ($0.t, $0.h) }) }
+            return try mat.map { try make($0.labels, $0.points.map(\.t), $0.points.map(\.v), $0.histograms.map { ($0.t, $0.h) }) }
         case .vector(let v):
-            return try v.map { s in try make(s.labels, s.h == nil ? [(s.t, s.v)] : [], s.h.map { [(s.t, $0)] } ?? []) }
+            return try v.map { s in try make(s.labels, s.h == nil ? [s.t] : [], s.h == nil ? [s.v] : [], s.h.map { [(s.t, $0)] } ?? []) }
         case .scalar, .string:
             throw StoreError.unimplemented("a pushed-down fragment must be an instant vector expression")
+        }
+    }
+}
+
+extension Prometheus_TimeSeries {
+    /// The message of a float series.
+    init(float s: FloatSeries) {
+        self.init()
+        labels = s.labels.pairs.map { l in
+            var p = Prometheus_Label()
+            p.name = l.name
+            p.value = l.value
+            return p
+        }
+        samples = s.timestamps.indices.map { j in
+            var p = Prometheus_Sample()
+            p.timestamp = s.timestamps[j]
+            p.value = s.values[j]
+            return p
         }
     }
 }

@@ -6,21 +6,22 @@ public protocol PushdownAPI: Sendable {
     func queryRange(_ request: Thanos_QueryRangeRequest,
                     onResponse: @escaping @Sendable (Thanos_QueryRangeResponse) async throws -> Void) async throws
 
-    /// The same answer as the querier reads it: float series straight into label sets and
-    /// sample columns where the transport allows (the wire), every other message as it is.
+    /// The same answer with float series as label sets and sample columns, where both sides
+    /// allow (a querier reading the wire, a store answering on it), every other message as it
+    /// is: no message built per series and sample only to be written or read once.
     func queryRangeAnswers(_ request: Thanos_QueryRangeRequest,
                            onAnswer: @escaping @Sendable (PushdownAnswer) async throws -> Void) async throws
 }
 
 /// One message of a pushed-down fragment's answer (`PushdownAPI.queryRangeAnswers`).
 public enum PushdownAnswer: Sendable {
-    /// A series or batch of float series, and its size on the wire.
+    /// Float series, and their size on the wire when read from it (0 in process).
     case floats([FloatSeries], bytes: Int)
     case message(Thanos_QueryRangeResponse)
 }
 
 extension PushdownAPI {
-    /// Every answer as its message (in process, or over gRPC).
+    /// Every answer as its message (over gRPC).
     public func queryRangeAnswers(_ request: Thanos_QueryRangeRequest,
                                   onAnswer: @escaping @Sendable (PushdownAnswer) async throws -> Void) async throws {
         try await queryRange(request) { try await onAnswer(.message($0)) }

@@ -114,6 +114,12 @@ final class PushdownProbe: Sendable {
         return { store in Wrapped(inner: inner(store), probe: self) }
     }
 
+    func count(_ frame: Thanos_QueryRangeResponse) {
+        var series = frame.timeseriesBatch.series
+        if case .timeseries(let ts)? = frame.result { series.append(ts) }
+        histogramSeries.withLock { $0 += series.filter { !$0.histograms.isEmpty }.count }
+    }
+
     struct Wrapped: PushdownAPI {
         let inner: any PushdownAPI
         let probe: PushdownProbe
@@ -123,10 +129,19 @@ final class PushdownProbe: Sendable {
             probe.calls.withLock { $0.append(request.query) }
             if probe.failing { throw StoreError.internal("injected pushdown failure") }
             try await inner.queryRange(request) { frame in
-                var series = frame.timeseriesBatch.series
-                if case .timeseries(let ts)? = frame.result { series.append(ts) }
-                probe.histogramSeries.withLock { $0 += series.filter { !$0.histograms.isEmpty }.count }
+                probe.count(frame)
                 try await onResponse(frame)
+            }
+        }
+
+        /// As a store answers its wire: float series as label sets and columns.
+        func queryRangeAnswers(_ request: Thanos_QueryRangeRequest,
+                               onAnswer: @escaping @Sendable (PushdownAnswer) async throws -> Void) async throws {
+            probe.calls.withLock { $0.append(request.query) }
+            if probe.failing { throw StoreError.internal("injected pushdown failure") }
+            try await inner.queryRangeAnswers(request) { answer in
+                if case .message(let frame) = answer { probe.count(frame) }
+                try await onAnswer(answer)
             }
         }
     }

@@ -35,9 +35,33 @@ import Testing
             #expect(try Thanos_QueryRangeResponse(serializedBytes: ours).serializedBytes() == ours)
         }
         for n in [0, 1, 7, 64] {
-            let m = Thanos_QueryRangeResponse.batch((0..<n).map { _ in series(&rng) })
+            let list = (0..<n).map { _ in series(&rng) }
+            let m = Thanos_QueryRangeResponse.batch(list)
             let ours: [UInt8] = try serializer.serialize(m)
             #expect(ours == (try m.serializedBytes() as [UInt8]))
+            // A store's float series, written straight from label sets and columns.
+            let floats = list.map { s in
+                FloatSeries(labels: Labels(s.labels.map { Label($0.name, $0.value) }),
+                            timestamps: s.samples.map(\.timestamp), values: s.samples.map(\.value))
+            }
+            var asSets = m
+            asSets.timeseriesBatch.series = floats.map { f in
+                var s = Prometheus_TimeSeries()
+                s.labels = f.labels.pairs.map { l in
+                    var p = Prometheus_Label()
+                    p.name = l.name
+                    p.value = l.value
+                    return p
+                }
+                s.samples = zip(f.timestamps, f.values).map { t, v in
+                    var p = Prometheus_Sample()
+                    p.timestamp = t
+                    p.value = v
+                    return p
+                }
+                return s
+            }
+            #expect(QueryRangeFrameSerializer.floatBatch(floats) == (try asSets.serializedBytes() as [UInt8]))
         }
     }
 

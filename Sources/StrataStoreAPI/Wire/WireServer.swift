@@ -139,7 +139,12 @@ final class WireCalls: Sendable {
             case .queryRange:
                 guard let pushdown else { throw StoreError.unimplemented("this endpoint does not serve the Query API") }
                 let request = try ProtobufDeserializer<Thanos_QueryRangeRequest>().deserialize(WireBytes(p))
-                try await pushdown.queryRange(request) { try await out.send([$0], QueryRangeFrameSerializer()) }
+                try await pushdown.queryRangeAnswers(request) { answer in
+                    switch answer {
+                    case .floats(let list, _): try await out.send([list], FloatBatchSerializer())
+                    case .message(let m): try await out.send([m], QueryRangeFrameSerializer())
+                    }
+                }
             }
             return out.rest() + [Wire.frame(.end, allocator: channel.allocator)]
         } catch {
