@@ -78,7 +78,8 @@ public struct StorePushdownAPI: PushdownAPI {
         }
         options.maxResolution = strata ? ev.maxResolutionMs : r.maxResolutionSeconds * 1000
         options.shard = r.hasShardInfo ? r.shardInfo.seriesShard : nil
-        let fanOut = StoreQueryable.localFanOut(store)
+        // The querier's --query.max-memory-per-query bounds what this store holds for it.
+        let fanOut = StoreQueryable.localFanOut(store, memoryBudget: strata ? Int(clamping: ev.maxMemoryBytes) : 0)
         let queryable = StoreQueryable(fanOut: fanOut, options: options, local: store as? any LocalSeriesSource)
 
         let limit = strata && ev.maxSamples > 0 ? Int(ev.maxSamples) : maxSamples

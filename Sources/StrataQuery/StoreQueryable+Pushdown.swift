@@ -122,6 +122,8 @@ extension StoreQueryable: RemoteEvaluating {
         s.dedupFunc = options.algorithm.rawValue
         s.maxResolutionMs = options.maxResolution
         s.maxSamples = Int64(f.maxSamples)
+        // The store holds the fragment's series under the query's own memory limit.
+        s.maxMemoryBytes = Int64(fanOut.options.memoryBudget)
         r.strata = s
         return r
     }

@@ -149,12 +149,13 @@ extension StoreQueryable {
         StoreQueryable(fanOut: localFanOut(store), options: options)
     }
 
-    /// The fan-out over one in-process store: always healthy, no partial responses.
-    static func localFanOut(_ store: any StoreClient) -> FanOut {
+    /// The fan-out over one in-process store: always healthy, no partial responses; decoded
+    /// series held against `memoryBudget` bytes (0: unlimited).
+    static func localFanOut(_ store: any StoreClient, memoryBudget: Int = 0) -> FanOut {
         var e = EndpointStatus(name: store.name, client: store)
         e.healthy = true
         e.lastHealthy = 1
-        return FanOut(endpoints: [e], options: .init(partialResponse: false, maxConcurrentSelect: 64))
+        return FanOut(endpoints: [e], options: .init(partialResponse: false, memoryBudget: memoryBudget, maxConcurrentSelect: 64))
     }
 }
 

@@ -90,6 +90,32 @@ import Testing
         }
     }
 
+    /// The query's memory limit travels with a pushed-down fragment: the store holds the
+    /// fragment's decoded series under it and fails the fragment beyond it (the querier then
+    /// evaluates it itself and fails with its own limit's error), though the fragment's small
+    /// answer alone would have fitted.
+    @Test func theQuerysMemoryLimitHoldsInTheStore() async throws {
+        let one = LocalBlockStore(name: "both", blocks: try HADedupTests.blocks())
+        let query = "/api/v1/query_range?query=count(temperature)&start=\((HADedupTests.t0 + 600_000) / 1000)&end=\((HADedupTests.t0 + 7_000_000) / 1000)&step=60"
+        let probe = PushdownProbe()
+        try await QuerierHarness.with(stores: [one], pushdown: probe.factory, configure: {
+            $0.api.replicaLabels = ["replica"]
+            $0.api.maxMemoryPerQuery = 8 << 10
+        }) { q in
+            let (status, obj) = try await q.json(query)
+            #expect(status == 422 && "\(obj["error"] ?? "")".contains("--query.max-memory-per-query"), "\(status) \(obj)")
+            #expect(!probe.queries.isEmpty)
+            #expect(probe.failures.withLock { $0 }.contains { $0.contains("--query.max-memory-per-query") },
+                    "the store held more than the limit: \(probe.failures.withLock { $0 })")
+        }
+        // Without the limit the same fragment is answered by the store.
+        let free = PushdownProbe()
+        try await QuerierHarness.with(stores: [one], pushdown: free.factory, configure: { $0.api.replicaLabels = ["replica"] }) { q in
+            let (status, _) = try await q.json(query)
+            #expect(status == 200 && free.queries.count == 1 && free.failures.withLock { $0 }.isEmpty)
+        }
+    }
+
     /// A store whose Query API fails: the querier evaluates the fragment itself, same answer.
     @Test func failedPushdownFallsBack() async throws {
         let stores = try HADedupTests.stores()

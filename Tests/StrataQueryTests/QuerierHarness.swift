@@ -103,6 +103,8 @@ final class PushdownProbe: Sendable {
     let calls = Mutex<[String]>([])
     /// Series with native histograms the stores answered with.
     let histogramSeries = Mutex(0)
+    /// The stores' evaluation errors.
+    let failures = Mutex<[String]>([])
     let failing: Bool
 
     init(failing: Bool = false) { self.failing = failing }
@@ -139,9 +141,14 @@ final class PushdownProbe: Sendable {
                                onAnswer: @escaping @Sendable (PushdownAnswer) async throws -> Void) async throws {
             probe.calls.withLock { $0.append(request.query) }
             if probe.failing { throw StoreError.internal("injected pushdown failure") }
-            try await inner.queryRangeAnswers(request) { answer in
-                if case .message(let frame) = answer { probe.count(frame) }
-                try await onAnswer(answer)
+            do {
+                try await inner.queryRangeAnswers(request) { answer in
+                    if case .message(let frame) = answer { probe.count(frame) }
+                    try await onAnswer(answer)
+                }
+            } catch {
+                probe.failures.withLock { $0.append("\(error)") }
+                throw error
             }
         }
     }

@@ -447,7 +447,8 @@ public nonisolated struct Thanos_QueryRangeResponse: Sendable {
 
 /// Strata: what a fragment needs beyond Thanos's fields. Times in milliseconds (Thanos's are
 /// whole seconds); `compat` is "2.42" or "3.14"; `features` are 3.14's --enable-feature names;
-/// `dedup_func` is "penalty" or "chain"; `max_samples` is the querier's --query.max-samples.
+/// `dedup_func` is "penalty" or "chain"; `max_samples` is the querier's --query.max-samples,
+/// `max_memory_bytes` its --query.max-memory-per-query (0: none).
 public nonisolated struct Thanos_StrataEvaluation: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -470,6 +471,8 @@ public nonisolated struct Thanos_StrataEvaluation: Sendable {
   public var maxResolutionMs: Int64 = 0
 
   public var maxSamples: Int64 = 0
+
+  public var maxMemoryBytes: Int64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1164,7 +1167,7 @@ nonisolated extension Thanos_QueryRangeResponse: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Thanos_StrataEvaluation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StrataEvaluation"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}start_ms\0\u{3}end_ms\0\u{3}interval_ms\0\u{3}lookback_delta_ms\0\u{1}compat\0\u{1}features\0\u{3}dedup_func\0\u{3}max_resolution_ms\0\u{3}max_samples\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}start_ms\0\u{3}end_ms\0\u{3}interval_ms\0\u{3}lookback_delta_ms\0\u{1}compat\0\u{1}features\0\u{3}dedup_func\0\u{3}max_resolution_ms\0\u{3}max_samples\0\u{3}max_memory_bytes\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1181,6 +1184,7 @@ nonisolated extension Thanos_StrataEvaluation: SwiftProtobuf.Message, SwiftProto
       case 7: try { try decoder.decodeSingularStringField(value: &self.dedupFunc) }()
       case 8: try { try decoder.decodeSingularInt64Field(value: &self.maxResolutionMs) }()
       case 9: try { try decoder.decodeSingularInt64Field(value: &self.maxSamples) }()
+      case 10: try { try decoder.decodeSingularInt64Field(value: &self.maxMemoryBytes) }()
       default: break
       }
     }
@@ -1214,6 +1218,9 @@ nonisolated extension Thanos_StrataEvaluation: SwiftProtobuf.Message, SwiftProto
     if self.maxSamples != 0 {
       try visitor.visitSingularInt64Field(value: self.maxSamples, fieldNumber: 9)
     }
+    if self.maxMemoryBytes != 0 {
+      try visitor.visitSingularInt64Field(value: self.maxMemoryBytes, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1227,6 +1234,7 @@ nonisolated extension Thanos_StrataEvaluation: SwiftProtobuf.Message, SwiftProto
     if lhs.dedupFunc != rhs.dedupFunc {return false}
     if lhs.maxResolutionMs != rhs.maxResolutionMs {return false}
     if lhs.maxSamples != rhs.maxSamples {return false}
+    if lhs.maxMemoryBytes != rhs.maxMemoryBytes {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
