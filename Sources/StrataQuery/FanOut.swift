@@ -124,9 +124,15 @@ public final class FanOut: Sendable {
         }
     }
 
-    /// Series of every matching endpoint; the same label set from several endpoints (e.g. a
-    /// sidecar and a store gateway both holding a block) comes back once with all chunks.
+    /// Series of every matching endpoint as Store API messages (`selectedSeries`).
     public func series(_ request: Thanos_SeriesRequest, matchers: [Matcher]) async throws -> [(labels: Labels, chunks: [Thanos_AggrChunk])] {
+        try await selectedSeries(request, matchers: matchers).map { ($0.labels, $0.aggrChunks) }
+    }
+
+    /// Series of every matching endpoint, raw XOR chunks as slices of the received frames
+    /// where the endpoint answers on the wire; the same label set from several endpoints (e.g.
+    /// a sidecar and a store gateway both holding a block) comes back once with all chunks.
+    public func selectedSeries(_ request: Thanos_SeriesRequest, matchers: [Matcher]) async throws -> [SelectedSeries] {
         var request = request
         request.partialResponseStrategy = strategy
         if request.responseBatchSize == 0 { request.responseBatchSize = Self.seriesPerMessage }
@@ -138,38 +144,46 @@ public final class FanOut: Sendable {
         let bytes = Atomic<Int>(0)
         defer { Counter(label: "strata_query_series_received_bytes_total").increment(by: Int64(bytes.load(ordering: .relaxed))) }
         let perStore = try await each(targets(req.minTime, req.maxTime, matchers), "receive series") { e in
-            let collected = Mutex<[Thanos_Series]>([])
-            try await e.client.series(req) { frame in
-                switch frame.result {
-                case .series(let s):
-                    if let shard, !shard.contains(Labels(proto: s.labels)) { return }
-                    let n = s.byteCount
-                    bytes.add(n, ordering: .relaxed)
-                    let total = self.received.add(n, ordering: .relaxed).newValue
-                    if budget > 0 && total > budget {
-                        throw QueryError.execution("the query fetched more than \(budget) bytes of series data from the stores (--query.max-bytes-per-query); select fewer series or a shorter time range")
+            let collected = Mutex<[SelectedSeries]>([])
+            try await e.client.seriesAnswers(req) { answer in
+                let s: SelectedSeries
+                switch answer {
+                case .series(let selected):
+                    s = selected
+                case .message(let frame):
+                    switch frame.result {
+                    case .series(let m):
+                        s = SelectedSeries(labels: Labels(proto: m.labels), chunks: .messages(m.chunks))
+                    case .warning(let w):
+                        self.warn(w)
+                        return
+                    default:
+                        return
                     }
-                    try self.checkMemory(received: total, decoded: self.decoded.load(ordering: .relaxed))
-                    collected.withLock { $0.append(s) }
-                case .warning(let w):
-                    self.warn(w)
-                default:
-                    break
                 }
+                if let shard, !shard.contains(s.labels) { return }
+                let n = s.byteCount
+                bytes.add(n, ordering: .relaxed)
+                let total = self.received.add(n, ordering: .relaxed).newValue
+                if budget > 0 && total > budget {
+                    throw QueryError.execution("the query fetched more than \(budget) bytes of series data from the stores (--query.max-bytes-per-query); select fewer series or a shorter time range")
+                }
+                try self.checkMemory(received: total, decoded: self.decoded.load(ordering: .relaxed))
+                collected.withLock { $0.append(s) }
             }
             return collected.withLock { $0 }
         }
         // One endpoint sends each label set once, in label order (the Store API's contract):
         // no merging, no hashing, unless it broke the order.
         if perStore.count == 1 {
-            let one = perStore[0].map { (labels: Labels(proto: $0.labels), chunks: $0.chunks) }
+            let one = perStore[0]
             if zip(one, one.dropFirst()).allSatisfy({ $0.labels < $1.labels }) { return one }
         }
         var byLabels: [Labels: [Thanos_AggrChunk]] = [:]
         for list in perStore {
-            for s in list { byLabels[Labels(proto: s.labels), default: []].append(contentsOf: s.chunks) }
+            for s in list { byLabels[s.labels, default: []].append(contentsOf: s.aggrChunks) }
         }
-        return byLabels.map { ($0.key, $0.value) }.sorted { $0.labels < $1.labels }
+        return byLabels.map { SelectedSeries(labels: $0.key, chunks: .messages($0.value)) }.sorted { $0.labels < $1.labels }
     }
 
     public func labelNames(_ request: Thanos_LabelNamesRequest, matchers: [Matcher]) async throws -> [String] {
@@ -199,18 +213,5 @@ public final class FanOut: Sendable {
             return items
         }
         return Set(lists.joined()).sorted(by: bytewiseLess)
-    }
-}
-
-extension Thanos_Series {
-    /// Bytes of labels and chunk data, what the byte budget counts.
-    var byteCount: Int {
-        var n = 0
-        for l in labels { n += l.name.utf8.count + l.value.utf8.count }
-        for c in chunks {
-            n += c.raw.data.count + c.count.data.count + c.sum.data.count + c.min.data.count + c.max.data.count
-                + c.counter.data.count
-        }
-        return n
     }
 }

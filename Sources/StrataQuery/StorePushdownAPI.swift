@@ -110,8 +110,9 @@ public struct StorePushdownAPI: PushdownAPI {
             floats = []
             histograms = []
         }
-        for s in try Self.series(out.result) {
-            switch s {
+        // Each series converted as it is sent: the answer is held once, not twice.
+        for i in 0..<(try Self.count(out.result)) {
+            switch try Self.partial(out.result, i) {
             case .floats(let f):
                 if !histograms.isEmpty { try await flush() }
                 floats.append(f)
@@ -131,7 +132,18 @@ public struct StorePushdownAPI: PushdownAPI {
         case histograms(Prometheus_TimeSeries)
     }
 
-    static func series(_ result: QueryResult) throws -> [Partial] {
+    static let notAVector = StoreError.unimplemented("a pushed-down fragment must be an instant vector expression")
+
+    static func count(_ result: QueryResult) throws -> Int {
+        switch result {
+        case .matrix(let mat): return mat.count
+        case .vector(let v): return v.count
+        case .scalar, .string: throw notAVector
+        }
+    }
+
+    /// Series `i` of a matrix or vector result (`count`).
+    static func partial(_ result: QueryResult, _ i: Int) throws -> Partial {
         func make(_ labels: Labels, _ ts: [Int64], _ vs: [Double], _ histograms: [(Int64, FloatHistogram)]) throws -> Partial {
             guard !histograms.isEmpty else { return .floats(FloatSeries(labels: labels, timestamps: ts, values: vs)) }
             var m = Prometheus_TimeSeries(float: FloatSeries(labels: labels, timestamps: ts, values: vs))
@@ -145,11 +157,13 @@ public struct StorePushdownAPI: PushdownAPI {
         }
         switch result {
         case .matrix(let mat):
-            return try mat.map { try make($0.labels, $0.points.map(\.t), $0.points.map(\.v), $0.histograms.map { ($0.t, $0.h) }) }
+            let s = mat[i]
+            return try make(s.labels, s.points.map(\.t), s.points.map(\.v), s.histograms.map { ($0.t, $0.h) })
         case .vector(let v):
-            return try v.map { s in try make(s.labels, s.h == nil ? [s.t] : [], s.h == nil ? [s.v] : [], s.h.map { [(s.t, $0)] } ?? []) }
+            let s = v[i]
+            return try make(s.labels, s.h == nil ? [s.t] : [], s.h == nil ? [s.v] : [], s.h.map { [(s.t, $0)] } ?? [])
         case .scalar, .string:
-            throw StoreError.unimplemented("a pushed-down fragment must be an instant vector expression")
+            throw notAVector
         }
     }
 }

@@ -64,7 +64,7 @@ public struct StoreQueryable: Queryable {
             for w in warnings { fanOut.warn(w) }
             found = series
         } else {
-            found = try await fanOut.series(req, matchers: matchers).map { SelectedSeries(labels: $0.labels, chunks: .messages($0.chunks)) }
+            found = try await fanOut.selectedSeries(req, matchers: matchers)
         }
         let dedup = options.dedup && !options.replicaLabels.isEmpty
         // Only the window loop reads these series: raw float chunks stay encoded until its

@@ -37,16 +37,10 @@ extension BucketStore: LocalSeriesSource {
             if ps.isEmpty { continue }
             let labels = groups.entries[k].labels
             groups.release(k)
-            let records = try data.take(ps)
-            if let xor = try xorChunks(records, budget: budget) {
-                chunks += xor.count
-                out.append(SelectedSeries(labels: labels, chunks: .xor(xor)))
-                continue
-            }
             do {
-                let messages = try aggrChunks(records, aggregates: request.aggregates, budget: budget)
-                chunks += messages.count
-                out.append(SelectedSeries(labels: labels, chunks: .messages(messages)))
+                let s = try selected(labels, try data.take(ps), aggregates: request.aggregates, budget: budget)
+                chunks += s.chunkCount
+                out.append(s)
             } catch let u as UnsupportedChunkEncoding {
                 warnings.append(leftOut(u, labels))
             }

@@ -12,11 +12,21 @@ extension BucketStore {
 
     public func series(_ request: Thanos_SeriesRequest,
                        onResponse: @escaping @Sendable (Thanos_SeriesResponse) async throws -> Void) async throws {
+        try await seriesAnswers(request) { answer in
+            switch answer {
+            case .series(let s): try await onResponse(.series(Thanos_Series(s)))
+            case .message(let m): try await onResponse(m)
+            }
+        }
+    }
+
+    public func seriesAnswers(_ request: Thanos_SeriesRequest,
+                              onAnswer: @escaping @Sendable (SeriesAnswer) async throws -> Void) async throws {
         try await metrics.time("series") {
             do {
                 try gate.enter()
                 defer { gate.leave() }
-                try await serveSeries(request, onResponse)
+                try await serveSeries(request, onAnswer)
             } catch {
                 metrics.countLimit(error)
                 throw error
@@ -25,14 +35,14 @@ extension BucketStore {
     }
 
     func serveSeries(_ request: Thanos_SeriesRequest,
-                     _ onResponse: @escaping @Sendable (Thanos_SeriesResponse) async throws -> Void) async throws {
+                     _ onAnswer: @escaping @Sendable (SeriesAnswer) async throws -> Void) async throws {
         let query = try SeriesQuery(request, minTime: config.minTime, maxTime: config.maxTime)
         guard query.minTime <= query.maxTime else { return }
         let budget = RequestBudget(limits: config.limits)
         let fetcher = makeFetcher(budget)
         defer { record(budget) }
         var (groups, warnings) = try await selectGroups(query, budget, fetcher)
-        for w in warnings { try await onResponse(.warning(w)) }
+        for w in warnings { try await onAnswer(.message(.warning(w))) }
         var failedBlocks = Set<ULID>()
         var i = 0
         while i < groups.count {
@@ -48,24 +58,26 @@ extension BucketStore {
             if !request.skipChunks {
                 warnings = []
                 data = try await fetchChunks(groups, i..<j, fetcher, failedBlocks: &failedBlocks, warnings: &warnings)
-                for w in warnings { try await onResponse(.warning(w)) }
+                for w in warnings { try await onAnswer(.message(.warning(w))) }
             }
             for k in i..<j {
-                var out = Thanos_Series()
-                out.labels = groups.entries[k].labels.proto
-                if !request.skipChunks {
-                    // Parts of a block whose chunks turned out corrupt are left out (warned above).
-                    let ps = groups.partsInTimeOrder(k).filter { !failedBlocks.contains($0.block.id) }
-                    if ps.isEmpty { continue }
-                    do {
-                        out.chunks = try aggrChunks(try data.take(ps), aggregates: request.aggregates, budget: budget)
-                    } catch let u as UnsupportedChunkEncoding {
-                        try await onResponse(.warning(leftOut(u, groups.entries[k].labels)))
-                        continue
-                    }
-                    metrics.chunksFetched.increment(by: out.chunks.count)
+                let labels = groups.entries[k].labels
+                guard !request.skipChunks else {
+                    try await onAnswer(.series(SelectedSeries(labels: labels, chunks: .messages([]))))
+                    continue
                 }
-                try await onResponse(.series(out))
+                // Parts of a block whose chunks turned out corrupt are left out (warned above).
+                let ps = groups.partsInTimeOrder(k).filter { !failedBlocks.contains($0.block.id) }
+                if ps.isEmpty { continue }
+                let s: SelectedSeries
+                do {
+                    s = try selected(labels, try data.take(ps), aggregates: request.aggregates, budget: budget)
+                } catch let u as UnsupportedChunkEncoding {
+                    try await onAnswer(.message(.warning(leftOut(u, labels))))
+                    continue
+                }
+                metrics.chunksFetched.increment(by: s.chunkCount)
+                try await onAnswer(.series(s))
             }
             // Sent series release their parts (the budget already counted them).
             for k in i..<j { groups.release(k) }
@@ -132,6 +144,16 @@ extension BucketStore {
         failedBlocks.formUnion(failed)
         warnings += newWarnings
         return data
+    }
+
+    /// One series and its chunks (its parts in time order, see `FetchedChunks.take`), their
+    /// samples charged to the budget: raw XOR chunks as slices of the fetched bytes when all
+    /// are and none overlaps the next, else `AggrChunk`s (`UnsupportedChunkEncoding` for a
+    /// chunk that cannot be served).
+    func selected(_ labels: Labels, _ records: [FetchedChunks.Part], aggregates: [Thanos_Aggr],
+                  budget: RequestBudget) throws -> SelectedSeries {
+        if let xor = try xorChunks(records, budget: budget) { return SelectedSeries(labels: labels, chunks: .xor(xor)) }
+        return SelectedSeries(labels: labels, chunks: .messages(try aggrChunks(records, aggregates: aggregates, budget: budget)))
     }
 
     /// One series' chunks (its parts in time order, see `FetchedChunks.take`) as the Store API sends them, their

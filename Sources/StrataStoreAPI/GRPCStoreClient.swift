@@ -160,16 +160,34 @@ public final class GRPCStoreClient: StoreClient {
 
     public func series(_ request: Thanos_SeriesRequest,
                        onResponse: @escaping @Sendable (Thanos_SeriesResponse) async throws -> Void) async throws {
-        // Series frames are read by `SeriesFrameDeserializer` (one pass, no generic visitor).
-        // Batches (asked for with `response_batch_size`) reach callers as single series.
-        @Sendable func deliver(_ message: Thanos_SeriesResponse) async throws {
-            if case .batch(let b)? = message.result {
-                for s in b.series { try await onResponse(.series(s)) }
-            } else {
-                try await onResponse(message)
+        try await seriesAnswers(request) { answer in
+            switch answer {
+            case .series(let s): try await onResponse(.series(Thanos_Series(s)))
+            case .message(let m): try await onResponse(m)
             }
         }
-        if try await overWire(.series, request, onMessage: { try await deliver(SeriesFrameDeserializer().deserialize(WireBytes($0))) }) {
+    }
+
+    /// Over the wire, series of raw XOR chunks as slices of their frame (`SeriesFrameDeserializer.
+    /// selectedSeries`), everything else as messages (read by `SeriesFrameDeserializer`: one
+    /// pass, no generic visitor); batches reach callers as single series.
+    public func seriesAnswers(_ request: Thanos_SeriesRequest,
+                              onAnswer: @escaping @Sendable (SeriesAnswer) async throws -> Void) async throws {
+        @Sendable func deliver(_ message: Thanos_SeriesResponse) async throws {
+            if case .batch(let b)? = message.result {
+                for s in b.series { try await onAnswer(.message(.series(s))) }
+            } else {
+                try await onAnswer(.message(message))
+            }
+        }
+        if try await overWire(.series, request, onMessage: { frame in
+            let bytes = Array(frame.readableBytesView)
+            if let list = SeriesFrameDeserializer.selectedSeries(bytes) {
+                for s in list { try await onAnswer(.series(s)) }
+            } else {
+                try await deliver(SeriesFrameDeserializer().deserialize(bytes))
+            }
+        }) {
             return
         }
         try await store.series(request: ClientRequest(message: request), serializer: ProtobufSerializer<Thanos_SeriesRequest>(),

@@ -98,4 +98,67 @@ public struct SeriesFrameDeserializer: MessageDeserializer {
         }
         return c
     }
+
+    /// A series or batch frame whose chunks are all raw XOR chunks in time order, none
+    /// overlapping the next, read into label sets and slices of `bytes` (the frame, copied
+    /// once and shared by its series): no message and `Data` per chunk, and the decoder reads
+    /// the slices as it reads a store's own. Nil for any other frame (warnings, hints,
+    /// aggregates, histograms, hashes, overlaps, anything SwiftProtobuf would read otherwise):
+    /// decode the message then.
+    public static func selectedSeries(_ bytes: [UInt8]) -> [SelectedSeries]? {
+        bytes.withUnsafeBytes { buf in
+            var r = ProtoReader(buf)
+            return r.frame(one: 1, batch: 4, { selected(&$0, bytes) }, single: { [$0] }, many: { $0 })
+        }
+    }
+
+    static func selected(_ r: inout ProtoReader, _ bytes: [UInt8]) -> SelectedSeries? {
+        var labels: [Label] = []
+        var chunks: [RawXORChunk<ArraySlice<UInt8>>] = []
+        while !r.atEnd {
+            guard let (field, body) = r.lengthDelimited() else { return nil }
+            var b = body
+            switch field {
+            case 1:
+                guard let (name, value) = b.label() else { return nil }
+                labels.append(Label(name, value))
+            case 2:
+                guard let c = rawXOR(&b, bytes), chunks.last.map({ c.minTime > $0.maxTime }) ?? true else { return nil }
+                chunks.append(c)
+            default:
+                return nil
+            }
+        }
+        return SelectedSeries(labels: Labels(labels), chunks: .xor(chunks))
+    }
+
+    /// An `AggrChunk` of `min_time` (1), `max_time` (2) and `raw` (3) only, `raw` an XOR
+    /// chunk with data and no hash; each field at most once.
+    static func rawXOR(_ r: inout ProtoReader, _ bytes: [UInt8]) -> RawXORChunk<ArraySlice<UInt8>>? {
+        var minTime: Int64 = 0, maxTime: Int64 = 0
+        var data: Range<Int>?
+        var seen = 0
+        while !r.atEnd {
+            guard let tag = r.varint() else { return nil }
+            let field = Int(tag >> 3)
+            guard (1...3).contains(field), seen & (1 << field) == 0 else { return nil }
+            seen |= 1 << field
+            switch (field, tag & 7) {
+            case (1, 0):
+                guard let v = r.varint() else { return nil }
+                minTime = Int64(bitPattern: v)
+            case (2, 0):
+                guard let v = r.varint() else { return nil }
+                maxTime = Int64(bitPattern: v)
+            case (3, 2):
+                // The chunk: only its `data` (2), given once (type XOR is the default).
+                guard var c = r.bytes(), !c.atEnd, let (f, d) = c.lengthDelimited(), f == 2, c.atEnd else { return nil }
+                data = d.at..<d.end
+            default:
+                return nil
+            }
+        }
+        guard let data else { return nil }
+        return RawXORChunk(minTime: minTime, maxTime: maxTime, data: bytes[data])
+    }
 }

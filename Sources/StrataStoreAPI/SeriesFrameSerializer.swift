@@ -83,12 +83,60 @@ public struct SeriesFrameSerializer: MessageSerializer {
 
     static func write(_ s: Thanos_Series, _ w: inout ProtoWriter) {
         for l in s.labels { w.label(field: 1, l.name, l.value) }
-        for c in s.chunks {
-            w.lengthPrefix(field: 2, size(c))
-            if c.minTime != 0 { w.varint(field: 1, UInt64(bitPattern: c.minTime)) }
-            if c.maxTime != 0 { w.varint(field: 2, UInt64(bitPattern: c.maxTime)) }
-            forEachPart(c) { field, part in write(part, field: field, &w) }
+        for c in s.chunks { write(c, &w) }
+    }
+
+    static func write(_ c: Thanos_AggrChunk, _ w: inout ProtoWriter) {
+        w.lengthPrefix(field: 2, size(c))
+        if c.minTime != 0 { w.varint(field: 1, UInt64(bitPattern: c.minTime)) }
+        if c.maxTime != 0 { w.varint(field: 2, UInt64(bitPattern: c.maxTime)) }
+        forEachPart(c) { field, part in write(part, field: field, &w) }
+    }
+
+    /// A frame of series as a store holds them: one `series`, or a `batch` of them, written
+    /// straight from label sets and chunk bytes — the bytes `serialize` writes for the same
+    /// series as messages (tested), without an `AggrChunk` built per raw chunk first.
+    public static func frame<Bytes: GRPCContiguousBytes>(_ list: [SelectedSeries], batch: Bool) -> Bytes {
+        precondition(batch || list.count == 1, "a series frame holds one series")
+        return ProtoWriter.frame(field: batch ? 4 : 1, batch: batch, sizes: list.map(size)) { write(list[$0], &$1) }
+    }
+
+    static func size(_ s: SelectedSeries) -> Int {
+        var n = 0
+        for l in s.labels.pairs { n += ProtoWriter.fieldSize(ProtoWriter.labelSize(l.name, l.value)) }
+        switch s.chunks {
+        case .xor(let list): for c in list { n += ProtoWriter.fieldSize(size(c)) }
+        case .messages(let list): for c in list { n += ProtoWriter.fieldSize(size(c)) }
         }
+        return n
+    }
+
+    static func write(_ s: SelectedSeries, _ w: inout ProtoWriter) {
+        for l in s.labels.pairs { w.label(field: 1, l.name, l.value) }
+        switch s.chunks {
+        case .xor(let list):
+            for c in list {
+                w.lengthPrefix(field: 2, size(c))
+                if c.minTime != 0 { w.varint(field: 1, UInt64(bitPattern: c.minTime)) }
+                if c.maxTime != 0 { w.varint(field: 2, UInt64(bitPattern: c.maxTime)) }
+                // `raw` (3): a Chunk of type XOR (the enum's zero, left out) and the bytes.
+                w.lengthPrefix(field: 3, c.data.isEmpty ? 0 : ProtoWriter.fieldSize(c.data.count))
+                if !c.data.isEmpty {
+                    w.lengthPrefix(field: 2, c.data.count)
+                    c.data.withUnsafeBytes { w.bytes($0) }
+                }
+            }
+        case .messages(let list):
+            for c in list { write(c, &w) }
+        }
+    }
+
+    /// An `AggrChunk` holding one raw XOR chunk.
+    static func size(_ c: RawXORChunk<ArraySlice<UInt8>>) -> Int {
+        var n = ProtoWriter.fieldSize(c.data.isEmpty ? 0 : ProtoWriter.fieldSize(c.data.count))
+        if c.minTime != 0 { n += 1 + ProtoWriter.varintSize(UInt64(bitPattern: c.minTime)) }
+        if c.maxTime != 0 { n += 1 + ProtoWriter.varintSize(UInt64(bitPattern: c.maxTime)) }
+        return n
     }
 
     static func write(_ c: Thanos_Chunk, field: Int, _ w: inout ProtoWriter) {
@@ -99,5 +147,14 @@ public struct SeriesFrameSerializer: MessageSerializer {
             c.data.withUnsafeBytes { w.bytes($0) }
         }
         if c.hash != 0 { w.varint(field: 3, c.hash) }
+    }
+}
+
+/// Writes series as a store holds them as one frame (`WireSender.send` takes serializers).
+struct SelectedSeriesSerializer: MessageSerializer {
+    let batch: Bool
+
+    func serialize<Bytes: GRPCContiguousBytes>(_ list: [SelectedSeries]) throws -> Bytes {
+        SeriesFrameSerializer.frame(list, batch: batch)
     }
 }

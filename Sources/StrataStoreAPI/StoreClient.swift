@@ -10,8 +10,19 @@ public protocol StoreClient: Sendable {
     func info() async throws -> Thanos_Info_InfoResponse
     func series(_ request: Thanos_SeriesRequest,
                 onResponse: @escaping @Sendable (Thanos_SeriesResponse) async throws -> Void) async throws
+    /// The same answer with series as the store holds them (`SeriesAnswer`), for a transport
+    /// that writes them itself (the wire); by default every frame as its message.
+    func seriesAnswers(_ request: Thanos_SeriesRequest,
+                       onAnswer: @escaping @Sendable (SeriesAnswer) async throws -> Void) async throws
     func labelNames(_ request: Thanos_LabelNamesRequest) async throws -> Thanos_LabelNamesResponse
     func labelValues(_ request: Thanos_LabelValuesRequest) async throws -> Thanos_LabelValuesResponse
+}
+
+extension StoreClient {
+    public func seriesAnswers(_ request: Thanos_SeriesRequest,
+                              onAnswer: @escaping @Sendable (SeriesAnswer) async throws -> Void) async throws {
+        try await series(request) { try await onAnswer(.message($0)) }
+    }
 }
 
 /// Store API errors with their gRPC meaning, so every transport reports them the same way.

@@ -1,5 +1,6 @@
 import Foundation
 import GRPCCore
+import StrataCore
 @testable import StrataStoreAPI
 import SwiftProtobuf
 import Testing
@@ -54,6 +55,91 @@ import Testing
             let ours: [UInt8] = try serializer.serialize(m)
             #expect(ours == (try m.serializedBytes() as [UInt8]))
         }
+    }
+
+    /// A store's series written straight from label sets and chunk bytes (raw XOR chunks as
+    /// slices, anything else as `AggrChunk`s): the bytes SwiftProtobuf writes for their
+    /// messages, as single series and in batches.
+    @Test func selectedSeriesMatchTheirMessages() throws {
+        var rng = SystemRandomNumberGenerator()
+        func selected() -> SelectedSeries {
+            let m = frame(&rng).series
+            let labels = Labels(m.labels.map { Label($0.name, $0.value) })
+            guard Bool.random(using: &rng) else { return SelectedSeries(labels: labels, chunks: .messages(m.chunks)) }
+            // Slices of one fetched buffer, as a store holds them.
+            let buffer = (0..<30_000).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let xor: [RawXORChunk<ArraySlice<UInt8>>] = (0..<Int.random(in: 0...5, using: &rng)).map { _ in
+                let at = Int.random(in: 0..<25_000, using: &rng), n = [0, 1, 127, 128, 300, 4_000].randomElement(using: &rng)!
+                let t = [0, -1, 1_700_000_000_000, Int64.min].randomElement(using: &rng)!
+                return RawXORChunk(minTime: t, maxTime: t &+ Int64.random(in: 0...7_200_000, using: &rng), data: buffer[at..<(at + n)])
+            }
+            return SelectedSeries(labels: labels, chunks: .xor(xor))
+        }
+        for _ in 0..<300 {
+            let s = selected()
+            let ours: [UInt8] = SeriesFrameSerializer.frame([s], batch: false)
+            #expect(ours == (try Thanos_SeriesResponse.series(Thanos_Series(s)).serializedBytes() as [UInt8]))
+        }
+        for n in [0, 1, 5, 64] {
+            let list = (0..<n).map { _ in selected() }
+            let ours: [UInt8] = SeriesFrameSerializer.frame(list, batch: true)
+            #expect(ours == (try Thanos_SeriesResponse.batch(list.map(Thanos_Series.init)).serializedBytes() as [UInt8]))
+        }
+    }
+
+    /// The querier reads series of raw XOR chunks (in time order, none overlapping) as label
+    /// sets and slices of the frame, giving SwiftProtobuf's message; any frame it cannot read
+    /// so (aggregates, histograms, hashes, overlaps, warnings, cut or damaged bytes) is nil,
+    /// never a different series.
+    @Test func selectedSeriesReadBackAsSwiftProtobufReadsThem() throws {
+        var rng = SystemRandomNumberGenerator()
+        func xorSeries() -> SelectedSeries {
+            let m = frame(&rng).series
+            var t: Int64 = 1_700_000_000_000
+            let chunks: [RawXORChunk<ArraySlice<UInt8>>] = (0..<Int.random(in: 0...6, using: &rng)).map { _ in
+                let data = (0..<Int.random(in: 1...300, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                defer { t += 7_200_000 }
+                return RawXORChunk(minTime: t, maxTime: t + Int64.random(in: 0..<7_200_000, using: &rng), data: data[...])
+            }
+            return SelectedSeries(labels: Labels(m.labels.map { Label($0.name, $0.value) }), chunks: .xor(chunks))
+        }
+        func check(_ bytes: [UInt8], readable: Bool) throws {
+            let got = SeriesFrameDeserializer.selectedSeries(bytes)
+            if readable { #expect(got != nil) }
+            guard let got else { return }
+            let theirs = try Thanos_SeriesResponse(serializedBytes: bytes)
+            let list: [Thanos_Series]
+            switch theirs.result {
+            case .series(let s)?: list = [s]
+            case .batch(let b)?: list = b.series
+            default: list = []
+            }
+            #expect(got.map(Thanos_Series.init) == list.map { s in
+                var plain = s
+                plain.labels = Labels(s.labels.map { Label($0.name, $0.value) }).proto
+                return plain
+            })
+        }
+        for n in [1, 3, 64] {
+            let list = (0..<n).map { _ in xorSeries() }
+            let bytes: [UInt8] = SeriesFrameSerializer.frame(list, batch: true)
+            try check(bytes, readable: true)
+            try check(Array(bytes.prefix(bytes.count / 2)), readable: false)
+            var bad = bytes
+            bad[Int.random(in: 0..<bad.count, using: &rng)] ^= UInt8.random(in: 1...255, using: &rng)
+            try check(bad, readable: false)
+        }
+        try check(SeriesFrameSerializer.frame([xorSeries()], batch: false), readable: true)
+        for _ in 0..<300 {
+            let m = frame(&rng)
+            try check(try m.serializedBytes(), readable: false)
+        }
+        try check(try Thanos_SeriesResponse.warning("w").serializedBytes(), readable: false)
+        // Overlapping chunks stay messages.
+        let d: [UInt8] = [1, 2, 3]
+        let overlap = SelectedSeries(labels: Labels(["a": "b"]), chunks: .xor([RawXORChunk(minTime: 0, maxTime: 10, data: d[...]),
+                                                                               RawXORChunk(minTime: 10, maxTime: 20, data: d[...])]))
+        #expect(SeriesFrameDeserializer.selectedSeries(SeriesFrameSerializer.frame([overlap], batch: false)) == nil)
     }
 
     /// The querier's one-pass reader gives exactly SwiftProtobuf's message for every frame:

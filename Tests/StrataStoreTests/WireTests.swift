@@ -5,12 +5,14 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import StrataCore
+import StrataObjStore
 import StrataSecurity
 import StrataStore
 @testable import StrataStoreAPI
 import StrataTSDB
 import StrataTestSupport
 import SwiftProtobuf
+import Synchronization
 import Testing
 
 /// Strata's wire between its own components: Series calls answered over it equal the gRPC
@@ -84,6 +86,50 @@ import Testing
         #expect(try await idle.getOption(.socketOption(.so_keepalive)) == 1)
         #expect(try await idle.getOption(Wire.tcpOption(TCP_KEEPIDLE)) == Wire.keepalive.idle)
         #expect(try await idle.getOption(Wire.tcpOption(TCP_KEEPCNT)) == Wire.keepalive.count)
+    }
+
+    /// A store gateway answers Series calls on the wire straight from the bytes it fetched
+    /// (raw XOR chunks never built into messages) and the querier reads them as slices of the
+    /// frames: the same series, chunks and bytes as its gRPC answers (messages both ways), for
+    /// raw chunks, native histograms (as messages in the same batches), batch sizes and
+    /// selectors matching nothing.
+    @Test(.timeLimit(.minutes(2))) func gatewaySeriesOverTheWireEqualGRPC() async throws {
+        let dir = TestEnv.tempDir("wire-gateway")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/bucket", withIntermediateDirectories: true)
+        for b in try TestEnv.promBlocks() + [NativeHistogramData.blockDir] {
+            try FileManager.default.copyItem(atPath: b, toPath: dir + "/bucket/" + URL(fileURLWithPath: b).lastPathComponent)
+        }
+        let gateway = BucketStore(name: "gateway", bucket: try FilesystemBucket(directory: dir + "/bucket"),
+                                  config: BucketStore.Config(dataDir: dir + "/data"), logger: Self.logger)
+        _ = try await gateway.sync()
+        let server = GRPCStoreServer(store: gateway, host: "127.0.0.1", port: 0, tls: nil, wire: .auto)
+        let task = Task { try await server.serve() }
+        let s = Served(server: server, port: try await server.boundPort(), task: task)
+        defer { s.stop() }
+        let wire = try await Self.wireClient(s)
+        let grpc = try GRPCStoreClient(target: "127.0.0.1:\(s.port)", timeout: .seconds(20), wire: false)
+        defer { wire.close(); grpc.close() }
+        let before = Self.served(s)
+        var calls = 0
+        for sel in [#"{job="api"}"#, #"{__name__=~"nh_.+"}"#, #"{__name__=~".+"}"#, #"{job="none"}"#] {
+            for batch: Int64 in [0, 7, 64] {
+                let a = try await Self.collect(wire, sel, batch: batch)
+                let b = try await Self.collect(grpc, sel, batch: batch)
+                calls += 1
+                #expect(a == b, "\(sel) batch \(batch): wire \(a.count) series, gRPC \(b.count)")
+                if sel != #"{job="none"}"# { #expect(!a.isEmpty, "\(sel)") }
+            }
+        }
+        #expect(Self.served(s) - before == calls, "calls that did not take the wire")
+        // Raw XOR series reach the querier as slices of their frames.
+        let slices = Mutex(0)
+        var req = try StoreAPITests.request(#"{job="api"}"#)
+        req.responseBatchSize = 64
+        try await wire.seriesAnswers(req) { answer in
+            if case .series(let s) = answer, case .xor(let chunks) = s.chunks, !chunks.isEmpty { slices.withLock { $0 += 1 } }
+        }
+        #expect(slices.withLock { $0 } > 0)
     }
 
     /// A call made on an event loop takes a connection served by that loop (its answer is read

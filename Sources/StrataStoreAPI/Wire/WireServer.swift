@@ -135,7 +135,7 @@ final class WireCalls: Sendable {
             switch method {
             case .series:
                 let request = try ProtobufDeserializer<Thanos_SeriesRequest>().deserialize(WireBytes(p))
-                try await GRPCStoreServer.StoreService.series(store, request) { try await out.send($0, SeriesFrameSerializer()) }
+                try await Self.series(store, request, out)
             case .queryRange:
                 guard let pushdown else { throw StoreError.unimplemented("this endpoint does not serve the Query API") }
                 let request = try ProtobufDeserializer<Thanos_QueryRangeRequest>().deserialize(WireBytes(p))
@@ -152,6 +152,44 @@ final class WireCalls: Sendable {
             if !(error is CancellationError) { Self.failedCalls[code.rawValue].increment() }
             return out.rest() + [Wire.error(code, message, allocator: channel.allocator)]
         }
+    }
+}
+
+extension WireCalls {
+    /// A Series call's answer: series as the store holds them, written straight into frames
+    /// of the request's `response_batch_size` series (as `ResponseBatch` groups messages);
+    /// warnings and hints as messages, in the order the store gave them.
+    static func series(_ store: any StoreClient, _ request: Thanos_SeriesRequest, _ out: WireSender) async throws {
+        let messages = ResponseBatch(seriesPerMessage: request.responseBatchSize)
+        let perMessage = messages.seriesPerMessage
+        let serializer = SelectedSeriesSerializer(batch: perMessage > 1)
+        let pending = Mutex<[SelectedSeries]>([])
+        @Sendable func flushSeries() async throws {
+            let list = pending.withLock { p in defer { p = [] }; return p }
+            if !list.isEmpty { try await out.send([list], serializer) }
+        }
+        @Sendable func flushMessages() async throws {
+            let rest = messages.drain()
+            if !rest.isEmpty { try await out.send(rest, SeriesFrameSerializer()) }
+        }
+        try await store.seriesAnswers(request) { answer in
+            switch answer {
+            case .series(let s):
+                try await flushMessages()
+                let full = pending.withLock { p -> [SelectedSeries]? in
+                    p.append(s)
+                    guard p.count >= perMessage else { return nil }
+                    defer { p = [] }
+                    return p
+                }
+                if let full { try await out.send([full], serializer) }
+            case .message(let m):
+                try await flushSeries()
+                if let full = messages.add(m) { try await out.send(full, SeriesFrameSerializer()) }
+            }
+        }
+        try await flushSeries()
+        try await flushMessages()
     }
 }
 
