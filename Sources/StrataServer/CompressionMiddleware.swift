@@ -2,13 +2,15 @@ import Hummingbird
 import HTTPTypes
 import HummingbirdCore
 import NIOCore
+import StrataCore
 
 /// gzip for every answer of 1,400 bytes or more whose client asks for it (`Accept-Encoding:
 /// gzip`), as Prometheus, the Thanos querier (NYTimes gziphandler, same threshold) and
 /// VictoriaMetrics answer: Grafana and browsers ask, and a day of a dashboard's JSON shrinks
 /// 6–10× on its way to them. Answers already encoded (a snappy remote-read body) and streamed
 /// ones of unknown length pass as they are; everything else is collected (it is in memory
-/// already) and compressed on all cores (`Gzip`).
+/// already) and compressed on all cores (`Gzip`), a large answer streamed a round of pieces
+/// at a time.
 struct CompressionMiddleware<Context: RequestContext>: RouterMiddleware {
     static var minSize: Int { 1400 }
 
@@ -20,10 +22,23 @@ struct CompressionMiddleware<Context: RequestContext>: RouterMiddleware {
         guard Gzip.isAccepted(by: request.headers[.acceptEncoding]) else { return response }
         let collected = Collected()
         try await response.body.write(CollectingWriter(into: collected))
-        let gzipped = Gzip.compress(collected.buffers)
         response.headers[.contentEncoding] = "gzip"
         response.headers[.contentLength] = nil
-        response.body = .init(byteBuffer: ByteBuffer(bytes: gzipped))
+        var rounds = Gzip.Rounds(collected.buffers, piecesPerRound: activeCores)
+        // One round (an answer of up to a piece a core) in one buffer, with its length;
+        // more streamed as the rounds are compressed (chunked): the client unpacks one round
+        // while the next is compressed.
+        let first = rounds.next() ?? []
+        if rounds.isDone {
+            response.body = .init(byteBuffer: ByteBuffer(bytes: first))
+            return response
+        }
+        response.body = ResponseBody { [rounds] writer in
+            var rounds = rounds
+            try await writer.write(ByteBuffer(bytes: first))
+            while let bytes = rounds.next() { try await writer.write(ByteBuffer(bytes: bytes)) }
+            try await writer.finish(nil)
+        }
         return response
     }
 }

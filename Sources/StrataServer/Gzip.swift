@@ -18,44 +18,80 @@ public enum Gzip {
 
     /// The gzip stream of `buffers` concatenated (an answer written in pieces).
     public static func compress(_ buffers: [ByteBuffer], level: Int32 = defaultLevel) -> [UInt8] {
-        // Work items: up to `pieceSize` bytes of one buffer; the dictionary is the 32 KiB
-        // before it, from the previous buffer when it starts one (at most that buffer's bytes).
-        var items: [(buffer: Int, range: Range<Int>)] = []
-        for (b, buffer) in buffers.enumerated() {
-            for start in stride(from: 0, to: buffer.readableBytes, by: pieceSize) {
-                items.append((b, start..<min(buffer.readableBytes, start + pieceSize)))
-            }
-        }
-        if items.isEmpty { items.append((0, 0..<0)) }
-        let work = items
-        let parts = concurrentMap(work.count) { i -> (bytes: [UInt8], crc: UInt, count: Int) in
-            let (b, range) = work[i]
-            let last = i == work.count - 1
-            return bytes(of: buffers, b) { all in
-                let piece = UnsafeRawBufferPointer(rebasing: all[range])
-                let crc = checksum(piece)
-                if range.lowerBound > 0 || b == 0 {
-                    let dictionary = UnsafeRawBufferPointer(rebasing: all[max(0, range.lowerBound - window)..<range.lowerBound])
-                    return (deflatePiece(piece, dictionary: dictionary, last: last, level: level), crc, piece.count)
-                }
-                return bytes(of: buffers, b - 1) { previous in
-                    let dictionary = UnsafeRawBufferPointer(rebasing: previous[max(0, previous.count - window)...])
-                    return (deflatePiece(piece, dictionary: dictionary, last: last, level: level), crc, piece.count)
-                }
-            }
-        }
-        var out: [UInt8] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, level == 1 ? 4 : 0, 3]
-        out.reserveCapacity(10 + parts.reduce(0) { $0 + $1.bytes.count } + 8)
-        var crc = parts[0].crc, total = 0
-        for (k, part) in parts.enumerated() {
-            out.append(contentsOf: part.bytes)
-            if k > 0 { crc = crc32_combine(crc, part.crc, off_t(part.count)) }
-            total += part.count
-        }
-        for v in [UInt32(truncatingIfNeeded: crc), UInt32(truncatingIfNeeded: total)] {
-            withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) }
-        }
+        var rounds = Rounds(buffers, level: level, piecesPerRound: .max)
+        var out: [UInt8] = []
+        while let bytes = rounds.next() { out += bytes }
         return out
+    }
+
+    /// The same gzip stream as `compress`, a round of pieces (one piece a core) at a time:
+    /// written as they come, the client unpacks a round while the next is compressed, as it
+    /// reads an answer streamed while it is written, instead of waiting for all of it first.
+    /// The first round carries the header, the last the trailer.
+    public struct Rounds: Sendable {
+        let buffers: [ByteBuffer]
+        let level: Int32
+        let piecesPerRound: Int
+        /// Work items: up to `pieceSize` bytes of one buffer; the dictionary is the 32 KiB
+        /// before it, from the previous buffer when it starts one (at most that buffer's bytes).
+        let work: [(buffer: Int, range: Range<Int>)]
+        var position = 0
+        var crc: UInt = 0
+        var total = 0
+
+        public init(_ buffers: [ByteBuffer], level: Int32 = defaultLevel, piecesPerRound: Int) {
+            self.buffers = buffers
+            self.level = level
+            self.piecesPerRound = max(1, piecesPerRound)
+            var items: [(buffer: Int, range: Range<Int>)] = []
+            for (b, buffer) in buffers.enumerated() {
+                for start in stride(from: 0, to: buffer.readableBytes, by: pieceSize) {
+                    items.append((b, start..<min(buffer.readableBytes, start + pieceSize)))
+                }
+            }
+            work = items.isEmpty ? [(0, 0..<0)] : items
+        }
+
+        /// Whether the last round was given.
+        public var isDone: Bool { position >= work.count }
+
+        /// The next round's bytes; nil after the last.
+        public mutating func next() -> [UInt8]? {
+            guard position < work.count else { return nil }
+            let first = position, end = position + min(piecesPerRound, work.count - position)
+            let work = self.work, buffers = self.buffers, level = self.level
+            let parts = concurrentMap(end - first) { k -> (bytes: [UInt8], crc: UInt, count: Int) in
+                let i = first + k
+                let (b, range) = work[i]
+                let last = i == work.count - 1
+                return bytes(of: buffers, b) { all in
+                    let piece = UnsafeRawBufferPointer(rebasing: all[range])
+                    let crc = checksum(piece)
+                    if range.lowerBound > 0 || b == 0 {
+                        let dictionary = UnsafeRawBufferPointer(rebasing: all[max(0, range.lowerBound - window)..<range.lowerBound])
+                        return (deflatePiece(piece, dictionary: dictionary, last: last, level: level), crc, piece.count)
+                    }
+                    return bytes(of: buffers, b - 1) { previous in
+                        let dictionary = UnsafeRawBufferPointer(rebasing: previous[max(0, previous.count - window)...])
+                        return (deflatePiece(piece, dictionary: dictionary, last: last, level: level), crc, piece.count)
+                    }
+                }
+            }
+            var out: [UInt8] = first == 0 ? [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, level == 1 ? 4 : 0, 3] : []
+            out.reserveCapacity(out.count + parts.reduce(0) { $0 + $1.bytes.count } + 8)
+            for (k, part) in parts.enumerated() {
+                out.append(contentsOf: part.bytes)
+                crc = first + k == 0 ? part.crc : crc32_combine(crc, part.crc, off_t(part.count))
+                total += part.count
+            }
+            if end == work.count {
+                for v in [UInt32(truncatingIfNeeded: crc), UInt32(truncatingIfNeeded: total)] {
+                    withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) }
+                }
+            }
+            position = end
+            return out
+        }
     }
 
     /// The readable bytes of `buffers[index]` (none for an empty list).

@@ -8,7 +8,8 @@ import Testing
 /// The querier's answers gzipped for a client that asks, as Prometheus and the Thanos querier
 /// answer Grafana: fetched with curl, unpacked by GNU gzip, and equal byte for byte to the
 /// uncompressed answer; a client that does not ask, or refuses gzip, gets plain JSON. The
-/// answer (~3 MB at a 1 s step) is written and compressed in pieces on all cores.
+/// answer (~3 MB at a 1 s step) is written and compressed in pieces on all cores and streamed
+/// a round of pieces at a time; an answer of one round goes in one buffer with its length.
 @Suite(.serialized) struct CompressedAnswerTests {
     static let t0: Int64 = 1_700_006_400_000
 
@@ -52,11 +53,19 @@ import Testing
 
             #expect(zipped.headers["content-encoding"] == "gzip")
             let size = try FileManager.default.attributesOfItem(atPath: zipped.body)[.size] as? Int ?? 0
-            #expect(zipped.headers["content-length"] == String(size) && size * 5 < plainBody.utf8.count)
+            // Compressed a round of pieces (one a core) at a time, streamed as it goes.
+            #expect(zipped.headers["content-length"] == nil && zipped.headers["transfer-encoding"] == "chunked")
+            #expect(size * 5 < plainBody.utf8.count)
             try FileManager.default.moveItem(atPath: zipped.body, toPath: zipped.body + ".gz")
             let r = try TestEnv.run(gzip, ["-d", zipped.body + ".gz"])
             #expect(r.status == 0, "gzip -d: \(r.stderr)")
             #expect(try String(contentsOfFile: zipped.body, encoding: .utf8) == plainBody)
+
+            // An answer of one round: one buffer with its length.
+            let hour = q.url + "/api/v1/query_range?query=req_total&start=\(Self.t0 / 1000)&end=\(Self.t0 / 1000 + 600)&step=60"
+            guard let one = try Self.curl(hour, ["Accept-Encoding: gzip"]) else { return }
+            let oneSize = try FileManager.default.attributesOfItem(atPath: one.body)[.size] as? Int ?? 0
+            #expect(one.headers["content-encoding"] == "gzip" && one.headers["content-length"] == String(oneSize))
 
             // Small answers are not worth a header and a trailer.
             guard let small = try Self.curl(q.url + "/api/v1/status/buildinfo", ["Accept-Encoding: gzip"]) else { return }

@@ -37,6 +37,15 @@ import Testing
             cuts.sort()
             let buffers = zip([0] + cuts, cuts + [size]).map { ByteBuffer(bytes: input[$0..<$1]) }
             #expect(try Self.gunzip(Gzip.compress(buffers)) == input, "size \(size) cut at \(cuts)")
+            // Streamed a round of pieces at a time: the same bytes, header first, trailer last.
+            for perRound in [1, 2, 3] {
+                var rounds = Gzip.Rounds(buffers, piecesPerRound: perRound)
+                var streamed: [[UInt8]] = []
+                while let r = rounds.next() { streamed.append(r) }
+                #expect(rounds.isDone && Array(streamed.joined()) == Gzip.compress(buffers), "size \(size), \(perRound) a round")
+                #expect(streamed.count == (buffers.reduce(0) { $0 + ($1.readableBytes + Gzip.pieceSize - 1) / Gzip.pieceSize } + perRound - 1) / perRound
+                        || size == 0)
+            }
             if input == text && size >= Gzip.pieceSize { #expect(gz.count * 5 < size, "JSON-like text should shrink: \(gz.count) of \(size)") }
         }
     }
