@@ -12,12 +12,7 @@ extension BucketStore {
 
     public func series(_ request: Thanos_SeriesRequest,
                        onResponse: @escaping @Sendable (Thanos_SeriesResponse) async throws -> Void) async throws {
-        try await seriesAnswers(request) { answer in
-            switch answer {
-            case .series(let s): try await onResponse(.series(Thanos_Series(s)))
-            case .message(let m): try await onResponse(m)
-            }
-        }
+        try await seriesAnswers(request) { try await onResponse($0.message) }
     }
 
     public func seriesAnswers(_ request: Thanos_SeriesRequest,

@@ -81,6 +81,26 @@ struct ProtoReader {
         }
     }
 
+    /// A series message of labels (1) and chunks (2), in any order, nothing else: false
+    /// otherwise, or when `chunk` refuses one.
+    @inline(__always)
+    mutating func series(label: (String, String) -> Void, chunk: (inout ProtoReader) -> Bool) -> Bool {
+        while !atEnd {
+            guard let (field, body) = lengthDelimited() else { return false }
+            var b = body
+            switch field {
+            case 1:
+                guard let (name, value) = b.label() else { return false }
+                label(name, value)
+            case 2:
+                guard chunk(&b) else { return false }
+            default:
+                return false
+            }
+        }
+        return true
+    }
+
     /// A label message (`name` = 1, `value` = 2, strings, each at most once), as both the
     /// Store API and Prometheus's types define it.
     mutating func label() -> (name: String, value: String)? {

@@ -160,12 +160,7 @@ public final class GRPCStoreClient: StoreClient {
 
     public func series(_ request: Thanos_SeriesRequest,
                        onResponse: @escaping @Sendable (Thanos_SeriesResponse) async throws -> Void) async throws {
-        try await seriesAnswers(request) { answer in
-            switch answer {
-            case .series(let s): try await onResponse(.series(Thanos_Series(s)))
-            case .message(let m): try await onResponse(m)
-            }
-        }
+        try await seriesAnswers(request) { try await onResponse($0.message) }
     }
 
     /// Over the wire, series of raw XOR chunks as slices of their frame (`SeriesFrameDeserializer.

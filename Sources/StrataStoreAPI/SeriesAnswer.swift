@@ -8,6 +8,14 @@ import StrataCore
 public enum SeriesAnswer: Sendable {
     case series(SelectedSeries)
     case message(Thanos_SeriesResponse)
+
+    /// As the Store API message (a selected series' raw chunks copied into `AggrChunk`s).
+    public var message: Thanos_SeriesResponse {
+        switch self {
+        case .series(let s): .series(Thanos_Series(s))
+        case .message(let m): m
+        }
+    }
 }
 
 extension SelectedSeries {

@@ -26,24 +26,17 @@ public struct SeriesFrameDeserializer: MessageDeserializer {
 
     static func series(_ r: inout ProtoReader) -> Thanos_Series? {
         var s = Thanos_Series()
-        while !r.atEnd {
-            guard let (field, body) = r.lengthDelimited() else { return nil }
-            var b = body
-            switch field {
-            case 1:
-                guard let (name, value) = b.label() else { return nil }
-                var l = Thanos_Label()
-                l.name = name
-                l.value = value
-                s.labels.append(l)
-            case 2:
-                guard let c = aggrChunk(&b) else { return nil }
-                s.chunks.append(c)
-            default:
-                return nil
-            }
-        }
-        return s
+        let read = r.series(label: { name, value in
+            var l = Thanos_Label()
+            l.name = name
+            l.value = value
+            s.labels.append(l)
+        }, chunk: { b in
+            guard let c = aggrChunk(&b) else { return false }
+            s.chunks.append(c)
+            return true
+        })
+        return read ? s : nil
     }
 
     static func aggrChunk(_ r: inout ProtoReader) -> Thanos_AggrChunk? {
@@ -115,21 +108,12 @@ public struct SeriesFrameDeserializer: MessageDeserializer {
     static func selected(_ r: inout ProtoReader, _ bytes: [UInt8]) -> SelectedSeries? {
         var labels: [Label] = []
         var chunks: [RawXORChunk<ArraySlice<UInt8>>] = []
-        while !r.atEnd {
-            guard let (field, body) = r.lengthDelimited() else { return nil }
-            var b = body
-            switch field {
-            case 1:
-                guard let (name, value) = b.label() else { return nil }
-                labels.append(Label(name, value))
-            case 2:
-                guard let c = rawXOR(&b, bytes), chunks.last.map({ c.minTime > $0.maxTime }) ?? true else { return nil }
-                chunks.append(c)
-            default:
-                return nil
-            }
-        }
-        return SelectedSeries(labels: Labels(labels), chunks: .xor(chunks))
+        let read = r.series(label: { labels.append(Label($0, $1)) }, chunk: { b in
+            guard let c = rawXOR(&b, bytes), chunks.last.map({ c.minTime > $0.maxTime }) ?? true else { return false }
+            chunks.append(c)
+            return true
+        })
+        return read ? SelectedSeries(labels: Labels(labels), chunks: .xor(chunks)) : nil
     }
 
     /// An `AggrChunk` of `min_time` (1), `max_time` (2) and `raw` (3) only, `raw` an XOR
